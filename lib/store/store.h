@@ -1,0 +1,35 @@
+/*
+ * Each daemon's state lives in its own SQLite database: WAL journal, a busy timeout, foreign
+ * keys on, and the schema version in PRAGMA user_version, moved forward one migration at a
+ * time (each in its own transaction). Every protocol step runs inside one IMMEDIATE
+ * transaction that is committed before the step's reply is sent.
+ */
+#ifndef M2M_STORE_H
+#define M2M_STORE_H
+
+#include <sqlite3.h>
+#include <stddef.h>
+
+/* migrations[i] is the SQL that brings the schema from version i to version i + 1. */
+typedef struct m2m_schema {
+	const char *const *migrations;
+	int count;
+} m2m_schema;
+
+/* Opens (creating if needed) and migrates. A database whose user_version is newer than
+ * schema->count is refused. On failure returns NULL and writes a one-line reason to err. */
+sqlite3 *m2m_store_open(const char *path, const m2m_schema *schema, char *err, size_t errlen);
+void m2m_store_close(sqlite3 *db);
+
+/* BEGIN IMMEDIATE / COMMIT / ROLLBACK; 0 on success, -1 with the failure logged. */
+int m2m_store_begin(sqlite3 *db);
+int m2m_store_commit(sqlite3 *db);
+void m2m_store_rollback(sqlite3 *db);
+
+/* Runs SQL that returns no rows; 0 on success, -1 with the failure logged. */
+int m2m_store_exec(sqlite3 *db, const char *sql);
+
+/* The current PRAGMA user_version, or -1. */
+int m2m_store_version(sqlite3 *db);
+
+#endif

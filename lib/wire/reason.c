@@ -1,0 +1,33 @@
+#include "wire/reason.h"
+
+#include <stddef.h>
+
+const char *m2m_reason_name(m2m_reason r)
+{
+	switch (r) {
+	case M2M_OK: return "ok";
+	case M2M_R_MALFORMED: return "malformed";
+	case M2M_R_TRUNCATED: return "truncated";
+	case M2M_R_WRONG_TAG: return "wrongTag";
+	case M2M_R_LENGTH_TOO_LARGE: return "lengthTooLarge";
+	case M2M_R_TRAILING_DATA: return "trailingData";
+	case M2M_R_NOT_DER: return "notDER";
+	case M2M_R_UNSUPPORTED_VERSION: return "unsupportedVersion";
+	case M2M_R_UNKNOWN_MESSAGE_TYPE: return "unknownMessageType";
+	case M2M_R_BAD_BODY: return "badBody";
+	case M2M_R_WRONG_RECIPIENT: return "wrongRecipient";
+	case M2M_R_SENDER_MISMATCH: return "senderMismatch";
+	case M2M_R_REPLAYED: return "replayed";
+	case M2M_R_OUT_OF_WINDOW: return "outOfWindow";
+	case M2M_R_UNKNOWN_PEER: return "unknownPeer";
+	case M2M_R_TIMEOUT: return "timeout";
+	case M2M_R_UNREACHABLE: return "unreachable";
+	case M2M_R_UNEXPECTED_MESSAGE: return "unexpectedMessage";
+	case M2M_R_WRONG_STATE: return "wrongState";
+	case M2M_R_NOT_FOUND: return "notFound";
+	case M2M_R_NOT_AUTHORISED: return "notAuthorised";
+	case M2M_R_BAD_SIGNATURE: return "badSignature";
+	case M2M_R_INTERNAL: return "internalError";
+	}
+	return NULL;
+}
