@@ -13,7 +13,7 @@
 typedef struct m2m_conf {
 	config_t cfg;
 	char file[256];
-	char error[512];
+	char error[768];
 	int failed;
 } m2m_conf;
 

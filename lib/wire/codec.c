@@ -90,6 +90,31 @@ static int is_canonical(const ASN1_ITEM *item, const void *val, const unsigned c
 	return same ? 0 : -1;
 }
 
+/*
+ * DER allows only FF for a TRUE BOOLEAN, but OpenSSL keeps any non-zero content octet and writes
+ * it back unchanged, so the re-encoding comparison cannot see 01. Walk every TLV to check.
+ */
+static int booleans_canonical(const unsigned char *p, long len, int depth)
+{
+	const unsigned char *end = p + len;
+	while (p < end) {
+		long clen;
+		int tag, cls;
+		int r = ASN1_get_object(&p, &clen, &tag, &cls, end - p);
+		if (r & 0x80)
+			return 1;  /* malformed: left for the decoder to name */
+		if (r & V_ASN1_CONSTRUCTED) {
+			if (depth < 32 && !booleans_canonical(p, clen, depth + 1))
+				return 0;
+		} else if (cls == V_ASN1_UNIVERSAL && tag == V_ASN1_BOOLEAN &&
+			   (clen != 1 || (p[0] != 0x00 && p[0] != 0xff))) {
+			return 0;
+		}
+		p += clen;
+	}
+	return 1;
+}
+
 static m2m_reason read_header(const M2M_ENVELOPE *e, m2m_envelope *env)
 {
 	if (ASN1_STRING_length(e->transaction_id) != M2M_TXID_LEN || e->sequence < 1 ||
@@ -146,8 +171,10 @@ m2m_reason m2m_decode(const unsigned char *der, size_t len, m2m_envelope *env)
 	r = read_header(e, env);
 	if (r == M2M_OK && e->version != M2M_WIRE_VERSION)
 		r = M2M_R_UNSUPPORTED_VERSION;
-	if (r == M2M_OK && is_canonical(ASN1_ITEM_rptr(M2M_ENVELOPE), e, der, len))
+	if (r == M2M_OK && (is_canonical(ASN1_ITEM_rptr(M2M_ENVELOPE), e, der, len) ||
+			    !booleans_canonical(der, (long)len, 0)))
 		r = M2M_R_NOT_DER;
+	ERR_clear_error();
 	if (r == M2M_OK)
 		r = decode_body(e, env);
 	M2M_ENVELOPE_free(e);
@@ -201,37 +228,400 @@ m2m_reason m2m_encode(const m2m_envelope *env, const void *body, unsigned char *
 	return r;
 }
 
-/* Fold ASN1_item_print's indented lines into "field=value, ..." for one trace line. */
+/*
+ * m2m_body_summary: one trace line per body, made by walking the body's OpenSSL template (the
+ * same tables the codec uses), so a new message type needs no code here. Field names are the
+ * template's struct field names turned into the module's camelCase ("software_version" ->
+ * "softwareVersion"). Values: UTF8String etc. as text (quoted only when needed), OCTET STRING as
+ * hex (32 bytes at most, then "..."), integers in decimal, BOOLEAN true/false, NULL empty,
+ * SEQUENCE OF as [a, b], a nested SEQUENCE as {f=v g=w}; absent OPTIONAL fields are left out.
+ * Anything the walker does not know is shown as the hex of its DER. At most SUMMARY_MAX chars.
+ */
+#define SUMMARY_MAX 512
+#define SUMMARY_HEX_MAX 32
+#define SUMMARY_DEPTH 12
+
+typedef struct {
+	char s[SUMMARY_MAX + 1];
+	size_t n;
+	int full;
+} sum_buf;
+
+static void sum_putc(sum_buf *b, char c)
+{
+	if (b->n < SUMMARY_MAX)
+		b->s[b->n++] = c;
+	else
+		b->full = 1;
+}
+
+static void sum_puts(sum_buf *b, const char *s)
+{
+	while (*s)
+		sum_putc(b, *s++);
+}
+
+static void sum_hexbyte(sum_buf *b, unsigned char c)
+{
+	static const char digits[] = "0123456789abcdef";
+	sum_putc(b, digits[c >> 4]);
+	sum_putc(b, digits[c & 15]);
+}
+
+static void sum_hex(sum_buf *b, const unsigned char *d, size_t n)
+{
+	if (n == 0) {
+		sum_puts(b, "\"\"");
+		return;
+	}
+	for (size_t i = 0; i < n && i < SUMMARY_HEX_MAX; i++)
+		sum_hexbyte(b, d[i]);
+	if (n > SUMMARY_HEX_MAX)
+		sum_puts(b, "...");
+}
+
+static void sum_u64(sum_buf *b, uint64_t v)
+{
+	char d[24];
+	int i = 0;
+	do {
+		d[i++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	while (i)
+		sum_putc(b, d[--i]);
+}
+
+static void sum_i64(sum_buf *b, int64_t v)
+{
+	if (v < 0) {
+		sum_putc(b, '-');
+		sum_u64(b, (uint64_t)0 - (uint64_t)v);
+	} else {
+		sum_u64(b, (uint64_t)v);
+	}
+}
+
+/* Text goes out bare when it cannot be confused with the separators, quoted and escaped otherwise. */
+static int sum_bare_char(unsigned char c)
+{
+	return c > 0x20 && c < 0x7f && !strchr("\"\\=,[]{}", c);
+}
+
+static void sum_text(sum_buf *b, const unsigned char *d, size_t n)
+{
+	int bare = n > 0;
+	for (size_t i = 0; i < n && bare; i++)
+		bare = sum_bare_char(d[i]);
+	if (!bare)
+		sum_putc(b, '"');
+	for (size_t i = 0; i < n && !b->full; i++) {
+		unsigned char c = d[i];
+		if (c == '"' || c == '\\') {
+			sum_putc(b, '\\');
+			sum_putc(b, (char)c);
+		} else if (c >= 0x20 && c < 0x7f) {
+			sum_putc(b, (char)c);
+		} else {
+			sum_puts(b, "\\x");
+			sum_hexbyte(b, c);
+		}
+	}
+	if (!bare)
+		sum_putc(b, '"');
+}
+
+/* "software_version" -> "softwareVersion", the module's spelling of the field. */
+static void sum_name(sum_buf *b, const char *field)
+{
+	int up = 0;
+	for (const char *p = field; p && *p; p++) {
+		if (*p == '_') {
+			up = 1;
+			continue;
+		}
+		sum_putc(b, up && *p >= 'a' && *p <= 'z' ? (char)(*p - 'a' + 'A') : *p);
+		up = 0;
+	}
+}
+
+/* Fields whose integer values have names in the module. */
+static const char *sum_value_name(const char *field, int is_enum, int64_t v)
+{
+	if (!field || v < 0 || v > 65535)
+		return NULL;
+	if (is_enum && !strcmp(field, "reason"))
+		return v ? m2m_reason_name((m2m_reason)v) : NULL;
+	if (!is_enum && (!strcmp(field, "refused_type") || !strcmp(field, "message_type")))
+		return m2m_msgtype_name((int)v);
+	return NULL;
+}
+
+static void sum_named_int(sum_buf *b, const char *field, int is_enum, int64_t v)
+{
+	const char *name = sum_value_name(field, is_enum, v);
+	if (name)
+		sum_puts(b, name);
+	else
+		sum_i64(b, v);
+}
+
+/* Fallback for shapes the walker does not know: the DER of the value, in hex. */
+static void sum_der(sum_buf *b, const ASN1_VALUE **fld, const ASN1_ITEM *it)
+{
+	int n = ASN1_item_ex_i2d(fld, NULL, it, -1, 0);
+	unsigned char *der = n > 0 ? OPENSSL_malloc((size_t)n) : NULL;
+	unsigned char *p = der;
+	if (der && ASN1_item_ex_i2d(fld, &p, it, -1, 0) == n) {
+		sum_puts(b, "der:");
+		sum_hex(b, der, (size_t)n);
+	} else {
+		sum_putc(b, '?');
+	}
+	OPENSSL_free(der);
+	ERR_clear_error();
+}
+
+static void sum_string(sum_buf *b, const ASN1_STRING *s, int utype, const char *field)
+{
+	if (!s) {
+		sum_putc(b, '-');
+		return;
+	}
+	const unsigned char *d = ASN1_STRING_get0_data(s);
+	int len = ASN1_STRING_length(s);
+	size_t n = d && len > 0 ? (size_t)len : 0;
+	int64_t v;
+	switch (utype) {
+	case V_ASN1_INTEGER:
+	case V_ASN1_ENUMERATED:
+		if ((utype == V_ASN1_INTEGER ? ASN1_INTEGER_get_int64(&v, s) : ASN1_ENUMERATED_get_int64(&v, s)) == 1) {
+			sum_named_int(b, field, utype == V_ASN1_ENUMERATED, v);
+		} else {
+			ERR_clear_error();
+			sum_puts(b, (ASN1_STRING_type(s) & V_ASN1_NEG) ? "-0x" : "0x");
+			sum_hex(b, d, n);
+		}
+		return;
+	case V_ASN1_UTF8STRING:
+	case V_ASN1_PRINTABLESTRING:
+	case V_ASN1_IA5STRING:
+	case V_ASN1_VISIBLESTRING:
+	case V_ASN1_NUMERICSTRING:
+	case V_ASN1_T61STRING:
+	case V_ASN1_UTCTIME:
+	case V_ASN1_GENERALIZEDTIME:
+		sum_text(b, d, n);
+		return;
+	case V_ASN1_NULL:
+		return;
+	default:  /* OCTET STRING, BIT STRING, and what is carried as bytes */
+		sum_hex(b, d, n);
+		return;
+	}
+}
+
+static void sum_item(sum_buf *b, const ASN1_VALUE **fld, const void *field_addr, const ASN1_ITEM *it,
+		     const char *field, int depth);
+static void sum_fields(sum_buf *b, const ASN1_VALUE **pval, const ASN1_ITEM *it, int depth);
+
+/* A template's value: fld points at the field (or, at the top, at the body pointer). */
+static void sum_template(sum_buf *b, const ASN1_VALUE **fld, const ASN1_TEMPLATE *tt, int depth)
+{
+	const ASN1_ITEM *it = ASN1_ITEM_ptr(tt->item);
+	const void *field_addr = fld;
+	const ASN1_VALUE *embedded;
+	if (tt->flags & ASN1_TFLG_EMBED) {  /* the value lives in the field itself */
+		embedded = (const ASN1_VALUE *)fld;
+		fld = &embedded;
+	}
+	if (tt->flags & ASN1_TFLG_SK_MASK) {
+		const OPENSSL_STACK *sk = (const OPENSSL_STACK *)*fld;
+		sum_putc(b, '[');
+		for (int i = 0; sk && i < OPENSSL_sk_num(sk) && !b->full; i++) {
+			const ASN1_VALUE *elem = OPENSSL_sk_value(sk, i);
+			if (i)
+				sum_puts(b, ", ");
+			sum_item(b, &elem, &elem, it, tt->field_name, depth + 1);
+		}
+		sum_putc(b, ']');
+		return;
+	}
+	sum_item(b, fld, field_addr, it, tt->field_name, depth);
+}
+
+/* Whether an OPTIONAL field was absent on the wire. */
+static int sum_absent(const ASN1_VALUE **fld, const ASN1_TEMPLATE *tt)
+{
+	if (tt->flags & ASN1_TFLG_EMBED)
+		return 0;
+	if (tt->flags & ASN1_TFLG_SK_MASK)
+		return *fld == NULL;
+	const ASN1_ITEM *it = ASN1_ITEM_ptr(tt->item);
+	if (it->itype == ASN1_ITYPE_PRIMITIVE && !it->templates && it->utype == V_ASN1_BOOLEAN)
+		return *(const ASN1_BOOLEAN *)fld == -1;
+	if (it->itype == ASN1_ITYPE_PRIMITIVE && !it->templates && it->funcs &&
+	    (it == ASN1_ITEM_rptr(LONG) || it == ASN1_ITEM_rptr(ZLONG))) {
+		long l;
+		memcpy(&l, fld, sizeof l);
+		return l == it->size;
+	}
+	return *fld == NULL;
+}
+
+/* The fields of a SEQUENCE, space separated, absent OPTIONAL ones left out. */
+static void sum_fields(sum_buf *b, const ASN1_VALUE **pval, const ASN1_ITEM *it, int depth)
+{
+	int first = 1;
+	for (long i = 0; i < it->tcount && !b->full; i++) {
+		const ASN1_TEMPLATE *tt = &it->templates[i];
+		const ASN1_VALUE **fld = (const ASN1_VALUE **)((const char *)*pval + tt->offset);
+		if (!(tt->flags & ASN1_TFLG_ADB_MASK) && sum_absent(fld, tt))
+			continue;
+		if (!first)
+			sum_putc(b, ' ');
+		first = 0;
+		sum_name(b, tt->field_name);
+		sum_putc(b, '=');
+		if (tt->flags & ASN1_TFLG_ADB_MASK)
+			sum_putc(b, '?');  /* ANY DEFINED BY: not used by this module */
+		else
+			sum_template(b, fld, tt, depth + 1);
+	}
+}
+
+static void sum_int_item(sum_buf *b, const ASN1_VALUE **fld, const void *field_addr, const ASN1_ITEM *it,
+			 const char *field)
+{
+	const void *v = *fld;
+	if (it == ASN1_ITEM_rptr(INT32) || it == ASN1_ITEM_rptr(ZINT32)) {
+		int32_t x;
+		memcpy(&x, v, sizeof x);
+		sum_named_int(b, field, 0, x);
+	} else if (it == ASN1_ITEM_rptr(UINT32) || it == ASN1_ITEM_rptr(ZUINT32)) {
+		uint32_t x;
+		memcpy(&x, v, sizeof x);
+		sum_named_int(b, field, 0, x);
+	} else if (it == ASN1_ITEM_rptr(INT64) || it == ASN1_ITEM_rptr(ZINT64)) {
+		int64_t x;
+		memcpy(&x, v, sizeof x);
+		sum_named_int(b, field, 0, x);
+	} else if (it == ASN1_ITEM_rptr(UINT64) || it == ASN1_ITEM_rptr(ZUINT64)) {
+		uint64_t x;
+		memcpy(&x, v, sizeof x);
+		sum_u64(b, x);
+	} else {  /* LONG, ZLONG: stored in the field itself */
+		long x;
+		memcpy(&x, field_addr, sizeof x);
+		sum_named_int(b, field, 0, x);
+	}
+}
+
+static void sum_item(sum_buf *b, const ASN1_VALUE **fld, const void *field_addr, const ASN1_ITEM *it,
+		     const char *field, int depth)
+{
+	if (depth > SUMMARY_DEPTH) {
+		sum_puts(b, "...");
+		return;
+	}
+	int is_bool = it->itype == ASN1_ITYPE_PRIMITIVE && !it->templates && it->utype == V_ASN1_BOOLEAN;
+	int is_long = it->itype == ASN1_ITYPE_PRIMITIVE && !it->templates &&
+		      (it == ASN1_ITEM_rptr(LONG) || it == ASN1_ITEM_rptr(ZLONG));
+	if (!is_bool && !is_long && !*fld) {
+		sum_putc(b, '-');
+		return;
+	}
+	switch (it->itype) {
+	case ASN1_ITYPE_PRIMITIVE:
+		if (it->templates) {  /* a type defined as one template, e.g. SEQUENCE OF x */
+			sum_template(b, fld, it->templates, depth);
+			return;
+		}
+		if (is_bool) {
+			sum_puts(b, *(const ASN1_BOOLEAN *)field_addr > 0 ? "true" : "false");
+			return;
+		}
+		if (it->funcs) {
+			if (is_long || it == ASN1_ITEM_rptr(INT32) || it == ASN1_ITEM_rptr(ZINT32) ||
+			    it == ASN1_ITEM_rptr(UINT32) || it == ASN1_ITEM_rptr(ZUINT32) ||
+			    it == ASN1_ITEM_rptr(INT64) || it == ASN1_ITEM_rptr(ZINT64) ||
+			    it == ASN1_ITEM_rptr(UINT64) || it == ASN1_ITEM_rptr(ZUINT64))
+				sum_int_item(b, fld, field_addr, it, field);
+			else
+				sum_der(b, fld, it);
+			return;
+		}
+		switch (it->utype) {
+		case V_ASN1_NULL:
+			return;
+		case V_ASN1_ANY: {
+			const ASN1_TYPE *any = (const ASN1_TYPE *)*fld;
+			if (any->type == V_ASN1_BOOLEAN)
+				sum_puts(b, any->value.boolean > 0 ? "true" : "false");
+			else if (any->type == V_ASN1_NULL)
+				return;
+			else if (any->type == V_ASN1_OBJECT)
+				sum_der(b, fld, it);
+			else
+				sum_string(b, any->value.asn1_string, any->type, field);
+			return;
+		}
+		case V_ASN1_OBJECT:
+		case V_ASN1_OTHER:
+		case V_ASN1_SEQUENCE:
+		case V_ASN1_SET:
+			sum_der(b, fld, it);
+			return;
+		default:
+			sum_string(b, (const ASN1_STRING *)*fld, (int)it->utype, field);
+			return;
+		}
+	case ASN1_ITYPE_MSTRING: {
+		const ASN1_STRING *s = (const ASN1_STRING *)*fld;
+		sum_string(b, s, ASN1_STRING_type(s) & ~V_ASN1_NEG, field);
+		return;
+	}
+	case ASN1_ITYPE_SEQUENCE:
+	case ASN1_ITYPE_NDEF_SEQUENCE:
+		if (depth > 0)
+			sum_putc(b, '{');
+		sum_fields(b, fld, it, depth);
+		if (depth > 0)
+			sum_putc(b, '}');
+		return;
+	case ASN1_ITYPE_CHOICE: {
+		int sel = *(const int *)((const char *)*fld + it->utype);
+		if (sel < 0 || sel >= it->tcount) {
+			sum_putc(b, '?');
+			return;
+		}
+		const ASN1_TEMPLATE *tt = &it->templates[sel];
+		const ASN1_VALUE **cfld = (const ASN1_VALUE **)((const char *)*fld + tt->offset);
+		sum_name(b, tt->field_name);
+		sum_putc(b, ':');
+		sum_template(b, cfld, tt, depth + 1);
+		return;
+	}
+	default:  /* EXTERN and anything newer */
+		sum_der(b, fld, it);
+		return;
+	}
+}
+
 char *m2m_body_summary(int type, const void *body)
 {
 	const m2m_msgdef *def = m2m_msgdef_find(type);
-	BIO *b = BIO_new(BIO_s_mem());
-	if (!def || !b || !body) {
-		BIO_free(b);
+	if (!def || !body)
 		return strdup("");
-	}
-	ASN1_item_print(b, (const ASN1_VALUE *)body, 0, def->item(), NULL);
-	char *raw;
-	long n = BIO_get_mem_data(b, &raw);
-	char *out = malloc((size_t)n + 1);
-	size_t o = 0;
-	int at_line_start = 1;
-	for (long i = 0; out && i < n; i++) {
-		char c = raw[i];
-		if (c == '\n') {
-			at_line_start = 1;
-			continue;
-		}
-		if (at_line_start && isspace((unsigned char)c))
-			continue;
-		if (at_line_start && o > 0) {
-			out[o++] = ' ';
-		}
-		at_line_start = 0;
-		out[o++] = c == '"' ? '\'' : c;
-	}
-	if (out)
-		out[o] = 0;
-	BIO_free(b);
+	sum_buf *b = calloc(1, sizeof *b);
+	if (!b)
+		return NULL;
+	const ASN1_VALUE *val = body;
+	sum_item(b, &val, &val, def->item(), NULL, 0);
+	if (b->full && b->n >= 3)
+		memcpy(b->s + b->n - 3, "...", 3);
+	b->s[b->n] = 0;
+	char *out = strdup(b->s);
+	free(b);
 	return out;
 }

@@ -1,0 +1,38 @@
+#include "net/tap.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <zmq.h>
+
+void *m2m_tap_open(void *ctx, const char *endpoint, const char *secret_key, char *err, size_t errlen)
+{
+	void *s = zmq_socket(ctx, ZMQ_PUB);
+	int one = 1, zero = 0;
+	zmq_setsockopt(s, ZMQ_LINGER, &zero, sizeof zero);
+	/* the tap is a CurveZMQ server like the ROUTER: only configured peers may watch */
+	zmq_setsockopt(s, ZMQ_CURVE_SERVER, &one, sizeof one);
+	zmq_setsockopt(s, ZMQ_CURVE_SECRETKEY, secret_key, strlen(secret_key) + 1);
+	zmq_setsockopt(s, ZMQ_ZAP_DOMAIN, "m2m", 3);
+	if (zmq_bind(s, endpoint)) {
+		snprintf(err, errlen, "cannot bind tap %s: %s", endpoint, zmq_strerror(errno));
+		zmq_close(s);
+		return NULL;
+	}
+	return s;
+}
+
+void m2m_tap_publish(void *tap, const char *direction, const char *entity, const void *der, size_t len)
+{
+	if (!tap)
+		return;
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	char when[32];
+	int n = snprintf(when, sizeof when, "%lld%06ld", (long long)ts.tv_sec, ts.tv_nsec / 1000);
+	zmq_send(tap, direction, strlen(direction), ZMQ_SNDMORE | ZMQ_DONTWAIT);
+	zmq_send(tap, entity, strlen(entity), ZMQ_SNDMORE | ZMQ_DONTWAIT);
+	zmq_send(tap, when, (size_t)n, ZMQ_SNDMORE | ZMQ_DONTWAIT);
+	zmq_send(tap, der, len, ZMQ_DONTWAIT);
+}

@@ -1,0 +1,96 @@
+#include "net/window.h"
+
+#include "log/log.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static sqlite3_stmt *prepare(sqlite3 *db, const char *sql)
+{
+	sqlite3_stmt *st = NULL;
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+		m2m_error("window: %s", sqlite3_errmsg(db));
+	return st;
+}
+
+static void bind_key(sqlite3_stmt *st, const m2m_envelope *env)
+{
+	sqlite3_bind_text(st, 1, env->sender, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)env->seq);
+}
+
+static int oldest_when_full(sqlite3 *db, const char *sender, sqlite3_int64 *oldest)
+{
+	sqlite3_stmt *st = prepare(db, "SELECT count(*), min(seq) FROM peer_window WHERE sender = ?");
+	int full = 0;
+	sqlite3_bind_text(st, 1, sender, -1, SQLITE_STATIC);
+	if (st && sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0) >= M2M_WINDOW) {
+		*oldest = sqlite3_column_int64(st, 1);
+		full = 1;
+	}
+	sqlite3_finalize(st);
+	return full;
+}
+
+m2m_window_verdict m2m_window_check(sqlite3 *db, const m2m_envelope *env, unsigned char **reply,
+				    size_t *reply_len)
+{
+	sqlite3_stmt *st = prepare(db, "SELECT txid, reply FROM peer_window WHERE sender = ? AND seq = ?");
+	bind_key(st, env);
+	m2m_window_verdict v = M2M_WIN_NEW;
+	if (st && sqlite3_step(st) == SQLITE_ROW) {
+		const void *txid = sqlite3_column_blob(st, 0);
+		if (sqlite3_column_bytes(st, 0) != M2M_TXID_LEN || memcmp(txid, env->txid, M2M_TXID_LEN))
+			v = M2M_WIN_REPLAYED;
+		else if (sqlite3_column_type(st, 1) == SQLITE_NULL)
+			v = M2M_WIN_PENDING;
+		else {
+			*reply_len = (size_t)sqlite3_column_bytes(st, 1);
+			*reply = malloc(*reply_len);
+			memcpy(*reply, sqlite3_column_blob(st, 1), *reply_len);
+			v = M2M_WIN_DUPLICATE;
+		}
+	}
+	sqlite3_finalize(st);
+	sqlite3_int64 oldest;
+	if (v == M2M_WIN_NEW && oldest_when_full(db, env->sender, &oldest) &&
+	    (sqlite3_int64)env->seq < oldest)
+		v = M2M_WIN_OLD;
+	return v;
+}
+
+static int run(sqlite3_stmt *st)
+{
+	int rc = st && sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
+	sqlite3_finalize(st);
+	return rc;
+}
+
+int m2m_window_admit(sqlite3 *db, const m2m_envelope *env)
+{
+	sqlite3_stmt *st = prepare(db, "INSERT OR IGNORE INTO peer_window (sender, seq, txid) VALUES (?, ?, ?)");
+	bind_key(st, env);
+	sqlite3_bind_blob(st, 3, env->txid, M2M_TXID_LEN, SQLITE_STATIC);
+	if (run(st))
+		return -1;
+	st = prepare(db, "DELETE FROM peer_window WHERE sender = ?1 AND seq NOT IN"
+			 " (SELECT seq FROM peer_window WHERE sender = ?1 ORDER BY seq DESC LIMIT ?2)");
+	sqlite3_bind_text(st, 1, env->sender, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 2, M2M_WINDOW);
+	return run(st);
+}
+
+int m2m_window_store_reply(sqlite3 *db, const m2m_envelope *req, const unsigned char *der, size_t len)
+{
+	sqlite3_stmt *st = prepare(db, "UPDATE peer_window SET reply = ?3 WHERE sender = ?1 AND seq = ?2");
+	bind_key(st, req);
+	sqlite3_bind_blob(st, 3, der, (int)len, SQLITE_STATIC);
+	return run(st);
+}
+
+int m2m_window_forget(sqlite3 *db, const m2m_envelope *req)
+{
+	sqlite3_stmt *st = prepare(db, "DELETE FROM peer_window WHERE sender = ? AND seq = ?");
+	bind_key(st, req);
+	return run(st);
+}

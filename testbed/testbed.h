@@ -1,0 +1,184 @@
+/*
+ * The testbed tool: starts a topology of daemons in a run directory, records what they say
+ * through their taps, runs end-to-end scenarios as the client "testbed", and draws each
+ * scenario as a message sequence chart. docs/testbed.md describes it for its users.
+ */
+#ifndef TESTBED_H
+#define TESTBED_H
+
+#include "conf/conf.h"
+#include "net/node.h"
+
+#include <limits.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/types.h>
+
+/* Every daemon also lists "testbed" as a peer, and a node has at most M2M_MAX_PEERS. */
+#define TB_MAX_ENTITIES (M2M_MAX_PEERS - 1)
+#define TB_MAX_LINKS 1024
+#define TB_SELF "testbed"
+#define TB_RECORDER "recorder"
+/* Unix socket paths must fit sun_path (108 bytes); the brief keeps a margin. */
+#define TB_SOCKET_PATH_MAX 99
+
+/* ---- options shared by every sub-command (main.c) ----------------------------------------- */
+
+typedef struct tb_opts {
+	char rundir[PATH_MAX];  /* absolute once the sub-command has resolved it */
+	const char *topology;   /* the file `up` reads; later commands read RUNDIR/topology.conf */
+	int verbose;            /* show the client node's own log lines */
+} tb_opts;
+
+int tb_cmd_up(tb_opts *o, int argc, char **argv);
+int tb_cmd_down(tb_opts *o, int argc, char **argv);
+int tb_cmd_status(tb_opts *o, int argc, char **argv);
+int tb_cmd_run(tb_opts *o, int argc, char **argv);
+int tb_cmd_trace(tb_opts *o, int argc, char **argv);
+int tb_cmd_record(tb_opts *o, int argc, char **argv);
+
+/* ---- the topology (topology.c) -------------------------------------------------------------- */
+
+typedef struct tb_entity {
+	char id[M2M_ENTITY_MAX + 1];
+	char role[16];
+	config_setting_t *settings;  /* copied into the role's group; NULL when absent */
+	int npeers;
+	int peers[TB_MAX_ENTITIES];  /* indices of the entities linked to this one */
+} tb_entity;
+
+typedef struct tb_topology {
+	m2m_conf conf;  /* kept loaded: settings point into it */
+	int nentities;
+	tb_entity entities[TB_MAX_ENTITIES];
+	int nlinks;
+	int links[TB_MAX_LINKS][2];
+	int daemon_timeout_ms, daemon_retries, testbed_timeout_ms, testbed_retries;
+	char log_level[16];
+} tb_topology;
+
+/* Reads and checks a topology file; NULL with the reason ("FILE:LINE: ...") printed. */
+tb_topology *tb_topology_load(const char *path);
+void tb_topology_free(tb_topology *t);
+int tb_entity_index(const tb_topology *t, const char *id);
+
+/* ---- the run directory (rundir.c) ------------------------------------------------------------ */
+
+/* RUNDIR/NAME+SUFFIX; -1 (and a message) when it does not fit. */
+int tb_path(char *out, size_t len, const char *rundir, const char *name, const char *suffix);
+/* Makes o->rundir absolute; with create, creates it first. */
+int tb_rundir_resolve(tb_opts *o, int create);
+/* Fails with a clear message when a socket path of the topology would be too long. */
+int tb_rundir_check_lengths(const char *rundir, const tb_topology *t);
+/* Writes RUNDIR/topology.conf, keys/, every ID.conf and testbed.conf; removes old state. */
+int tb_rundir_generate(const char *rundir, const char *topology_path, const tb_topology *t);
+/* The topology that `up` wrote into the run directory; NULL when there is none. */
+tb_topology *tb_rundir_topology(const char *rundir, int quiet);
+/* Reads a file into a malloc'd NUL-terminated string from offset; NULL when unreadable. */
+char *tb_read_file(const char *path, long offset, size_t *len);
+int tb_write_file(const char *path, const char *text, mode_t mode);
+
+/* ---- processes (launch.c) ---------------------------------------------------------------- */
+
+/* The executable of role: M2M_BIN_DIR/ROLE/ROLE, else BUILD/ROLE/ROLE beside our own BUILD/testbed. */
+int tb_role_binary(const char *role, char *out, size_t len);
+/* Starts argv[0] in its own session with stdout and stderr appended to log_path. */
+pid_t tb_spawn(char *const argv[], const char *log_path);
+int tb_pid_write(const char *rundir, const char *name, pid_t pid);
+/* The pid in RUNDIR/NAME.pid when that process is alive and one of ours; 0 otherwise. */
+pid_t tb_pid_running(const char *rundir, const char *name);
+/* Alive and not a zombie (an unreaped dead process still answers kill(pid, 0)). */
+int tb_alive(pid_t pid);
+/* SIGTERM to each, then SIGKILL to whatever still lives after grace_ms; reaps our children. */
+void tb_stop_all(const pid_t *pids, int n, int grace_ms);
+/* The last lines of a log file, indented, for a failure report. */
+void tb_print_log_tail(const char *path, int lines);
+
+/* What `up` started, by topology index. */
+typedef struct tb_fleet {
+	pid_t daemons[TB_MAX_ENTITIES];
+	pid_t recorder;
+} tb_fleet;
+
+/* ---- health (health.c) ------------------------------------------------------------------------ */
+
+/* Waits until every daemon answers healthRequest and the recorder has subscribed to every tap;
+ * -1 after reporting which one did not come up and why. */
+int tb_wait_up(const char *rundir, const tb_topology *t, tb_fleet *f, int deadline_ms);
+
+/* ---- the client node and its calls (client.c) --------------------------------------------- */
+
+typedef struct tb_reply {
+	int done;
+	int type;          /* of the answer, or -1 when none came */
+	void *body;        /* a copy of the answer's body, owned */
+	m2m_reason reason; /* why none came, or the ErrorReport's reason */
+	char text[256];    /* the ErrorReport's text */
+} tb_reply;
+
+/* The node of the client "testbed" from RUNDIR/testbed.conf (a pure client: no bind);
+ * quick_ms > 0 replaces its call timing with one attempt of quick_ms. */
+m2m_node *tb_client_open(const char *rundir, int quick_ms);
+/* Starts a call whose answer lands in r; -1 when the peer is unknown to testbed.conf. */
+int tb_call_start(m2m_node *n, const char *peer, int type, const void *body, tb_reply *r);
+/* Runs the node until every one of the n replies is done. */
+void tb_call_wait(m2m_node *n, tb_reply *replies, int count);
+/* Start and wait for one call. */
+int tb_call(m2m_node *n, const char *peer, int type, const void *body, tb_reply *r);
+void tb_reply_clear(tb_reply *r);
+/* "timeout", "refused: unknownPeer (text)", "unexpected pong": why r is not of type want. */
+void tb_reply_problem(const tb_reply *r, int want, char *out, size_t len);
+int tb_health_start(m2m_node *n, const char *peer, tb_reply *r);
+
+/* ---- JSON lines (json.c) ---------------------------------------------------------------- */
+
+typedef struct tb_buf {
+	char *data;
+	size_t len, cap;
+} tb_buf;
+
+void tb_buf_printf(tb_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void tb_buf_json_str(tb_buf *b, const char *s);
+void tb_buf_hex(tb_buf *b, const uint8_t *d, size_t len);
+void tb_buf_free(tb_buf *b);
+/* A member of one flat JSON object; 0 when found (strings unescaped), -1 otherwise. */
+int tb_json_str(const char *line, const char *key, char *out, size_t len);
+int tb_json_u64(const char *line, const char *key, uint64_t *out);
+
+/* ---- charts (chart.c) ------------------------------------------------------------------- */
+
+/* Writes RUNDIR/charts/NAME.msc from trace lines, and NAME.svg when mscgen is on PATH. */
+int tb_chart_render(const char *rundir, const tb_topology *t, const char *name, const char *title,
+		    const char *trace);
+
+/* ---- scenarios (scenario.c, scenario_*.c) ------------------------------------------------ */
+
+typedef struct tb_session {
+	m2m_node *node;
+	const tb_topology *topology;
+	int step;
+} tb_session;
+
+typedef struct tb_scenario {
+	const char *name;
+	const char *description;
+	int (*run)(tb_session *s);  /* 0 when the expected outcome was reached */
+} tb_scenario;
+
+/* "step N: TEXT ..." without the verdict, which tb_step_ok or tb_step_fail prints. */
+void tb_step(tb_session *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+int tb_step_ok(tb_session *s);
+int tb_step_fail(tb_session *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+int tb_scenario_ping(tb_session *s);
+
+const tb_scenario *tb_scenario_find(const char *name);
+/* Runs one scenario against the running testbed and renders its chart, printing the chart's
+ * text too with print_contents; 0 when the scenario passed. */
+int tb_scenario_run(const tb_opts *o, const tb_scenario *sc, int print_contents);
+void tb_scenarios_list(FILE *out);
+extern const tb_scenario tb_scenarios[];  /* ends with a NULL name */
+
+#endif
