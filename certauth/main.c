@@ -4,18 +4,10 @@
 static const char *const migrations[] = {M2M_NODE_SCHEMA};
 static const m2m_schema schema = {migrations, sizeof migrations / sizeof migrations[0]};
 
-static void configure(m2m_daemon *d, m2m_conf *c, config_setting_t *group)
-{
-	static const char *const none[] = {NULL};
-	if (group)
-		m2m_conf_only(c, group, none);
-}
-
 static const m2m_role role = {
 	.name = "certauth",
 	.description = "the certification agency and the platform validation authority (PVA)",
 	.schema = &schema,
-	.configure = configure,
 };
 
 int main(int argc, char **argv)

@@ -385,3 +385,102 @@ Test(testbed, recorder_survives_an_undecodable_message)
 	expect_ok("down");
 	expect_clean_logs();
 }
+
+/*
+ * No key material outside keys/: every secret the run generated (each file of RUNDIR/keys except
+ * the public *.pub ones: CURVE secret keys in Z85, and any hex key) is searched, as text, as raw
+ * bytes and as hex in either case, in every other file of the run directory: logs, trace,
+ * charts, configurations and databases with their WAL files.
+ */
+typedef struct secret {
+	char name[64];
+	uint8_t raw[64];
+	size_t len;
+	char text[130];
+} secret;
+
+static int load_secrets(secret *out, int max)
+{
+	char path[256];
+	snprintf(path, sizeof path, "%s/keys", rundir);
+	DIR *d = opendir(path);
+	cr_assert_not_null(d);
+	int n = 0;
+	for (struct dirent *e; (e = readdir(d)) && n < max;) {
+		size_t len = strlen(e->d_name);
+		if (e->d_name[0] == '.' || (len > 4 && !strcmp(e->d_name + len - 4, ".pub")))
+			continue;
+		char rel[128];
+		snprintf(rel, sizeof rel, "keys/%s", e->d_name);
+		char *text = read_text(rel);
+		secret *s = &out[n];
+		snprintf(s->name, sizeof s->name, "%s", e->d_name);
+		snprintf(s->text, sizeof s->text, "%.*s", (int)strcspn(text, "\r\n"), text);
+		free(text);
+		if (strlen(s->text) == 40 && zmq_z85_decode(s->raw, s->text))
+			s->len = 32;
+		else
+			for (; s->len < sizeof s->raw && sscanf(s->text + 2 * s->len, "%2hhx", &s->raw[s->len]) == 1;)
+				s->len++;
+		cr_assert_geq(s->len, 16, "%s holds no key", rel);
+		n++;
+	}
+	closedir(d);
+	return n;
+}
+
+static void expect_absent(const char *file, const char *data, size_t len, const secret *s)
+{
+	char hex[129], upper[129];
+	for (size_t i = 0; i < s->len; i++) {
+		snprintf(hex + 2 * i, 3, "%02x", s->raw[i]);
+		snprintf(upper + 2 * i, 3, "%02X", s->raw[i]);
+	}
+	cr_expect_null(memmem(data, len, s->text, strlen(s->text)), "%s holds %s as text", file, s->name);
+	cr_expect_null(memmem(data, len, s->raw, s->len), "%s holds %s as bytes", file, s->name);
+	cr_expect_null(memmem(data, len, hex, 2 * s->len), "%s holds %s in hex", file, s->name);
+	cr_expect_null(memmem(data, len, upper, 2 * s->len), "%s holds %s in HEX", file, s->name);
+}
+
+static int scan_dir(const char *rel, const secret *secrets, int n)
+{
+	char path[256];
+	snprintf(path, sizeof path, "%s/%s", rundir, rel);
+	DIR *d = opendir(path);
+	int files = 0;
+	for (struct dirent *e; d && (e = readdir(d));) {
+		char child[256];
+		struct stat st;
+		if (e->d_name[0] == '.' || !strcmp(e->d_name, "keys"))
+			continue;
+		snprintf(child, sizeof child, "%.100s%s%.100s", rel, rel[0] ? "/" : "", e->d_name);
+		snprintf(path, sizeof path, "%.60s/%.190s", rundir, child);
+		if (stat(path, &st) != 0)
+			continue;
+		if (S_ISDIR(st.st_mode)) {
+			files += scan_dir(child, secrets, n);
+		} else if (S_ISREG(st.st_mode)) {
+			char *data = read_text(child);
+			for (int i = 0; i < n; i++)
+				expect_absent(child, data, (size_t)st.st_size, &secrets[i]);
+			free(data);
+			files++;
+		}
+	}
+	if (d)
+		closedir(d);
+	return files;
+}
+
+Test(testbed, demo_leaves_no_key_material_in_logs_traces_or_databases)
+{
+	int st;
+	char *out = tool(&st, "demo", NULL);
+	cr_assert_eq(st, 0, "the demo failed");
+	free(out);
+	secret secrets[64];
+	int n = load_secrets(secrets, 64);
+	cr_assert_geq(n, 9, "a secret key per daemon and the tool's");
+	int files = scan_dir("", secrets, n);
+	cr_expect_geq(files, 30, "only %d files scanned", files);
+}

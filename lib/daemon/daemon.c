@@ -44,6 +44,7 @@ static void dispatch(m2m_node *n, m2m_request *req, void *arg)
 static void read_config(m2m_daemon *d, const char *path)
 {
 	static const char *const common[] = {"entity", "database", "log_level", "transport", "peers", NULL};
+	static const char *const no_settings[] = {NULL};  /* a role without configure has none */
 	m2m_conf *c = &d->conf;
 	if (m2m_conf_load(c, path))
 		return;
@@ -62,7 +63,11 @@ static void read_config(m2m_daemon *d, const char *path)
 	int level = m2m_conf_enum(c, NULL, "log_level", levels, M2M_LOG_INFO, 0);
 	if (!c->failed)  /* optional for the testbed tool, which shares m2m_conf_node */
 		m2m_conf_str(c, config_lookup(&c->cfg, "transport"), "bind", NULL, 1);
-	d->role->configure(d, c, config_lookup(&c->cfg, d->role->name));
+	config_setting_t *group = config_lookup(&c->cfg, d->role->name);
+	if (d->role->configure)
+		d->role->configure(d, c, group);
+	else
+		m2m_conf_only(c, group, no_settings);
 	m2m_log_init(d->node_conf.entity, (m2m_log_level)level);
 }
 

@@ -21,7 +21,8 @@ typedef struct m2m_role {
 	const char *description;  /* one line for --help */
 	/* Its schema; migration 1 must contain M2M_NODE_SCHEMA. */
 	const m2m_schema *schema;
-	/* Reads the role's group (NULL when absent); reports problems with m2m_conf_fail. */
+	/* Reads the role's group (NULL when absent); reports problems with m2m_conf_fail. NULL: the
+	 * role has no settings, and its group, if present, must be empty. */
 	void (*configure)(m2m_daemon *d, m2m_conf *c, config_setting_t *group);
 	/* After the database and transport are up: resume persisted procedures. May be NULL. */
 	int (*start)(m2m_daemon *d);

@@ -70,6 +70,22 @@ static void write_conf(const char *transport, const char *extra, const char *pee
 	fclose(f);
 }
 
+/* Replaces the first occurrence of `find` in the file. */
+static void edit_conf(const char *find, const char *replace)
+{
+	char text[4096], out[4096];
+	FILE *f = fopen(conf_path, "r");
+	size_t n = fread(text, 1, sizeof text - 1, f);
+	fclose(f);
+	text[n] = 0;
+	char *at = strstr(text, find);
+	cr_assert_not_null(at);
+	snprintf(out, sizeof out, "%.*s%s%s", (int)(at - text), text, replace, at + strlen(find));
+	f = fopen(conf_path, "w");
+	fputs(out, f);
+	fclose(f);
+}
+
 typedef struct outcome {
 	int status;
 	char out[2048], err[2048];
@@ -230,17 +246,10 @@ Test(daemon, malformed_secret_key)
 Test(daemon, malformed_peer_key)
 {
 	write_conf(NULL, NULL, NULL);
-	/* replace the peer's key with a short one */
-	char text[4096];
-	FILE *f = fopen(conf_path, "r");
-	size_t n = fread(text, 1, sizeof text - 1, f);
-	fclose(f);
-	text[n] = 0;
-	char *k = strstr(text, pub);
-	memmove(k + 5, k + 40, strlen(k + 40) + 1);
-	f = fopen(conf_path, "w");
-	fputs(text, f);
-	fclose(f);
+	char short_key[6];
+	memcpy(short_key, pub, 5);
+	short_key[5] = 0;
+	edit_conf(pub, short_key);
 	expect_bad("peers.[0].public_key: must be 40 Z85 characters", 5);
 }
 
@@ -277,16 +286,7 @@ Test(daemon, runs_and_stops_cleanly_on_sigterm)
 Test(daemon, unusable_database_is_a_runtime_failure)
 {
 	write_conf(NULL, NULL, NULL);
-	char text[4096];
-	FILE *f = fopen(conf_path, "r");
-	size_t n = fread(text, 1, sizeof text - 1, f);
-	fclose(f);
-	text[n] = 0;
-	char *db = strstr(text, "/demo.db");
-	memcpy(db, "/no/x.db", 8);
-	f = fopen(conf_path, "w");
-	fputs(text, f);
-	fclose(f);
+	edit_conf("/demo.db", "/no/x.db");
 	char *argv[] = {"demo", "-c", conf_path, NULL};
 	outcome o = run_main(3, argv, 0);
 	cr_assert_eq(o.status, 1, "%s", o.err);
