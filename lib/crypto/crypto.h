@@ -33,4 +33,9 @@ int m2m_seal(const uint8_t key[32], const void *aad, size_t aadlen, const uint8_
 int m2m_unseal(const uint8_t key[32], const void *aad, size_t aadlen, const uint8_t *sealed,
 	       size_t sealed_len, uint8_t *out);
 
+/* AES-256-GCM with a caller-chosen 12-byte nonce (for protocols whose nonce is a counter).
+ * enc 1: writes len bytes to out and the 16-byte tag; enc 0: decrypts and checks tag. 0 or -1. */
+int m2m_gcm(int enc, const uint8_t key[32], const uint8_t nonce[12], const void *aad, size_t aadlen,
+	    const uint8_t *in, size_t len, uint8_t *out, uint8_t tag[16]);
+
 #endif

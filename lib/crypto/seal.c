@@ -8,8 +8,8 @@
 #define TAG 16
 
 /* One GCM pass in either direction; the tag is written (seal) or checked (unseal). */
-static int gcm(int enc, const uint8_t key[32], const uint8_t *nonce, const void *aad, size_t aadlen,
-	       const uint8_t *in, size_t len, uint8_t *out, uint8_t *tag)
+int m2m_gcm(int enc, const uint8_t key[32], const uint8_t nonce[12], const void *aad, size_t aadlen,
+	       const uint8_t *in, size_t len, uint8_t *out, uint8_t tag[16])
 {
 	EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
 	int n, ok = ctx && EVP_CipherInit_ex(ctx, EVP_aes_256_gcm(), NULL, key, nonce, enc) == 1 &&
@@ -26,7 +26,7 @@ int m2m_seal(const uint8_t key[32], const void *aad, size_t aadlen, const uint8_
 	     uint8_t *out)
 {
 	m2m_random(out, NONCE);
-	return gcm(1, key, out, aad, aadlen, in, len, out + NONCE, out + NONCE + len);
+	return m2m_gcm(1, key, out, aad, aadlen, in, len, out + NONCE, out + NONCE + len);
 }
 
 int m2m_unseal(const uint8_t key[32], const void *aad, size_t aadlen, const uint8_t *sealed,
@@ -37,7 +37,7 @@ int m2m_unseal(const uint8_t key[32], const void *aad, size_t aadlen, const uint
 	size_t len = sealed_len - M2M_SEAL_OVERHEAD;
 	uint8_t tag[TAG];
 	memcpy(tag, sealed + NONCE + len, TAG);
-	if (gcm(0, key, sealed, aad, aadlen, sealed + NONCE, len, out, tag) == 0)
+	if (m2m_gcm(0, key, sealed, aad, aadlen, sealed + NONCE, len, out, tag) == 0)
 		return 0;
 	m2m_wipe(out, len);
 	return -1;

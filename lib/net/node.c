@@ -61,6 +61,7 @@ struct m2m_node {
 	int in_step, step_refused;
 	m2m_request *step_request;
 	m2m_counters counters;
+	m2m_window_key reply_key;
 	m2m_dispatch_cb dispatch;
 	void *dispatch_arg;
 };
@@ -271,7 +272,7 @@ void m2m_reply(m2m_node *n, m2m_request *req, int type, const void *body)
 	if (own_txn)
 		m2m_store_begin(n->db);
 	if (n->db)
-		m2m_window_store_reply(n->db, &req->env, der, len);
+		m2m_window_store_reply(n->db, &n->reply_key, &req->env, type, der, len);
 	if (own_txn)
 		m2m_store_commit(n->db);
 	m2m_log_event(M2M_LOG_INFO, req->env.txid, m2m_msgtype_name(type), "reply to %s", req->env.sender);
@@ -357,7 +358,7 @@ static m2m_reason admit(m2m_node *n, m2m_request *req, const char *user_id, char
 	}
 	unsigned char *stored = NULL;
 	size_t stored_len = 0;
-	switch (m2m_window_check(n->db, env, &stored, &stored_len)) {
+	switch (m2m_window_check(n->db, &n->reply_key, env, &stored, &stored_len)) {
 	case M2M_WIN_NEW:
 		return m2m_window_admit(n->db, env) ? M2M_R_INTERNAL : M2M_OK;
 	case M2M_WIN_PENDING:
@@ -671,6 +672,7 @@ m2m_node *m2m_node_new(const m2m_node_conf *conf, sqlite3 *db, char *err, size_t
 {
 	m2m_node *n = calloc(1, sizeof *n);
 	n->conf = *conf;
+	m2m_random(n->reply_key.key, sizeof n->reply_key.key);
 	n->db = db;
 	n->dispatch = refuse_all;
 	if (n->conf.timeout_ms <= 0)
@@ -696,6 +698,7 @@ void m2m_node_free(m2m_node *n)
 {
 	if (!n)
 		return;
+	m2m_wipe(&n->reply_key, sizeof n->reply_key);
 	while (n->calls) {
 		call *c = n->calls;
 		n->calls = c->next;

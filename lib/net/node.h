@@ -92,7 +92,8 @@ const char *m2m_node_bound(const m2m_node *n);
  * with their stored replies, and the reserved block of our own sequence numbers. */
 #define M2M_NODE_SCHEMA                                                                    \
 	"CREATE TABLE peer_window (sender TEXT NOT NULL, seq INTEGER NOT NULL,"            \
-	" txid BLOB NOT NULL, reply BLOB, PRIMARY KEY (sender, seq)) WITHOUT ROWID;"       \
+	" txid BLOB NOT NULL, reply BLOB, sealed INTEGER NOT NULL DEFAULT 0,"                \
+	" PRIMARY KEY (sender, seq)) WITHOUT ROWID;"       \
 	"CREATE TABLE node_sequence (id INTEGER PRIMARY KEY CHECK (id = 1),"               \
 	" reserved INTEGER NOT NULL);"                                                     \
 	"INSERT INTO node_sequence VALUES (1, 0);"

@@ -1,5 +1,8 @@
 #include "net/tap.h"
 
+#include "wire/wire.h"
+
+#include <openssl/crypto.h>
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -27,6 +30,13 @@ void m2m_tap_publish(void *tap, const char *direction, const char *entity, const
 {
 	if (!tap)
 		return;
+	/* a trace must never show a SECRET field: publish the redacted re-encoding instead */
+	unsigned char *redacted = NULL;
+	size_t rlen;
+	if (m2m_redact(der, len, &redacted, &rlen) == 1) {
+		der = redacted;
+		len = rlen;
+	}
 	struct timespec ts;
 	clock_gettime(CLOCK_REALTIME, &ts);
 	char when[32];
@@ -35,4 +45,5 @@ void m2m_tap_publish(void *tap, const char *direction, const char *entity, const
 	zmq_send(tap, entity, strlen(entity), ZMQ_SNDMORE | ZMQ_DONTWAIT);
 	zmq_send(tap, when, (size_t)n, ZMQ_SNDMORE | ZMQ_DONTWAIT);
 	zmq_send(tap, der, len, ZMQ_DONTWAIT);
+	OPENSSL_free(redacted);
 }

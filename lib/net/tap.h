@@ -1,7 +1,8 @@
 /*
  * The tap: a PUB socket on which a node copies every message it sends or receives, for the
  * testbed's recorder. Frames: direction ("tx" or "rx"), the observing entity, the time in
- * microseconds since the epoch (decimal text), and the DER of the message as it was on the wire.
+ * microseconds since the epoch (decimal text), and the DER of the message as it was on the wire,
+ * except that SECRET fields (docs/protocol.asn1) are zeroed first.
  */
 #ifndef M2M_NET_TAP_H
 #define M2M_NET_TAP_H

@@ -1,5 +1,6 @@
 #include "net/window.h"
 
+#include "crypto/crypto.h"
 #include "log/log.h"
 
 #include <stdlib.h>
@@ -32,10 +33,31 @@ static int oldest_when_full(sqlite3 *db, const char *sender, sqlite3_int64 *olde
 	return full;
 }
 
-m2m_window_verdict m2m_window_check(sqlite3 *db, const m2m_envelope *env, unsigned char **reply,
-				    size_t *reply_len)
+/* The stored reply as it was sent, or -1 when it was sealed by an earlier run of the node. */
+static int stored_reply(sqlite3_stmt *st, const m2m_window_key *k, const m2m_envelope *env,
+			unsigned char **reply, size_t *reply_len)
 {
-	sqlite3_stmt *st = prepare(db, "SELECT txid, reply FROM peer_window WHERE sender = ? AND seq = ?");
+	const unsigned char *blob = sqlite3_column_blob(st, 1);
+	size_t len = (size_t)sqlite3_column_bytes(st, 1);
+	*reply = malloc(len ? len : 1);
+	*reply_len = len;
+	if (!sqlite3_column_int(st, 2)) {
+		memcpy(*reply, blob, len);
+		return 0;
+	}
+	if (len >= M2M_SEAL_OVERHEAD && m2m_unseal(k->key, env->txid, M2M_TXID_LEN, blob, len, *reply) == 0) {
+		*reply_len = len - M2M_SEAL_OVERHEAD;
+		return 0;
+	}
+	free(*reply);
+	*reply = NULL;
+	return -1;
+}
+
+m2m_window_verdict m2m_window_check(sqlite3 *db, const m2m_window_key *k, const m2m_envelope *env,
+				    unsigned char **reply, size_t *reply_len)
+{
+	sqlite3_stmt *st = prepare(db, "SELECT txid, reply, sealed FROM peer_window WHERE sender = ? AND seq = ?");
 	bind_key(st, env);
 	m2m_window_verdict v = M2M_WIN_NEW;
 	if (st && sqlite3_step(st) == SQLITE_ROW) {
@@ -44,12 +66,8 @@ m2m_window_verdict m2m_window_check(sqlite3 *db, const m2m_envelope *env, unsign
 			v = M2M_WIN_REPLAYED;
 		else if (sqlite3_column_type(st, 1) == SQLITE_NULL)
 			v = M2M_WIN_PENDING;
-		else {
-			*reply_len = (size_t)sqlite3_column_bytes(st, 1);
-			*reply = malloc(*reply_len);
-			memcpy(*reply, sqlite3_column_blob(st, 1), *reply_len);
-			v = M2M_WIN_DUPLICATE;
-		}
+		else
+			v = stored_reply(st, k, env, reply, reply_len) ? M2M_WIN_PENDING : M2M_WIN_DUPLICATE;
 	}
 	sqlite3_finalize(st);
 	sqlite3_int64 oldest;
@@ -80,12 +98,22 @@ int m2m_window_admit(sqlite3 *db, const m2m_envelope *env)
 	return run(st);
 }
 
-int m2m_window_store_reply(sqlite3 *db, const m2m_envelope *req, const unsigned char *der, size_t len)
+int m2m_window_store_reply(sqlite3 *db, const m2m_window_key *k, const m2m_envelope *req, int type,
+			   const unsigned char *der, size_t len)
 {
-	sqlite3_stmt *st = prepare(db, "UPDATE peer_window SET reply = ?3 WHERE sender = ?1 AND seq = ?2");
+	int sealed = m2m_has_secrets(type);
+	unsigned char *blob = sealed ? malloc(len + M2M_SEAL_OVERHEAD) : NULL;
+	if (sealed && m2m_seal(k->key, req->txid, M2M_TXID_LEN, der, len, blob)) {
+		free(blob);
+		return -1;
+	}
+	sqlite3_stmt *st = prepare(db, "UPDATE peer_window SET reply = ?3, sealed = ?4 WHERE sender = ?1 AND seq = ?2");
 	bind_key(st, req);
-	sqlite3_bind_blob(st, 3, der, (int)len, SQLITE_STATIC);
-	return run(st);
+	sqlite3_bind_blob(st, 3, sealed ? blob : der, (int)(sealed ? len + M2M_SEAL_OVERHEAD : len), SQLITE_STATIC);
+	sqlite3_bind_int(st, 4, sealed);
+	int rc = run(st);
+	free(blob);
+	return rc;
 }
 
 int m2m_window_forget(sqlite3 *db, const m2m_envelope *req)

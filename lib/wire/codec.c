@@ -28,6 +28,24 @@ int m2m_set_str(ASN1_STRING *s, const char *text)
 	return ASN1_STRING_set(s, text, (int)strlen(text)) ? 0 : -1;
 }
 
+int m2m_digits(const ASN1_STRING *s, char *buf, size_t buflen, size_t min, size_t max)
+{
+	if (!s || m2m_str(s, buf, buflen))
+		return -1;
+	size_t n = strlen(buf);
+	if (n < min || n > max || strspn(buf, "0123456789") != n)
+		return -1;
+	return 0;
+}
+
+/* Allocates *s when NULL (an OPTIONAL field being filled in). */
+int m2m_set_digits(ASN1_STRING **s, const char *digits)
+{
+	if (!*s)
+		*s = ASN1_STRING_type_new(V_ASN1_NUMERICSTRING);
+	return *s ? m2m_set_str(*s, digits) : -1;
+}
+
 /* Map the earliest OpenSSL error of a failed d2i to a ReasonCode. */
 static m2m_reason reason_from_openssl(void)
 {
@@ -179,6 +197,23 @@ m2m_reason m2m_decode(const unsigned char *der, size_t len, m2m_envelope *env)
 		r = decode_body(e, env);
 	M2M_ENVELOPE_free(e);
 	return r;
+}
+
+int m2m_redact(const unsigned char *der, size_t len, unsigned char **out, size_t *outlen)
+{
+	m2m_envelope env;
+	if (m2m_decode(der, len, &env) != M2M_OK) {
+		m2m_envelope_clear(&env);
+		return -1;
+	}
+	const m2m_msgdef *def = m2m_msgdef_find(env.type);
+	int redacted = 0;
+	if (def->redact) {
+		def->redact(env.body);
+		redacted = m2m_encode(&env, env.body, out, outlen) == M2M_OK ? 1 : -1;
+	}
+	m2m_envelope_clear(&env);
+	return redacted;
 }
 
 void m2m_envelope_clear(m2m_envelope *env)

@@ -27,6 +27,16 @@ const char *m2m_reason_name(m2m_reason r)
 	case M2M_R_NOT_FOUND: return "notFound";
 	case M2M_R_NOT_AUTHORISED: return "notAuthorised";
 	case M2M_R_BAD_SIGNATURE: return "badSignature";
+	case M2M_R_AUTHENTICATION_FAILED: return "authenticationFailed";
+	case M2M_R_MAC_FAILURE: return "macFailure";
+	case M2M_R_SYNCH_FAILURE: return "synchFailure";
+	case M2M_R_SUBSCRIBER_SUSPENDED: return "subscriberSuspended";
+	case M2M_R_APN_NOT_ALLOWED: return "apnNotAllowed";
+	case M2M_R_IMEI_NOT_ALLOWED: return "imeiNotAllowed";
+	case M2M_R_ROAMING_NOT_ALLOWED: return "roamingNotAllowed";
+	case M2M_R_NO_CARD: return "noCard";
+	case M2M_R_NOT_ATTACHED: return "notAttached";
+	case M2M_R_CARD_ERROR: return "cardError";
 	case M2M_R_INTERNAL: return "internalError";
 	}
 	return NULL;

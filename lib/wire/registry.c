@@ -3,15 +3,72 @@
 
 #include <openssl/asn1t.h>
 #include <stddef.h>
+#include <string.h>
+
+/* Keeps the length, so that a trace still shows the shape of the message. */
+static void zero(ASN1_OCTET_STRING *s)
+{
+	static const unsigned char zeros[256];
+	if (s && ASN1_STRING_length(s) > 0 && ASN1_STRING_length(s) <= (int)sizeof zeros)
+		ASN1_STRING_set(s, zeros, ASN1_STRING_length(s));
+	else if (s)
+		ASN1_STRING_set(s, NULL, 0);
+}
+
+static void redact_vectors(void *body)
+{
+	M2M_AUTH_INFO_RESPONSE *v = body;
+	for (int i = 0; i < sk_M2M_AUTH_VECTOR_num(v); i++) {
+		M2M_AUTH_VECTOR *av = sk_M2M_AUTH_VECTOR_value(v, i);
+		zero(av->xres);
+		zero(av->ck);
+		zero(av->ik);
+		zero(av->kc);
+	}
+}
+
+/* An AUTHENTICATE answer: 3G context "DB" RES CK IK [Kc] (TS 31.102 7.1.2.1), or GSM context
+ * 04 SRES 08 Kc. Any other response data is file content or status, not key material. */
+static void redact_apdu_response(void *body)
+{
+	M2M_APDU_RESPONSE *r = body;
+	const unsigned char *d = ASN1_STRING_get0_data(r->data);
+	int n = ASN1_STRING_length(r->data);
+	if (n > 0 && (d[0] == 0xdb || (n == 14 && d[0] == 4 && d[5] == 8)))
+		zero(r->data);
+}
 
 static const m2m_msgdef msgdefs[] = {
-	{M2M_MSG_ERROR, "error", ASN1_ITEM_ref(M2M_ERROR_REPORT)},
-	{M2M_MSG_HEALTH_REQUEST, "healthRequest", ASN1_ITEM_ref(ASN1_NULL)},
-	{M2M_MSG_HEALTH_RESPONSE, "healthResponse", ASN1_ITEM_ref(M2M_HEALTH_RESPONSE)},
-	{M2M_MSG_PING, "ping", ASN1_ITEM_ref(M2M_PING)},
-	{M2M_MSG_PONG, "pong", ASN1_ITEM_ref(M2M_PING)},
-	{M2M_MSG_PING_PEERS_REQUEST, "pingPeersRequest", ASN1_ITEM_ref(M2M_PING_PEERS_REQUEST)},
-	{M2M_MSG_PING_PEERS_RESPONSE, "pingPeersResponse", ASN1_ITEM_ref(M2M_PING_PEERS_RESPONSE)},
+	{M2M_MSG_ERROR, "error", ASN1_ITEM_ref(M2M_ERROR_REPORT), NULL},
+	{M2M_MSG_HEALTH_REQUEST, "healthRequest", ASN1_ITEM_ref(ASN1_NULL), NULL},
+	{M2M_MSG_HEALTH_RESPONSE, "healthResponse", ASN1_ITEM_ref(M2M_HEALTH_RESPONSE), NULL},
+	{M2M_MSG_PING, "ping", ASN1_ITEM_ref(M2M_PING), NULL},
+	{M2M_MSG_PONG, "pong", ASN1_ITEM_ref(M2M_PING), NULL},
+	{M2M_MSG_PING_PEERS_REQUEST, "pingPeersRequest", ASN1_ITEM_ref(M2M_PING_PEERS_REQUEST), NULL},
+	{M2M_MSG_PING_PEERS_RESPONSE, "pingPeersResponse", ASN1_ITEM_ref(M2M_PING_PEERS_RESPONSE), NULL},
+	{M2M_MSG_APDU_COMMAND, "apduCommand", ASN1_ITEM_ref(M2M_APDU_COMMAND), NULL},
+	{M2M_MSG_APDU_RESPONSE, "apduResponse", ASN1_ITEM_ref(M2M_APDU_RESPONSE), redact_apdu_response},
+	{M2M_MSG_CARD_RESET, "cardReset", ASN1_ITEM_ref(ASN1_NULL), NULL},
+	{M2M_MSG_CARD_ATR, "cardAtr", ASN1_ITEM_ref(M2M_CARD_ATR), NULL},
+	{M2M_MSG_ATTACH_REQUEST, "attachRequest", ASN1_ITEM_ref(M2M_ATTACH_REQUEST), NULL},
+	{M2M_MSG_AUTH_CHALLENGE, "authChallenge", ASN1_ITEM_ref(M2M_AUTH_CHALLENGE), NULL},
+	{M2M_MSG_AUTH_RESPONSE, "authResponse", ASN1_ITEM_ref(M2M_AUTH_RESPONSE), NULL},
+	{M2M_MSG_AUTH_FAILURE, "authFailure", ASN1_ITEM_ref(M2M_AUTH_FAILURE), NULL},
+	{M2M_MSG_ATTACH_ACCEPT, "attachAccept", ASN1_ITEM_ref(M2M_ATTACH_ACCEPT), NULL},
+	{M2M_MSG_DETACH_REQUEST, "detachRequest", ASN1_ITEM_ref(M2M_DETACH_REQUEST), NULL},
+	{M2M_MSG_DETACH_ACCEPT, "detachAccept", ASN1_ITEM_ref(ASN1_NULL), NULL},
+	{M2M_MSG_PROTECTED_DATA, "protectedData", ASN1_ITEM_ref(M2M_PROTECTED_DATA), NULL},
+	{M2M_MSG_PROTECTED_DATA_ECHO, "protectedDataEcho", ASN1_ITEM_ref(M2M_PROTECTED_DATA), NULL},
+	{M2M_MSG_AUTH_INFO_REQUEST, "authInfoRequest", ASN1_ITEM_ref(M2M_AUTH_INFO_REQUEST), NULL},
+	{M2M_MSG_AUTH_INFO_RESPONSE, "authInfoResponse", ASN1_ITEM_ref(M2M_AUTH_INFO_RESPONSE), redact_vectors},
+	{M2M_MSG_UPDATE_LOCATION, "updateLocation", ASN1_ITEM_ref(M2M_UPDATE_LOCATION), NULL},
+	{M2M_MSG_UPDATE_LOCATION_ACK, "updateLocationAck", ASN1_ITEM_ref(M2M_SUBSCRIPTION_PROFILE), NULL},
+	{M2M_MSG_PURGE, "purge", ASN1_ITEM_ref(M2M_PURGE), NULL},
+	{M2M_MSG_PURGE_ACK, "purgeAck", ASN1_ITEM_ref(ASN1_NULL), NULL},
+	{M2M_MSG_CANCEL_LOCATION, "cancelLocation", ASN1_ITEM_ref(M2M_CANCEL_LOCATION), NULL},
+	{M2M_MSG_CANCEL_LOCATION_ACK, "cancelLocationAck", ASN1_ITEM_ref(ASN1_NULL), NULL},
+	{M2M_MSG_DEVICE_CONTROL, "deviceControl", ASN1_ITEM_ref(M2M_DEVICE_CONTROL), NULL},
+	{M2M_MSG_DEVICE_STATUS, "deviceStatus", ASN1_ITEM_ref(M2M_DEVICE_STATUS), NULL},
 };
 
 const m2m_msgdef *m2m_msgdef_find(int type)
@@ -26,4 +83,10 @@ const char *m2m_msgtype_name(int type)
 {
 	const m2m_msgdef *d = m2m_msgdef_find(type);
 	return d ? d->name : NULL;
+}
+
+int m2m_has_secrets(int type)
+{
+	const m2m_msgdef *d = m2m_msgdef_find(type);
+	return d && d->redact;
 }

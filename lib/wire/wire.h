@@ -22,6 +22,9 @@ typedef struct m2m_msgdef {
 	int type;
 	const char *name;       /* the ASN.1 identifier, e.g. "healthRequest" */
 	ASN1_ITEM_EXP *item;    /* the body's template: item() gives the ASN1_ITEM */
+	/* For bodies that can carry SECRET fields (docs/protocol.asn1): zeroes them in place.
+	 * NULL for every other type. */
+	void (*redact)(void *body);
 } m2m_msgdef;
 
 const m2m_msgdef *m2m_msgdef_find(int type);
@@ -46,6 +49,18 @@ m2m_reason m2m_encode(const m2m_envelope *env, const void *body, unsigned char *
  * reply can then name the transaction). */
 m2m_reason m2m_decode(const unsigned char *der, size_t len, m2m_envelope *env);
 void m2m_envelope_clear(m2m_envelope *env);
+
+/*
+ * The copy of a message that may leave the two parties (a tap, a stored reply): when its type
+ * can carry SECRET fields, *out is a fresh DER with them zeroed (same lengths) and 1 is
+ * returned; otherwise 0 and the message is safe as it is. -1 when it does not decode.
+ */
+int m2m_redact(const unsigned char *der, size_t len, unsigned char **out, size_t *outlen);
+int m2m_has_secrets(int type);
+
+/* Copies a NumericString of min..max digits (0-9 only) into buf; 0, or -1 when it is not one. */
+int m2m_digits(const ASN1_STRING *s, char *buf, size_t buflen, size_t min, size_t max);
+int m2m_set_digits(ASN1_STRING **s, const char *digits);
 
 /* A one-line decoded rendering of a body for traces ("nonce=0a1b..."). Returns a malloc'd string. */
 char *m2m_body_summary(int type, const void *body);
