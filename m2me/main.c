@@ -1,13 +1,140 @@
-/* m2me: the M2M equipment: the device that attaches, runs AKA and carries user data. */
-#include "daemon/daemon.h"
+/*
+ * m2me: the M2M equipment, the device that holds the operator's UICC, attaches through a
+ * visited network with AKA run on its card, and carries protected user data (device.h).
+ *
+ *   m2me = { imei = "356938035643809";     # 15 digits, Luhn check digit
+ *            network = "mno-v";            # the visited operator attach uses by default
+ *            apn = "m2m.meter";            # the APN attach asks for by default
+ *            card = "uicc-1";              # optional: the card in the slot at first boot
+ *            storage_key_file = "..."; };  # 64 hex digits: seals the session key
+ *
+ * The network and the card must be peers with an endpoint. The settings give the device's
+ * state at its first start only: from then on its database says where it was.
+ */
+#include "device.h"
 
-static const char *const migrations[] = {M2M_NODE_SCHEMA};
+#include "crypto/crypto.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const migrations[] = {M2M_NODE_SCHEMA M2ME_SCHEMA_V1};
 static const m2m_schema schema = {migrations, sizeof migrations / sizeof migrations[0]};
+
+/* ---- configure ------------------------------------------------------------------------------ */
+
+/* A peer of this file's peers list that has an endpoint: one this device can call. */
+static int callable_peer(m2m_conf *c, const char *id)
+{
+	config_setting_t *peers = config_lookup(&c->cfg, "peers");
+	int count = peers ? config_setting_length(peers) : 0;
+	for (int i = 0; i < count; i++) {
+		config_setting_t *p = config_setting_get_elem(peers, (unsigned)i);
+		const char *pid = NULL, *endpoint = NULL;
+		if (p && config_setting_lookup_string(p, "id", &pid) && !strcmp(pid, id))
+			return config_setting_lookup_string(p, "endpoint", &endpoint) && endpoint[0];
+	}
+	return 0;
+}
+
+/* Copies an entity setting that must name a callable peer. */
+static void read_peer_setting(m2m_conf *c, config_setting_t *group, const char *name, int required, char *out,
+			      size_t len)
+{
+	const char *id = m2m_conf_str(c, group, name, "", required);
+	if (!id || !id[0])
+		return;
+	if (strlen(id) >= len || !callable_peer(c, id))
+		m2m_conf_fail(c, config_setting_get_member(group, name), "%s is not a peer with an endpoint", id);
+	else
+		snprintf(out, len, "%s", id);
+}
+
+static void read_storage_key(m2m_conf *c, config_setting_t *group, uint8_t key[32])
+{
+	const char *path = m2m_conf_str(c, group, "storage_key_file", NULL, 1);
+	if (!path)
+		return;
+	config_setting_t *at = config_setting_get_member(group, "storage_key_file");
+	char hex[80] = "";
+	FILE *f = fopen(path, "r");
+	if (!f || !fgets(hex, sizeof hex, f))
+		m2m_conf_fail(c, at, "cannot read %s", path);
+	else {
+		hex[strcspn(hex, "\r\n")] = 0;
+		if (strlen(hex) != 64 || m2m_unhex(hex, key, 32))
+			m2m_conf_fail(c, at, "%s does not hold 64 hex digits", path);
+	}
+	if (f)
+		fclose(f);
+	m2m_wipe(hex, sizeof hex);
+}
+
+static void configure(m2m_daemon *d, m2m_conf *c, config_setting_t *group)
+{
+	static const char *const names[] = {"imei", "network", "apn", "card", "storage_key_file", NULL};
+	m2me_device *dev = calloc(1, sizeof *dev);
+	m2me_settings *s = &dev->settings;
+	m2m_daemon_set_ctx(d, dev);
+	if (!group) {
+		m2m_conf_fail(c, NULL, "m2me: missing (imei, network, apn, storage_key_file)");
+		return;
+	}
+	m2m_conf_only(c, group, names);
+	const char *imei = m2m_conf_str(c, group, "imei", NULL, 1);
+	if (imei && !m2me_imei_valid(imei))
+		m2m_conf_fail(c, config_setting_get_member(group, "imei"), "must be 15 digits with a valid check digit");
+	else if (imei)
+		snprintf(s->imei, sizeof s->imei, "%s", imei);
+	read_peer_setting(c, group, "network", 1, s->network, sizeof s->network);
+	const char *apn = m2m_conf_str(c, group, "apn", NULL, 1);
+	if (apn && (!apn[0] || strlen(apn) > M2ME_APN_MAX))
+		m2m_conf_fail(c, config_setting_get_member(group, "apn"), "must be 1..%d characters", M2ME_APN_MAX);
+	else if (apn)
+		snprintf(s->apn, sizeof s->apn, "%s", apn);
+	read_peer_setting(c, group, "card", 0, s->card, sizeof s->card);
+	read_storage_key(c, group, s->storage_key);
+}
+
+/* ---- the role ------------------------------------------------------------------------------- */
+
+static int start(m2m_daemon *d)
+{
+	m2me_device *dev = m2m_daemon_ctx(d);
+	dev->node = m2m_daemon_node(d);
+	dev->db = m2m_daemon_db(d);
+	return m2me_store_load(dev);
+}
+
+static void dispatch(m2m_daemon *d, m2m_request *req)
+{
+	m2me_device *dev = m2m_daemon_ctx(d);
+	if (req->env.type == M2M_MSG_DEVICE_CONTROL)
+		m2me_control(dev, req);
+	else
+		m2m_refuse(m2m_daemon_node(d), req, M2M_R_UNEXPECTED_MESSAGE, "m2me serves deviceControl, not %s",
+			   m2m_msgtype_name(req->env.type));
+}
+
+static void stop(m2m_daemon *d)
+{
+	m2me_device *dev = m2m_daemon_ctx(d);
+	if (!dev)
+		return;
+	m2m_wipe(dev, sizeof *dev);  /* the storage key, the session key, CK and IK of an attach */
+	free(dev);
+	m2m_daemon_set_ctx(d, NULL);
+}
 
 static const m2m_role role = {
 	.name = "m2me",
 	.description = "the M2M equipment: the device that attaches, runs AKA and carries user data",
 	.schema = &schema,
+	.configure = configure,
+	.start = start,
+	.dispatch = dispatch,
+	.stop = stop,
 };
 
 int main(int argc, char **argv)

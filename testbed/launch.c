@@ -17,7 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
-int tb_role_binary(const char *role, char *out, size_t len)
+int tb_build_binary(const char *rel, char *out, size_t len)
 {
 	char base[PATH_MAX];
 	const char *env = getenv("M2M_BIN_DIR");
@@ -34,13 +34,20 @@ int tb_role_binary(const char *role, char *out, size_t len)
 		char *build = dirname(dirname(base));
 		memmove(base, build, strlen(build) + 1);
 	}
-	int n = snprintf(out, len, "%s/%s/%s", base, role, role);
+	int n = snprintf(out, len, "%s/%s", base, rel);
 	if (n < 0 || (size_t)n >= len || access(out, X_OK)) {
-		fprintf(stderr, "testbed: no %s daemon at %s%s\n", role, out,
+		fprintf(stderr, "testbed: no %s at %s%s\n", strrchr(rel, '/') ? strrchr(rel, '/') + 1 : rel, out,
 			env && env[0] ? " (from M2M_BIN_DIR)" : " (build it, or set M2M_BIN_DIR to its build directory)");
 		return -1;
 	}
 	return 0;
+}
+
+int tb_role_binary(const char *role, char *out, size_t len)
+{
+	char rel[64];
+	snprintf(rel, sizeof rel, "%s/%s", role, role);
+	return tb_build_binary(rel, out, len);
 }
 
 pid_t tb_spawn(char *const argv[], const char *log_path)

@@ -1,6 +1,8 @@
 /*
  * `up` and `down`. Up either brings the whole topology and the recorder up, proven by a
  * healthRequest answered by every daemon, or stops whatever it started: never half a testbed.
+ * The cards are personalised before any daemon starts, so that each uicc finds its image and
+ * each home operator its subscribers at their first start.
  */
 #include "testbed.h"
 
@@ -117,7 +119,7 @@ static int check_binaries(const tb_topology *t)
 	for (int i = 0; i < t->nentities; i++)
 		if (tb_role_binary(t->entities[i].role, bin, sizeof bin))
 			return -1;
-	return 0;
+	return t->ncards ? tb_admin_check() : 0;
 }
 
 int tb_cmd_up(tb_opts *o, int argc, char **argv)
@@ -127,6 +129,11 @@ int tb_cmd_up(tb_opts *o, int argc, char **argv)
 	if (!t || tb_rundir_check_lengths(o->rundir, t) || tb_rundir_resolve(o, 1) ||
 	    tb_rundir_check_lengths(o->rundir, t) || refuse_if_up(o->rundir) ||
 	    check_binaries(t) || tb_rundir_generate(o->rundir, o->topology, t)) {
+		tb_topology_free(t);
+		return 1;
+	}
+	if (tb_provision(o->rundir, t)) {
+		fprintf(stderr, "testbed: up failed while personalising the cards; no daemon was started\n");
 		tb_topology_free(t);
 		return 1;
 	}

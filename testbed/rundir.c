@@ -145,6 +145,21 @@ static int write_keys(const char *rundir, const char *id, keypair *k)
 	return tb_write_file(path, line, 0644);
 }
 
+/* A storage key: 32 random bytes as exactly 64 hex digits (no newline), readable only by us. */
+static int write_storage_key(const char *rundir, const char *id)
+{
+	char dir[PATH_MAX], path[PATH_MAX], hex[2 * 32 + 1];
+	uint8_t key[32];
+	if (tb_path(dir, sizeof dir, rundir, "keys", "") || tb_path(path, sizeof path, dir, id, ".storage"))
+		return -1;
+	m2m_random(key, sizeof key);
+	m2m_hex(key, sizeof key, hex);
+	int rc = tb_write_file(path, hex, 0600);
+	m2m_wipe(key, sizeof key);
+	m2m_wipe(hex, sizeof hex);
+	return rc;
+}
+
 /* ---- configuration files --------------------------------------------------------------------- */
 
 static void add_str(config_setting_t *parent, const char *name, const char *value)
@@ -226,6 +241,28 @@ static int write_config(config_t *cfg, const char *path, const char *what)
 	return fclose(f) ? -1 : 0;
 }
 
+/* The role's group: the topology's settings verbatim, plus the paths `up` generates: the
+ * storage key of a role that seals secrets, and the image of a uicc's card. */
+static void role_group(config_setting_t *root, const char *rundir, const tb_topology *t, const tb_entity *e)
+{
+	char path[PATH_MAX + 32];
+	int storage = tb_role_has_storage_key(e->role);
+	const tb_card *card = tb_card_of(t, e->id);
+	if (!e->settings && !storage && !card)
+		return;
+	config_setting_t *g = config_setting_add(root, e->role, CONFIG_TYPE_GROUP);
+	for (int k = 0; e->settings && k < config_setting_length(e->settings); k++)
+		copy_setting(g, config_setting_get_elem(e->settings, (unsigned)k));
+	if (card) {
+		snprintf(path, sizeof path, "%s/keys/%s.card", rundir, e->id);
+		add_str(g, "image", path);
+	}
+	if (storage) {
+		snprintf(path, sizeof path, "%s/keys/%s.storage", rundir, e->id);
+		add_str(g, "storage_key_file", path);
+	}
+}
+
 static int daemon_config(const char *rundir, const tb_topology *t, int i, const keypair *keys, const keypair *self)
 {
 	const tb_entity *e = &t->entities[i];
@@ -244,11 +281,7 @@ static int daemon_config(const char *rundir, const tb_topology *t, int i, const 
 		add_peer(peers, rundir, t->entities[e->peers[k]].id, keys[e->peers[k]].pub, 1);
 	/* key-only: the tool may call every daemon and watch its tap, but is never called */
 	add_peer(peers, rundir, TB_SELF, self->pub, 0);
-	if (e->settings) {
-		config_setting_t *g = config_setting_add(root, e->role, CONFIG_TYPE_GROUP);
-		for (int k = 0; k < config_setting_length(e->settings); k++)
-			copy_setting(g, config_setting_get_elem(e->settings, (unsigned)k));
-	}
+	role_group(root, rundir, t, e);
 	int rc = write_config(&cfg, path, e->id);
 	config_destroy(&cfg);
 	return rc;
@@ -307,7 +340,8 @@ int tb_rundir_generate(const char *rundir, const char *topology_path, const tb_t
 	    copy_topology(rundir, topology_path) || write_keys(rundir, TB_SELF, &self))
 		goto out;
 	for (int i = 0; i < t->nentities; i++)
-		if (write_keys(rundir, t->entities[i].id, &keys[i]))
+		if (write_keys(rundir, t->entities[i].id, &keys[i]) ||
+		    (tb_role_has_storage_key(t->entities[i].role) && write_storage_key(rundir, t->entities[i].id)))
 			goto out;
 	for (int i = 0; i < t->nentities; i++)
 		if (daemon_config(rundir, t, i, keys, &self))

@@ -15,6 +15,19 @@
 
 const tb_scenario tb_scenarios[] = {
 	{"ping", "every daemon pings each of its peers: every link of the topology is proven", tb_scenario_ping},
+	{"2", "Alternative 2: m2me-1 with operator A's card attaches through mno-v (AKA on the UICC), sends "
+	      "protected data, detaches", tb_scenario_attach},
+	{"2-swap", "Alternative 2: the subscriber moves to operator B by changing the card; A deactivates IMSI A, "
+		   "and card A is refused", tb_scenario_swap},
+	{"attack-imei-lock", "attack: card A in another device (m2me-2) is refused imeiNotAllowed",
+	 tb_scenario_attack_imei_lock},
+	{"attack-clone", "attack: a clone of card A attaches while the genuine one is attached: operator A "
+			 "suspends IMSI A", tb_scenario_attack_clone},
+	{"attack-replay", "attack: a rogue network (mno-xr) replays an old challenge: the card answers with a "
+			  "synchronisation failure, no keys", tb_scenario_attack_replay},
+	{"attack-false-network", "attack: a false network (mno-xf) without K: the card rejects its AUTN (98 62), "
+				 "macFailure", tb_scenario_attack_false_network},
+	{"attack-apn", "attack: an APN outside the subscription is refused apnNotAllowed", tb_scenario_attack_apn},
 	{NULL, NULL, NULL},
 };
 
@@ -79,12 +92,12 @@ static int check_up(const char *rundir, const tb_topology *t)
 	return 0;
 }
 
-static int drive(const tb_scenario *sc, const tb_topology *t, const char *rundir)
+static int drive(const tb_scenario *sc, const tb_topology *t, const char *rundir, long trace_from)
 {
 	m2m_node *n = tb_client_open(rundir, 0);
 	if (!n)
 		return -1;
-	tb_session s = {.node = n, .topology = t};
+	tb_session s = {.node = n, .topology = t, .rundir = rundir, .trace_from = trace_from};
 	printf("scenario %s: %s\n", sc->name, sc->description);
 	int rc = sc->run(&s);
 	m2m_node_free(n);
@@ -135,7 +148,7 @@ int tb_scenario_run(const tb_opts *o, const tb_scenario *sc, int print_contents)
 		return -1;
 	}
 	long from = file_size(trace);
-	int rc = drive(sc, t, o->rundir);
+	int rc = drive(sc, t, o->rundir, from);
 	/* a failed run is charted too: the chart shows where it went wrong */
 	if (chart(sc, t, o->rundir, from, print_contents))
 		rc = -1;
@@ -150,7 +163,7 @@ void tb_scenarios_list(FILE *out)
 {
 	fprintf(out, "scenarios:\n");
 	for (const tb_scenario *sc = tb_scenarios; sc->name; sc++)
-		fprintf(out, "  %-10s %s\n", sc->name, sc->description);
+		fprintf(out, "  %-20s %s\n", sc->name, sc->description);
 }
 
 int tb_cmd_run(tb_opts *o, int argc, char **argv)

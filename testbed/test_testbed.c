@@ -198,8 +198,8 @@ static void expect_chart_names_every_entity(void)
 {
 	char *chart = read_text("charts/ping.msc");
 	cr_assert_not_null(chart, "no chart");
-	static const char *const ids[] = {"certauth", "drf", "mno-a", "mno-b", "mno-v", "m2me-1", "tre-1", "uicc-1",
-					  "testbed"};
+	static const char *const ids[] = {"certauth", "drf", "mno-a", "mno-b", "mno-v", "mno-xf", "mno-xr", "m2me-1",
+					  "tre-1", "uicc-1", "uicc-2", "m2me-2", "uicc-1c", "testbed"};
 	for (size_t i = 0; i < sizeof ids / sizeof ids[0]; i++) {
 		char quoted[80];
 		snprintf(quoted, sizeof quoted, "\"%s\"", ids[i]);
@@ -241,7 +241,7 @@ Test(testbed, up_status_ping_trace_down)
 
 	pid_t pids[MAX_PIDS];
 	int n = read_pids(pids);
-	cr_expect_eq(n, 9, "8 daemons and the recorder, not %d", n);
+	cr_expect_eq(n, 14, "13 daemons and the recorder, not %d", n);
 	expect_ok("down");
 	expect_no_process(pids, n);
 	expect_clean_logs();
@@ -386,18 +386,362 @@ Test(testbed, recorder_survives_an_undecodable_message)
 	expect_clean_logs();
 }
 
+/* ---- Alternative 2 scenarios -------------------------------------------------------------- */
+
+static const char *const scenario_names[] = {"ping",          "2",
+					     "2-swap",        "attack-imei-lock",
+					     "attack-clone",  "attack-replay",
+					     "attack-false-network", "attack-apn",
+					     NULL};
+
+/* Runs a scenario that must pass on the running testbed; its output, which the caller frees. */
+static char *run_passing(const char *name)
+{
+	int st;
+	char *out = tool(&st, "run", name, NULL);
+	char want[64];
+	snprintf(want, sizeof want, "scenario %s: passed", name);
+	cr_expect_eq(st, 0, "scenario %s exited with %d", name, st);
+	cr_expect_not_null(strstr(out, want), "no \"%s\"", want);
+	cr_expect_not_null(strstr(out, "outcome: "), "%s states no outcome", name);
+	return out;
+}
+
+static char *chart_of(const char *name)
+{
+	char rel[64];
+	snprintf(rel, sizeof rel, "charts/%s.msc", name);
+	char *chart = read_text(rel);
+	cr_assert_not_null(chart, "no chart %s", rel);
+	return chart;
+}
+
+/* The chart's arcs from -> to whose label begins with label, from text on (a part of a chart). */
+static int arcs(const char *text, const char *from, const char *to, const char *label)
+{
+	char head[64], tail[128];
+	snprintf(head, sizeof head, "  \"%s\" ", from);
+	snprintf(tail, sizeof tail, " \"%s\" [label = \"%s", to, label);
+	int n = 0;
+	for (const char *line = text; line && *line;) {
+		const char *end = strchr(line, '\n');
+		size_t len = end ? (size_t)(end - line) : strlen(line);
+		char *copy = strndup(line, len);
+		n += !strncmp(copy, head, strlen(head)) && strstr(copy, tail);
+		free(copy);
+		line = end ? end + 1 : NULL;
+	}
+	return n;
+}
+
+/* Every line of the trace of type (e.g. protectedData) is free of needle. */
+static void expect_not_in_lines(const char *trace, const char *type, const char *needle)
+{
+	char want[64];
+	snprintf(want, sizeof want, "\"type\": \"%s\"", type);
+	int lines = 0;
+	for (const char *line = trace; line && *line;) {
+		const char *end = strchr(line, '\n');
+		char *copy = strndup(line, end ? (size_t)(end - line) : strlen(line));
+		if (strstr(copy, want)) {
+			lines++;
+			cr_expect_null(strstr(copy, needle), "a %s line holds %s: %s", type, needle, copy);
+		}
+		free(copy);
+		line = end ? end + 1 : NULL;
+	}
+	cr_expect_gt(lines, 0, "no %s in the trace", type);
+}
+
+static void hex_of(const char *text, char *out)
+{
+	for (size_t i = 0; text[i]; i++)
+		sprintf(out + 2 * i, "%02x", (unsigned char)text[i]);
+}
+
+Test(testbed, alt2_attach_sends_protected_data_and_detaches)
+{
+	expect_ok("up");
+	char *out = run_passing("2");
+	cr_expect_not_null(strstr(out, "the echo, decrypted by m2me-1, equals what it sent"));
+	free(out);
+	char *chart = chart_of("2");
+	static const char *const flow[][3] = {
+		{"m2me-1", "mno-v", "attachRequest"},    {"mno-v", "mno-a", "authInfoRequest"},
+		{"mno-a", "mno-v", "authInfoResponse"},  {"mno-v", "m2me-1", "authChallenge"},
+		{"m2me-1", "uicc-1", "apduCommand apdu=0088"}, {"uicc-1", "m2me-1", "apduResponse"},
+		{"m2me-1", "mno-v", "authResponse"},     {"mno-v", "mno-a", "updateLocation "},
+		{"mno-a", "mno-v", "updateLocationAck"}, {"mno-v", "m2me-1", "attachAccept"},
+		{"m2me-1", "mno-v", "protectedData "},   {"mno-v", "m2me-1", "protectedDataEcho"},
+		{"m2me-1", "mno-v", "detachRequest"},    {"mno-v", "mno-a", "purge "},
+	};
+	for (size_t i = 0; i < sizeof flow / sizeof flow[0]; i++)
+		cr_expect_eq(arcs(chart, flow[i][0], flow[i][1], flow[i][2]), 1, "%s -> %s %s is not drawn once", flow[i][0],
+			     flow[i][1], flow[i][2]);
+	free(chart);
+	/* the user data crossed the network sealed: its plaintext is in no protectedData message */
+	char *trace = read_text("trace.jsonl"), hex[128];
+	hex_of("meter 0042", hex);
+	expect_not_in_lines(trace, "protectedData", hex);
+	expect_not_in_lines(trace, "protectedData", "meter 0042");
+	free(trace);
+	expect_ok("down");
+	expect_clean_logs();
+}
+
+/* The scenarios are independent: each puts the devices, cards and subscribers it needs into a
+ * known state first, so the order here (the reverse of the demo's) must not matter. */
+Test(testbed, alt2_swap_then_attach_again_in_any_order, .timeout = 180)
+{
+	expect_ok("up");
+	char *out = run_passing("2-swap");
+	cr_expect_not_null(strstr(out, "(refused: subscriberSuspended, as expected)"));
+	cr_expect_not_null(strstr(out, "mno-admin suspend 001010000000001"));
+	free(out);
+	char *chart = chart_of("2-swap");
+	cr_expect_geq(arcs(chart, "mno-v", "mno-b", "authInfoRequest"), 1, "B never asked for vectors");
+	cr_expect_geq(arcs(chart, "mno-v", "mno-b", "updateLocation "), 1, "B never learnt the location");
+	cr_expect_eq(arcs(chart, "mno-a", "mno-v", "error: subscriberSuspended"), 1);
+	free(chart);
+	free(run_passing("2"));  /* IMSI A was resumed: the base scenario still passes */
+	free(run_passing("2-swap"));
+	expect_ok("down");
+	expect_clean_logs();
+}
+
+Test(testbed, attack_imei_lock_refuses_card_a_in_another_device)
+{
+	expect_ok("up");
+	char *out = run_passing("attack-imei-lock");
+	cr_expect_not_null(strstr(out, "(refused: imeiNotAllowed, as expected)"));
+	free(out);
+	char *chart = chart_of("attack-imei-lock");
+	cr_expect_eq(arcs(chart, "mno-v", "m2me-2", "attachAccept"), 0);
+	cr_expect_eq(arcs(chart, "mno-v", "m2me-2", "error: imeiNotAllowed"), 1);
+	cr_expect_eq(arcs(chart, "mno-v", "mno-a", "purge "), 1);
+	free(chart);
+	expect_ok("down");
+	expect_clean_logs();
+}
+
+Test(testbed, attack_clone_suspends_the_subscriber_and_is_undone)
+{
+	expect_ok("up");
+	char *out = run_passing("attack-clone");
+	cr_expect_not_null(strstr(out, "(refused: subscriberSuspended, as expected)"));
+	free(out);
+	char *chart = chart_of("attack-clone");
+	cr_expect_eq(arcs(chart, "mno-v", "m2me-2", "attachAccept"), 0, "the clone was accepted");
+	cr_expect_eq(arcs(chart, "mno-a", "mno-v", "cancelLocation"), 1);
+	free(chart);
+	free(run_passing("2"));  /* resumed: the genuine card works again */
+	expect_ok("down");
+	expect_clean_logs();
+}
+
+Test(testbed, attack_replay_gets_a_sync_failure_and_no_keys)
+{
+	expect_ok("up");
+	char *out = run_passing("attack-replay");
+	cr_expect_not_null(strstr(out, "(refused: synchFailure, as expected)"));
+	free(out);
+	char *chart = chart_of("attack-replay");
+	/* one honest relay, then nothing accepted once the device reported the sync failure */
+	cr_expect_eq(arcs(chart, "mno-xr", "m2me-1", "attachAccept"), 1);
+	const char *failure = strstr(chart, "\"m2me-1\" -> \"mno-xr\" [label = \"authFailure");
+	cr_assert_not_null(failure, "no authFailure");
+	cr_expect_eq(arcs(failure, "mno-xr", "m2me-1", "attachAccept"), 0);
+	free(chart);
+	expect_ok("down");
+	expect_clean_logs();
+}
+
+Test(testbed, attack_false_network_meets_a_mac_failure)
+{
+	expect_ok("up");
+	char *out = run_passing("attack-false-network");
+	cr_expect_not_null(strstr(out, "(refused: macFailure, as expected)"));
+	free(out);
+	char *chart = chart_of("attack-false-network");
+	cr_expect_eq(arcs(chart, "mno-xf", "m2me-1", "attachAccept"), 0);
+	cr_expect_eq(arcs(chart, "m2me-1", "mno-xf", "authFailure"), 1);
+	free(chart);
+	char *trace = read_text("trace.jsonl");
+	cr_expect_not_null(strstr(trace, "statusWord=39010"), "the card never answered 98 62");
+	free(trace);
+	expect_ok("down");
+	expect_clean_logs();
+}
+
+Test(testbed, attack_apn_is_refused_outside_the_subscription)
+{
+	expect_ok("up");
+	char *out = run_passing("attack-apn");
+	cr_expect_not_null(strstr(out, "(refused: apnNotAllowed, as expected)"));
+	free(out);
+	char *chart = chart_of("attack-apn");
+	cr_expect_eq(arcs(chart, "mno-v", "m2me-1", "error: apnNotAllowed"), 1);
+	cr_expect_eq(arcs(chart, "mno-v", "m2me-1", "attachAccept"), 1, "only the subscribed APN is accepted");
+	free(chart);
+	expect_ok("down");
+	expect_clean_logs();
+}
+
+/* ---- provisioning and the cards section (no daemon needs to run) ---------------------------- */
+
+/* A topology file in the run directory holding text. */
+static void write_topology(char *path, size_t len, const char *text)
+{
+	snprintf(path, len, "%s/topology-test.conf", rundir);
+	FILE *f = fopen(path, "w");
+	cr_assert_not_null(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+Test(testbed, card_mistakes_are_named_before_anything_starts)
+{
+	static const char *const head =
+		"entities = ( { id = \"mno-a\"; role = \"mno\"; settings = { mode = \"home\"; plmn = \"00101\"; }; },\n"
+		"             { id = \"mno-v\"; role = \"mno\"; settings = { mode = \"visited\"; }; },\n"
+		"             { id = \"uicc-1\"; role = \"uicc\"; }, { id = \"uicc-2\"; role = \"uicc\"; } );\n";
+	static const struct {
+		const char *cards, *message;
+	} cases[] = {
+		{"{ id = \"uicc-1\"; operator = \"mno-v\"; iccid = \"8900101000000000019\"; imsi = \"001010000000001\"; }",
+		 "cards.[0].operator: \"mno-v\" is not a home operator"},
+		{"{ id = \"uicc-1\"; operator = \"mno-a\"; iccid = \"8900101000000000019\"; imsi = \"001020000000001\"; }",
+		 "does not begin with the PLMN 00101 of mno-a"},
+		{"{ id = \"uicc-1\"; operator = \"mno-a\"; iccid = \"89001\"; imsi = \"001010000000001\"; }",
+		 "cards.[0].iccid: iccid must be 18 to 20 digits"},
+		{"{ id = \"uicc-2\"; clone_of = \"uicc-1\"; }", "cards.[0].clone_of: \"uicc-1\" is not a personalised card"},
+		{"{ id = \"mno-a\"; clone_of = \"uicc-1\"; }", "cards.[0].id: \"mno-a\" is not a uicc entity"},
+		{"{ id = \"uicc-1\"; operator = \"mno-a\"; iccid = \"8900101000000000019\"; imsi = \"001010000000001\"; k = \"00\"; }",
+		 "cards.[0].k: unknown setting"},
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		char text[1024], topo[128];
+		snprintf(text, sizeof text, "%scards = ( %s );\n", head, cases[i].cards);
+		write_topology(topo, sizeof topo, text);
+		int st;
+		char *out = tool(&st, "-t", topo, "up", NULL);
+		cr_expect_eq(st, 1, "case %zu", i);
+		cr_expect_not_null(strstr(out, cases[i].message), "case %zu: no \"%s\"", i, cases[i].message);
+		cr_expect_null(strstr(out, "started"), "case %zu started something", i);
+		free(out);
+	}
+	char topo[128];
+	write_topology(topo, sizeof topo,
+		       "entities = ( { id = \"uicc-1\"; role = \"uicc\"; settings = { image = \"/tmp/x.card\"; }; } );\n");
+	int st;
+	char *out = tool(&st, "-t", topo, "up", NULL);
+	cr_expect_eq(st, 1);
+	cr_expect_not_null(strstr(out, "image is generated by `testbed up`"));
+	free(out);
+}
+
+/* A build directory whose daemons are placeholders and whose mno-admin refuses: `up` must stop
+ * at the personalisation, say why with the tool's own words, and start nothing. */
+Test(testbed, a_failing_personalisation_fails_up_with_the_tools_message)
+{
+	static const char *const roles[] = {"mno", "uicc"};
+	char bin[80], path[512];
+	snprintf(bin, sizeof bin, "%.60s/bin", rundir);
+	for (size_t i = 0; i < sizeof roles / sizeof roles[0]; i++) {
+		snprintf(path, sizeof path, "mkdir -p %s/%s && printf '#!/bin/sh\\nexit 3\\n' > %s/%s/%s && chmod +x %s/%s/%s",
+			 bin, roles[i], bin, roles[i], roles[i], bin, roles[i], roles[i]);
+		cr_assert_eq(system(path), 0);
+	}
+	snprintf(path, sizeof path,
+		 "mkdir -p %s/mno/hss && printf '#!/bin/sh\\necho \"mno-admin: no database here\" >&2\\nexit 1\\n' > "
+		 "%s/mno/hss/mno-admin && chmod +x %s/mno/hss/mno-admin",
+		 bin, bin, bin);
+	cr_assert_eq(system(path), 0);
+	char topo[128];
+	write_topology(topo, sizeof topo,
+		       "entities = ( { id = \"mno-a\"; role = \"mno\"; settings = { mode = \"home\"; plmn = \"00101\"; }; },\n"
+		       "             { id = \"uicc-1\"; role = \"uicc\"; } );\n"
+		       "cards = ( { id = \"uicc-1\"; operator = \"mno-a\"; iccid = \"8900101000000000019\";\n"
+		       "            imsi = \"001010000000001\"; } );\n");
+	char *saved = getenv("M2M_BIN_DIR") ? strdup(getenv("M2M_BIN_DIR")) : NULL;
+	setenv("M2M_BIN_DIR", bin, 1);
+	int st;
+	char *out = tool(&st, "-t", topo, "up", NULL);
+	if (saved)
+		setenv("M2M_BIN_DIR", saved, 1);
+	else
+		unsetenv("M2M_BIN_DIR");
+	free(saved);
+	cr_expect_eq(st, 1);
+	cr_expect_not_null(strstr(out, "mno-a could not personalise uicc-1 (IMSI 001010000000001): mno-admin exited with status 1"));
+	cr_expect_not_null(strstr(out, "mno-admin: no database here"), "the tool's own message is missing");
+	cr_expect_not_null(strstr(out, "no daemon was started"));
+	cr_expect_null(strstr(out, "started "));
+	free(out);
+	pid_t pids[MAX_PIDS];
+	cr_expect_eq(read_pids(pids), 0, "pid files are left");
+}
+
 /*
- * No key material outside keys/: every secret the run generated (each file of RUNDIR/keys except
- * the public *.pub ones: CURVE secret keys in Z85, and any hex key) is searched, as text, as raw
+ * No key material outside keys/: every secret the run generated is searched, as text, as raw
  * bytes and as hex in either case, in every other file of the run directory: logs, trace,
- * charts, configurations and databases with their WAL files.
+ * charts, configurations and databases with their WAL files. The secrets are each file of
+ * RUNDIR/keys except the public *.pub ones: CURVE secret keys (Z85), storage keys (64 hex), and
+ * the card images (libconfig), whose k, opc and adm each count (their iccid and imsi do not:
+ * identities are meant to travel).
  */
 typedef struct secret {
-	char name[64];
+	char name[200];
 	uint8_t raw[64];
 	size_t len;
 	char text[130];
 } secret;
+
+/* A secret from its text: Z85 for a CURVE key, else hex. */
+static void decode_secret(secret *s, const char *name, const char *text, size_t min_len)
+{
+	snprintf(s->name, sizeof s->name, "%s", name);
+	snprintf(s->text, sizeof s->text, "%.*s", (int)strcspn(text, "\r\n"), text);
+	s->len = 0;
+	if (strlen(s->text) == 40 && zmq_z85_decode(s->raw, s->text))
+		s->len = 32;
+	else
+		for (; s->len < sizeof s->raw && sscanf(s->text + 2 * s->len, "%2hhx", &s->raw[s->len]) == 1;)
+			s->len++;
+	cr_assert_geq(s->len, min_len, "%s holds no key", name);
+}
+
+/* The key material of a card image: card = { ...; k = "HEX"; opc = "HEX"; adm = "HEX"; }. */
+static int load_card_secrets(const char *rel, secret *out, int max)
+{
+	static const struct {
+		const char *member;
+		size_t len;
+	} fields[] = {{"k", 16}, {"opc", 16}, {"adm", 8}};
+	char path[256];
+	config_t cfg;
+	config_init(&cfg);
+	snprintf(path, sizeof path, "%.60s/%.150s", rundir, rel);
+	cr_assert(config_read_file(&cfg, path), "%s: %s", rel, config_error_text(&cfg));
+	int n = 0;
+	for (size_t i = 0; i < sizeof fields / sizeof fields[0] && n < max; i++) {
+		char lookup[32], name[200];
+		const char *hex = NULL;
+		snprintf(lookup, sizeof lookup, "card.%s", fields[i].member);
+		cr_assert(config_lookup_string(&cfg, lookup, &hex), "%s has no %s", rel, lookup);
+		snprintf(name, sizeof name, "%.150s %s", rel, fields[i].member);
+		decode_secret(&out[n++], name, hex, fields[i].len);
+		cr_assert_eq(out[n - 1].len, fields[i].len, "%s is not %zu bytes", name, fields[i].len);
+	}
+	config_destroy(&cfg);
+	return n;
+}
+
+static int ends_with(const char *s, const char *suffix)
+{
+	size_t n = strlen(s), k = strlen(suffix);
+	return n > k && !strcmp(s + n - k, suffix);
+}
 
 static int load_secrets(secret *out, int max)
 {
@@ -407,23 +751,19 @@ static int load_secrets(secret *out, int max)
 	cr_assert_not_null(d);
 	int n = 0;
 	for (struct dirent *e; (e = readdir(d)) && n < max;) {
-		size_t len = strlen(e->d_name);
-		if (e->d_name[0] == '.' || (len > 4 && !strcmp(e->d_name + len - 4, ".pub")))
+		if (e->d_name[0] == '.' || ends_with(e->d_name, ".pub"))
 			continue;
 		char rel[128];
-		snprintf(rel, sizeof rel, "keys/%s", e->d_name);
+		snprintf(rel, sizeof rel, "keys/%.100s", e->d_name);
+		if (ends_with(e->d_name, ".card")) {
+			n += load_card_secrets(rel, out + n, max - n);
+			continue;
+		}
 		char *text = read_text(rel);
-		secret *s = &out[n];
-		snprintf(s->name, sizeof s->name, "%s", e->d_name);
-		snprintf(s->text, sizeof s->text, "%.*s", (int)strcspn(text, "\r\n"), text);
+		decode_secret(&out[n++], e->d_name, text, 16);
+		if (ends_with(e->d_name, ".storage"))
+			cr_assert(strlen(text) == 64 && out[n - 1].len == 32, "%s is not 64 hex digits", rel);
 		free(text);
-		if (strlen(s->text) == 40 && zmq_z85_decode(s->raw, s->text))
-			s->len = 32;
-		else
-			for (; s->len < sizeof s->raw && sscanf(s->text + 2 * s->len, "%2hhx", &s->raw[s->len]) == 1;)
-				s->len++;
-		cr_assert_geq(s->len, 16, "%s holds no key", rel);
-		n++;
 	}
 	closedir(d);
 	return n;
@@ -472,15 +812,25 @@ static int scan_dir(const char *rel, const secret *secrets, int n)
 	return files;
 }
 
-Test(testbed, demo_leaves_no_key_material_in_logs_traces_or_databases)
+Test(testbed, demo_leaves_no_key_material_in_logs_traces_or_databases, .timeout = 300)
 {
 	int st;
 	char *out = tool(&st, "demo", NULL);
 	cr_assert_eq(st, 0, "the demo failed");
+	for (const char *const *name = scenario_names; *name; name++) {
+		char passed[64];
+		snprintf(passed, sizeof passed, "scenario %s: passed", *name);
+		cr_expect_not_null(strstr(out, passed), "the demo did not run %s", *name);
+	}
 	free(out);
-	secret secrets[64];
-	int n = load_secrets(secrets, 64);
-	cr_assert_geq(n, 9, "a secret key per daemon and the tool's");
+	secret secrets[128];
+	int n = load_secrets(secrets, 128);
+	/* 14 CURVE keys, 12 storage keys (7 mno, 3 uicc, 2 m2me), 3 images of 3 secrets */
+	cr_assert_geq(n, 14 + 12 + 9, "only %d secrets", n);
+	int cards = 0;
+	for (int i = 0; i < n; i++)
+		cards += strstr(secrets[i].name, ".card ") != NULL;
+	cr_expect_eq(cards, 9, "k, opc and adm of 3 card images, not %d", cards);
 	int files = scan_dir("", secrets, n);
 	cr_expect_geq(files, 30, "only %d files scanned", files);
 }

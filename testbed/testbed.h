@@ -49,10 +49,25 @@ typedef struct tb_entity {
 	int peers[TB_MAX_ENTITIES];  /* indices of the entities linked to this one */
 } tb_entity;
 
+/* A UICC the testbed personalises at `up` (the `cards` section): the home operator's
+ * `mno-admin personalise` writes its image and the subscriber record; a clone copies the image
+ * of another card, as an attacker who read it out would. */
+#define TB_MAX_APNS 16
+typedef struct tb_card {
+	int entity;                  /* the uicc entity holding it */
+	int clone_of;                /* the card whose image it copies, or -1 */
+	int home;                    /* the home operator's entity (of the original for a clone) */
+	char iccid[21], imsi[16], imei_lock[17];
+	const char *apns[TB_MAX_APNS];  /* point into the topology's conf */
+	int napns, cs;
+} tb_card;
+
 typedef struct tb_topology {
 	m2m_conf conf;  /* kept loaded: settings point into it */
 	int nentities;
 	tb_entity entities[TB_MAX_ENTITIES];
+	int ncards;
+	tb_card cards[TB_MAX_ENTITIES];
 	int nlinks;
 	int links[TB_MAX_LINKS][2];
 	int daemon_timeout_ms, daemon_retries, testbed_timeout_ms, testbed_retries;
@@ -63,6 +78,13 @@ typedef struct tb_topology {
 tb_topology *tb_topology_load(const char *path);
 void tb_topology_free(tb_topology *t);
 int tb_entity_index(const tb_topology *t, const char *id);
+/* The card the uicc entity id holds, or NULL; for a clone, tb_card_origin gives the personalised one. */
+const tb_card *tb_card_of(const tb_topology *t, const char *id);
+const tb_card *tb_card_origin(const tb_topology *t, const tb_card *c);
+/* A string setting of an entity ("imei" of an m2me), or dflt. */
+const char *tb_entity_setting(const tb_entity *e, const char *name, const char *dflt);
+/* Whether the role keeps secrets at rest: `up` generates RUNDIR/keys/ID.storage for it. */
+int tb_role_has_storage_key(const char *role);
 
 /* ---- the run directory (rundir.c) ------------------------------------------------------------ */
 
@@ -72,7 +94,8 @@ int tb_path(char *out, size_t len, const char *rundir, const char *name, const c
 int tb_rundir_resolve(tb_opts *o, int create);
 /* Fails with a clear message when a socket path of the topology would be too long. */
 int tb_rundir_check_lengths(const char *rundir, const tb_topology *t);
-/* Writes RUNDIR/topology.conf, keys/, every ID.conf and testbed.conf; removes old state. */
+/* Writes RUNDIR/topology.conf, keys/ (CURVE keys, storage keys), every ID.conf and
+ * testbed.conf; removes old state. */
 int tb_rundir_generate(const char *rundir, const char *topology_path, const tb_topology *t);
 /* The topology that `up` wrote into the run directory; NULL when there is none. */
 tb_topology *tb_rundir_topology(const char *rundir, int quiet);
@@ -84,6 +107,8 @@ int tb_write_file(const char *path, const char *text, mode_t mode);
 
 /* The executable of role: M2M_BIN_DIR/ROLE/ROLE, else BUILD/ROLE/ROLE beside our own BUILD/testbed. */
 int tb_role_binary(const char *role, char *out, size_t len);
+/* Any built program by its path under the build directory ("mno/hss/mno-admin"), found likewise. */
+int tb_build_binary(const char *rel, char *out, size_t len);
 /* Starts argv[0] in its own session with stdout and stderr appended to log_path. */
 pid_t tb_spawn(char *const argv[], const char *log_path);
 int tb_pid_write(const char *rundir, const char *name, pid_t pid);
@@ -101,6 +126,19 @@ typedef struct tb_fleet {
 	pid_t daemons[TB_MAX_ENTITIES];
 	pid_t recorder;
 } tb_fleet;
+
+/* ---- home operator administration (admin.c, provision.c) ---------------------------------- */
+
+typedef struct tb_buf tb_buf;
+/* Runs `mno-admin -c RUNDIR/OPERATOR.conf ARGS...` (args NULL-terminated), its standard output
+ * and error into out and err (either may be NULL); its exit status, or -1 when it did not run. */
+int tb_admin(const char *rundir, const char *operator_id, const char *const *args, tb_buf *out, tb_buf *err);
+/* Whether mno-admin is built; -1 with a message naming where it was looked for. */
+int tb_admin_check(void);
+/* Personalises every card of the topology (clones copy their original's image) so that the
+ * home operators' databases hold the subscribers before any daemon starts; -1 with the tool's
+ * own message when one fails. */
+int tb_provision(const char *rundir, const tb_topology *t);
 
 /* ---- health (health.c) ------------------------------------------------------------------------ */
 
@@ -134,10 +172,10 @@ int tb_health_start(m2m_node *n, const char *peer, tb_reply *r);
 
 /* ---- JSON lines (json.c) ---------------------------------------------------------------- */
 
-typedef struct tb_buf {
+struct tb_buf {
 	char *data;
 	size_t len, cap;
-} tb_buf;
+};
 
 void tb_buf_printf(tb_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void tb_buf_json_str(tb_buf *b, const char *s);
@@ -158,6 +196,8 @@ int tb_chart_render(const char *rundir, const tb_topology *t, const char *name, 
 typedef struct tb_session {
 	m2m_node *node;
 	const tb_topology *topology;
+	const char *rundir;
+	long trace_from;  /* where this scenario's part of RUNDIR/trace.jsonl begins */
 	int step;
 } tb_session;
 
@@ -173,6 +213,87 @@ int tb_step_ok(tb_session *s);
 int tb_step_fail(tb_session *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 int tb_scenario_ping(tb_session *s);
+int tb_scenario_attach(tb_session *s);
+int tb_scenario_swap(tb_session *s);
+int tb_scenario_attack_imei_lock(tb_session *s);
+int tb_scenario_attack_clone(tb_session *s);
+int tb_scenario_attack_replay(tb_session *s);
+int tb_scenario_attack_false_network(tb_session *s);
+int tb_scenario_attack_apn(tb_session *s);
+
+/* ---- what scenarios do to devices (device.c) --------------------------------------------- */
+
+/* One deviceControl: the action and whichever of its optional fields it needs. */
+typedef struct tb_control {
+	int action;  /* m2m_device_action */
+	const char *card, *imei, *network, *apn;
+	const uint8_t *data;
+	size_t len;
+} tb_control;
+
+typedef struct tb_device_status {
+	int powered;
+	char imei[17], card[M2M_ENTITY_MAX + 1], iccid[21], imsi[16], attached_to[M2M_ENTITY_MAX + 1];
+	uint8_t echo[1024];
+	size_t echo_len;
+} tb_device_status;
+
+/* Sends one deviceControl; 0 with *st filled on a deviceStatus, else the reason of the error
+ * (or of no answer) with why describing it. */
+m2m_reason tb_device(tb_session *s, const char *device, const tb_control *c, tb_device_status *st, char *why,
+		     size_t len);
+/* A step that must be answered by deviceStatus (filled into st when not NULL). */
+int tb_device_ok(tb_session *s, const char *device, const tb_control *c, tb_device_status *st, const char *fmt,
+		 ...) __attribute__((format(printf, 5, 6)));
+/* A step that must be refused with exactly the reason want: the passing outcome of an attack. */
+int tb_device_refused(tb_session *s, const char *device, const tb_control *c, m2m_reason want, const char *fmt,
+		      ...) __attribute__((format(printf, 5, 6)));
+/* Powers on and checks that the device reads the card's IMSI. */
+int tb_device_power_on(tb_session *s, const char *device, const char *card);
+/* Attaches through network and checks that the device says it is attached there. */
+int tb_device_attach(tb_session *s, const char *device, const char *network);
+/* Sends data and checks that the decrypted echo is the same bytes. */
+int tb_device_send(tb_session *s, const char *device, const char *text);
+
+/* A device and the card it should hold (NULL: none). */
+typedef struct tb_fit {
+	const char *device, *card;
+} tb_fit;
+/* The known state every Alternative 2 scenario starts from: every device of the topology powered
+ * off (which detaches it) with its configured IMEI and only the cards of fits inserted, every
+ * subscriber of the cards active. One step. */
+int tb_known_state(tb_session *s, const tb_fit *fits, int nfits);
+
+/* ---- subscribers (subscriber.c) ----------------------------------------------------------- */
+
+/* The IMSI a card (or its original) carries, and its home operator's entity id. */
+const char *tb_card_imsi(const tb_session *s, const char *card);
+const char *tb_card_home(const tb_session *s, const char *card);
+/* A step running `mno-admin COMMAND IMSI` at the card's home operator (suspend, resume). */
+int tb_subscriber_admin(tb_session *s, const char *command, const char *card, const char *why);
+/* A step checking with `mno-admin show` that the subscriber of card is in state ("suspended",
+ * "active"), and that the output mentions each of the NULL-terminated words (audit entries). */
+int tb_subscriber_expect(tb_session *s, const char *card, const char *state, const char *const *words);
+
+/* ---- what scenarios expect in the trace (expect.c) ------------------------------------- */
+
+/* A message as the trace shows it; summary, when set, must occur in its body summary
+ * ("cause=1", "reason=imeiNotAllowed", "apdu=0088": AUTHENTICATE). */
+typedef struct tb_msg {
+	const char *from, *to, *type, *summary;
+} tb_msg;
+/* Microseconds since the epoch, the trace's clock. */
+uint64_t tb_now_us(void);
+/* A step: from since_us on (0: since this scenario began), the trace holds msgs in this order
+ * in time (the recorder is given a moment to catch up). */
+int tb_expect_flow(tb_session *s, const char *what, const tb_msg *msgs, int n, uint64_t since_us);
+/* A step: the trace shows a whole successful attach of device with card through network from
+ * since_us on: attachRequest, authInfoRequest/Response with the card's home operator,
+ * authChallenge, AUTHENTICATE on the card (apduCommand/apduResponse 90 00), authResponse,
+ * updateLocation/Ack, attachAccept. */
+int tb_expect_attach(tb_session *s, const char *device, const char *card, const char *network, uint64_t since_us);
+/* A step: no message like m appears in the trace after since_us. */
+int tb_expect_none(tb_session *s, const char *what, const tb_msg *m, uint64_t since_us);
 
 const tb_scenario *tb_scenario_find(const char *name);
 /* Runs one scenario against the running testbed and renders its chart, printing the chart's

@@ -1,13 +1,188 @@
-/* uicc: a software UICC speaking ISO 7816-4 APDUs. */
-#include "daemon/daemon.h"
+/*
+ * uicc: a software UICC with a USIM application, answering ISO 7816-4 command APDUs carried
+ * in apduCommand/apduResponse and power cycles carried in cardReset/cardAtr (docs/uicc.md).
+ *
+ *   uicc = { image = "/run/keys/uicc-1.card";                # the card image, read at first start
+ *            storage_key_file = "/run/keys/uicc-1.storage"; };  # 64 hex digits: seals K, OPc, ADM
+ *
+ * The image is checked at every start (a bad one exits with status 2), but it makes the card
+ * only when the database holds none: from then on the database is the card.
+ */
+#include "card.h"
 
-static const char *const migrations[] = {M2M_NODE_SCHEMA};
-static const m2m_schema schema = {migrations, sizeof migrations / sizeof migrations[0]};
+#include "crypto/crypto.h"
+#include "daemon/daemon.h"
+#include "log/log.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct uicc_daemon {
+	char image_path[512];
+	uicc_image image;         /* wiped once the card is open */
+	uint8_t storage_key[32];  /* idem: only opening the key store needs it */
+	uicc_card card;
+	int open;
+} uicc_daemon;
+
+/* ---- configuration ---------------------------------------------------------------------- */
+
+/* The file holds exactly 64 hex digits; a trailing newline is tolerated. */
+static void read_storage_key(m2m_conf *c, config_setting_t *group, uint8_t key[32])
+{
+	const char *path = m2m_conf_str(c, group, "storage_key_file", NULL, 1);
+	if (!path)
+		return;
+	config_setting_t *at = config_setting_get_member(group, "storage_key_file");
+	char hex[80] = "";
+	FILE *f = fopen(path, "r");
+	if (!f || !fgets(hex, sizeof hex, f))
+		m2m_conf_fail(c, at, "cannot read %s", path);
+	else {
+		hex[strcspn(hex, "\r\n")] = 0;
+		if (strlen(hex) != 64 || m2m_unhex(hex, key, 32))
+			m2m_conf_fail(c, at, "%s does not hold 64 hex digits", path);
+	}
+	if (f)
+		fclose(f);
+	m2m_wipe(hex, sizeof hex);
+}
+
+/* The image's own problem, located in the image file, becomes the configuration's. */
+static void read_image(m2m_conf *c, config_setting_t *group, uicc_daemon *u)
+{
+	const char *path = m2m_conf_str(c, group, "image", NULL, 1);
+	if (!path || c->failed)
+		return;
+	snprintf(u->image_path, sizeof u->image_path, "%s", path);
+	m2m_conf image_conf;
+	if (uicc_image_read(&image_conf, path, &u->image)) {
+		c->failed = 1;
+		snprintf(c->error, sizeof c->error, "%s", image_conf.error);
+	}
+	m2m_conf_free(&image_conf);
+}
+
+static void configure(m2m_daemon *d, m2m_conf *c, config_setting_t *group)
+{
+	static const char *const names[] = {"image", "storage_key_file", NULL};
+	uicc_daemon *u = calloc(1, sizeof *u);
+	m2m_daemon_set_ctx(d, u);
+	if (!group) {
+		m2m_conf_fail(c, NULL, "uicc: missing (a card needs image and storage_key_file)");
+		return;
+	}
+	m2m_conf_only(c, group, names);
+	read_storage_key(c, group, u->storage_key);
+	read_image(c, group, u);
+}
+
+/* ---- life ------------------------------------------------------------------------------- */
+
+static void report_card(uicc_daemon *u, int imported)
+{
+	uicc_state from_image;
+	uicc_image_state(&u->image, &from_image);
+	if (imported)
+		m2m_info("card made from %s: ICCID %s, IMSI %s", u->image_path, u->image.iccid, u->image.imsi);
+	else if (memcmp(from_image.ef[UICC_EF_ICCID], u->card.st.ef[UICC_EF_ICCID],
+			uicc_file_at(UICC_EF_ICCID)->size))
+		m2m_warn("%s describes another card (ICCID %s): the card in the database is kept", u->image_path,
+			 u->image.iccid);
+	else
+		m2m_info("card loaded from the database (%s not used again)", u->image_path);
+	m2m_wipe(&from_image, sizeof from_image);
+}
+
+static int start(m2m_daemon *d)
+{
+	uicc_daemon *u = m2m_daemon_ctx(d);
+	int imported = 0;
+	u->open = !uicc_card_open(&u->card, m2m_daemon_db(d), u->storage_key, &u->image, &imported);
+	if (u->open)
+		report_card(u, imported);
+	uicc_image_wipe(&u->image);
+	m2m_wipe(u->storage_key, sizeof u->storage_key);
+	return u->open ? 0 : -1;
+}
+
+static void stop(m2m_daemon *d)
+{
+	uicc_daemon *u = m2m_daemon_ctx(d);
+	if (!u)
+		return;
+	if (u->open)
+		uicc_card_close(&u->card);
+	m2m_wipe(u, sizeof *u);
+	free(u);
+}
+
+/* ---- requests --------------------------------------------------------------------------- */
+
+/* The response data may be RES, CK, IK and Kc: wiped from every buffer here once sent. */
+static void answer_apdu(m2m_daemon *d, uicc_daemon *u, m2m_request *req)
+{
+	const M2M_APDU_COMMAND *body = req->env.body;
+	int len = ASN1_STRING_length(body->apdu);
+	if (len < 4 || len > UICC_APDU_MAX) {
+		m2m_refuse(m2m_daemon_node(d), req, M2M_R_BAD_BODY, "an APDU has 4 to %d bytes, not %d",
+			   UICC_APDU_MAX, len);
+		return;
+	}
+	const uint8_t *apdu = ASN1_STRING_get0_data(body->apdu);
+	uint8_t data[UICC_RESPONSE_MAX];
+	size_t n = 0;
+	uint16_t sw = uicc_apdu(&u->card, apdu, (size_t)len, data, &n);
+	m2m_log_event(M2M_LOG_INFO, req->env.txid, "apduCommand", "%s: SW %04X", uicc_ins_name(apdu[1]), sw);
+	M2M_APDU_RESPONSE *r = M2M_APDU_RESPONSE_new();
+	ASN1_OCTET_STRING_set(r->data, data, (int)n);
+	r->status_word = sw;
+	m2m_reply(m2m_daemon_node(d), req, M2M_MSG_APDU_RESPONSE, r);
+	m2m_wipe((void *)ASN1_STRING_get0_data(r->data), n);
+	M2M_APDU_RESPONSE_free(r);
+	m2m_wipe(data, sizeof data);
+}
+
+static void answer_reset(m2m_daemon *d, uicc_daemon *u, m2m_request *req)
+{
+	uint8_t atr[UICC_ATR_MAX];
+	int n = uicc_reset(&u->card, atr);
+	if (n < 0) {
+		m2m_refuse(m2m_daemon_node(d), req, M2M_R_INTERNAL, "the card's reset state could not be stored");
+		return;
+	}
+	M2M_CARD_ATR *a = M2M_CARD_ATR_new();
+	ASN1_OCTET_STRING_set(a->atr, atr, n);
+	m2m_log_event(M2M_LOG_INFO, req->env.txid, "cardReset", "reset: MF selected, security status cleared");
+	m2m_reply(m2m_daemon_node(d), req, M2M_MSG_CARD_ATR, a);
+	M2M_CARD_ATR_free(a);
+}
+
+static void dispatch(m2m_daemon *d, m2m_request *req)
+{
+	uicc_daemon *u = m2m_daemon_ctx(d);
+	switch (req->env.type) {
+	case M2M_MSG_APDU_COMMAND:
+		answer_apdu(d, u, req);
+		break;
+	case M2M_MSG_CARD_RESET:
+		answer_reset(d, u, req);
+		break;
+	default:
+		m2m_refuse(m2m_daemon_node(d), req, M2M_R_UNEXPECTED_MESSAGE, "a uicc does not serve %s",
+			   m2m_msgtype_name(req->env.type));
+	}
+}
 
 static const m2m_role role = {
 	.name = "uicc",
-	.description = "a software UICC speaking ISO 7816-4 APDUs",
-	.schema = &schema,
+	.description = "a software UICC with a USIM application, speaking ISO 7816-4 APDUs",
+	.schema = &uicc_schema,
+	.configure = configure,
+	.start = start,
+	.dispatch = dispatch,
+	.stop = stop,
 };
 
 int main(int argc, char **argv)

@@ -48,13 +48,45 @@ static void add_peer(m2m_node_conf *c, const char *id, const char *endpoint, con
 	snprintf(p->public_key, sizeof p->public_key, "%s", pub);
 }
 
-/* The server's role: pong pings; refuse pingPeersRequest after writing (must roll back). */
+/* The CK of the one vector the test server hands out: it must never reach the database in clear. */
+static const unsigned char vector_ck[16] = {0xc5, 0x4b, 0x1e, 0x77, 0x0d, 0xa2, 0x39, 0xe6,
+					    0x5f, 0x80, 0x13, 0xcc, 0x6a, 0x94, 0x2b, 0xf1};
+
+static void set_octets(ASN1_OCTET_STRING *s, unsigned char byte, int n)
+{
+	unsigned char b[16];
+	memset(b, byte, sizeof b);
+	ASN1_OCTET_STRING_set(s, b, n);
+}
+
+static M2M_AUTH_INFO_RESPONSE *one_vector(void)
+{
+	M2M_AUTH_VECTOR *v = M2M_AUTH_VECTOR_new();
+	set_octets(v->rand, 0x11, 16);
+	set_octets(v->xres, 0x22, 8);
+	set_octets(v->autn, 0x33, 16);
+	ASN1_OCTET_STRING_set(v->ck, vector_ck, sizeof vector_ck);
+	set_octets(v->ik, 0x44, 16);
+	set_octets(v->kc, 0x55, 8);
+	M2M_AUTH_INFO_RESPONSE *r = sk_M2M_AUTH_VECTOR_new_null();
+	sk_M2M_AUTH_VECTOR_push(r, v);
+	return r;
+}
+
+/* The server's role: pong pings; refuse pingPeersRequest after writing (must roll back);
+ * answer authInfoRequest with one_vector(), a reply with SECRET fields. */
 static void serve(m2m_node *n, m2m_request *req, void *arg)
 {
 	fx.dispatched++;
 	sqlite3_exec(fx.db, "INSERT INTO step_effects VALUES (1)", NULL, NULL, NULL);
 	if (req->env.type == M2M_MSG_PING_PEERS_REQUEST) {
 		m2m_refuse(n, req, M2M_R_WRONG_STATE, "refused after writing");
+		return;
+	}
+	if (req->env.type == M2M_MSG_AUTH_INFO_REQUEST) {
+		M2M_AUTH_INFO_RESPONSE *r = one_vector();
+		m2m_reply(n, req, M2M_MSG_AUTH_INFO_RESPONSE, r);
+		sk_M2M_AUTH_VECTOR_pop_free(r, M2M_AUTH_VECTOR_free);
 		return;
 	}
 	if (fx.defer_all) {
@@ -283,16 +315,34 @@ static void *raw_dealer(void *ctx)
 	return s;
 }
 
-static unsigned char *raw_ping(const char *sender, uint64_t seq, uint8_t txid_byte, size_t *len)
+static unsigned char *raw_message(const char *sender, uint64_t seq, uint8_t txid_byte, int type, const void *body,
+				  size_t *len)
 {
-	m2m_envelope e = {.type = M2M_MSG_PING, .seq = seq};
+	m2m_envelope e = {.type = type, .seq = seq};
 	memset(e.txid, txid_byte, sizeof e.txid);
 	snprintf(e.sender, sizeof e.sender, "%s", sender);
 	snprintf(e.recipient, sizeof e.recipient, "server");
-	M2M_PING *p = new_ping("raw-nonce");
 	unsigned char *der = NULL;
-	cr_assert_eq(m2m_encode(&e, p, &der, len), M2M_OK);
+	cr_assert_eq(m2m_encode(&e, body, &der, len), M2M_OK);
+	return der;
+}
+
+static unsigned char *raw_ping(const char *sender, uint64_t seq, uint8_t txid_byte, size_t *len)
+{
+	M2M_PING *p = new_ping("raw-nonce");
+	unsigned char *der = raw_message(sender, seq, txid_byte, M2M_MSG_PING, p, len);
 	M2M_PING_free(p);
+	return der;
+}
+
+static unsigned char *raw_auth_info_request(uint64_t seq, uint8_t txid_byte, size_t *len)
+{
+	M2M_AUTH_INFO_REQUEST *q = M2M_AUTH_INFO_REQUEST_new();
+	cr_assert_eq(m2m_set_digits(&q->imsi, "001010000000001"), 0);
+	m2m_set_str(q->serving_network, "client");
+	q->num_vectors = 1;
+	unsigned char *der = raw_message("client", seq, txid_byte, M2M_MSG_AUTH_INFO_REQUEST, q, len);
+	M2M_AUTH_INFO_REQUEST_free(q);
 	return der;
 }
 
@@ -344,6 +394,103 @@ Test(net, duplicate_is_answered_from_the_stored_reply)
 	cr_assert_eq(r1, r2);
 	cr_assert_eq(memcmp(a, b, r1), 0, "the duplicate got a different reply");
 	cr_assert_eq(reply_reason(a, r1), M2M_OK);
+	OPENSSL_free(der);
+	free(a);
+	free(b);
+	zmq_close(s);
+	zmq_ctx_term(ctx);
+}
+
+static int contains(const void *hay, size_t len, const void *needle, size_t n)
+{
+	return memmem(hay, len, needle, n) != NULL;
+}
+
+/* The CK of the vector an authInfoResponse carries (the reply as the caller receives it). */
+static int reply_carries_the_ck(const unsigned char *der, size_t len)
+{
+	m2m_envelope e;
+	cr_assert_eq(m2m_decode(der, len, &e), M2M_OK);
+	cr_assert_eq(e.type, M2M_MSG_AUTH_INFO_RESPONSE);
+	const M2M_AUTH_VECTOR *v = sk_M2M_AUTH_VECTOR_value(e.body, 0);
+	int same = ASN1_STRING_length(v->ck) == (int)sizeof vector_ck &&
+		   !memcmp(ASN1_STRING_get0_data(v->ck), vector_ck, sizeof vector_ck);
+	m2m_envelope_clear(&e);
+	return same;
+}
+
+/* The stored reply of the window row (sender "client", seq) must be sealed: no CK in clear. */
+static void assert_row_sealed(uint64_t seq, size_t reply_len)
+{
+	sqlite3_stmt *st;
+	cr_assert_eq(sqlite3_prepare_v2(fx.db, "SELECT reply, sealed FROM peer_window WHERE sender = 'client' AND seq = ?",
+					-1, &st, NULL),
+		     SQLITE_OK);
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)seq);
+	cr_assert_eq(sqlite3_step(st), SQLITE_ROW, "the request is in the window");
+	size_t stored = (size_t)sqlite3_column_bytes(st, 0);
+	int clear = contains(sqlite3_column_blob(st, 0), stored, vector_ck, sizeof vector_ck);
+	int sealed = sqlite3_column_int(st, 1);
+	sqlite3_finalize(st);
+	cr_assert_eq(sealed, 1, "a reply with SECRET fields is stored sealed");
+	cr_assert_eq(stored, reply_len + M2M_SEAL_OVERHEAD, "the stored reply is the sealed reply");
+	cr_assert(!clear, "the stored reply holds CK in clear");
+}
+
+/* Not in any page of the database or its WAL either (a stale copy of a row would be). */
+static void assert_files_lack_the_ck(void)
+{
+	static const char *const names[] = {"server.db", "server.db-wal"};
+	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+		char path[128];
+		snprintf(path, sizeof path, "%s/%s", fx.dir, names[i]);
+		FILE *f = fopen(path, "rb");
+		if (!f)
+			continue;
+		static unsigned char buf[4 << 20];
+		size_t n = fread(buf, 1, sizeof buf, f);
+		fclose(f);
+		cr_assert(!contains(buf, n, vector_ck, sizeof vector_ck), "%s holds CK in clear", names[i]);
+	}
+}
+
+Test(net, duplicate_of_a_secret_reply_is_answered_from_the_sealed_store)
+{
+	start_server();
+	void *ctx = zmq_ctx_new(), *s = raw_dealer(ctx);
+	size_t len, r1, r2;
+	unsigned char *der = raw_auth_info_request(11, 0xab, &len);
+	unsigned char *a = exchange(s, der, len, &r1);
+	unsigned char *b = exchange(s, der, len, &r2);
+	cr_assert_eq(fx.dispatched, 1, "a duplicate was processed again");
+	cr_assert_eq(r1, r2);
+	cr_assert_eq(memcmp(a, b, r1), 0, "the duplicate got a different reply");
+	cr_assert(reply_carries_the_ck(b, r2), "the caller gets the secret itself, not a redacted copy");
+	cr_assert(contains(b, r2, vector_ck, sizeof vector_ck), "the search below would see a CK in clear");
+	assert_row_sealed(11, r1);
+	assert_files_lack_the_ck();
+	OPENSSL_free(der);
+	free(a);
+	free(b);
+	zmq_close(s);
+	zmq_ctx_term(ctx);
+}
+
+/* The sealing key lives in the process only: after a restart the duplicate is processed again. */
+Test(net, duplicate_of_a_secret_reply_after_a_restart_is_processed_again)
+{
+	start_server();
+	void *ctx = zmq_ctx_new(), *s = raw_dealer(ctx);
+	size_t len, r1, r2;
+	unsigned char *der = raw_auth_info_request(12, 0xac, &len);
+	unsigned char *a = exchange(s, der, len, &r1);
+	m2m_node_free(fx.server);
+	fx.server = NULL;
+	start_server();
+	unsigned char *b = exchange(s, der, len, &r2);
+	cr_assert_eq(fx.dispatched, 2, "the stored reply cannot be opened by the new process");
+	cr_assert(reply_carries_the_ck(a, r1) && reply_carries_the_ck(b, r2));
+	assert_row_sealed(12, r2);
 	OPENSSL_free(der);
 	free(a);
 	free(b);

@@ -2,12 +2,22 @@
  * m2m-wire-examples: one example envelope per registered message type, as produced by
  * m2m_encode, for docs/protocol.md and the fuzzer's seed corpus.
  *
- *   m2m-wire-examples      prints "TYPE NAME HEX" and a "# summary: ..." line per message type
+ *   m2m-wire-examples      prints "TYPE NAME HEX" and a "# summary: ..." line per message type,
+ *                          and for a type with SECRET fields "# redacted: HEX" (the copy a tap
+ *                          publishes, m2m_redact) and "# redacted summary: ..." (its trace line)
  *   m2m-wire-examples DIR  also writes DIR/NN-NAME.der per type and DIR/bad-*.der, a few
  *                          malformed variants (byte edits of the encoder's output); creates DIR
  *
+ * The Alternative 2 examples use the subscriber of TS 35.208 test set 1, and every value derived
+ * from it (vector, Kc, AUTS, user-plane ciphertext) is computed with lib/aka, not written in, so
+ * the examples agree with each other and with the specification.
+ *
  * Exit status 1 if a registered type has no example here, so a new type is not forgotten.
  */
+#include "aka/aka.h"
+#include "aka/gsm.h"
+#include "aka/session.h"
+#include "crypto/crypto.h"
 #include "wire/wire.h"
 
 #include <errno.h>
@@ -22,13 +32,17 @@ static const uint8_t example_txid[M2M_TXID_LEN] = {0x00, 0x01, 0x02, 0x03, 0x04,
 						   0x08, 0x09, 0x0a, 0x0b, 0x0c, 0x0d, 0x0e, 0x0f};
 static const unsigned char example_nonce[8] = {0x01, 0x23, 0x45, 0x67, 0x89, 0xab, 0xcd, 0xef};
 
+static void die(const char *what)
+{
+	fprintf(stderr, "m2m-wire-examples: %s\n", what);
+	exit(1);
+}
+
 static ASN1_UTF8STRING *utf8(const char *text)
 {
 	ASN1_UTF8STRING *s = ASN1_UTF8STRING_new();
-	if (!s || m2m_set_str(s, text)) {
-		fprintf(stderr, "out of memory\n");
-		exit(1);
-	}
+	if (!s || m2m_set_str(s, text))
+		die("out of memory");
 	return s;
 }
 
@@ -74,7 +88,8 @@ static void *make_error(void)
 	return e;
 }
 
-static void *make_health_request(void)
+/* healthRequest, cardReset, detachAccept, purgeAck, cancelLocationAck */
+static void *make_null(void)
 {
 	return ASN1_NULL_new();
 }
@@ -130,20 +145,341 @@ static void *make_ping_peers_response(void)
 	return s;
 }
 
+/* ---- the subscriber of the Alternative 2 examples: TS 35.208 test set 1 ----------------- */
+
+#define EXAMPLE_IMSI "001010000000001"
+#define EXAMPLE_IMEI "356938035643809"
+#define EXAMPLE_ICCID "8900101000000000019"
+#define EXAMPLE_APN "m2m.meter"
+/* What the device sends once attached, and gets back decrypted from the echo. */
+#define EXAMPLE_READING "meter 42: 1234.5 kWh"
+#define EXAMPLE_COUNTER 1
+
+/* Chosen by the visited operator (8 random bytes in a real run). */
+static const uint8_t example_attach_id[8] = {0x9c, 0x21, 0x4e, 0x07, 0xd3, 0x58, 0xaa, 0x16};
+static const uint8_t example_session_id[8] = {0x6d, 0x1f, 0x3a, 0x90, 0x2c, 0xe4, 0x07, 0xb5};
+
+typedef struct example_auth {
+	m2m_aka_av av;            /* RAND, XRES, CK, IK, AUTN */
+	uint8_t kc[8];            /* c3(CK, IK), the GSM context */
+	uint8_t auts[14];         /* the card's answer when the same challenge is replayed */
+	uint8_t session_key[32];  /* the user-plane key of example_session_id */
+} example_auth;
+
+static void unhex_or_die(const char *hex, uint8_t *out, size_t len)
+{
+	if (m2m_unhex(hex, out, len))
+		die("bad hex constant");
+}
+
+/* K, OPc, RAND, SQN and AMF of TS 35.208 test set 1; everything else follows from them. */
+static const example_auth *auth(void)
+{
+	static example_auth a;
+	static int done;
+	if (done)
+		return &a;
+	uint8_t k[16], opc[16], rand[16], amf[2];
+	unhex_or_die("465b5ce8b199b49faa5f0a2ee238a6bc", k, sizeof k);
+	unhex_or_die("cd63cb71954a9f4e48a5994e37a02baf", opc, sizeof opc);
+	unhex_or_die("23553cbe9637a89d218ae64dae47bf35", rand, sizeof rand);
+	unhex_or_die("b9b9", amf, sizeof amf);
+	const uint64_t sqn = UINT64_C(0xff9bb4d0b607);
+	m2m_milenage m;
+	if (m2m_milenage_init(&m, k, opc))
+		die("MILENAGE failed");
+	/* a replayed challenge carries an SQN the card has accepted already: it reports that SQN */
+	int failed = m2m_aka_av_build(&m, rand, sqn, amf, &a.av) || m2m_aka_auts_build(&m, rand, sqn, a.auts);
+	m2m_milenage_clear(&m);
+	m2m_gsm_c3(a.av.ck, a.av.ik, a.kc);
+	if (failed || m2m_session_key(a.av.ck, a.av.ik, example_session_id, a.session_key))
+		die("MILENAGE failed");
+	done = 1;
+	return &a;
+}
+
+static void set_octets(ASN1_OCTET_STRING *s, const uint8_t *b, size_t n)
+{
+	if (!ASN1_OCTET_STRING_set(s, b, (int)n))
+		die("out of memory");
+}
+
+/* For an OPTIONAL field, which the template's _new leaves absent. */
+static ASN1_OCTET_STRING *octets(const uint8_t *b, size_t n)
+{
+	ASN1_OCTET_STRING *s = ASN1_OCTET_STRING_new();
+	if (!s)
+		die("out of memory");
+	set_octets(s, b, n);
+	return s;
+}
+
+static void set_digits(ASN1_STRING **s, const char *digits)
+{
+	if (m2m_set_digits(s, digits))
+		die("out of memory");
+}
+
+/* ---- UICC ---- */
+
+/* AUTHENTICATE in the 3G context (TS 31.102 7.1.2): 00 88 00 81 Lc | 10 RAND | 10 AUTN | Le */
+static void *make_apdu_command(void)
+{
+	const example_auth *a = auth();
+	uint8_t apdu[40] = {0x00, 0x88, 0x00, 0x81, 0x22, 0x10};
+	memcpy(apdu + 6, a->av.rand, 16);
+	apdu[22] = 0x10;
+	memcpy(apdu + 23, a->av.autn, 16);
+	apdu[39] = 0x00;
+	M2M_APDU_COMMAND *c = M2M_APDU_COMMAND_new();
+	set_octets(c->apdu, apdu, sizeof apdu);
+	return c;
+}
+
+static size_t put_lv(uint8_t *b, size_t at, const uint8_t *v, size_t n)
+{
+	b[at] = (uint8_t)n;
+	memcpy(b + at + 1, v, n);
+	return at + 1 + n;
+}
+
+/* Its answer, successful: DB | 08 RES | 10 CK | 10 IK | 08 Kc, status 90 00 */
+static void *make_apdu_response(void)
+{
+	const example_auth *a = auth();
+	uint8_t data[53] = {0xdb};
+	size_t n = put_lv(data, 1, a->av.xres, 8);
+	n = put_lv(data, n, a->av.ck, 16);
+	n = put_lv(data, n, a->av.ik, 16);
+	n = put_lv(data, n, a->kc, 8);
+	M2M_APDU_RESPONSE *r = M2M_APDU_RESPONSE_new();
+	set_octets(r->data, data, n);
+	r->status_word = 0x9000;
+	return r;
+}
+
+/* The ATR of the testbed's card (uicc/card.c): TS 3B, T0 97 (TA1 and TD1, 7 historical bytes),
+ * TA1 96, TD1 80, TD2 1F (T=15), TA3 C7, the historical bytes 80 31 E0 73 FE 21 00, TCK A4. */
+static void *make_card_atr(void)
+{
+	static const uint8_t atr[] = {0x3b, 0x97, 0x96, 0x80, 0x1f, 0xc7, 0x80,
+				      0x31, 0xe0, 0x73, 0xfe, 0x21, 0x00, 0xa4};
+	M2M_CARD_ATR *c = M2M_CARD_ATR_new();
+	set_octets(c->atr, atr, sizeof atr);
+	return c;
+}
+
+/* ---- attach through the visited operator ---- */
+
+static void *make_attach_request(void)
+{
+	M2M_ATTACH_REQUEST *r = M2M_ATTACH_REQUEST_new();
+	set_digits(&r->imsi, EXAMPLE_IMSI);
+	set_digits(&r->imei, EXAMPLE_IMEI);
+	m2m_set_str(r->apn, EXAMPLE_APN);
+	return r;
+}
+
+static void *make_auth_challenge(void)
+{
+	const example_auth *a = auth();
+	M2M_AUTH_CHALLENGE *c = M2M_AUTH_CHALLENGE_new();
+	set_octets(c->attach_id, example_attach_id, sizeof example_attach_id);
+	set_octets(c->rand, a->av.rand, 16);
+	set_octets(c->autn, a->av.autn, 16);
+	return c;
+}
+
+static void *make_auth_response(void)
+{
+	M2M_AUTH_RESPONSE *r = M2M_AUTH_RESPONSE_new();
+	set_octets(r->attach_id, example_attach_id, sizeof example_attach_id);
+	set_octets(r->res, auth()->av.xres, 8);
+	return r;
+}
+
+/* The sync failure of a replayed challenge (the one case that carries the OPTIONAL auts). */
+static void *make_auth_failure(void)
+{
+	M2M_AUTH_FAILURE *f = M2M_AUTH_FAILURE_new();
+	set_octets(f->attach_id, example_attach_id, sizeof example_attach_id);
+	ASN1_ENUMERATED_set(f->cause, M2M_AUTH_SYNCH_FAILURE);
+	f->auts = octets(auth()->auts, 14);
+	return f;
+}
+
+static void *make_attach_accept(void)
+{
+	M2M_ATTACH_ACCEPT *a = M2M_ATTACH_ACCEPT_new();
+	set_octets(a->session_id, example_session_id, sizeof example_session_id);
+	m2m_set_str(a->apn, EXAMPLE_APN);
+	return a;
+}
+
+static void *make_detach_request(void)
+{
+	M2M_DETACH_REQUEST *d = M2M_DETACH_REQUEST_new();
+	set_octets(d->session_id, example_session_id, sizeof example_session_id);
+	return d;
+}
+
+/* EXAMPLE_READING sealed under the session key, uplink or downlink (the echo). */
+static void *protected_reading(m2m_direction dir)
+{
+	uint8_t sealed[sizeof EXAMPLE_READING - 1 + M2M_SESSION_TAG_LEN];
+	if (m2m_session_seal(auth()->session_key, example_session_id, dir, EXAMPLE_COUNTER,
+			     (const uint8_t *)EXAMPLE_READING, sizeof EXAMPLE_READING - 1, sealed))
+		die("sealing failed");
+	M2M_PROTECTED_DATA *p = M2M_PROTECTED_DATA_new();
+	set_octets(p->session_id, example_session_id, sizeof example_session_id);
+	p->counter = EXAMPLE_COUNTER;
+	set_octets(p->sealed, sealed, sizeof sealed);
+	return p;
+}
+
+static void *make_protected_data(void)
+{
+	return protected_reading(M2M_UPLINK);
+}
+
+static void *make_protected_data_echo(void)
+{
+	return protected_reading(M2M_DOWNLINK);
+}
+
+/* ---- visited operator <-> home operator ---- */
+
+/* The request that follows the sync failure above (the one case with the OPTIONAL resync). */
+static void *make_auth_info_request(void)
+{
+	const example_auth *a = auth();
+	M2M_AUTH_INFO_REQUEST *r = M2M_AUTH_INFO_REQUEST_new();
+	set_digits(&r->imsi, EXAMPLE_IMSI);
+	m2m_set_str(r->serving_network, "mno-v");
+	r->num_vectors = 1;
+	r->resync = M2M_RESYNC_new();
+	set_octets(r->resync->rand, a->av.rand, 16);
+	set_octets(r->resync->auts, a->auts, 14);
+	return r;
+}
+
+static void *make_auth_info_response(void)
+{
+	const example_auth *a = auth();
+	M2M_AUTH_VECTOR *v = M2M_AUTH_VECTOR_new();
+	set_octets(v->rand, a->av.rand, 16);
+	set_octets(v->xres, a->av.xres, 8);
+	set_octets(v->autn, a->av.autn, 16);
+	set_octets(v->ck, a->av.ck, 16);
+	set_octets(v->ik, a->av.ik, 16);
+	set_octets(v->kc, a->kc, 8);
+	M2M_AUTH_INFO_RESPONSE *s = sk_M2M_AUTH_VECTOR_new_null();
+	sk_M2M_AUTH_VECTOR_push(s, v);
+	return s;
+}
+
+static void *make_update_location(void)
+{
+	M2M_UPDATE_LOCATION *u = M2M_UPDATE_LOCATION_new();
+	set_digits(&u->imsi, EXAMPLE_IMSI);
+	set_digits(&u->imei, EXAMPLE_IMEI);
+	m2m_set_str(u->serving_network, "mno-v");
+	return u;
+}
+
+/* card uicc-1's profile (testbed/topology.conf) with a second APN: no CS, locked to the IMEI */
+static void *make_subscription_profile(void)
+{
+	M2M_SUBSCRIPTION_PROFILE *p = M2M_SUBSCRIPTION_PROFILE_new();
+	sk_ASN1_UTF8STRING_push(p->allowed_apns, utf8(EXAMPLE_APN));
+	sk_ASN1_UTF8STRING_push(p->allowed_apns, utf8("m2m.firmware"));
+	p->cs_allowed = 0;  /* not OPTIONAL: the template's default -1 would leave it out */
+	set_digits(&p->imei_lock, EXAMPLE_IMEI);
+	return p;
+}
+
+static void *make_purge(void)
+{
+	M2M_PURGE *p = M2M_PURGE_new();
+	set_digits(&p->imsi, EXAMPLE_IMSI);
+	m2m_set_str(p->serving_network, "mno-v");
+	return p;
+}
+
+static void *make_cancel_location(void)
+{
+	M2M_CANCEL_LOCATION *c = M2M_CANCEL_LOCATION_new();
+	set_digits(&c->imsi, EXAMPLE_IMSI);
+	ASN1_ENUMERATED_set(c->cause, M2M_CANCEL_ATTACHED_ELSEWHERE);
+	return c;
+}
+
+/* ---- the testbed's hands on the device ---- */
+
+static void *make_device_control(void)
+{
+	M2M_DEVICE_CONTROL *c = M2M_DEVICE_CONTROL_new();
+	ASN1_ENUMERATED_set(c->action, M2M_DEV_SEND_DATA);
+	c->data = octets((const uint8_t *)EXAMPLE_READING, sizeof EXAMPLE_READING - 1);
+	return c;
+}
+
+/* The answer to that sendData: attached, with the echo decrypted */
+static void *make_device_status(void)
+{
+	M2M_DEVICE_STATUS *s = M2M_DEVICE_STATUS_new();
+	s->powered = 0xff;
+	set_digits(&s->imei, EXAMPLE_IMEI);
+	s->card = utf8("uicc-1");
+	set_digits(&s->iccid, EXAMPLE_ICCID);
+	set_digits(&s->imsi, EXAMPLE_IMSI);
+	s->attached_to = utf8("mno-v");
+	s->echo = octets((const uint8_t *)EXAMPLE_READING, sizeof EXAMPLE_READING - 1);
+	return s;
+}
+
 typedef struct example {
 	int type;
-	int is_reply;  /* replies go from tre-1 back to mno-a */
+	const char *sender, *recipient;
+	int is_reply;  /* a reply has the sequence number 7, a request 42 */
 	void *(*make)(void);
 } example;
 
+/* Between the entities of the default topology (testbed/topology.conf) that exchange the message. */
+#define REQUEST(from, to) from, to, 0
+#define REPLY(from, to) from, to, 1
+
 static const example examples[] = {
-	{M2M_MSG_ERROR, 1, make_error},
-	{M2M_MSG_HEALTH_REQUEST, 0, make_health_request},
-	{M2M_MSG_HEALTH_RESPONSE, 1, make_health_response},
-	{M2M_MSG_PING, 0, make_ping},
-	{M2M_MSG_PONG, 1, make_ping},
-	{M2M_MSG_PING_PEERS_REQUEST, 0, make_ping_peers_request},
-	{M2M_MSG_PING_PEERS_RESPONSE, 1, make_ping_peers_response},
+	{M2M_MSG_ERROR, REPLY("tre-1", "mno-a"), make_error},
+	{M2M_MSG_HEALTH_REQUEST, REQUEST("mno-a", "tre-1"), make_null},
+	{M2M_MSG_HEALTH_RESPONSE, REPLY("tre-1", "mno-a"), make_health_response},
+	{M2M_MSG_PING, REQUEST("mno-a", "tre-1"), make_ping},
+	{M2M_MSG_PONG, REPLY("tre-1", "mno-a"), make_ping},
+	{M2M_MSG_PING_PEERS_REQUEST, REQUEST("mno-a", "tre-1"), make_ping_peers_request},
+	{M2M_MSG_PING_PEERS_RESPONSE, REPLY("tre-1", "mno-a"), make_ping_peers_response},
+	{M2M_MSG_APDU_COMMAND, REQUEST("m2me-1", "uicc-1"), make_apdu_command},
+	{M2M_MSG_APDU_RESPONSE, REPLY("uicc-1", "m2me-1"), make_apdu_response},
+	{M2M_MSG_CARD_RESET, REQUEST("m2me-1", "uicc-1"), make_null},
+	{M2M_MSG_CARD_ATR, REPLY("uicc-1", "m2me-1"), make_card_atr},
+	{M2M_MSG_ATTACH_REQUEST, REQUEST("m2me-1", "mno-v"), make_attach_request},
+	{M2M_MSG_AUTH_CHALLENGE, REPLY("mno-v", "m2me-1"), make_auth_challenge},
+	{M2M_MSG_AUTH_RESPONSE, REQUEST("m2me-1", "mno-v"), make_auth_response},
+	{M2M_MSG_AUTH_FAILURE, REQUEST("m2me-1", "mno-v"), make_auth_failure},
+	{M2M_MSG_ATTACH_ACCEPT, REPLY("mno-v", "m2me-1"), make_attach_accept},
+	{M2M_MSG_DETACH_REQUEST, REQUEST("m2me-1", "mno-v"), make_detach_request},
+	{M2M_MSG_DETACH_ACCEPT, REPLY("mno-v", "m2me-1"), make_null},
+	{M2M_MSG_PROTECTED_DATA, REQUEST("m2me-1", "mno-v"), make_protected_data},
+	{M2M_MSG_PROTECTED_DATA_ECHO, REPLY("mno-v", "m2me-1"), make_protected_data_echo},
+	{M2M_MSG_AUTH_INFO_REQUEST, REQUEST("mno-v", "mno-a"), make_auth_info_request},
+	{M2M_MSG_AUTH_INFO_RESPONSE, REPLY("mno-a", "mno-v"), make_auth_info_response},
+	{M2M_MSG_UPDATE_LOCATION, REQUEST("mno-v", "mno-a"), make_update_location},
+	{M2M_MSG_UPDATE_LOCATION_ACK, REPLY("mno-a", "mno-v"), make_subscription_profile},
+	{M2M_MSG_PURGE, REQUEST("mno-v", "mno-a"), make_purge},
+	{M2M_MSG_PURGE_ACK, REPLY("mno-a", "mno-v"), make_null},
+	{M2M_MSG_CANCEL_LOCATION, REQUEST("mno-a", "mno-v"), make_cancel_location},
+	{M2M_MSG_CANCEL_LOCATION_ACK, REPLY("mno-v", "mno-a"), make_null},
+	{M2M_MSG_DEVICE_CONTROL, REQUEST("testbed", "m2me-1"), make_device_control},
+	{M2M_MSG_DEVICE_STATUS, REPLY("m2me-1", "testbed"), make_device_status},
 };
 
 static const example *example_for(int type)
@@ -260,6 +596,68 @@ static int write_malformed(const char *dir, int type, const unsigned char *der, 
 	return rc;
 }
 
+static void print_summary(const char *label, int type, const void *body)
+{
+	char *summary = m2m_body_summary(type, body);
+	printf("# %s: %s\n", label, summary ? summary : "");
+	free(summary);
+}
+
+/* The copy of the message a tap publishes and the trace line made of it, for the types with
+ * SECRET fields only. */
+static int print_redacted(const unsigned char *der, size_t len)
+{
+	unsigned char *red = NULL;
+	size_t rlen;
+	int r = m2m_redact(der, len, &red, &rlen);
+	m2m_envelope env;
+	if (r == 1 && m2m_decode(red, rlen, &env) == M2M_OK) {
+		printf("# redacted: ");
+		print_hex(red, rlen);
+		printf("\n");
+		print_summary("redacted summary", env.type, env.body);
+		m2m_envelope_clear(&env);
+	} else if (r == 1) {
+		fprintf(stderr, "the redacted copy does not decode\n");
+		r = -1;
+	}
+	OPENSSL_free(red);
+	return r < 0;
+}
+
+/* Prints one example (and writes its files into dir, when given); 0 or 1. */
+static int emit(const char *dir, const m2m_msgdef *def, const example *x)
+{
+	m2m_envelope env = {.version = M2M_WIRE_VERSION, .type = def->type, .seq = x->is_reply ? 7 : 42};
+	memcpy(env.txid, example_txid, M2M_TXID_LEN);
+	snprintf(env.sender, sizeof env.sender, "%s", x->sender);
+	snprintf(env.recipient, sizeof env.recipient, "%s", x->recipient);
+	void *body = x->make();
+	unsigned char *der = NULL;
+	size_t len = 0;
+	int rc = 0;
+	m2m_reason r = m2m_encode(&env, body, &der, &len);
+	if (r != M2M_OK) {
+		fprintf(stderr, "%s: encode: %s\n", def->name, m2m_reason_name(r));
+		rc = 1;
+	} else {
+		printf("%d %s ", def->type, def->name);
+		print_hex(der, len);
+		printf("\n");
+		print_summary("summary", def->type, body);
+		rc |= print_redacted(der, len);
+		if (dir) {
+			char name[64];
+			snprintf(name, sizeof name, "%02d-%s.der", def->type, def->name);
+			rc |= write_file(dir, name, der, len) ? 1 : 0;
+			rc |= write_malformed(dir, def->type, der, len) ? 1 : 0;
+		}
+	}
+	OPENSSL_free(der);
+	ASN1_item_free(body, def->item());
+	return rc;
+}
+
 int main(int argc, char **argv)
 {
 	const char *dir = argc > 1 ? argv[1] : NULL;
@@ -278,32 +676,7 @@ int main(int argc, char **argv)
 			rc = 1;
 			continue;
 		}
-		m2m_envelope env = {.version = M2M_WIRE_VERSION, .type = t, .seq = x->is_reply ? 7 : 42};
-		memcpy(env.txid, example_txid, M2M_TXID_LEN);
-		strcpy(env.sender, x->is_reply ? "tre-1" : "mno-a");
-		strcpy(env.recipient, x->is_reply ? "mno-a" : "tre-1");
-		void *body = x->make();
-		unsigned char *der = NULL;
-		size_t len = 0;
-		m2m_reason r = m2m_encode(&env, body, &der, &len);
-		if (r != M2M_OK) {
-			fprintf(stderr, "%s: encode: %s\n", def->name, m2m_reason_name(r));
-			rc = 1;
-		} else {
-			printf("%d %s ", t, def->name);
-			print_hex(der, len);
-			char *summary = m2m_body_summary(t, body);
-			printf("\n# summary: %s\n", summary ? summary : "");
-			free(summary);
-			if (dir) {
-				char name[64];
-				snprintf(name, sizeof name, "%02d-%s.der", t, def->name);
-				rc |= write_file(dir, name, der, len) ? 1 : 0;
-				rc |= write_malformed(dir, t, der, len) ? 1 : 0;
-			}
-		}
-		OPENSSL_free(der);
-		ASN1_item_free(body, def->item());
+		rc |= emit(dir, def, x);
 	}
 	return rc;
 }

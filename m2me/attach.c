@@ -1,0 +1,203 @@
+/*
+ * The attach procedure (TS 33.102 §6.3 carried in this protocol, docs/alt2-contract.md):
+ *
+ *   REQUESTED       attachRequest{imsi, imei, apn} sent        -> authChallenge
+ *   AUTHENTICATING  AUTHENTICATE sent to the card              -> DB, DC or 98 62
+ *   RESPONDED       authResponse{res} sent (card said DB)      -> attachAccept
+ *   SYNCH_REPORTED  authFailure{synchFailure, auts} (DC)       -> a new authChallenge
+ *   MAC_REPORTED    authFailure{macFailure} (98 62)            -> the network ends the attach
+ *
+ * Any ErrorReport ends the attach with the network's reason. CK and IK stay in the procedure
+ * only until the session key is derived from them.
+ */
+#include "device.h"
+
+#include "crypto/crypto.h"
+#include "log/log.h"
+
+#include <string.h>
+
+enum { REQUESTED, AUTHENTICATING, RESPONDED, SYNCH_REPORTED, MAC_REPORTED };
+
+/* The network ends an attach after its second synchronisation failure; a network that kept
+ * challenging would otherwise hold the device forever. */
+#define MAX_CHALLENGES 3
+
+static void on_network_answer(m2m_node *n, const m2m_envelope *resp, m2m_reason reason, void *arg);
+
+static void to_network(m2me_device *dev, int type, const void *body, int next_phase)
+{
+	m2me_attach_run *run = &dev->proc.attach;
+	if (m2m_call(dev->node, run->network, type, body, on_network_answer, dev)) {
+		m2me_control_fail(dev, M2M_R_UNKNOWN_PEER, "%s is not a configured peer", run->network);
+		return;
+	}
+	run->phase = next_phase;
+}
+
+static void send_auth_response(m2me_device *dev, const m2me_auth_result *res)
+{
+	m2me_attach_run *run = &dev->proc.attach;
+	memcpy(run->ck, res->ck, sizeof run->ck);
+	memcpy(run->ik, res->ik, sizeof run->ik);
+	M2M_AUTH_RESPONSE *a = M2M_AUTH_RESPONSE_new();
+	ASN1_OCTET_STRING_set(a->attach_id, run->attach_id, sizeof run->attach_id);
+	ASN1_OCTET_STRING_set(a->res, res->res, (int)res->res_len);
+	to_network(dev, M2M_MSG_AUTH_RESPONSE, a, RESPONDED);
+	M2M_AUTH_RESPONSE_free(a);
+}
+
+/* auts NULL: macFailure. */
+static void send_auth_failure(m2me_device *dev, const uint8_t *auts)
+{
+	m2me_attach_run *run = &dev->proc.attach;
+	M2M_AUTH_FAILURE *f = M2M_AUTH_FAILURE_new();
+	ASN1_OCTET_STRING_set(f->attach_id, run->attach_id, sizeof run->attach_id);
+	ASN1_ENUMERATED_set(f->cause, auts ? M2M_AUTH_SYNCH_FAILURE : M2M_AUTH_MAC_FAILURE);
+	if (auts) {
+		f->auts = ASN1_OCTET_STRING_new();
+		ASN1_OCTET_STRING_set(f->auts, auts, 14);
+	}
+	to_network(dev, M2M_MSG_AUTH_FAILURE, f, auts ? SYNCH_REPORTED : MAC_REPORTED);
+	M2M_AUTH_FAILURE_free(f);
+}
+
+static void on_card_answer(m2me_device *dev, const m2me_rapdu *r, m2m_reason reason, const char *text)
+{
+	m2me_attach_run *run = &dev->proc.attach;
+	if (!r) {
+		m2me_control_finish(dev, reason, text);
+		return;
+	}
+	m2me_auth_result res;
+	switch (m2me_auth_parse(r->data, r->len, r->sw, &res)) {
+	case M2ME_AUTH_SUCCESS:
+		m2m_info("attach: the card accepted the challenge; authResponse to %s", run->network);
+		send_auth_response(dev, &res);
+		break;
+	case M2ME_AUTH_SYNCH_FAILURE:
+		m2m_info("attach: the card found the sequence number stale (DC); re-synchronisation via %s",
+			 run->network);
+		send_auth_failure(dev, res.auts);
+		break;
+	case M2ME_AUTH_MAC_FAILURE:
+		m2m_warn("attach: the card found the MAC of AUTN wrong (98 62): %s is not our home network's",
+			 run->network);
+		send_auth_failure(dev, NULL);
+		break;
+	case M2ME_AUTH_GARBLED:
+		m2me_control_fail(dev, M2M_R_CARD_ERROR, "%s answered AUTHENTICATE with SW %04X%s", dev->state.card,
+				  r->sw, r->sw == M2ME_SW_OK ? " and data that does not parse" : "");
+		break;
+	}
+	m2m_wipe(&res, sizeof res);
+}
+
+static int octets(const ASN1_OCTET_STRING *s, size_t len)
+{
+	return s && ASN1_STRING_length(s) == (int)len;
+}
+
+static void on_challenge(m2me_device *dev, const M2M_AUTH_CHALLENGE *ch)
+{
+	m2me_attach_run *run = &dev->proc.attach;
+	if (!octets(ch->attach_id, 8) || !octets(ch->rand, 16) || !octets(ch->autn, 16)) {
+		m2me_control_fail(dev, M2M_R_BAD_BODY, "%s sent a malformed authChallenge", run->network);
+		return;
+	}
+	/* after a re-synchronisation the network continues the same attach */
+	if (run->challenges && memcmp(run->attach_id, ASN1_STRING_get0_data(ch->attach_id), 8)) {
+		m2me_control_fail(dev, M2M_R_UNEXPECTED_MESSAGE, "%s sent a challenge for another attach",
+				  run->network);
+		return;
+	}
+	if (++run->challenges > MAX_CHALLENGES) {
+		m2me_control_fail(dev, M2M_R_SYNCH_FAILURE, "%s sent %d challenges in one attach", run->network,
+				  run->challenges);
+		return;
+	}
+	memcpy(run->attach_id, ASN1_STRING_get0_data(ch->attach_id), 8);
+	uint8_t apdu[M2ME_APDU_MAX];
+	size_t len = m2me_apdu_authenticate(ASN1_STRING_get0_data(ch->rand), ASN1_STRING_get0_data(ch->autn), apdu);
+	if (m2me_card_transmit(dev, apdu, len, on_card_answer)) {
+		m2me_control_fail(dev, M2M_R_UNKNOWN_PEER, "%s is not a configured peer", dev->state.card);
+		return;
+	}
+	run->phase = AUTHENTICATING;
+}
+
+static void on_accept(m2me_device *dev, const M2M_ATTACH_ACCEPT *acc)
+{
+	m2me_attach_run *run = &dev->proc.attach;
+	m2me_session s = {0};
+	if (!octets(acc->session_id, M2M_SESSION_ID_LEN) || m2m_str(acc->apn, s.apn, sizeof s.apn) || !s.apn[0]) {
+		m2me_control_fail(dev, M2M_R_BAD_BODY, "%s sent a malformed attachAccept", run->network);
+		return;
+	}
+	snprintf(s.network, sizeof s.network, "%s", run->network);
+	memcpy(s.id, ASN1_STRING_get0_data(acc->session_id), sizeof s.id);
+	if (m2m_session_key(run->ck, run->ik, s.id, s.key) || m2me_store_save_session(dev, &s)) {
+		m2m_wipe(&s, sizeof s);
+		m2me_control_fail(dev, M2M_R_INTERNAL, "the session could not be opened");
+		return;
+	}
+	dev->state.attached = 1;
+	dev->state.session = s;
+	m2m_wipe(&s, sizeof s);
+	m2m_info("attached to %s, APN %s", run->network, dev->state.session.apn);
+	m2me_control_finish(dev, M2M_OK, NULL);
+}
+
+/* The network's answer to the 98 62 report: the attach is over whatever it says. */
+static void after_mac_failure(m2me_device *dev, const m2m_envelope *resp, m2m_reason reason)
+{
+	char text[256];
+	m2me_answer_failure(dev->proc.attach.network, resp, reason, text, sizeof text);
+	m2me_control_fail(dev, M2M_R_MAC_FAILURE, "the card refused AUTN (98 62): not from our home network (%s)",
+			  text);
+}
+
+static void on_network_answer(m2m_node *n, const m2m_envelope *resp, m2m_reason reason, void *arg)
+{
+	m2me_device *dev = arg;
+	m2me_attach_run *run = &dev->proc.attach;
+	int type = resp ? resp->type : -1;
+	if (run->phase == MAC_REPORTED)
+		after_mac_failure(dev, resp, reason);
+	else if (type == M2M_MSG_AUTH_CHALLENGE && (run->phase == REQUESTED || run->phase == SYNCH_REPORTED))
+		on_challenge(dev, resp->body);
+	else if (type == M2M_MSG_ATTACH_ACCEPT && run->phase == RESPONDED)
+		on_accept(dev, resp->body);
+	else {
+		char text[256];
+		m2m_reason why = m2me_answer_failure(run->network, resp, reason, text, sizeof text);
+		m2me_control_finish(dev, why, text);
+	}
+}
+
+void m2me_attach(m2me_device *dev, const char *network, const char *apn)
+{
+	const m2me_state *st = &dev->state;
+	if (!st->powered) {
+		m2me_control_fail(dev, M2M_R_WRONG_STATE, "powered off");
+		return;
+	}
+	if (!st->card_read) {
+		m2me_control_fail(dev, M2M_R_NO_CARD, "no card was read at power-on");
+		return;
+	}
+	if (st->attached) {
+		m2me_control_fail(dev, M2M_R_WRONG_STATE, "already attached to %s: detach first", st->session.network);
+		return;
+	}
+	m2me_attach_run *run = &dev->proc.attach;
+	snprintf(run->network, sizeof run->network, "%s", network);
+	snprintf(run->apn, sizeof run->apn, "%s", apn);
+	M2M_ATTACH_REQUEST *q = M2M_ATTACH_REQUEST_new();
+	m2m_set_digits(&q->imsi, st->info.imsi);
+	m2m_set_digits(&q->imei, st->imei);
+	m2m_set_str(q->apn, apn);
+	m2m_info("attach: IMSI %s, IMEI %s, APN %s through %s", st->info.imsi, st->imei, apn, network);
+	to_network(dev, M2M_MSG_ATTACH_REQUEST, q, REQUESTED);
+	M2M_ATTACH_REQUEST_free(q);
+}

@@ -1,0 +1,193 @@
+/* Command APDUs for the UICC and the decoders of what it answers (see card.h for the sources). */
+#include "card.h"
+
+#include <string.h>
+
+const uint8_t m2me_usim_aid[M2ME_USIM_AID_LEN] = {0xA0, 0x00, 0x00, 0x00, 0x87, 0x10, 0x02, 0xFF,
+						   0xFF, 0xFF, 0xFF, 0x89, 0x07, 0x09, 0x00, 0x00};
+
+enum {
+	CLA = 0x00,
+	INS_SELECT = 0xA4,
+	INS_READ_BINARY = 0xB0,
+	INS_AUTHENTICATE = 0x88,
+	SELECT_BY_FID = 0x00,      /* P1: MF, DF or EF by file identifier */
+	SELECT_BY_DF_NAME = 0x04,  /* P1: an application by its AID */
+	SELECT_NO_DATA = 0x0C,     /* P2: no FCP wanted, so no Le */
+	AUTH_3G_CONTEXT = 0x81,    /* P2 of AUTHENTICATE: specific reference data, 3G context */
+	TAG_SUCCESS = 0xDB,
+	TAG_SYNCH_FAILURE = 0xDC,
+};
+
+static size_t header(uint8_t *out, uint8_t ins, uint8_t p1, uint8_t p2)
+{
+	out[0] = CLA;
+	out[1] = ins;
+	out[2] = p1;
+	out[3] = p2;
+	return 4;
+}
+
+size_t m2me_apdu_select_aid(const uint8_t *aid, size_t aid_len, uint8_t *out)
+{
+	size_t n = header(out, INS_SELECT, SELECT_BY_DF_NAME, SELECT_NO_DATA);
+	out[n++] = (uint8_t)aid_len;
+	memcpy(out + n, aid, aid_len);
+	return n + aid_len;
+}
+
+size_t m2me_apdu_select_fid(uint16_t fid, uint8_t *out)
+{
+	size_t n = header(out, INS_SELECT, SELECT_BY_FID, SELECT_NO_DATA);
+	out[n++] = 2;
+	out[n++] = (uint8_t)(fid >> 8);
+	out[n++] = (uint8_t)fid;
+	return n;
+}
+
+size_t m2me_apdu_read_binary(uint16_t offset, uint8_t le, uint8_t *out)
+{
+	/* P1 b8 must stay 0: a set bit would name a short file identifier instead of an offset */
+	size_t n = header(out, INS_READ_BINARY, (uint8_t)((offset >> 8) & 0x7F), (uint8_t)offset);
+	out[n++] = le;
+	return n;
+}
+
+size_t m2me_apdu_authenticate(const uint8_t rand[16], const uint8_t autn[16], uint8_t *out)
+{
+	size_t n = header(out, INS_AUTHENTICATE, 0x00, AUTH_3G_CONTEXT);
+	out[n++] = 1 + 16 + 1 + 16;  /* Lc = 0x22: RAND and AUTN, each with its length byte */
+	out[n++] = 16;
+	memcpy(out + n, rand, 16);
+	n += 16;
+	out[n++] = 16;
+	memcpy(out + n, autn, 16);
+	n += 16;
+	out[n++] = 0x00;  /* Le: the answer's length is known only to the card */
+	return n;
+}
+
+/* ---- AUTHENTICATE response ------------------------------------------------------------- */
+
+/* Reads one length-prefixed value of min..max bytes at *pos; 0, or -1 when it does not fit. */
+static int take_lv(const uint8_t *data, size_t len, size_t *pos, size_t min, size_t max, uint8_t *out,
+		   size_t *out_len)
+{
+	if (*pos >= len)
+		return -1;
+	size_t l = data[*pos];
+	if (l < min || l > max || len - *pos - 1 < l)
+		return -1;
+	memcpy(out, data + *pos + 1, l);
+	*pos += 1 + l;
+	if (out_len)
+		*out_len = l;
+	return 0;
+}
+
+/* 'DB' L RES L CK L IK [L Kc], nothing after (TS 31.102 §7.1.2.1). */
+static int parse_success(const uint8_t *data, size_t len, m2me_auth_result *out)
+{
+	size_t pos = 1;
+	if (take_lv(data, len, &pos, 4, 16, out->res, &out->res_len) ||
+	    take_lv(data, len, &pos, 16, 16, out->ck, NULL) || take_lv(data, len, &pos, 16, 16, out->ik, NULL))
+		return -1;
+	if (pos < len) {
+		if (take_lv(data, len, &pos, 8, 8, out->kc, NULL))
+			return -1;
+		out->has_kc = 1;
+	}
+	return pos == len ? 0 : -1;
+}
+
+/* 'DC' 0E AUTS, nothing after. */
+static int parse_synch_failure(const uint8_t *data, size_t len, m2me_auth_result *out)
+{
+	size_t pos = 1;
+	return take_lv(data, len, &pos, 14, 14, out->auts, NULL) || pos != len ? -1 : 0;
+}
+
+m2me_auth_outcome m2me_auth_parse(const uint8_t *data, size_t len, uint16_t sw, m2me_auth_result *out)
+{
+	memset(out, 0, sizeof *out);
+	if (sw == M2ME_SW_AUTH_MAC)
+		return len == 0 ? M2ME_AUTH_MAC_FAILURE : M2ME_AUTH_GARBLED;
+	if (sw != M2ME_SW_OK || len == 0)
+		return M2ME_AUTH_GARBLED;
+	int bad = -1;
+	m2me_auth_outcome outcome = M2ME_AUTH_GARBLED;
+	if (data[0] == TAG_SUCCESS) {
+		bad = parse_success(data, len, out);
+		outcome = M2ME_AUTH_SUCCESS;
+	} else if (data[0] == TAG_SYNCH_FAILURE) {
+		bad = parse_synch_failure(data, len, out);
+		outcome = M2ME_AUTH_SYNCH_FAILURE;
+	}
+	if (bad) {
+		memset(out, 0, sizeof *out);
+		return M2ME_AUTH_GARBLED;
+	}
+	return outcome;
+}
+
+/* ---- files read at power-on ------------------------------------------------------------ */
+
+/* Nibble i of a swapped-BCD string: the low nibble of each byte comes first. */
+static unsigned nibble(const uint8_t *b, size_t i)
+{
+	return i % 2 ? b[i / 2] >> 4 : b[i / 2] & 0x0F;
+}
+
+/*
+ * EF_IMSI (TS 31.102 §4.2.2 with TS 24.008 §10.5.1.4): byte 1 is the number of bytes used;
+ * in byte 2, bits 1-3 are the type of identity (001, IMSI), bit 4 the parity (1: odd number of
+ * digits) and bits 5-8 digit 1; every later byte carries two digits, low nibble first, and an
+ * even count ends with an 'F' filler.
+ */
+int m2me_imsi_decode(const uint8_t *ef, size_t len, char *imsi)
+{
+	if (len < 2 || ef[0] < 1 || ef[0] > 8 || (size_t)ef[0] + 1 > len || (ef[1] & 0x07) != 0x01)
+		return -1;
+	const uint8_t *used = ef + 1;
+	size_t nibbles = 2 * (size_t)ef[0], digits = (ef[1] & 0x08) ? nibbles - 1 : nibbles - 2;
+	if (!(ef[1] & 0x08) && nibble(used, nibbles - 1) != 0x0F)
+		return -1;  /* an even count must end with the filler */
+	if (digits < 6 || digits > M2ME_IMSI_MAX)
+		return -1;
+	for (size_t i = 0; i < digits; i++) {
+		unsigned d = nibble(used, i + 1);  /* nibble 0 is the identity type and parity */
+		if (d > 9)
+			return -1;
+		imsi[i] = (char)('0' + d);
+	}
+	imsi[digits] = 0;
+	return 0;
+}
+
+/* EF_ICCID (TS 102 221 §13.2): 10 bytes of swapped BCD, unused trailing nibbles 'F'. */
+int m2me_iccid_decode(const uint8_t *ef, size_t len, char *iccid)
+{
+	if (len != M2ME_EF_ICCID_LEN)
+		return -1;
+	size_t digits = 0;
+	while (digits < 2 * len && nibble(ef, digits) <= 9) {
+		iccid[digits] = (char)('0' + nibble(ef, digits));
+		digits++;
+	}
+	for (size_t i = digits; i < 2 * len; i++)
+		if (nibble(ef, i) != 0x0F)
+			return -1;  /* a non-BCD nibble, or a digit after the padding */
+	if (digits < M2ME_ICCID_MIN)
+		return -1;
+	iccid[digits] = 0;
+	return 0;
+}
+
+/* EF_AD (TS 31.102 §4.2.18): bits 1-4 of byte 4 give the number of MNC digits in the IMSI. */
+int m2me_ad_mnc_length(const uint8_t *ef, size_t len)
+{
+	if (len < 4)
+		return -1;
+	int mnc = ef[3] & 0x0F;
+	return mnc == 2 || mnc == 3 ? mnc : -1;
+}

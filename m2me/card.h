@@ -1,0 +1,73 @@
+/*
+ * What the M2ME says to its UICC and how it reads the answers: command APDUs (ISO 7816-4,
+ * TS 102 221 §10-11, TS 31.102 §7.1.2) and the decoders of the files read at power-on
+ * (EF_IMSI TS 31.102 §4.2.2, EF_AD §4.2.18, EF_ICCID TS 102 221 §13.2). Pure functions: no
+ * transport, no state, so that every byte can be tested in isolation.
+ */
+#ifndef M2ME_CARD_H
+#define M2ME_CARD_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* The USIM application identifier (TS 101 220 Annex E: RID A000000087, PIX 1002 = 3GPP USIM). */
+#define M2ME_USIM_AID_LEN 16
+extern const uint8_t m2me_usim_aid[M2ME_USIM_AID_LEN];
+
+#define M2ME_FID_MF 0x3F00
+#define M2ME_FID_ICCID 0x2FE2  /* under the MF */
+#define M2ME_FID_IMSI 0x6F07   /* under ADF.USIM */
+#define M2ME_FID_AD 0x6FAD     /* under ADF.USIM */
+
+/* Sizes the files have by specification; the device reads exactly these. */
+#define M2ME_EF_IMSI_LEN 9
+#define M2ME_EF_ICCID_LEN 10
+#define M2ME_EF_AD_READ_LEN 4  /* bytes 1..4: byte 4 is the MNC length, the rest is not needed */
+
+#define M2ME_APDU_MAX 261
+#define M2ME_SW_OK 0x9000
+#define M2ME_SW_AUTH_MAC 0x9862  /* TS 31.102 §7.1.2: authentication error, incorrect MAC */
+#define M2ME_SW1_WRONG_LE 0x6C   /* ISO 7816-3 §10.3.4: repeat with Le = SW2 */
+
+#define M2ME_IMSI_MAX 15
+#define M2ME_ICCID_MIN 18
+#define M2ME_ICCID_MAX 20
+
+/* Each builder writes the command into out (M2ME_APDU_MAX bytes) and returns its length. */
+size_t m2me_apdu_select_aid(const uint8_t *aid, size_t aid_len, uint8_t *out);
+size_t m2me_apdu_select_fid(uint16_t fid, uint8_t *out);
+/* le 0 means 256, as in a short APDU. */
+size_t m2me_apdu_read_binary(uint16_t offset, uint8_t le, uint8_t *out);
+/* AUTHENTICATE in the 3G security context: 00 88 00 81 22 10 RAND 10 AUTN 00. */
+size_t m2me_apdu_authenticate(const uint8_t rand[16], const uint8_t autn[16], uint8_t *out);
+
+/* The three answers TS 31.102 §7.1.2.1 gives to AUTHENTICATE, and anything else. */
+typedef enum m2me_auth_outcome {
+	M2ME_AUTH_SUCCESS,        /* 'DB': RES, CK, IK (and Kc) */
+	M2ME_AUTH_SYNCH_FAILURE,  /* 'DC': AUTS */
+	M2ME_AUTH_MAC_FAILURE,    /* SW 98 62 */
+	M2ME_AUTH_GARBLED,        /* another status word, or data that does not parse */
+} m2me_auth_outcome;
+
+/* Holds RES, CK, IK and Kc: the caller wipes it (m2m_wipe) once used. */
+typedef struct m2me_auth_result {
+	uint8_t res[16];
+	size_t res_len;   /* 4..16 */
+	uint8_t ck[16];
+	uint8_t ik[16];
+	uint8_t kc[8];
+	int has_kc;       /* Kc comes only when the card offers GSM access (service n°27) */
+	uint8_t auts[14];
+} m2me_auth_result;
+
+/* Parses the response data and status word; out is zeroed unless the outcome carries values. */
+m2me_auth_outcome m2me_auth_parse(const uint8_t *data, size_t len, uint16_t sw, m2me_auth_result *out);
+
+/* EF_IMSI into 6..15 digits (imsi holds M2ME_IMSI_MAX + 1); 0, or -1 when malformed. */
+int m2me_imsi_decode(const uint8_t *ef, size_t len, char *imsi);
+/* EF_ICCID (swapped BCD, 'F' padding) into 18..20 digits (iccid holds M2ME_ICCID_MAX + 1). */
+int m2me_iccid_decode(const uint8_t *ef, size_t len, char *iccid);
+/* The MNC length from EF_AD byte 4: 2 or 3, or -1. */
+int m2me_ad_mnc_length(const uint8_t *ef, size_t len);
+
+#endif

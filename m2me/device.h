@@ -1,0 +1,181 @@
+/*
+ * The M2ME (M2M Equipment): a device with a card slot holding the operator's UICC. The testbed
+ * plays the person holding it (deviceControl: power, card slot, IMEI, attach, data); the device
+ * reads its card at power-on, attaches through a visited network with UMTS AKA run on the card,
+ * and carries user data protected under keys from CK and IK (docs/alt2.md).
+ *
+ * One procedure runs at a time. It owns the deferred deviceControl request and ends with
+ * m2me_control_finish, which answers deviceStatus or refuses with the reason the card or the
+ * network gave. Every response callback runs inside a step (lib/net/node.h), so a procedure
+ * persists its result and then answers, in that order, within one database transaction.
+ */
+#ifndef M2ME_DEVICE_H
+#define M2ME_DEVICE_H
+
+#include "card.h"
+
+#include "aka/session.h"
+#include "daemon/daemon.h"
+
+#define M2ME_IMEI_LEN 15
+#define M2ME_APN_MAX 100
+#define M2ME_DATA_MAX 1024
+#define M2ME_COUNTER_MAX UINT64_C(4294967295)  /* ProtectedData.counter */
+
+typedef struct m2me_device m2me_device;
+
+/* The m2me group of the configuration file. */
+typedef struct m2me_settings {
+	char imei[M2ME_IMEI_LEN + 1];        /* the device's IMEI until setImei changes it */
+	char network[M2M_ENTITY_MAX + 1];    /* the visited operator attach uses by default */
+	char apn[M2ME_APN_MAX + 1];          /* the APN attach asks for by default */
+	char card[M2M_ENTITY_MAX + 1];       /* the uicc in the slot at first boot; "" none */
+	uint8_t storage_key[32];             /* seals the session key in the database */
+} m2me_settings;
+
+/* What the device read from its card at power-on. */
+typedef struct m2me_card_info {
+	char iccid[M2ME_ICCID_MAX + 1];
+	char imsi[M2ME_IMSI_MAX + 1];
+	int mnc_length;
+} m2me_card_info;
+
+/* The protected session an accepted attach opened. */
+typedef struct m2me_session {
+	char network[M2M_ENTITY_MAX + 1];
+	char apn[M2ME_APN_MAX + 1];
+	uint8_t id[M2M_SESSION_ID_LEN];
+	uint8_t key[32];      /* m2m_session_key(CK, IK, id); sealed in the database */
+	uint64_t uplink;      /* the last uplink counter used */
+} m2me_session;
+
+/* The device's persisted state (device_store.c). */
+typedef struct m2me_state {
+	int powered;
+	char card[M2M_ENTITY_MAX + 1];  /* the uicc entity in the slot; "" empty */
+	char imei[M2ME_IMEI_LEN + 1];
+	int card_read;                  /* info holds what powerOn read */
+	m2me_card_info info;
+	int attached;
+	m2me_session session;
+} m2me_state;
+
+/* A card answer: response data and status word (for cardReset, the ATR and 0x9000). */
+typedef struct m2me_rapdu {
+	uint8_t data[256];
+	size_t len;
+	uint16_t sw;
+} m2me_rapdu;
+
+/* r is NULL when the card did not answer; reason and text then say why. */
+typedef void (*m2me_rapdu_fn)(m2me_device *dev, const m2me_rapdu *r, m2m_reason reason, const char *text);
+/* The end of a sub-procedure (card reading, detach): M2M_OK or the reason it failed. */
+typedef void (*m2me_done_fn)(m2me_device *dev, m2m_reason reason, const char *text);
+typedef void (*m2me_read_fn)(m2me_device *dev, const m2me_card_info *info, m2m_reason reason,
+			     const char *text);
+
+/* Reading the card at power-on (power.c). */
+typedef struct m2me_card_read {
+	int step;
+	int le_retried;          /* one repeat with the Le the card asked for (6Cxx) */
+	uint8_t le;
+	uint8_t ef_imsi[M2ME_EF_IMSI_LEN];
+	uint8_t ef_ad[M2ME_EF_AD_READ_LEN];
+	uint8_t ef_iccid[M2ME_EF_ICCID_LEN];
+	size_t ef_len[3];
+	m2me_read_fn done;
+} m2me_card_read;
+
+/* One attach procedure (attach.c). CK and IK live here between the card and attachAccept. */
+typedef struct m2me_attach_run {
+	int phase;
+	char network[M2M_ENTITY_MAX + 1];
+	char apn[M2ME_APN_MAX + 1];
+	uint8_t attach_id[8];
+	int challenges;
+	uint8_t ck[16];
+	uint8_t ik[16];
+} m2me_attach_run;
+
+/* The procedure in progress: the deviceControl it answers and each procedure's working state. */
+typedef struct m2me_procedure {
+	int active;
+	m2m_request *req;
+	m2m_device_action action;
+	m2me_card_read read;
+	m2me_attach_run attach;
+	m2me_done_fn detach_done;
+	uint64_t counter;                 /* sendData: the uplink counter of the data in flight */
+	uint8_t data[M2ME_DATA_MAX];      /* sendData: what was sent, then what came back */
+	size_t data_len;
+	int has_echo;
+} m2me_procedure;
+
+struct m2me_device {
+	m2me_settings settings;
+	m2m_node *node;
+	sqlite3 *db;
+	m2me_state state;
+	m2me_procedure proc;
+	m2me_rapdu_fn card_answer;  /* where the pending card command's answer goes */
+};
+
+/* Migration 1 of the m2me's database, after M2M_NODE_SCHEMA. */
+#define M2ME_SCHEMA_V1                                                                          \
+	"CREATE TABLE device (id INTEGER PRIMARY KEY CHECK (id = 1),"                            \
+	" powered INTEGER NOT NULL CHECK (powered IN (0, 1)),"                                   \
+	" card TEXT,"                                   /* the uicc entity in the slot */        \
+	" imei TEXT NOT NULL,"                                                                   \
+	" iccid TEXT, imsi TEXT, mnc_length INTEGER);"  /* as read at powerOn */                 \
+	"CREATE TABLE session (id INTEGER PRIMARY KEY CHECK (id = 1),"                           \
+	" network TEXT NOT NULL, apn TEXT NOT NULL,"                                             \
+	" session_id BLOB NOT NULL CHECK (length(session_id) = 8),"                              \
+	" sealed_key BLOB NOT NULL,"                    /* m2m_seal, aad = session_id */         \
+	" uplink INTEGER NOT NULL);"
+
+/* imei.c: 15 digits whose last is the Luhn check digit of the first 14 (TS 23.003 Annex B). */
+int m2me_imei_valid(const char *imei);
+
+/* control.c */
+void m2me_control(m2me_device *dev, m2m_request *req);
+/* Ends the procedure: deviceStatus when reason is M2M_OK, else the refusal with text. */
+void m2me_control_finish(m2me_device *dev, m2m_reason reason, const char *text);
+void m2me_control_fail(m2me_device *dev, m2m_reason reason, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* The ASN.1 name of a reason, also for one this build does not know. */
+const char *m2me_reason_name(m2m_reason r);
+/* The reason and text of an answer that was not the one expected: an ErrorReport's own
+ * reason, the transport's (timeout, unreachable), or unexpectedMessage. */
+m2m_reason m2me_answer_failure(const char *peer, const m2m_envelope *resp, m2m_reason reason, char *text,
+			       size_t len);
+
+/* card_link.c: one command at a time to the uicc in the slot; -1 if it cannot be sent. */
+int m2me_card_transmit(m2me_device *dev, const uint8_t *apdu, size_t len, m2me_rapdu_fn answer);
+int m2me_card_reset(m2me_device *dev, m2me_rapdu_fn answer);
+
+/* power.c */
+void m2me_power_on(m2me_device *dev);
+void m2me_power_off(m2me_device *dev);
+void m2me_insert_card(m2me_device *dev, const char *card);
+void m2me_remove_card(m2me_device *dev);
+/* Resets the card and reads ADF.USIM's EF_IMSI and EF_AD and the MF's EF_ICCID. */
+void m2me_card_read_start(m2me_device *dev, m2me_read_fn done);
+
+/* attach.c */
+void m2me_attach(m2me_device *dev, const char *network, const char *apn);
+
+/* user_data.c */
+void m2me_send_data(m2me_device *dev, const uint8_t *data, size_t len);
+
+/* detach.c: ends the session with the network; the session is forgotten whatever the answer. */
+void m2me_detach(m2me_device *dev, m2me_done_fn done);
+
+/* device_store.c: each returns 0, or -1 with the failure logged. The callers adopt a new
+ * state in memory only once it is stored. */
+int m2me_store_load(m2me_device *dev);
+int m2me_store_save_device(m2me_device *dev, const m2me_state *st);
+int m2me_store_save_session(m2me_device *dev, const m2me_session *s);
+int m2me_store_save_uplink(m2me_device *dev, uint64_t uplink);
+int m2me_store_forget_session(m2me_device *dev);
+
+#endif

@@ -1,0 +1,171 @@
+/*
+ * The device's state in its own database, so that a restarted m2me knows where it was: power,
+ * the card in the slot and what was read from it, the IMEI, and the open session. The session
+ * key is sealed under the storage key with the session id as associated data; nothing else
+ * stored is secret.
+ */
+#include "device.h"
+
+#include "crypto/crypto.h"
+#include "log/log.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static sqlite3_stmt *prepare(sqlite3 *db, const char *sql)
+{
+	sqlite3_stmt *st = NULL;
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+		m2m_error("database: %s", sqlite3_errmsg(db));
+	return st;
+}
+
+/* Steps a statement that returns no row, then finalises it; 0 or -1. */
+static int run(sqlite3 *db, sqlite3_stmt *st)
+{
+	int rc = st ? sqlite3_step(st) : SQLITE_ERROR;
+	if (st && rc != SQLITE_DONE)
+		m2m_error("database: %s", sqlite3_errmsg(db));
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+static void bind_text_or_null(sqlite3_stmt *st, int i, const char *text, int present)
+{
+	if (present && text[0])
+		sqlite3_bind_text(st, i, text, -1, SQLITE_TRANSIENT);
+	else
+		sqlite3_bind_null(st, i);
+}
+
+static void column_text(sqlite3_stmt *st, int i, char *out, size_t len)
+{
+	const unsigned char *t = sqlite3_column_text(st, i);
+	snprintf(out, len, "%s", t ? (const char *)t : "");
+}
+
+int m2me_store_save_device(m2me_device *dev, const m2me_state *s)
+{
+	sqlite3_stmt *st = prepare(dev->db,
+				   "INSERT OR REPLACE INTO device (id, powered, card, imei, iccid, imsi, mnc_length)"
+				   " VALUES (1, ?, ?, ?, ?, ?, ?)");
+	if (st) {
+		sqlite3_bind_int(st, 1, s->powered ? 1 : 0);
+		bind_text_or_null(st, 2, s->card, 1);
+		sqlite3_bind_text(st, 3, s->imei, -1, SQLITE_TRANSIENT);
+		bind_text_or_null(st, 4, s->info.iccid, s->card_read);
+		bind_text_or_null(st, 5, s->info.imsi, s->card_read);
+		if (s->card_read)
+			sqlite3_bind_int(st, 6, s->info.mnc_length);
+		else
+			sqlite3_bind_null(st, 6);
+	}
+	return run(dev->db, st);
+}
+
+int m2me_store_save_session(m2me_device *dev, const m2me_session *s)
+{
+	uint8_t sealed[sizeof s->key + M2M_SEAL_OVERHEAD];
+	if (m2m_seal(dev->settings.storage_key, s->id, sizeof s->id, s->key, sizeof s->key, sealed))
+		return -1;
+	sqlite3_stmt *st = prepare(dev->db,
+				   "INSERT OR REPLACE INTO session (id, network, apn, session_id, sealed_key, uplink)"
+				   " VALUES (1, ?, ?, ?, ?, ?)");
+	if (st) {
+		sqlite3_bind_text(st, 1, s->network, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_text(st, 2, s->apn, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_blob(st, 3, s->id, sizeof s->id, SQLITE_TRANSIENT);
+		sqlite3_bind_blob(st, 4, sealed, sizeof sealed, SQLITE_TRANSIENT);
+		sqlite3_bind_int64(st, 5, (sqlite3_int64)s->uplink);
+	}
+	return run(dev->db, st);
+}
+
+int m2me_store_save_uplink(m2me_device *dev, uint64_t uplink)
+{
+	sqlite3_stmt *st = prepare(dev->db, "UPDATE session SET uplink = ? WHERE id = 1");
+	if (st)
+		sqlite3_bind_int64(st, 1, (sqlite3_int64)uplink);
+	return run(dev->db, st) || sqlite3_changes(dev->db) != 1 ? -1 : 0;
+}
+
+int m2me_store_forget_session(m2me_device *dev)
+{
+	return run(dev->db, prepare(dev->db, "DELETE FROM session"));
+}
+
+/* ---- loading at start ----------------------------------------------------------------------- */
+
+/* The first start of a device: powered off, its IMEI and the card of the settings. */
+static int create_device(m2me_device *dev)
+{
+	m2me_state s = {0};
+	snprintf(s.imei, sizeof s.imei, "%s", dev->settings.imei);
+	snprintf(s.card, sizeof s.card, "%s", dev->settings.card);
+	if (m2m_store_begin(dev->db))
+		return -1;
+	if (m2me_store_save_device(dev, &s) || m2m_store_commit(dev->db)) {
+		m2m_store_rollback(dev->db);
+		return -1;
+	}
+	m2m_info("first start: IMEI %s, %s%s", s.imei, s.card[0] ? "card " : "empty slot", s.card);
+	return 0;
+}
+
+/* 1 when the device row was read, 0 when there is none, -1 on failure. */
+static int load_device(m2me_device *dev)
+{
+	m2me_state *s = &dev->state;
+	sqlite3_stmt *st = prepare(dev->db, "SELECT powered, card, imei, iccid, imsi, mnc_length FROM device");
+	if (!st)
+		return -1;
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		s->powered = sqlite3_column_int(st, 0);
+		column_text(st, 1, s->card, sizeof s->card);
+		column_text(st, 2, s->imei, sizeof s->imei);
+		column_text(st, 3, s->info.iccid, sizeof s->info.iccid);
+		column_text(st, 4, s->info.imsi, sizeof s->info.imsi);
+		s->info.mnc_length = sqlite3_column_int(st, 5);
+		s->card_read = sqlite3_column_type(st, 4) != SQLITE_NULL;
+	}
+	sqlite3_finalize(st);
+	return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
+}
+
+static int load_session(m2me_device *dev)
+{
+	m2me_session *s = &dev->state.session;
+	sqlite3_stmt *st = prepare(dev->db, "SELECT network, apn, session_id, sealed_key, uplink FROM session");
+	if (!st)
+		return -1;
+	int rc = sqlite3_step(st), ok = rc == SQLITE_DONE;
+	if (rc == SQLITE_ROW) {
+		column_text(st, 0, s->network, sizeof s->network);
+		column_text(st, 1, s->apn, sizeof s->apn);
+		memcpy(s->id, sqlite3_column_blob(st, 2), sizeof s->id);  /* the schema holds it to 8 bytes */
+		s->uplink = (uint64_t)sqlite3_column_int64(st, 4);
+		ok = sqlite3_column_bytes(st, 3) == (int)(sizeof s->key + M2M_SEAL_OVERHEAD) &&
+		     !m2m_unseal(dev->settings.storage_key, s->id, sizeof s->id, sqlite3_column_blob(st, 3),
+				 (size_t)sqlite3_column_bytes(st, 3), s->key);
+		if (!ok)
+			m2m_error("the stored session key does not open under this storage key");
+		dev->state.attached = ok;
+	}
+	sqlite3_finalize(st);
+	return ok ? 0 : -1;
+}
+
+int m2me_store_load(m2me_device *dev)
+{
+	int found = load_device(dev);
+	if (found == 0 && (create_device(dev) || load_device(dev) != 1))
+		return -1;
+	if (found < 0 || load_session(dev))
+		return -1;
+	const m2me_state *s = &dev->state;
+	m2m_info("state: %s, IMEI %s, %s%s%s%s", s->powered ? "powered on" : "powered off", s->imei,
+		 s->card[0] ? "card " : "empty slot", s->card, s->attached ? ", attached to " : "",
+		 s->attached ? s->session.network : "");
+	return 0;
+}

@@ -1,0 +1,185 @@
+/*
+ * The fake visited network of the m2me tests: the network side of attach with the card's K and
+ * OPc (vectors, RES against XRES, re-synchronisation with AUTS, the session key), user data
+ * echoed under the session key, and detach. Its mode makes it misbehave as an attacker would.
+ */
+#include "m2me_harness.h"
+
+#include "crypto/crypto.h"
+
+#include <criterion/criterion.h>
+#include <string.h>
+
+static void send_challenge(m2m_node *n, m2m_request *req)
+{
+	M2M_AUTH_CHALLENGE *ch = M2M_AUTH_CHALLENGE_new();
+	ASN1_OCTET_STRING_set(ch->attach_id, fake_net.attach_id, 8);
+	ASN1_OCTET_STRING_set(ch->rand, fake_net.current.rand, 16);
+	ASN1_OCTET_STRING_set(ch->autn, fake_net.current.autn, 16);
+	m2m_reply(n, req, M2M_MSG_AUTH_CHALLENGE, ch);
+	M2M_AUTH_CHALLENGE_free(ch);
+}
+
+static void fresh_vector(void)
+{
+	cr_assert_eq(m2m_aka_av_generate(&fake_net.m, &fake_net.he, (const uint8_t[2]){0x80, 0x00}, &fake_net.current), 0);
+}
+
+static void false_vector(void)
+{
+	uint8_t k[16], opc[16], r[16];
+	m2m_random(k, 16);
+	m2m_random(opc, 16);
+	m2m_random(r, 16);
+	m2m_milenage m;
+	cr_assert_eq(m2m_milenage_init(&m, k, opc), 0);
+	cr_assert_eq(m2m_aka_av_build(&m, r, 1 << 5, (const uint8_t[2]){0x80, 0x00}, &fake_net.current), 0);
+	m2m_milenage_clear(&m);
+}
+
+static void net_attach(m2m_node *n, m2m_request *req)
+{
+	const M2M_ATTACH_REQUEST *q = req->env.body;
+	fake_net.attaches++;
+	m2m_digits(q->imsi, fake_net.imsi, sizeof fake_net.imsi, 6, 15);
+	m2m_digits(q->imei, fake_net.imei, sizeof fake_net.imei, 14, 16);
+	m2m_str(q->apn, fake_net.apn, sizeof fake_net.apn);
+	if (fake_net.mode == NET_REFUSE) {
+		m2m_refuse(n, req, M2M_R_IMEI_NOT_ALLOWED, "the subscription is locked to another IMEI");
+		return;
+	}
+	m2m_random(fake_net.attach_id, 8);
+	fake_net.synch_failures = 0;
+	if (fake_net.mode == NET_FALSE)
+		false_vector();
+	else if ((fake_net.mode == NET_STALE_FIRST || fake_net.mode == NET_ALWAYS_STALE) && fake_net.have_last)
+		fake_net.current = fake_net.last;
+	else
+		fresh_vector();
+	send_challenge(n, req);
+}
+
+static int same_attach(const ASN1_OCTET_STRING *id)
+{
+	return ASN1_STRING_length(id) == 8 && !memcmp(ASN1_STRING_get0_data(id), fake_net.attach_id, 8);
+}
+
+static void net_auth_response(m2m_node *n, m2m_request *req)
+{
+	const M2M_AUTH_RESPONSE *r = req->env.body;
+	if (!same_attach(r->attach_id) || ASN1_STRING_length(r->res) != 8 ||
+	    m2m_ct_compare(ASN1_STRING_get0_data(r->res), fake_net.current.xres, 8)) {
+		m2m_refuse(n, req, M2M_R_AUTHENTICATION_FAILED, "RES does not match XRES");
+		return;
+	}
+	fake_net.last = fake_net.current;
+	fake_net.have_last = 1;
+	m2m_random(fake_net.session_id, 8);
+	cr_assert_eq(m2m_session_key(fake_net.current.ck, fake_net.current.ik, fake_net.session_id, fake_net.key), 0);
+	fake_net.session_open = 1;
+	fake_net.last_uplink = 0;
+	M2M_ATTACH_ACCEPT *acc = M2M_ATTACH_ACCEPT_new();
+	ASN1_OCTET_STRING_set(acc->session_id, fake_net.session_id, 8);
+	m2m_set_str(acc->apn, fake_net.apn);
+	m2m_reply(n, req, M2M_MSG_ATTACH_ACCEPT, acc);
+	M2M_ATTACH_ACCEPT_free(acc);
+}
+
+static void net_auth_failure(m2m_node *n, m2m_request *req)
+{
+	const M2M_AUTH_FAILURE *f = req->env.body;
+	if (!same_attach(f->attach_id)) {
+		m2m_refuse(n, req, M2M_R_NOT_FOUND, "no such attach");
+		return;
+	}
+	if (ASN1_ENUMERATED_get(f->cause) == M2M_AUTH_MAC_FAILURE) {
+		fake_net.mac_failures++;
+		m2m_refuse(n, req, M2M_R_MAC_FAILURE, "the card refused the network");
+		return;
+	}
+	if (!f->auts || ASN1_STRING_length(f->auts) != 14 || ++fake_net.synch_failures > 1) {
+		m2m_refuse(n, req, M2M_R_SYNCH_FAILURE, "still out of sequence");
+		return;
+	}
+	if (fake_net.mode != NET_ALWAYS_STALE) {
+		cr_assert_eq(m2m_aka_he_resync(&fake_net.m, &fake_net.he, fake_net.current.rand,
+					       ASN1_STRING_get0_data(f->auts)), M2M_AKA_OK, "MAC-S of the AUTS is wrong");
+		fake_net.resyncs++;
+		fresh_vector();
+	}
+	send_challenge(n, req);
+}
+
+static int same_session(const ASN1_OCTET_STRING *id)
+{
+	return fake_net.session_open && ASN1_STRING_length(id) == 8 &&
+	       !memcmp(ASN1_STRING_get0_data(id), fake_net.session_id, 8);
+}
+
+static void net_protected_data(m2m_node *n, m2m_request *req)
+{
+	const M2M_PROTECTED_DATA *d = req->env.body;
+	if (!same_session(d->session_id)) {
+		m2m_refuse(n, req, M2M_R_NOT_ATTACHED, "no such session");
+		return;
+	}
+	if (d->counter <= fake_net.last_uplink) {
+		m2m_refuse(n, req, M2M_R_REPLAYED, "counter %llu not above %llu", (unsigned long long)d->counter,
+			   (unsigned long long)fake_net.last_uplink);
+		return;
+	}
+	size_t len = (size_t)ASN1_STRING_length(d->sealed);
+	uint8_t plain[M2ME_DATA_MAX], sealed[M2ME_DATA_MAX + 16];
+	if (len < 17 || len > sizeof sealed ||
+	    m2m_session_open(fake_net.key, fake_net.session_id, M2M_UPLINK, d->counter, ASN1_STRING_get0_data(d->sealed),
+			     len, plain)) {
+		m2m_refuse(n, req, M2M_R_BAD_SIGNATURE, "does not open");
+		return;
+	}
+	fake_net.last_uplink = d->counter;
+	cr_assert_eq(m2m_session_seal(fake_net.key, fake_net.session_id, M2M_DOWNLINK, d->counter, plain, len - 16, sealed), 0);
+	M2M_PROTECTED_DATA *e = M2M_PROTECTED_DATA_new();
+	ASN1_OCTET_STRING_set(e->session_id, fake_net.session_id, 8);
+	e->counter = d->counter;
+	ASN1_OCTET_STRING_set(e->sealed, sealed, (int)len);
+	m2m_reply(n, req, M2M_MSG_PROTECTED_DATA_ECHO, e);
+	M2M_PROTECTED_DATA_free(e);
+}
+
+static void net_detach(m2m_node *n, m2m_request *req)
+{
+	const M2M_DETACH_REQUEST *q = req->env.body;
+	if (!same_session(q->session_id)) {
+		m2m_refuse(n, req, M2M_R_NOT_ATTACHED, "no such session");
+		return;
+	}
+	fake_net.session_open = 0;
+	fake_net.detaches++;
+	ASN1_NULL *nothing = ASN1_NULL_new();
+	m2m_reply(n, req, M2M_MSG_DETACH_ACCEPT, nothing);
+	ASN1_NULL_free(nothing);
+}
+
+void fake_net_serve(m2m_node *n, m2m_request *req, void *arg)
+{
+	switch (req->env.type) {
+	case M2M_MSG_ATTACH_REQUEST:
+		net_attach(n, req);
+		break;
+	case M2M_MSG_AUTH_RESPONSE:
+		net_auth_response(n, req);
+		break;
+	case M2M_MSG_AUTH_FAILURE:
+		net_auth_failure(n, req);
+		break;
+	case M2M_MSG_PROTECTED_DATA:
+		net_protected_data(n, req);
+		break;
+	case M2M_MSG_DETACH_REQUEST:
+		net_detach(n, req);
+		break;
+	default:
+		m2m_refuse(n, req, M2M_R_UNEXPECTED_MESSAGE, "a network");
+	}
+}
+

@@ -1,0 +1,141 @@
+/*
+ * The fake UICC of the m2me tests: the MF with EF_ICCID and ADF.USIM with EF_IMSI and EF_AD,
+ * SELECT (by AID or file identifier, P2 = 0C), READ BINARY (6Cxx when Le is too long) and
+ * AUTHENTICATE in the 3G context over the USIM functions of lib/aka, as TS 31.102 §7.1.2
+ * answers it: DB with RES, CK, IK and Kc, DC with AUTS, or 98 62. It can misbehave on demand.
+ */
+#include "m2me_harness.h"
+
+#include "aka/gsm.h"
+
+#include <criterion/criterion.h>
+#include <string.h>
+
+static const uint8_t ef_imsi[] = {0x08, 0x09, 0x10, 0x10, 0x00, 0x00, 0x00, 0x00, 0x10};
+static const uint8_t ef_imsi_bad[] = {0x08, 0x09, 0x10, 0x1A, 0x00, 0x00, 0x00, 0x00, 0x10};
+static const uint8_t ef_ad[] = {0x00, 0x00, 0x00, 0x02};
+static const uint8_t ef_iccid[] = {0x98, 0x00, 0x01, 0x01, 0x00, 0x00, 0x00, 0x00, 0x10, 0xF9};
+
+static uint16_t card_select(const uint8_t *a, size_t len)
+{
+	if (len < 5 || (size_t)a[4] + 5 != len || a[3] != 0x0C)
+		return 0x6700;
+	if (a[2] == 0x04) {
+		if (a[4] != M2ME_USIM_AID_LEN || memcmp(a + 5, m2me_usim_aid, M2ME_USIM_AID_LEN))
+			return 0x6A82;
+		fake_card.in_adf = 1;
+		fake_card.ef = 0;
+		return 0x9000;
+	}
+	if (a[2] != 0x00 || a[4] != 2)
+		return 0x6A86;
+	uint16_t fid = (uint16_t)(a[5] << 8 | a[6]);
+	if (fid == M2ME_FID_MF) {
+		fake_card.in_adf = 0;
+		fake_card.ef = 0;
+	} else if ((fid == M2ME_FID_ICCID && !fake_card.in_adf) ||
+		   ((fid == M2ME_FID_IMSI || fid == M2ME_FID_AD) && fake_card.in_adf)) {
+		fake_card.ef = fid;
+	} else {
+		return 0x6A82;
+	}
+	return 0x9000;
+}
+
+static uint16_t card_read(const uint8_t *a, size_t len, uint8_t *out, size_t *out_len)
+{
+	if (len != 5)
+		return 0x6700;
+	const uint8_t *file = fake_card.ef == M2ME_FID_IMSI ? (fake_card.fault == CARD_BAD_IMSI ? ef_imsi_bad : ef_imsi)
+			      : fake_card.ef == M2ME_FID_AD  ? ef_ad
+			      : fake_card.ef == M2ME_FID_ICCID ? ef_iccid
+							       : NULL;
+	size_t size = fake_card.ef == M2ME_FID_IMSI ? 9
+		      : fake_card.ef == M2ME_FID_AD ? (fake_card.fault == CARD_SHORT_AD ? 3 : 4)
+						    : 10;
+	if (!file)
+		return 0x6986;
+	size_t le = a[4] ? a[4] : 256;
+	if (le > size)
+		return (uint16_t)(0x6C00 | size);
+	memcpy(out, file, le);
+	*out_len = le;
+	return 0x9000;
+}
+
+static size_t put_lv(uint8_t *out, const uint8_t *v, size_t len)
+{
+	out[0] = (uint8_t)len;
+	memcpy(out + 1, v, len);
+	return 1 + len;
+}
+
+static uint16_t card_authenticate(const uint8_t *a, size_t len, uint8_t *out, size_t *out_len)
+{
+	fake_card.authenticates++;
+	if (!fake_card.in_adf)
+		return 0x6985;
+	if (len != 40 || a[2] != 0x00 || a[3] != 0x81 || a[4] != 0x22 || a[5] != 16 || a[22] != 16 || a[39] != 0)
+		return 0x6700;
+	if (fake_card.fault == CARD_AUTH_REFUSED)
+		return 0x6982;
+	if (fake_card.fault == CARD_GARBLED_AUTH) {
+		static const uint8_t garbled[] = {0xDB, 0x03, 0x01, 0x02, 0x03};
+		memcpy(out, garbled, sizeof garbled);
+		*out_len = sizeof garbled;
+		return 0x9000;
+	}
+	m2m_aka_usim_result r;
+	m2m_aka_status s = m2m_aka_usim_authenticate(&fake_card.m, &fake_card.sqn, a + 6, a + 23, &r);
+	size_t n = 0;
+	if (s == M2M_AKA_OK) {
+		uint8_t kc[8];
+		m2m_gsm_c3(r.ck, r.ik, kc);
+		out[n++] = 0xDB;
+		n += put_lv(out + n, r.res, 8);
+		n += put_lv(out + n, r.ck, 16);
+		n += put_lv(out + n, r.ik, 16);
+		n += put_lv(out + n, kc, 8);
+	} else if (s == M2M_AKA_SYNC_FAILURE) {
+		out[n++] = 0xDC;
+		n += put_lv(out + n, r.auts, 14);
+	}
+	*out_len = n;
+	return s == M2M_AKA_MAC_FAILURE ? 0x9862 : s == M2M_AKA_ERROR ? 0x6F00 : 0x9000;
+}
+
+void fake_card_serve(m2m_node *n, m2m_request *req, void *arg)
+{
+	if (req->env.type == M2M_MSG_CARD_RESET) {
+		static const uint8_t atr[] = {0x3B, 0x9F, 0x96, 0x80, 0x1F, 0xC7, 0x80, 0x31, 0xE0, 0x73, 0xFE};
+		fake_card.resets++;
+		fake_card.in_adf = 0;
+		fake_card.ef = 0;
+		M2M_CARD_ATR *body = M2M_CARD_ATR_new();
+		ASN1_OCTET_STRING_set(body->atr, atr, sizeof atr);
+		m2m_reply(n, req, M2M_MSG_CARD_ATR, body);
+		M2M_CARD_ATR_free(body);
+		return;
+	}
+	if (req->env.type != M2M_MSG_APDU_COMMAND) {
+		m2m_refuse(n, req, M2M_R_UNEXPECTED_MESSAGE, "a card");
+		return;
+	}
+	const ASN1_OCTET_STRING *c = ((M2M_APDU_COMMAND *)req->env.body)->apdu;
+	const uint8_t *a = ASN1_STRING_get0_data(c);
+	size_t len = (size_t)ASN1_STRING_length(c), out_len = 0;
+	uint8_t out[256];
+	uint16_t sw = 0x6700;
+	fake_card.commands++;
+	if (len >= 4)
+		sw = a[1] == 0xA4 ? card_select(a, len)
+		     : a[1] == 0xB0 ? card_read(a, len, out, &out_len)
+		     : a[1] == 0x88 ? card_authenticate(a, len, out, &out_len)
+				    : 0x6D00;
+	M2M_APDU_RESPONSE *r = M2M_APDU_RESPONSE_new();
+	ASN1_OCTET_STRING_set(r->data, out, (int)out_len);
+	r->status_word = sw;
+	m2m_reply(n, req, M2M_MSG_APDU_RESPONSE, r);
+	M2M_APDU_RESPONSE_free(r);
+}
+

@@ -1,0 +1,419 @@
+/* The world of the m2me daemon tests (m2me_harness.h). */
+#include "m2me_harness.h"
+
+#include "crypto/crypto.h"
+#include "log/log.h"
+
+#include <criterion/criterion.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <zmq.h>
+
+fake_card_state fake_card;
+fake_net_state fake_net;
+char world_dir[64];
+
+typedef struct keypair {
+	char pub[M2M_KEY_Z85], sec[M2M_KEY_Z85];
+} keypair;
+
+static struct {
+	keypair m2me, client, card, net;
+	pid_t m2me_pid, uicc_pid;
+	const char *uicc_binary;
+	m2m_node *client_node, *card_node, *net_node;
+	int configured;
+} w;
+
+static void path_of(char *out, size_t len, const char *name)
+{
+	snprintf(out, len, "%s/%s", world_dir, name);
+}
+
+static void write_file(const char *name, const char *text)
+{
+	char path[128];
+	path_of(path, sizeof path, name);
+	FILE *f = fopen(path, "w");
+	cr_assert_not_null(f, "cannot write %s", path);
+	fputs(text, f);
+	fclose(f);
+}
+
+int world_exists(const char *name)
+{
+	char path[128];
+	path_of(path, sizeof path, name);
+	return access(path, F_OK) == 0;
+}
+
+char *world_read(const char *name, size_t *len)
+{
+	char path[128];
+	path_of(path, sizeof path, name);
+	FILE *f = fopen(path, "rb");
+	cr_assert_not_null(f, "cannot read %s", path);
+	fseek(f, 0, SEEK_END);
+	long n = ftell(f);
+	fseek(f, 0, SEEK_SET);
+	char *buf = malloc((size_t)n + 1);
+	*len = fread(buf, 1, (size_t)n, f);
+	buf[*len] = 0;
+	fclose(f);
+	return buf;
+}
+
+/* ---- nodes and processes -------------------------------------------------------------------------- */
+
+static void add_peer(m2m_node_conf *c, const char *id, const char *endpoint, const char *pub)
+{
+	m2m_peer_conf *p = &c->peers[c->npeers++];
+	snprintf(p->id, sizeof p->id, "%s", id);
+	snprintf(p->endpoint, sizeof p->endpoint, "%s", endpoint);
+	snprintf(p->public_key, sizeof p->public_key, "%s", pub);
+}
+
+static m2m_node *open_node(const char *entity, const char *sock, const keypair *k, const char *peer_endpoint,
+			   m2m_dispatch_cb serve)
+{
+	m2m_node_conf c = {.timeout_ms = 3000, .retries = 2};
+	snprintf(c.entity, sizeof c.entity, "%s", entity);
+	snprintf(c.secret_key, sizeof c.secret_key, "%s", k->sec);
+	if (sock)
+		snprintf(c.bind, sizeof c.bind, "ipc://%s/%s", world_dir, sock);
+	add_peer(&c, "m2me-t", peer_endpoint, w.m2me.pub);
+	char err[256] = "";
+	m2m_node *n = m2m_node_new(&c, NULL, err, sizeof err);
+	cr_assert_not_null(n, "%s: %s", entity, err);
+	if (serve)
+		m2m_node_set_dispatch(n, serve, NULL);
+	return n;
+}
+
+static void write_key(const char *name, const char *text)
+{
+	write_file(name, text);
+	char path[128];
+	path_of(path, sizeof path, name);
+	chmod(path, 0600);
+}
+
+static void write_m2me_conf(void)
+{
+	const char *d = world_dir;
+	char text[4096];
+	snprintf(text, sizeof text,
+		 "entity = \"m2me-t\";\n"
+		 "database = \"%s/m2me.db\";\n"
+		 "log_level = \"debug\";\n"
+		 "transport = { bind = \"ipc://%s/m2me.sock\"; secret_key_file = \"%s/m2me.key\";"
+		 " timeout_ms = 500; retries = 2; };\n"
+		 "peers = (\n"
+		 "  { id = \"testbed\"; public_key = \"%s\"; },\n"
+		 "  { id = \"uicc-t\"; endpoint = \"ipc://%s/card.sock\"; public_key = \"%s\"; },\n"
+		 "  { id = \"mno-v\"; endpoint = \"ipc://%s/net.sock\"; public_key = \"%s\"; },\n"
+		 "  { id = \"mno-q\"; public_key = \"%s\"; }\n"
+		 ");\n"
+		 "m2me = { imei = \"" DEVICE_IMEI "\"; network = \"mno-v\"; apn = \"m2m.meter\"; card = \"uicc-t\";"
+		 " storage_key_file = \"%s/m2me.storage\"; };\n",
+		 d, d, d, w.client.pub, d, w.card.pub, d, w.net.pub, w.net.pub, d);
+	write_file("m2me.conf", text);
+}
+
+static void milenage_of_card(m2m_milenage *m)
+{
+	uint8_t k[16], opc[16];
+	cr_assert_eq(m2m_unhex(CARD_K, k, 16), 0);
+	cr_assert_eq(m2m_unhex(CARD_OPC, opc, 16), 0);
+	cr_assert_eq(m2m_milenage_init(m, k, opc), 0);
+}
+
+void world_setup(void)
+{
+	m2m_log_init("test", M2M_LOG_ERROR);  /* the fakes' own traffic would drown the report */
+	memset(&w, 0, sizeof w);
+	memset(&fake_card, 0, sizeof fake_card);
+	memset(&fake_net, 0, sizeof fake_net);
+	snprintf(world_dir, sizeof world_dir, "/tmp/m2meXXXXXX");
+	cr_assert_not_null(mkdtemp(world_dir));
+	keypair *all[] = {&w.m2me, &w.client, &w.card, &w.net};
+	for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
+		cr_assert_eq(zmq_curve_keypair(all[i]->pub, all[i]->sec), 0);
+	char line[64];
+	snprintf(line, sizeof line, "%s\n", w.m2me.sec);
+	write_key("m2me.key", line);
+	uint8_t storage[32];
+	char hex[65];
+	m2m_random(storage, sizeof storage);
+	m2m_hex(storage, sizeof storage, hex);
+	write_key("m2me.storage", hex);
+	milenage_of_card(&fake_card.m);
+	milenage_of_card(&fake_net.m);
+	cr_assert_eq(m2m_sqn_usim_init(&fake_card.sqn, NULL), 0);
+	cr_assert_eq(m2m_sqn_he_init(&fake_net.he, NULL, 0), 0);
+	char ep[128];
+	snprintf(ep, sizeof ep, "ipc://%s/m2me.sock", world_dir);
+	w.client_node = open_node("testbed", NULL, &w.client, ep, NULL);
+	w.net_node = open_node("mno-v", "net.sock", &w.net, "", fake_net_serve);
+}
+
+static pid_t spawn(const char *binary, const char *conf, const char *log)
+{
+	char conf_path[128], log_path[128];
+	path_of(conf_path, sizeof conf_path, conf);
+	path_of(log_path, sizeof log_path, log);
+	pid_t pid = fork();
+	cr_assert_neq(pid, -1);
+	if (pid == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);  /* a failed test's process must not outlive it */
+		int fd = open(log_path, O_WRONLY | O_CREAT | O_APPEND, 0600);
+		dup2(fd, 1);
+		dup2(fd, 2);
+		execl(binary, binary, "-c", conf_path, (char *)NULL);
+		_exit(127);
+	}
+	return pid;
+}
+
+static int stop(pid_t pid)
+{
+	int status = 0;
+	kill(pid, SIGTERM);
+	waitpid(pid, &status, 0);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+static const char *m2me_binary(void)
+{
+	const char *bin = getenv("M2ME_BINARY");
+	cr_assert_not_null(bin, "M2ME_BINARY is not set (meson test sets it)");
+	return bin;
+}
+
+void world_start_m2me(void)
+{
+	if (!w.configured) {
+		write_m2me_conf();
+		if (!w.uicc_binary)
+			w.card_node = open_node("uicc-t", "card.sock", &w.card, "", fake_card_serve);
+		w.configured = 1;
+	}
+	w.m2me_pid = spawn(m2me_binary(), "m2me.conf", "m2me.log");
+}
+
+void world_stop_m2me(void)
+{
+	cr_assert_neq(w.m2me_pid, 0);
+	int rc = stop(w.m2me_pid);
+	w.m2me_pid = 0;
+	cr_assert_eq(rc, 0, "m2me exited with status %d (see %s/m2me.log)", rc, world_dir);
+}
+
+void world_teardown(void)
+{
+	if (!world_dir[0])
+		return;  /* already torn down (a skipped test does it itself) */
+	/* a clean stop also means no leak: the sanitizers make the exit status non-zero */
+	int m2me_rc = w.m2me_pid ? stop(w.m2me_pid) : 0;
+	int uicc_rc = w.uicc_pid ? stop(w.uicc_pid) : 0;
+	m2m_node_free(w.client_node);
+	m2m_node_free(w.card_node);
+	m2m_node_free(w.net_node);
+	w.client_node = w.card_node = w.net_node = NULL;
+	w.m2me_pid = w.uicc_pid = 0;
+	m2m_milenage_clear(&fake_card.m);
+	m2m_milenage_clear(&fake_net.m);
+	/* the tests stop the m2me themselves and check its exit; here a failure can only be reported
+	 * (Criterion does not fail a test from its fini), and the directory is kept to be looked at */
+	if (m2me_rc || uicc_rc)
+		fprintf(stderr, "m2me exited %d, uicc %d: see the logs in %s\n", m2me_rc, uicc_rc, world_dir);
+	else if (!getenv("M2ME_KEEP")) {
+		char cmd[128];
+		snprintf(cmd, sizeof cmd, "rm -rf %s", world_dir);
+		if (system(cmd) != 0)
+			fprintf(stderr, "cannot remove %s\n", world_dir);
+	}
+	world_dir[0] = 0;
+}
+
+/* ---- the real uicc ------------------------------------------------------------------------------ */
+
+static void write_uicc_files(const char *conf_name)
+{
+	const char *d = world_dir;
+	char text[2048];
+	snprintf(text, sizeof text,
+		 "card = { iccid = \"" CARD_ICCID "\"; imsi = \"" CARD_IMSI "\"; mnc_length = 2;"
+		 " k = \"" CARD_K "\"; opc = \"" CARD_OPC "\"; adm = \"0102030405060708\"; };\n");
+	write_key("card.image", text);
+	snprintf(text, sizeof text, "%s\n", w.card.sec);
+	write_key("uicc.key", text);
+	uint8_t storage[32];
+	char hex[65];
+	m2m_random(storage, sizeof storage);
+	m2m_hex(storage, sizeof storage, hex);
+	write_key("uicc.storage", hex);
+	snprintf(text, sizeof text,
+		 "entity = \"uicc-t\";\n"
+		 "database = \"%s/uicc.db\";\n"
+		 "log_level = \"debug\";\n"
+		 "transport = { bind = \"ipc://%s/card.sock\"; secret_key_file = \"%s/uicc.key\"; };\n"
+		 "peers = ( { id = \"m2me-t\"; public_key = \"%s\"; } );\n"
+		 "uicc = { image = \"%s/card.image\"; storage_key_file = \"%s/uicc.storage\"; };\n",
+		 d, d, d, w.m2me.pub, d, d);
+	write_file(conf_name, text);
+}
+
+const char *world_real_uicc(void)
+{
+	const char *bin = getenv("UICC_BINARY");
+	if (!bin || access(bin, X_OK))
+		return NULL;
+	/* the stub of the foundation has no settings: it refuses a uicc group */
+	write_uicc_files("probe.conf");
+	char cmd[512];
+	snprintf(cmd, sizeof cmd, "%s -c %s/probe.conf --check-config >>%s/probe.log 2>&1", bin, world_dir, world_dir);
+	int status = system(cmd);
+	return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? bin : NULL;
+}
+
+void world_start_uicc(const char *binary)
+{
+	w.uicc_binary = binary;
+	write_uicc_files("uicc.conf");
+	w.uicc_pid = spawn(binary, "uicc.conf", "uicc.log");
+}
+
+m2me_device *world_device_in_process(void)
+{
+	m2me_device *dev = calloc(1, sizeof *dev);
+	char ep[128];
+	snprintf(ep, sizeof ep, "ipc://%s/card.sock", world_dir);
+	m2m_node_conf c = {.timeout_ms = 3000, .retries = 2};
+	snprintf(c.entity, sizeof c.entity, "m2me-t");
+	snprintf(c.secret_key, sizeof c.secret_key, "%s", w.m2me.sec);
+	add_peer(&c, "uicc-t", ep, w.card.pub);
+	char err[256] = "";
+	dev->node = m2m_node_new(&c, NULL, err, sizeof err);
+	cr_assert_not_null(dev->node, "%s", err);
+	snprintf(dev->state.card, sizeof dev->state.card, "uicc-t");
+	return dev;
+}
+
+void world_device_poll(m2me_device *dev, const int *done)
+{
+	while (!*done)
+		m2m_node_poll(dev->node, 5);
+}
+
+/* ---- deviceControl ---------------------------------------------------------------------------------- */
+
+static void read_status(const M2M_DEVICE_STATUS *s, answer *a)
+{
+	a->powered = s->powered != 0;
+	m2m_digits(s->imei, a->imei, sizeof a->imei, 14, 16);
+	if (s->card)
+		m2m_str(s->card, a->card, sizeof a->card);
+	if (s->iccid)
+		m2m_digits(s->iccid, a->iccid, sizeof a->iccid, 18, 20);
+	if (s->imsi)
+		m2m_digits(s->imsi, a->imsi, sizeof a->imsi, 6, 15);
+	if (s->attached_to)
+		m2m_str(s->attached_to, a->attached_to, sizeof a->attached_to);
+	if (s->echo) {
+		a->echo_len = (size_t)ASN1_STRING_length(s->echo);
+		memcpy(a->echo, ASN1_STRING_get0_data(s->echo), a->echo_len);
+	}
+}
+
+static void on_answer(m2m_node *n, const m2m_envelope *resp, m2m_reason reason, void *arg)
+{
+	answer *a = arg;
+	a->done = 1;
+	a->type = resp ? resp->type : -1;
+	a->reason = reason;
+	if (resp && resp->type == M2M_MSG_ERROR) {
+		const M2M_ERROR_REPORT *er = resp->body;
+		a->reason = (m2m_reason)ASN1_ENUMERATED_get(er->reason);
+		m2m_str(er->text, a->text, sizeof a->text);
+	} else if (resp && resp->type == M2M_MSG_DEVICE_STATUS) {
+		read_status(resp->body, a);
+	}
+}
+
+static ASN1_UTF8STRING *utf8(const char *text)
+{
+	ASN1_UTF8STRING *s = ASN1_UTF8STRING_new();
+	m2m_set_str(s, text);
+	return s;
+}
+
+void control_start(ctl c, answer *a)
+{
+	memset(a, 0, sizeof *a);
+	M2M_DEVICE_CONTROL *b = M2M_DEVICE_CONTROL_new();
+	ASN1_ENUMERATED_set(b->action, c.action);
+	b->card = c.card ? utf8(c.card) : NULL;
+	if (c.imei)
+		m2m_set_digits(&b->imei, c.imei);
+	b->network = c.network ? utf8(c.network) : NULL;
+	b->apn = c.apn ? utf8(c.apn) : NULL;
+	if (c.data) {
+		b->data = ASN1_OCTET_STRING_new();
+		ASN1_OCTET_STRING_set(b->data, (const unsigned char *)c.data, (int)strlen(c.data));
+	}
+	cr_assert_eq(m2m_call(w.client_node, "m2me-t", M2M_MSG_DEVICE_CONTROL, b, on_answer, a), 0);
+	M2M_DEVICE_CONTROL_free(b);
+}
+
+void world_poll(answer *a, int net)
+{
+	while (!a->done) {
+		m2m_node_poll(w.client_node, 2);
+		if (w.card_node)
+			m2m_node_poll(w.card_node, 0);
+		if (net)
+			m2m_node_poll(w.net_node, 0);
+	}
+}
+
+answer control(ctl c)
+{
+	answer a;
+	control_start(c, &a);
+	world_poll(&a, 1);
+	return a;
+}
+
+/* ---- configuration checks --------------------------------------------------------------------------- */
+
+int world_check_config(const char *find, const char *replace)
+{
+	if (!w.configured) {
+		write_m2me_conf();
+		w.configured = 1;
+	}
+	size_t len;
+	char *text = world_read("m2me.conf", &len);
+	char *at = find ? strstr(text, find) : NULL;
+	cr_assert(!find || at, "%s is not in the configuration", find);
+	char edited[8192];
+	if (at)
+		snprintf(edited, sizeof edited, "%.*s%s%s", (int)(at - text), text, replace, at + strlen(find));
+	else
+		snprintf(edited, sizeof edited, "%s", text);
+	free(text);
+	write_file("check.conf", edited);
+	char conf[128], cmd[512];
+	path_of(conf, sizeof conf, "check.conf");
+	snprintf(cmd, sizeof cmd, "%s -c %s --check-config >>%s/check.log 2>&1", m2me_binary(), conf, world_dir);
+	int status = system(cmd);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}

@@ -1,0 +1,112 @@
+/*
+ * The world the m2me daemon tests run it in: a temporary directory with CURVE keys, a storage
+ * key and its configuration file; the m2me process; a test client "testbed" sending
+ * deviceControl; a card "uicc-t" (an in-process fake UICC, or the real uicc daemon) and a fake
+ * visited network "mno-v" that runs the network side of AKA with the card's K and OPc.
+ */
+#ifndef M2ME_HARNESS_H
+#define M2ME_HARNESS_H
+
+#include "device.h"
+
+#include "aka/aka.h"
+
+#include <sys/types.h>
+
+#define DEVICE_IMEI "356938035643809"
+#define CARD_IMSI "001010000000001"
+#define CARD_ICCID "8900101000000000019"
+/* TS 35.208 test set 1 */
+#define CARD_K "465b5ce8b199b49faa5f0a2ee238a6bc"
+#define CARD_OPC "cd63cb71954a9f4e48a5994e37a02baf"
+
+/* One deviceControl: the action and the optional fields it carries (NULL: absent). */
+typedef struct ctl {
+	int action;
+	const char *card, *imei, *network, *apn, *data;
+} ctl;
+
+/* Its answer: deviceStatus (type M2M_MSG_DEVICE_STATUS) or an ErrorReport; type -1: none. */
+typedef struct answer {
+	int done;
+	int type;
+	m2m_reason reason;
+	char text[256];
+	int powered;
+	char imei[17], card[M2M_ENTITY_MAX + 1], iccid[21], imsi[16], attached_to[M2M_ENTITY_MAX + 1];
+	uint8_t echo[M2ME_DATA_MAX];
+	size_t echo_len;
+} answer;
+
+typedef enum fake_card_fault {
+	CARD_FINE,
+	CARD_GARBLED_AUTH,   /* AUTHENTICATE answers 9000 with a DB that does not parse */
+	CARD_AUTH_REFUSED,   /* AUTHENTICATE answers 69 82 */
+	CARD_BAD_IMSI,       /* EF_IMSI holds a non-BCD digit */
+	CARD_SHORT_AD,       /* EF_AD has only its first 3 bytes: no MNC length */
+} fake_card_fault;
+
+typedef struct fake_card_state {
+	fake_card_fault fault;
+	int resets, commands, authenticates;
+	m2m_milenage m;
+	m2m_sqn_usim sqn;
+	int in_adf;    /* ADF.USIM is the current application */
+	uint16_t ef;   /* the selected EF, 0 none */
+} fake_card_state;
+
+typedef enum fake_net_mode {
+	NET_NORMAL,        /* fresh vectors; a synchronisation failure is resolved with the AUTS */
+	NET_STALE_FIRST,   /* the first challenge of an attach replays the last one used */
+	NET_ALWAYS_STALE,  /* ... and it is sent again after the synchronisation failure */
+	NET_FALSE,         /* AUTN made with a random K: the card answers 98 62 */
+	NET_REFUSE,        /* attachRequest is refused with imeiNotAllowed */
+} fake_net_mode;
+
+typedef struct fake_net_state {
+	fake_net_mode mode;
+	m2m_milenage m;
+	m2m_sqn_he he;
+	uint8_t attach_id[8];
+	m2m_aka_av current, last;  /* the challenge in flight, the last one answered */
+	int have_last;
+	int synch_failures, mac_failures, attaches, detaches, resyncs;
+	char imsi[16], imei[17], apn[M2ME_APN_MAX + 1];
+	int session_open;
+	uint8_t session_id[8], key[32];
+	uint64_t last_uplink;
+} fake_net_state;
+
+/* fake_uicc.c and fake_network.c: the dispatch functions of their nodes. */
+void fake_card_serve(m2m_node *n, m2m_request *req, void *arg);
+void fake_net_serve(m2m_node *n, m2m_request *req, void *arg);
+
+extern fake_card_state fake_card;
+extern fake_net_state fake_net;
+extern char world_dir[64];
+
+void world_setup(void);
+void world_teardown(void);
+/* The uicc daemon's binary when it is a real one (it accepts a card image), else NULL. */
+const char *world_real_uicc(void);
+/* Before world_start_m2me: the card is the real uicc daemon, started now, not the fake. */
+void world_start_uicc(const char *binary);
+/* An m2me of our own, in this process, with the m2me's keys and the card as its only peer:
+ * for driving the device's procedures without the daemon. */
+m2me_device *world_device_in_process(void);
+void world_device_poll(m2me_device *dev, const int *done);
+/* Starts (or restarts) the m2me process; the first call writes its configuration. */
+void world_start_m2me(void);
+/* SIGTERM, then checks a clean exit (status 0). */
+void world_stop_m2me(void);
+answer control(ctl c);
+/* The same in two halves, to hold a procedure open: net 0 leaves the network unanswered. */
+void control_start(ctl c, answer *a);
+void world_poll(answer *a, int net);
+/* The m2me's configuration with one substitution, checked by `m2me --check-config`: its exit status. */
+int world_check_config(const char *find, const char *replace);
+int world_exists(const char *name);
+/* The bytes of a file of the world ("m2me.log"), malloc'd; *len its size. */
+char *world_read(const char *name, size_t *len);
+
+#endif

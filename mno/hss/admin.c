@@ -1,0 +1,317 @@
+/*
+ * mno-admin: the home operator's administration tool. It opens the operator's database named in
+ * the daemon's own configuration file, whether the daemon runs or not (SQLite WAL, one
+ * transaction per command), and does what the operator's staff do to subscriber records
+ * (provision.h). Every change is audited with the actor "admin".
+ *
+ * Exit status: 0 done, 1 failed (the reason on stderr), 2 bad usage or configuration.
+ */
+#include "hss/hss.h"
+#include "hss/provision.h"
+#include "vno/vno.h"
+
+#include "log/log.h"
+#include "store/store.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define ACTOR "admin"
+#define USAGE_ERROR 2
+
+static const char usage_text[] =
+	"usage: mno-admin -c MNO.conf COMMAND ...\n"
+	"  add --imsi IMSI [--k HEX --opc HEX] [--amf HEX4] [--apn APN]... [--cs] [--imei-lock IMEI]\n"
+	"                      a subscriber; without K and OPc it is pending until personalised\n"
+	"  list                every subscriber, one per line\n"
+	"  show IMSI           one subscriber: record, location and audit trail (never keys)\n"
+	"  suspend IMSI | resume IMSI | delete IMSI\n"
+	"  import FILE.csv     header imsi,k,opc,amf,apns,cs,imei_lock; apns ';'-separated; all or none\n"
+	"  personalise --iccid ICCID --imsi IMSI --out IMAGE [--apn APN]... [--cs] [--imei-lock IMEI]\n"
+	"                      random K, OPc and ADM into the card image (mode 0600) and the record\n"
+	"Defaults: AMF 8000, APN list \"" HSS_DEFAULT_APN "\", no CS, no IMEI lock.\n"
+	"Exit status: 0 done, 1 failed (reason on stderr), 2 bad usage or configuration.\n";
+
+static int usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static int usage(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	fprintf(stderr, "mno-admin: ");
+	vfprintf(stderr, fmt, ap);
+	fprintf(stderr, "\n");
+	va_end(ap);
+	fputs(usage_text, stderr);
+	return USAGE_ERROR;
+}
+
+/* ---- command options --------------------------------------------------------------------------- */
+
+enum {
+	OPT_IMSI = 1 << 0, OPT_K = 1 << 1, OPT_OPC = 1 << 2, OPT_AMF = 1 << 3, OPT_APN = 1 << 4,
+	OPT_CS = 1 << 5, OPT_IMEI_LOCK = 1 << 6, OPT_ICCID = 1 << 7, OPT_OUT = 1 << 8,
+};
+
+typedef struct option_def {
+	const char *name;
+	unsigned flag;
+	int takes_value;
+} option_def;
+
+static const option_def option_defs[] = {
+	{"--imsi", OPT_IMSI, 1}, {"--k", OPT_K, 1}, {"--opc", OPT_OPC, 1}, {"--amf", OPT_AMF, 1},
+	{"--apn", OPT_APN, 1}, {"--cs", OPT_CS, 0}, {"--imei-lock", OPT_IMEI_LOCK, 1},
+	{"--iccid", OPT_ICCID, 1}, {"--out", OPT_OUT, 1},
+};
+
+typedef struct options {
+	hss_order order;
+	const char *iccid, *out;
+	unsigned seen;
+} options;
+
+static const option_def *find_option(const char *name)
+{
+	for (size_t i = 0; i < sizeof option_defs / sizeof option_defs[0]; i++)
+		if (!strcmp(option_defs[i].name, name))
+			return &option_defs[i];
+	return NULL;
+}
+
+static void set_option(options *o, unsigned flag, const char *value)
+{
+	switch (flag) {
+	case OPT_IMSI: o->order.imsi = value; break;
+	case OPT_K: o->order.k = value; break;
+	case OPT_OPC: o->order.opc = value; break;
+	case OPT_AMF: o->order.amf = value; break;
+	case OPT_APN: o->order.apns[o->order.napns++] = value; break;
+	case OPT_CS: o->order.cs_allowed = 1; break;
+	case OPT_IMEI_LOCK: o->order.imei_lock = value; break;
+	case OPT_ICCID: o->iccid = value; break;
+	case OPT_OUT: o->out = value; break;
+	}
+}
+
+/* The options of a command: only those in allowed, each once (--apn up to 16 times), and
+ * those in required present. 0, or the exit status of a usage error. */
+static int parse_options(int argc, char **argv, unsigned allowed, unsigned required, options *o)
+{
+	memset(o, 0, sizeof *o);
+	for (int i = 0; i < argc; i++) {
+		const option_def *d = find_option(argv[i]);
+		if (!d || !(d->flag & allowed))
+			return usage("this command takes no %s", argv[i]);
+		if (d->takes_value && i + 1 >= argc)
+			return usage("%s needs a value", argv[i]);
+		if (d->flag == OPT_APN ? o->order.napns == HSS_APNS_MAX : (o->seen & d->flag) != 0)
+			return usage("%s given too often", argv[i]);
+		o->seen |= d->flag;
+		set_option(o, d->flag, d->takes_value ? argv[++i] : NULL);
+	}
+	for (size_t i = 0; i < sizeof option_defs / sizeof option_defs[0]; i++)
+		if ((required & option_defs[i].flag) && !(o->seen & option_defs[i].flag))
+			return usage("%s is required", option_defs[i].name);
+	return 0;
+}
+
+/* ---- configuration and database ---------------------------------------------------------------- */
+
+typedef struct admin {
+	m2m_conf conf;
+	hss_settings settings;
+	sqlite3 *db;
+} admin;
+
+/* The daemon's file, in home mode: its database and the `mno` group. 0, or 2 when it is bad. */
+static int read_config(admin *a, const char *path, char *database, size_t len)
+{
+	static const char *const modes[] = {"home", "visited", NULL};
+	m2m_conf *c = &a->conf;
+	if (m2m_conf_load(c, path) == 0) {
+		const char *db = m2m_conf_str(c, NULL, "database", NULL, 1);
+		snprintf(database, len, "%s", db ? db : "");
+		config_setting_t *group = config_lookup(&c->cfg, "mno");
+		if (group && m2m_conf_enum(c, group, "mode", modes, 0, 1) != 0)
+			m2m_conf_fail(c, config_setting_get_member(group, "mode"),
+				      "mno-admin administers a home operator (mode = \"home\")");
+		hss_settings_read(c, group, &a->settings);
+	}
+	if (!c->failed)
+		return 0;
+	fprintf(stderr, "mno-admin: %s\n", c->error);
+	return USAGE_ERROR;
+}
+
+/* The mno schema exactly as mno/main.c builds it (the HSS's and the VNO's tables in migration 1),
+ * so that a database this tool creates before the daemon's first start is the daemon's own. */
+static char migration_1[16384];
+static const char *const migrations[] = {migration_1};
+static const m2m_schema schema = {migrations, sizeof migrations / sizeof migrations[0]};
+
+static int open_database(admin *a, const char *path)
+{
+	char err[512] = "";
+	snprintf(migration_1, sizeof migration_1, "%s%s%s", M2M_NODE_SCHEMA, HSS_SCHEMA_V1, VNO_SCHEMA_V1);
+	a->db = m2m_store_open(path, &schema, err, sizeof err);
+	if (a->db)
+		return 0;
+	fprintf(stderr, "mno-admin: database %s: %s\n", path, err);
+	return 1;
+}
+
+/* ---- commands ---------------------------------------------------------------------------------- */
+
+typedef struct command {
+	const char *name;
+	int (*run)(admin *a, int argc, char **argv, char *err, size_t len);
+} command;
+
+static int one_argument(int argc, char **argv, const char *what)
+{
+	if (argc != 1)
+		return usage("this command takes exactly one %s", what);
+	if (argv[0][0] == '-')
+		return usage("%s is not an argument here", argv[0]);
+	return 0;
+}
+
+static int cmd_add(admin *a, int argc, char **argv, char *err, size_t len)
+{
+	options o;
+	int rc = parse_options(argc, argv, OPT_IMSI | OPT_K | OPT_OPC | OPT_AMF | OPT_APN | OPT_CS | OPT_IMEI_LOCK,
+			       OPT_IMSI, &o);
+	if (rc)
+		return rc;
+	rc = (int)hss_add(a->db, &a->settings, &o.order, ACTOR, err, len);
+	if (rc == HSS_DONE)
+		printf("added IMSI %s (%s)\n", o.order.imsi, o.order.k ? "active" : "pending: no card yet");
+	return rc;
+}
+
+static int cmd_personalise(admin *a, int argc, char **argv, char *err, size_t len)
+{
+	options o;
+	int rc = parse_options(argc, argv, OPT_IMSI | OPT_ICCID | OPT_OUT | OPT_APN | OPT_CS | OPT_IMEI_LOCK,
+			       OPT_IMSI | OPT_ICCID | OPT_OUT, &o);
+	if (rc)
+		return rc;
+	rc = (int)hss_personalise(a->db, &a->settings, o.iccid, &o.order, o.out, ACTOR, err, len);
+	if (rc == HSS_DONE)
+		printf("personalised IMSI %s: card ICCID %s, image %s\n", o.order.imsi, o.iccid, o.out);
+	return rc;
+}
+
+static int cmd_list(admin *a, int argc, char **argv, char *err, size_t len)
+{
+	return argc ? usage("list takes no %s", argv[0]) : (int)hss_list(a->db, stdout, err, len);
+}
+
+static int cmd_show(admin *a, int argc, char **argv, char *err, size_t len)
+{
+	int rc = one_argument(argc, argv, "IMSI");
+	return rc ? rc : (int)hss_show(a->db, argv[0], stdout, err, len);
+}
+
+/* suspend, resume and delete: one IMSI, one transition. */
+static int state_change(hss_outcome (*op)(sqlite3 *, const char *, const char *, char *, size_t), const char *done,
+			admin *a, int argc, char **argv, char *err, size_t len)
+{
+	int rc = one_argument(argc, argv, "IMSI");
+	if (rc)
+		return rc;
+	rc = (int)op(a->db, argv[0], ACTOR, err, len);
+	if (rc == HSS_DONE)
+		printf("IMSI %s %s\n", argv[0], done);
+	return rc;
+}
+
+static int cmd_suspend(admin *a, int argc, char **argv, char *err, size_t len)
+{
+	return state_change(hss_suspend, "suspended", a, argc, argv, err, len);
+}
+
+static int cmd_resume(admin *a, int argc, char **argv, char *err, size_t len)
+{
+	return state_change(hss_resume, "resumed", a, argc, argv, err, len);
+}
+
+static int cmd_delete(admin *a, int argc, char **argv, char *err, size_t len)
+{
+	return state_change(hss_delete, "deleted", a, argc, argv, err, len);
+}
+
+static int cmd_import(admin *a, int argc, char **argv, char *err, size_t len)
+{
+	int imported = 0, rc = one_argument(argc, argv, "FILE.csv");
+	if (rc)
+		return rc;
+	rc = (int)hss_import(a->db, &a->settings, argv[0], ACTOR, &imported, err, len);
+	if (rc == HSS_DONE)
+		printf("imported %d subscriber(s) from %s\n", imported, argv[0]);
+	return rc;
+}
+
+static const command commands[] = {
+	{"add", cmd_add}, {"list", cmd_list}, {"show", cmd_show}, {"suspend", cmd_suspend},
+	{"resume", cmd_resume}, {"delete", cmd_delete}, {"import", cmd_import}, {"personalise", cmd_personalise},
+};
+
+static const command *find_command(const char *name)
+{
+	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+		if (!strcmp(commands[i].name, name))
+			return &commands[i];
+	return NULL;
+}
+
+static int run(const char *config, const command *cmd, int argc, char **argv)
+{
+	admin a = {0};
+	char database[512], err[1024] = "";
+	int rc = read_config(&a, config, database, sizeof database);
+	if (!rc)
+		rc = open_database(&a, database);
+	if (!rc) {
+		rc = cmd->run(&a, argc, argv, err, sizeof err);
+		if (rc && err[0])
+			fprintf(stderr, "mno-admin: %s\n", err);
+	}
+	m2m_store_close(a.db);
+	hss_settings_wipe(&a.settings);
+	m2m_conf_free(&a.conf);
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	const char *config = NULL;
+	int i = 1;
+	m2m_log_init("mno-admin", M2M_LOG_WARN);
+	for (; i < argc && argv[i][0] == '-'; i++) {
+		if (!strcmp(argv[i], "--help")) {
+			fputs(usage_text, stdout);
+			return 0;
+		} else if (!strcmp(argv[i], "--version")) {
+			printf("mno-admin %s\n", M2M_VERSION);
+			return 0;
+		} else if (!strcmp(argv[i], "-c")) {
+			if (i + 1 >= argc)
+				return usage("-c needs the operator's configuration file");
+			config = argv[++i];
+		} else {
+			return usage("unknown option %s", argv[i]);
+		}
+	}
+	if (!config)
+		return usage("-c MNO.conf is required");
+	if (i >= argc)
+		return usage("no command");
+	const command *cmd = find_command(argv[i]);
+	if (!cmd)
+		return usage("unknown command %s", argv[i]);
+	return run(config, cmd, argc - i - 1, argv + i + 1);
+}

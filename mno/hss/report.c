@@ -1,0 +1,153 @@
+/*
+ * What mno-admin prints: `list`, one subscriber per line, and `show`, the labelled fields of one
+ * subscriber with its location and audit trail. Neither ever prints K, OPc or ADM: records are
+ * loaded without the storage key, so the keys stay sealed even in memory.
+ */
+#include "hss/provision.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+static const char *utc(int64_t t, char *buf, size_t len)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+	if (!gmtime_r(&tt, &tm) || !strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm))
+		snprintf(buf, len, "%lld", (long long)t);
+	return buf;
+}
+
+static void print_apns(FILE *out, const hss_profile *p)
+{
+	for (int i = 0; i < p->napns; i++)
+		fprintf(out, "%s%s", i ? "," : "", p->apns[i]);
+}
+
+static hss_outcome db_failed(sqlite3 *db, char *err, size_t len)
+{
+	snprintf(err, len, "database: %s", sqlite3_errmsg(db));
+	return HSS_FAILED;
+}
+
+/* One snapshot for what is printed, while the daemon may be writing (WAL readers never block). */
+static hss_outcome snapshot(sqlite3 *db, hss_outcome (*print)(sqlite3 *, const char *, FILE *, char *, size_t),
+			    const char *imsi, FILE *out, char *err, size_t len)
+{
+	if (sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK)
+		return db_failed(db, err, len);
+	hss_outcome r = print(db, imsi, out, err, len);
+	sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
+	return r;
+}
+
+/* ---- list ------------------------------------------------------------------------------------ */
+
+static void list_line(FILE *out, const hss_subscriber *s, const hss_location *loc)
+{
+	fprintf(out, "%-15s %-9s apns=", s->imsi, hss_state_name(s->state));
+	print_apns(out, &s->profile);
+	fprintf(out, " cs=%s imei_lock=%s location=%s\n", s->profile.cs_allowed ? "yes" : "no",
+		s->profile.imei_lock[0] ? s->profile.imei_lock : "none", loc ? loc->network : "none");
+}
+
+static hss_outcome print_list(sqlite3 *db, const char *unused, FILE *out, char *err, size_t len)
+{
+	sqlite3_stmt *st;
+	if (sqlite3_prepare_v2(db, "SELECT imsi FROM hss_subscriber ORDER BY imsi", -1, &st, NULL) != SQLITE_OK)
+		return db_failed(db, err, len);
+	hss_outcome r = HSS_DONE;
+	int rc;
+	while (r == HSS_DONE && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		char imsi[HSS_IMSI_MAX + 1];
+		hss_subscriber s;
+		hss_location loc;
+		snprintf(imsi, sizeof imsi, "%s", (const char *)sqlite3_column_text(st, 0));
+		int where = hss_location_get(db, imsi, &loc);
+		if (hss_subscriber_load(db, NULL, imsi, &s) || where < 0)
+			r = db_failed(db, err, len);
+		else
+			list_line(out, &s, where == 0 ? &loc : NULL);
+	}
+	if (r == HSS_DONE && rc != SQLITE_DONE)
+		r = db_failed(db, err, len);
+	sqlite3_finalize(st);
+	return r;
+}
+
+/* ---- show ------------------------------------------------------------------------------------ */
+
+static void show_location(FILE *out, const hss_location *loc)
+{
+	char t[32];
+	if (loc)
+		fprintf(out, "location:  %s, IMEI %s, since %s\n", loc->network, loc->imei, utc(loc->since, t, sizeof t));
+	else
+		fprintf(out, "location:  none\n");
+}
+
+static void show_record(FILE *out, const hss_subscriber *s, const hss_location *loc)
+{
+	char t[32];
+	fprintf(out, "imsi:      %s\n", s->imsi);
+	fprintf(out, "state:     %s\n", hss_state_name(s->state));
+	fprintf(out, "iccid:     %s\n", s->iccid[0] ? s->iccid : "none (no card personalised here)");
+	fprintf(out, "keys:      %s\n", s->has_keys ? "K, OPc held sealed" : "none");
+	fprintf(out, "amf:       %02x%02x\n", s->amf[0], s->amf[1]);
+	fprintf(out, "sqn_he:    SEQ %llu, next IND %u\n", (unsigned long long)s->sqn.seq_he, (unsigned)s->sqn.ind_he);
+	fprintf(out, "apns:      ");
+	print_apns(out, &s->profile);
+	fprintf(out, "\ncs:        %s\n", s->profile.cs_allowed ? "allowed" : "not allowed");
+	fprintf(out, "imei_lock: %s\n", s->profile.imei_lock[0] ? s->profile.imei_lock : "none");
+	show_location(out, loc);
+	fprintf(out, "created:   %s\n", utc(s->created, t, sizeof t));
+	fprintf(out, "changed:   %s\n", utc(s->changed, t, sizeof t));
+}
+
+static hss_outcome show_audit(sqlite3 *db, const char *imsi, FILE *out, char *err, size_t len)
+{
+	sqlite3_stmt *st;
+	char t[32];
+	if (sqlite3_prepare_v2(db, "SELECT time, actor, action, detail FROM hss_audit WHERE imsi = ? ORDER BY id", -1,
+			       &st, NULL) != SQLITE_OK)
+		return db_failed(db, err, len);
+	sqlite3_bind_text(st, 1, imsi, -1, SQLITE_STATIC);
+	fprintf(out, "audit:\n");
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		fprintf(out, "  %s %s %s: %s\n", utc(sqlite3_column_int64(st, 0), t, sizeof t),
+			(const char *)sqlite3_column_text(st, 1), (const char *)sqlite3_column_text(st, 2),
+			(const char *)sqlite3_column_text(st, 3));
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? HSS_DONE : db_failed(db, err, len);
+}
+
+static hss_outcome print_subscriber(sqlite3 *db, const char *imsi, FILE *out, char *err, size_t len)
+{
+	hss_subscriber s;
+	hss_location loc;
+	int rc = hss_subscriber_load(db, NULL, imsi, &s);
+	if (rc > 0) {
+		snprintf(err, len, "IMSI %s: no such subscriber", imsi);
+		return HSS_FAILED;
+	}
+	int where = rc < 0 ? -1 : hss_location_get(db, imsi, &loc);
+	if (rc < 0 || where < 0)
+		return db_failed(db, err, len);
+	show_record(out, &s, where == 0 ? &loc : NULL);
+	return show_audit(db, imsi, out, err, len);
+}
+
+hss_outcome hss_list(sqlite3 *db, FILE *out, char *err, size_t len)
+{
+	return snapshot(db, print_list, NULL, out, err, len);
+}
+
+hss_outcome hss_show(sqlite3 *db, const char *imsi, FILE *out, char *err, size_t len)
+{
+	if (!hss_imsi_valid(imsi)) {
+		snprintf(err, len, "%s: an IMSI is 6 to 15 digits", imsi);
+		return HSS_BAD_INPUT;
+	}
+	return snapshot(db, print_subscriber, imsi, out, err, len);
+}

@@ -1,0 +1,43 @@
+/*
+ * The HSS tables (part of migration 1 of the mno schema, after M2M_NODE_SCHEMA).
+ *
+ * K || OPc and the card's ADM key are only ever stored sealed (m2m_seal under the storage key,
+ * aad = the IMSI, so a sealed value cannot be moved to another subscriber); exactly the active
+ * and suspended records hold them (the CHECK): a pending one has no card yet, a deleted one's
+ * keys are erased. The SQN state is the serialised m2m_sqn_he.
+ * The audit trail has no foreign key: it outlives the records it speaks of.
+ */
+#include "hss/hss.h"
+
+const char HSS_SCHEMA_V1[] =
+	"CREATE TABLE hss_subscriber ("
+	" imsi TEXT PRIMARY KEY,"
+	" state TEXT NOT NULL CHECK (state IN ('pending', 'active', 'suspended', 'deleted')),"
+	" k_opc_sealed BLOB,"
+	" adm_sealed BLOB,"
+	" iccid TEXT,"
+	" amf BLOB NOT NULL CHECK (length(amf) = 2),"
+	" sqn BLOB NOT NULL,"
+	" cs_allowed INTEGER NOT NULL CHECK (cs_allowed IN (0, 1)),"
+	" imei_lock TEXT,"
+	" created INTEGER NOT NULL,"
+	" changed INTEGER NOT NULL,"
+	" CHECK ((k_opc_sealed IS NOT NULL) = (state IN ('active', 'suspended')))) WITHOUT ROWID;"
+	"CREATE TABLE hss_apn ("
+	" imsi TEXT NOT NULL REFERENCES hss_subscriber (imsi) ON DELETE CASCADE,"
+	" position INTEGER NOT NULL,"
+	" apn TEXT NOT NULL,"
+	" PRIMARY KEY (imsi, position), UNIQUE (imsi, apn)) WITHOUT ROWID;"
+	"CREATE TABLE hss_location ("
+	" imsi TEXT PRIMARY KEY REFERENCES hss_subscriber (imsi) ON DELETE CASCADE,"
+	" network TEXT NOT NULL,"
+	" imei TEXT NOT NULL,"
+	" since INTEGER NOT NULL) WITHOUT ROWID;"
+	"CREATE TABLE hss_audit ("
+	" id INTEGER PRIMARY KEY AUTOINCREMENT,"
+	" time INTEGER NOT NULL,"
+	" actor TEXT NOT NULL,"
+	" imsi TEXT NOT NULL,"
+	" action TEXT NOT NULL,"
+	" detail TEXT NOT NULL);"
+	"CREATE INDEX hss_audit_by_imsi ON hss_audit (imsi, id);";

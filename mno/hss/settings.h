@@ -1,0 +1,31 @@
+/*
+ * The home operator's settings, the `mno` group of its configuration file in home mode. Read by
+ * the daemon (hss_configure) and by mno-admin, which works on the same database with the same
+ * storage key.
+ *
+ *   mno = { mode = "home";                       # "visited" is mno/vno's
+ *           plmn = "00101";                      # MCC || MNC: every IMSI of this HSS starts with it
+ *           storage_key_file = "/run/keys/mno-a.storage";   # 64 hex digits: seals K, OPc, ADM
+ *           clone_policy = "suspend"; };         # or "log": what concurrent use of an IMSI does
+ */
+#ifndef MNO_HSS_SETTINGS_H
+#define MNO_HSS_SETTINGS_H
+
+#include "conf/conf.h"
+
+#include <stdint.h>
+
+typedef enum hss_clone_policy { HSS_CLONE_SUSPEND, HSS_CLONE_LOG } hss_clone_policy;
+
+typedef struct hss_settings {
+	char plmn[7];
+	int mnc_length;           /* 2 or 3: a 5-digit PLMN has a 2-digit MNC (TS 23.003 2.2) */
+	uint8_t storage_key[32];
+	hss_clone_policy clone_policy;
+} hss_settings;
+
+/* Reads the group (NULL: missing) into out; problems go to c (m2m_conf_fail). */
+void hss_settings_read(m2m_conf *c, config_setting_t *group, hss_settings *out);
+void hss_settings_wipe(hss_settings *s);
+
+#endif

@@ -1,0 +1,71 @@
+/*
+ * Detach: detachRequest{sessionId} closes the session at once (its key is erased, later data is
+ * refused notAttached), then purge{imsi, servingNetwork} tells the home operator the IMSI is no
+ * longer here, and the device gets detachAccept once the home has acknowledged. Should the home
+ * not answer or refuse, the session stays closed and the device is told why.
+ */
+#include "vno/vno_impl.h"
+
+#include "log/log.h"
+
+#include <assert.h>
+#include <stdio.h>
+
+/* a pending home call carries the session id in the attach id's place */
+static_assert(M2M_SESSION_ID_LEN == VNO_ATTACH_ID_LEN, "session and attach ids differ in length");
+
+static void detach_accept(vno_context *v, m2m_request *req)
+{
+	ASN1_NULL *nothing = ASN1_NULL_new();
+	m2m_reply(v->node, req, M2M_MSG_DETACH_ACCEPT, nothing);
+	ASN1_NULL_free(nothing);
+}
+
+static void on_purged(vno_context *v, m2m_request *req, const uint8_t id[VNO_ATTACH_ID_LEN],
+		      const m2m_envelope *resp, m2m_reason reason)
+{
+	if (resp && resp->type == M2M_MSG_PURGE_ACK) {
+		m2m_info("detach of %s: purged at the home operator", req->env.sender);
+		detach_accept(v, req);
+		return;
+	}
+	char text[300];
+	m2m_reason r = vno_home_failure("the home operator", resp, reason, text, sizeof text);
+	vno_reply_refusal(v, req, r, "session closed, but the purge failed: %s", text);
+}
+
+/* The session a detachRequest names, open and of its sender: 0, or -1 after refusing. */
+static int session_of_device(vno_context *v, m2m_request *req, vno_session *s)
+{
+	const M2M_DETACH_REQUEST *q = req->env.body;
+	uint8_t id[M2M_SESSION_ID_LEN];
+	if (vno_read_octets(q->session_id, id, sizeof id)) {
+		m2m_refuse(v->node, req, M2M_R_BAD_BODY, "sessionId must be %d octets", M2M_SESSION_ID_LEN);
+		return -1;
+	}
+	int rc = vno_session_load(v->db, v->settings.storage_key, id, s);
+	m2m_reason r = rc > 0 ? M2M_R_NOT_FOUND : rc < 0 ? M2M_R_INTERNAL : vno_session_usable(s, req->env.sender);
+	if (r != M2M_OK) {
+		m2m_refuse(v->node, req, r, "detach refused: %s", m2m_reason_name(r));
+		vno_session_wipe(s);
+		return -1;
+	}
+	return 0;
+}
+
+void vno_detach_request(vno_context *v, m2m_request *req)
+{
+	vno_session s;
+	if (session_of_device(v, req, &s))
+		return;
+	M2M_PURGE *p = vno_purge_message(v, s.imsi);
+	int rc = vno_session_close(v->db, s.id) || vno_home_call(v, s.home, M2M_MSG_PURGE, p, req, s.id, on_purged);
+	M2M_PURGE_free(p);
+	if (rc)
+		m2m_refuse(v->node, req, M2M_R_INTERNAL, "the session cannot be closed and purged at %s", s.home);
+	else {
+		m2m_info("detach: session of IMSI %s from %s closed; purge to %s", s.imsi, s.device, s.home);
+		m2m_defer(v->node, req);
+	}
+	vno_session_wipe(&s);
+}

@@ -1,0 +1,96 @@
+/*
+ * Provisioning at `up`, after the configurations are written and before any daemon starts:
+ * each card's home operator personalises it with `mno-admin personalise` (random K, OPc and ADM
+ * written to the card image RUNDIR/keys/ID.card and, in the same step, the subscriber record
+ * into the operator's database), as an operator's card personalisation centre would. A clone
+ * gets a byte-for-byte copy of its original's image: what an attacker who read the card out holds.
+ */
+#include "testbed.h"
+
+#include "crypto/crypto.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define MAX_ARGS 32
+
+static int image_path(char *out, size_t len, const char *rundir, const tb_topology *t, const tb_card *k)
+{
+	char dir[PATH_MAX];
+	return tb_path(dir, sizeof dir, rundir, "keys", "") || tb_path(out, len, dir, t->entities[k->entity].id, ".card");
+}
+
+/* mno-admin personalise with the card's identities and subscription. */
+static int personalise(const char *rundir, const tb_topology *t, const tb_card *k)
+{
+	char image[PATH_MAX];
+	const char *args[MAX_ARGS];
+	int n = 0;
+	if (image_path(image, sizeof image, rundir, t, k))
+		return -1;
+	unlink(image);  /* the image of an earlier run belongs to subscribers that no longer exist */
+	args[n++] = "personalise";
+	args[n++] = "--iccid";
+	args[n++] = k->iccid;
+	args[n++] = "--imsi";
+	args[n++] = k->imsi;
+	args[n++] = "--out";
+	args[n++] = image;
+	if (k->imei_lock[0]) {
+		args[n++] = "--imei-lock";
+		args[n++] = k->imei_lock;
+	}
+	for (int i = 0; i < k->napns; i++) {
+		args[n++] = "--apn";
+		args[n++] = k->apns[i];
+	}
+	if (k->cs)
+		args[n++] = "--cs";
+	args[n] = NULL;
+	tb_buf err = {0};
+	const char *op = t->entities[k->home].id;
+	int rc = tb_admin(rundir, op, args, NULL, &err);
+	if (rc != 0) {
+		fprintf(stderr, "testbed: %s could not personalise %s (IMSI %s): mno-admin %s%s\n%s", op,
+			t->entities[k->entity].id, k->imsi, rc < 0 ? "did not run" : "exited with status ",
+			rc < 0 ? "" : (rc == 1 ? "1" : "2 (bad usage or configuration)"), err.data ? err.data : "");
+	} else {
+		printf("personalised %-8s IMSI %s at %s\n", t->entities[k->entity].id, k->imsi, op);
+	}
+	tb_buf_free(&err);
+	return rc ? -1 : 0;
+}
+
+/* The clone's image is the original's, copied with the same secrecy (0600). */
+static int clone_image(const char *rundir, const tb_topology *t, const tb_card *k)
+{
+	char from[PATH_MAX], to[PATH_MAX];
+	const tb_card *o = tb_card_origin(t, k);
+	if (image_path(from, sizeof from, rundir, t, o) || image_path(to, sizeof to, rundir, t, k))
+		return -1;
+	size_t len;
+	char *image = tb_read_file(from, 0, &len);
+	int rc = !image || strlen(image) != len ? -1 : tb_write_file(to, image, 0600);
+	if (!image)
+		fprintf(stderr, "testbed: cannot read the image of %s to clone it\n", t->entities[o->entity].id);
+	else if (!rc)
+		printf("cloned       %-8s from %s (the same image)\n", t->entities[k->entity].id, t->entities[o->entity].id);
+	if (image)
+		m2m_wipe(image, len);
+	free(image);
+	return rc;
+}
+
+int tb_provision(const char *rundir, const tb_topology *t)
+{
+	/* originals first: a clone copies an image that must exist */
+	for (int i = 0; i < t->ncards; i++)
+		if (t->cards[i].clone_of < 0 && personalise(rundir, t, &t->cards[i]))
+			return -1;
+	for (int i = 0; i < t->ncards; i++)
+		if (t->cards[i].clone_of >= 0 && clone_image(rundir, t, &t->cards[i]))
+			return -1;
+	return 0;
+}

@@ -1,0 +1,108 @@
+/*
+ * The card: a UICC holding one USIM application (TS 102 221, TS 31.102), driven one command
+ * APDU at a time (ISO 7816-4), with its state in its own SQLite database. docs/uicc.md lists the
+ * file tree, the commands and their status words.
+ *
+ * The engine (uicc_apdu, uicc_reset) needs no transport, so that the tests drive exactly the
+ * code the daemon runs. K, OPc and the ADM key live only in uicc_card's key store: no command
+ * reads them and the database holds them sealed under the storage key.
+ */
+#ifndef UICC_CARD_H
+#define UICC_CARD_H
+
+#include "aka/aka.h"
+#include "conf/conf.h"
+#include "store/store.h"
+#include "fs.h"
+
+#include <sqlite3.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define UICC_APDU_MAX 261     /* CLA INS P1 P2 Lc 255 bytes Le: the longest short APDU */
+#define UICC_RESPONSE_MAX 256 /* the most a short Le can ask for */
+#define UICC_ATR_MAX 33
+#define UICC_ADM_LEN 8
+/* Attempts at the ADM key before it blocks. TS 102 221 leaves the number to the issuer; a
+ * blocked ADM cannot be unblocked (no UNBLOCK for ADM), as on issued cards. */
+#define UICC_ADM_TRIES 10
+
+/* What a power cycle forgets (TS 102 221 §8.4, §9.5): selection and security status. It is
+ * still persisted after each command, so that a retried request answered from the node's
+ * window and the commands after it see the same card even across a daemon restart. */
+typedef struct uicc_session {
+	int df;            /* current DF: UICC_MF or UICC_ADF_USIM */
+	int ef;            /* current EF, or -1 */
+	int app_active;    /* ADF.USIM selected by its AID since the last reset */
+	int adm_verified;  /* VERIFY of the ADM key succeeded since the last reset */
+} uicc_session;
+
+/* Everything a command may change: compared before and after each command to know what to
+ * persist, and restored when the command is refused. */
+typedef struct uicc_state {
+	uint8_t ef[UICC_FILE_COUNT][UICC_EF_MAX];  /* contents, by file index (DFs unused) */
+	m2m_sqn_usim sqn;                           /* TS 33.102 Annex C array of SEQ_MS */
+	int adm_tries;                              /* attempts left at the ADM key */
+	uicc_session s;
+} uicc_state;
+
+typedef struct uicc_card {
+	sqlite3 *db;              /* not owned */
+	m2m_milenage milenage;    /* keyed with K and OPc */
+	uint8_t adm[UICC_ADM_LEN];
+	int keyed;                /* milenage holds a cipher context */
+	uicc_state st;
+} uicc_card;
+
+/* The card image, the contract with the operator's personalisation tool (docs/uicc.md):
+ *   card = { iccid = "..."; imsi = "..."; mnc_length = 2; k = "32 hex"; opc = "32 hex"; adm = "16 hex"; }; */
+typedef struct uicc_image {
+	char iccid[21];  /* 18..20 digits */
+	char imsi[16];   /* 6..15 digits */
+	int mnc_length;  /* 2 or 3 */
+	uint8_t k[16], opc[16], adm[UICC_ADM_LEN];
+} uicc_image;
+
+/* ---- image.c ---------------------------------------------------------------------------- */
+/* Reads and checks an image with its own m2m_conf; 0, or -1 with img_conf->error set
+ * ("FILE:LINE: card.imsi: ..."). The caller frees img_conf. */
+int uicc_image_read(m2m_conf *img_conf, const char *path, uicc_image *out);
+/* The state of a new card made from img: encoded EF_ICCID, EF_IMSI, EF_AD, the rest as
+ * formatted, SQN array zero, all ADM attempts left, nothing selected. */
+void uicc_image_state(const uicc_image *img, uicc_state *st);
+void uicc_image_wipe(uicc_image *img);
+
+/* ---- card_store.c ----------------------------------------------------------------------- */
+extern const m2m_schema uicc_schema;
+/* 0 loaded, 1 the database holds no card yet, -1 on failure (logged): a partial card, a
+ * storage key that does not open the key store, a file the tree does not know. */
+int uicc_store_load(uicc_card *c, const uint8_t storage_key[32]);
+/* Writes a new card made from img (files, state, sealed K, OPc and ADM); 0 or -1. */
+int uicc_store_create(sqlite3 *db, const uint8_t storage_key[32], const uicc_image *img);
+/* Persists what differs between before and after, all or nothing; 0 or -1. */
+int uicc_store_save(sqlite3 *db, const uicc_state *before, const uicc_state *after);
+
+/* ---- card.c ----------------------------------------------------------------------------- */
+/* Loads the card from db; an empty database is first made from img (NULL: refuse an empty
+ * one). *imported says which happened. 0, or -1 (logged). */
+int uicc_card_open(uicc_card *c, sqlite3 *db, const uint8_t storage_key[32], const uicc_image *img,
+		   int *imported);
+/* Wipes the keys and the state; the database stays open (it belongs to the caller). */
+void uicc_card_close(uicc_card *c);
+/* Ends a command that started from the state *before: keep 1 persists what changed since,
+ * keep 0 restores *before. -1 when the changes could not be persisted (the card is then back at
+ * *before). *before is wiped: EF_KEYS may hold CK and IK. */
+int uicc_card_settle(uicc_card *c, uicc_state *before, int keep);
+/* A power cycle: writes the ATR into atr (UICC_ATR_MAX) and returns its length, or -1 when the
+ * reset state could not be persisted (then nothing changed). */
+int uicc_reset(uicc_card *c, uint8_t *atr);
+
+/* ---- apdu.c ----------------------------------------------------------------------------- */
+/* Runs one command APDU: writes the response data into resp (UICC_RESPONSE_MAX bytes) and
+ * returns the status word. A command whose status word is neither 9000 nor 63CX changes
+ * nothing; otherwise its changes are persisted before it returns (6F00 if that fails). */
+uint16_t uicc_apdu(uicc_card *c, const uint8_t *apdu, size_t len, uint8_t *resp, size_t *resp_len);
+/* "READ BINARY" for an INS byte, for logs; "unknown" when the card has no such command. */
+const char *uicc_ins_name(uint8_t ins);
+
+#endif

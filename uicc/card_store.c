@@ -1,0 +1,236 @@
+/*
+ * The card's SQLite state. Files are kept by name (EF_IMSI...) and the selection by file name,
+ * so that a row keeps its meaning whatever the order of the tree in fs.c. K, OPc and the ADM
+ * key are sealed under the storage key with their name as associated data, so that one cannot
+ * be moved into another's row. Every write is made inside a savepoint: all or nothing, inside
+ * the node's step transaction or on its own.
+ */
+#include "card.h"
+
+#include "crypto/crypto.h"
+#include "log/log.h"
+#include "net/node.h"
+
+#include <string.h>
+
+static const char *const migrations[] = {
+	M2M_NODE_SCHEMA
+	"CREATE TABLE uicc_file (name TEXT PRIMARY KEY, content BLOB NOT NULL) WITHOUT ROWID;"
+	"CREATE TABLE uicc_key (name TEXT PRIMARY KEY CHECK (name IN ('K', 'OPc', 'ADM')),"
+	" sealed BLOB NOT NULL) WITHOUT ROWID;"
+	"CREATE TABLE uicc_state (id INTEGER PRIMARY KEY CHECK (id = 1), sqn BLOB NOT NULL,"
+	" adm_tries INTEGER NOT NULL, current_df TEXT NOT NULL, current_ef TEXT,"
+	" app_active INTEGER NOT NULL, adm_verified INTEGER NOT NULL);",
+};
+const m2m_schema uicc_schema = {migrations, sizeof migrations / sizeof migrations[0]};
+
+/* ---- statements ------------------------------------------------------------------------- */
+
+static sqlite3_stmt *prepare(sqlite3 *db, const char *sql)
+{
+	sqlite3_stmt *st = NULL;
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+		m2m_error("database: %s", sqlite3_errmsg(db));
+	return st;
+}
+
+/* Runs a statement that returns no rows and finalizes it; 0 or -1 (logged). */
+static int run(sqlite3 *db, sqlite3_stmt *st)
+{
+	int rc = st ? sqlite3_step(st) : SQLITE_ERROR;
+	if (st && rc != SQLITE_DONE)
+		m2m_error("database: %s", sqlite3_errmsg(db));
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+static int savepoint(sqlite3 *db)
+{
+	return m2m_store_exec(db, "SAVEPOINT uicc");
+}
+
+/* Releases the savepoint, first undoing its writes when failed. Returns failed. */
+static int release(sqlite3 *db, int failed)
+{
+	if (failed)
+		sqlite3_exec(db, "ROLLBACK TO uicc", NULL, NULL, NULL);
+	if (m2m_store_exec(db, "RELEASE uicc"))
+		return -1;
+	return failed ? -1 : 0;
+}
+
+/* ---- writing ---------------------------------------------------------------------------- */
+
+static int save_file(sqlite3 *db, int index, const uint8_t *content)
+{
+	const uicc_file *f = uicc_file_at(index);
+	sqlite3_stmt *st = prepare(db, "INSERT OR REPLACE INTO uicc_file (name, content) VALUES (?1, ?2)");
+	if (st) {
+		sqlite3_bind_text(st, 1, f->name, -1, SQLITE_STATIC);
+		sqlite3_bind_blob(st, 2, content, f->size, SQLITE_TRANSIENT);
+	}
+	return run(db, st);
+}
+
+static int save_state(sqlite3 *db, const uicc_state *s)
+{
+	uint8_t blob[M2M_SQN_USIM_BLOB_LEN];
+	m2m_sqn_usim_serialise(&s->sqn, blob);
+	sqlite3_stmt *st = prepare(db, "INSERT OR REPLACE INTO uicc_state (id, sqn, adm_tries, current_df,"
+				   " current_ef, app_active, adm_verified) VALUES (1, ?1, ?2, ?3, ?4, ?5, ?6)");
+	if (st) {
+		sqlite3_bind_blob(st, 1, blob, sizeof blob, SQLITE_TRANSIENT);
+		sqlite3_bind_int(st, 2, s->adm_tries);
+		sqlite3_bind_text(st, 3, uicc_file_at(s->s.df)->name, -1, SQLITE_STATIC);
+		if (s->s.ef >= 0)
+			sqlite3_bind_text(st, 4, uicc_file_at(s->s.ef)->name, -1, SQLITE_STATIC);
+		sqlite3_bind_int(st, 5, s->s.app_active);
+		sqlite3_bind_int(st, 6, s->s.adm_verified);
+	}
+	return run(db, st);
+}
+
+static int save_key(sqlite3 *db, const uint8_t storage_key[32], const char *name, const uint8_t *value,
+		    size_t len)
+{
+	uint8_t sealed[16 + M2M_SEAL_OVERHEAD];
+	if (m2m_seal(storage_key, name, strlen(name), value, len, sealed))
+		return -1;
+	sqlite3_stmt *st = prepare(db, "INSERT INTO uicc_key (name, sealed) VALUES (?1, ?2)");
+	if (st) {
+		sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+		sqlite3_bind_blob(st, 2, sealed, (int)(len + M2M_SEAL_OVERHEAD), SQLITE_TRANSIENT);
+	}
+	return run(db, st);
+}
+
+static int state_row_differs(const uicc_state *a, const uicc_state *b)
+{
+	uint8_t sa[M2M_SQN_USIM_BLOB_LEN], sb[M2M_SQN_USIM_BLOB_LEN];
+	m2m_sqn_usim_serialise(&a->sqn, sa);
+	m2m_sqn_usim_serialise(&b->sqn, sb);
+	return memcmp(sa, sb, sizeof sa) || a->adm_tries != b->adm_tries || a->s.df != b->s.df ||
+	       a->s.ef != b->s.ef || a->s.app_active != b->s.app_active || a->s.adm_verified != b->s.adm_verified;
+}
+
+int uicc_store_save(sqlite3 *db, const uicc_state *before, const uicc_state *after)
+{
+	if (savepoint(db))
+		return -1;
+	int failed = 0;
+	for (int i = 0; i < UICC_FILE_COUNT && !failed; i++)
+		if (uicc_fs_is_ef(i) && memcmp(before->ef[i], after->ef[i], uicc_file_at(i)->size))
+			failed = save_file(db, i, after->ef[i]);
+	if (!failed && state_row_differs(before, after))
+		failed = save_state(db, after);
+	return release(db, failed);
+}
+
+int uicc_store_create(sqlite3 *db, const uint8_t storage_key[32], const uicc_image *img)
+{
+	uicc_state st;
+	uicc_image_state(img, &st);
+	if (savepoint(db))
+		return -1;
+	int failed = save_state(db, &st);
+	for (int i = 0; i < UICC_FILE_COUNT && !failed; i++)
+		if (uicc_fs_is_ef(i))
+			failed = save_file(db, i, st.ef[i]);
+	failed = failed || save_key(db, storage_key, "K", img->k, sizeof img->k) ||
+		 save_key(db, storage_key, "OPc", img->opc, sizeof img->opc) ||
+		 save_key(db, storage_key, "ADM", img->adm, sizeof img->adm);
+	m2m_wipe(&st, sizeof st);
+	return release(db, failed);
+}
+
+/* ---- reading ---------------------------------------------------------------------------- */
+
+static int load_session(sqlite3_stmt *st, uicc_session *s)
+{
+	const char *ef = (const char *)sqlite3_column_text(st, 3);
+	s->df = uicc_fs_by_name((const char *)sqlite3_column_text(st, 2));
+	s->ef = ef ? uicc_fs_by_name(ef) : -1;
+	s->app_active = sqlite3_column_int(st, 4);
+	s->adm_verified = sqlite3_column_int(st, 5);
+	if (s->df < 0 || uicc_fs_is_ef(s->df))
+		return -1;
+	/* the current EF is always a child of the current DF */
+	return !ef || (uicc_fs_is_ef(s->ef) && uicc_file_at(s->ef)->parent == s->df) ? 0 : -1;
+}
+
+/* 1 when there is no card yet. */
+static int load_state(sqlite3 *db, uicc_state *s)
+{
+	sqlite3_stmt *st = prepare(db, "SELECT sqn, adm_tries, current_df, current_ef, app_active, adm_verified"
+				   " FROM uicc_state WHERE id = 1");
+	int rc = st ? sqlite3_step(st) : SQLITE_ERROR;
+	int result = rc == SQLITE_DONE ? 1 : -1;
+	if (rc == SQLITE_ROW) {
+		s->adm_tries = sqlite3_column_int(st, 1);
+		int bad = sqlite3_column_bytes(st, 0) != M2M_SQN_USIM_BLOB_LEN ||
+			  m2m_sqn_usim_deserialise(&s->sqn, sqlite3_column_blob(st, 0)) ||
+			  s->adm_tries < 0 || s->adm_tries > UICC_ADM_TRIES || load_session(st, &s->s);
+		result = bad ? -1 : 0;
+		if (bad)
+			m2m_error("the card's state in the database is not valid");
+	}
+	sqlite3_finalize(st);
+	return result;
+}
+
+/* Every EF of the tree, each of its own size. */
+static int load_files(sqlite3 *db, uicc_state *s)
+{
+	sqlite3_stmt *st = prepare(db, "SELECT name, content FROM uicc_file");
+	int found = 0, bad = !st;
+	while (!bad && sqlite3_step(st) == SQLITE_ROW) {
+		int i = uicc_fs_by_name((const char *)sqlite3_column_text(st, 0));
+		bad = !uicc_fs_is_ef(i) || sqlite3_column_bytes(st, 1) != uicc_file_at(i)->size;
+		if (!bad)
+			memcpy(s->ef[i], sqlite3_column_blob(st, 1), uicc_file_at(i)->size);
+		found++;
+	}
+	sqlite3_finalize(st);
+	for (int i = 0; i < UICC_FILE_COUNT; i++)
+		found -= uicc_fs_is_ef(i);
+	if (bad || found)
+		m2m_error("the card's files in the database do not match its file tree");
+	return bad || found ? -1 : 0;
+}
+
+static int load_key(sqlite3 *db, const uint8_t storage_key[32], const char *name, uint8_t *out, size_t len)
+{
+	sqlite3_stmt *st = prepare(db, "SELECT sealed FROM uicc_key WHERE name = ?1");
+	int rc = -1;
+	if (st) {
+		sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+		if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_bytes(st, 0) == (int)(len + M2M_SEAL_OVERHEAD))
+			rc = m2m_unseal(storage_key, name, strlen(name), sqlite3_column_blob(st, 0),
+					len + M2M_SEAL_OVERHEAD, out);
+	}
+	sqlite3_finalize(st);
+	if (rc)
+		m2m_error("the card's %s does not open with this storage key", name);
+	return rc;
+}
+
+static int load_keys(uicc_card *c, const uint8_t storage_key[32])
+{
+	uint8_t k[16], opc[16];
+	int rc = load_key(c->db, storage_key, "K", k, sizeof k) ||
+		 load_key(c->db, storage_key, "OPc", opc, sizeof opc) ||
+		 load_key(c->db, storage_key, "ADM", c->adm, sizeof c->adm) ||
+		 m2m_milenage_init(&c->milenage, k, opc);
+	c->keyed = !rc;
+	m2m_wipe(k, sizeof k);
+	m2m_wipe(opc, sizeof opc);
+	return rc ? -1 : 0;
+}
+
+int uicc_store_load(uicc_card *c, const uint8_t storage_key[32])
+{
+	int rc = load_state(c->db, &c->st);
+	if (rc)
+		return rc;
+	return load_files(c->db, &c->st) || load_keys(c, storage_key) ? -1 : 0;
+}

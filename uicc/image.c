@@ -1,0 +1,95 @@
+/*
+ * The card image the operator's personalisation tool writes (docs/uicc.md, "Card image"), and
+ * the files a card made from it starts with.
+ */
+#include "card.h"
+
+#include "crypto/crypto.h"
+
+#include <string.h>
+
+static void read_digits(m2m_conf *c, config_setting_t *card, const char *name, size_t min, size_t max,
+			char *out)
+{
+	const char *v = m2m_conf_str(c, card, name, NULL, 1);
+	if (!v)
+		return;
+	size_t n = strlen(v);
+	if (n < min || n > max || strspn(v, "0123456789") != n) {
+		m2m_conf_fail(c, config_setting_get_member(card, name), "must be %zu to %zu digits", min, max);
+		return;
+	}
+	memcpy(out, v, n + 1);
+}
+
+/* The terminal splits the IMSI by the MNC length: some MSIN must be left after MCC and MNC. */
+static void check_plmn_split(m2m_conf *c, config_setting_t *card, const uicc_image *img)
+{
+	if (!c->failed && strlen(img->imsi) <= 3 + (size_t)img->mnc_length)
+		m2m_conf_fail(c, config_setting_get_member(card, "imsi"),
+			      "leaves no MSIN after the MCC and a %d-digit MNC", img->mnc_length);
+}
+
+int uicc_image_read(m2m_conf *ic, const char *path, uicc_image *out)
+{
+	static const char *const top[] = {"card", NULL};
+	static const char *const names[] = {"iccid", "imsi", "mnc_length", "k", "opc", "adm", NULL};
+	memset(out, 0, sizeof *out);
+	if (m2m_conf_load(ic, path))
+		return -1;
+	m2m_conf_only(ic, config_root_setting(&ic->cfg), top);
+	config_setting_t *card = m2m_conf_group(ic, NULL, "card", 1);
+	if (card) {
+		m2m_conf_only(ic, card, names);
+		read_digits(ic, card, "iccid", 18, 20, out->iccid);
+		read_digits(ic, card, "imsi", 6, 15, out->imsi);
+		out->mnc_length = (int)m2m_conf_int(ic, card, "mnc_length", 2, 2, 3, 1);
+		m2m_conf_hex(ic, card, "k", out->k, sizeof out->k, 1);
+		m2m_conf_hex(ic, card, "opc", out->opc, sizeof out->opc, 1);
+		m2m_conf_hex(ic, card, "adm", out->adm, sizeof out->adm, 1);
+		check_plmn_split(ic, card, out);
+	}
+	if (!ic->failed)
+		return 0;
+	uicc_image_wipe(out);
+	return -1;
+}
+
+void uicc_image_wipe(uicc_image *img)
+{
+	m2m_wipe(img, sizeof *img);
+}
+
+/* Two digits a byte, the first in the low nibble, 'F' filling what the digits leave. */
+static void swapped_bcd(const char *digits, uint8_t *out, size_t len)
+{
+	memset(out, 0xFF, len);
+	for (size_t i = 0; digits[i] && i < 2 * len; i++) {
+		uint8_t d = (uint8_t)(digits[i] - '0');
+		out[i / 2] = i % 2 ? (uint8_t)((out[i / 2] & 0x0F) | d << 4) : (uint8_t)((out[i / 2] & 0xF0) | d);
+	}
+}
+
+/* EF_IMSI (TS 31.102 §4.2.2, TS 24.008 §10.5.1.4): byte 1 the number of bytes used; byte 2
+ * digit 1 in the high nibble over the parity bit (1: an odd number of digits) and the identity
+ * type 001; then the other digits in swapped BCD. */
+static void encode_imsi(const char *imsi, uint8_t *ef, size_t size)
+{
+	size_t n = strlen(imsi);
+	memset(ef, 0xFF, size);
+	ef[0] = (uint8_t)((n + 2) / 2);
+	ef[1] = (uint8_t)((imsi[0] - '0') << 4 | (n % 2 ? 0x08 : 0x00) | 0x01);
+	swapped_bcd(imsi + 1, ef + 2, size - 2);
+}
+
+void uicc_image_state(const uicc_image *img, uicc_state *st)
+{
+	memset(st, 0, sizeof *st);
+	uicc_fs_format(st->ef);
+	swapped_bcd(img->iccid, st->ef[UICC_EF_ICCID], uicc_file_at(UICC_EF_ICCID)->size);  /* TS 102 221 §13.2 */
+	encode_imsi(img->imsi, st->ef[UICC_EF_IMSI], uicc_file_at(UICC_EF_IMSI)->size);
+	st->ef[UICC_EF_AD][3] = (uint8_t)img->mnc_length;  /* TS 31.102 §4.2.18: byte 4 b4-b1 */
+	m2m_sqn_usim_init(&st->sqn, NULL);
+	st->adm_tries = UICC_ADM_TRIES;
+	st->s = (uicc_session){.df = UICC_MF, .ef = -1};
+}
