@@ -51,26 +51,6 @@ static void read_peer_setting(m2m_conf *c, config_setting_t *group, const char *
 		snprintf(out, len, "%s", id);
 }
 
-static void read_storage_key(m2m_conf *c, config_setting_t *group, uint8_t key[32])
-{
-	const char *path = m2m_conf_str(c, group, "storage_key_file", NULL, 1);
-	if (!path)
-		return;
-	config_setting_t *at = config_setting_get_member(group, "storage_key_file");
-	char hex[80] = "";
-	FILE *f = fopen(path, "r");
-	if (!f || !fgets(hex, sizeof hex, f))
-		m2m_conf_fail(c, at, "cannot read %s", path);
-	else {
-		hex[strcspn(hex, "\r\n")] = 0;
-		if (strlen(hex) != 64 || m2m_unhex(hex, key, 32))
-			m2m_conf_fail(c, at, "%s does not hold 64 hex digits", path);
-	}
-	if (f)
-		fclose(f);
-	m2m_wipe(hex, sizeof hex);
-}
-
 static void configure(m2m_daemon *d, m2m_conf *c, config_setting_t *group)
 {
 	static const char *const names[] = {"imei", "network", "apn", "card", "storage_key_file", NULL};
@@ -94,7 +74,7 @@ static void configure(m2m_daemon *d, m2m_conf *c, config_setting_t *group)
 	else if (apn)
 		snprintf(s->apn, sizeof s->apn, "%s", apn);
 	read_peer_setting(c, group, "card", 0, s->card, sizeof s->card);
-	read_storage_key(c, group, s->storage_key);
+	m2m_conf_key_file(c, group, "storage_key_file", s->storage_key, 32);
 }
 
 /* ---- the role ------------------------------------------------------------------------------- */

@@ -4,21 +4,10 @@
  */
 #include "context.h"
 #include "hss/hss.h"
+#include "schema.h"
 #include "vno/vno.h"
 
-#include <stdio.h>
 #include <stdlib.h>
-
-/* Migration 1 holds the tables of both modes: one schema whatever the mode, so that a database
- * is never half-migrated by a process started in the other mode. */
-static char migration_1[16384];
-static const char *const migrations[] = {migration_1};
-static const m2m_schema schema = {migrations, sizeof migrations / sizeof migrations[0]};
-
-static void build_schema(void)
-{
-	snprintf(migration_1, sizeof migration_1, "%s%s%s", M2M_NODE_SCHEMA, HSS_SCHEMA_V1, VNO_SCHEMA_V1);
-}
 
 static void configure(m2m_daemon *d, m2m_conf *c, config_setting_t *group)
 {
@@ -61,10 +50,9 @@ static void stop(m2m_daemon *d)
 	free(ctx);
 }
 
-static const m2m_role role = {
+static m2m_role role = {  /* not const: the schema is built at start */
 	.name = "mno",
 	.description = "a mobile network operator, home (HSS/AuC) or visited (access network)",
-	.schema = &schema,
 	.configure = configure,
 	.start = start,
 	.dispatch = dispatch,
@@ -73,6 +61,6 @@ static const m2m_role role = {
 
 int main(int argc, char **argv)
 {
-	build_schema();
+	role.schema = mno_schema();
 	return m2m_daemon_main(argc, argv, &role);
 }

@@ -28,27 +28,6 @@ typedef struct uicc_daemon {
 
 /* ---- configuration ---------------------------------------------------------------------- */
 
-/* The file holds exactly 64 hex digits; a trailing newline is tolerated. */
-static void read_storage_key(m2m_conf *c, config_setting_t *group, uint8_t key[32])
-{
-	const char *path = m2m_conf_str(c, group, "storage_key_file", NULL, 1);
-	if (!path)
-		return;
-	config_setting_t *at = config_setting_get_member(group, "storage_key_file");
-	char hex[80] = "";
-	FILE *f = fopen(path, "r");
-	if (!f || !fgets(hex, sizeof hex, f))
-		m2m_conf_fail(c, at, "cannot read %s", path);
-	else {
-		hex[strcspn(hex, "\r\n")] = 0;
-		if (strlen(hex) != 64 || m2m_unhex(hex, key, 32))
-			m2m_conf_fail(c, at, "%s does not hold 64 hex digits", path);
-	}
-	if (f)
-		fclose(f);
-	m2m_wipe(hex, sizeof hex);
-}
-
 /* The image's own problem, located in the image file, becomes the configuration's. */
 static void read_image(m2m_conf *c, config_setting_t *group, uicc_daemon *u)
 {
@@ -74,7 +53,7 @@ static void configure(m2m_daemon *d, m2m_conf *c, config_setting_t *group)
 		return;
 	}
 	m2m_conf_only(c, group, names);
-	read_storage_key(c, group, u->storage_key);
+	m2m_conf_key_file(c, group, "storage_key_file", u->storage_key, 32);
 	read_image(c, group, u);
 }
 

@@ -313,6 +313,25 @@ void m2m_refuse(m2m_node *n, m2m_request *req, m2m_reason reason, const char *fm
 	request_free(req);
 }
 
+void m2m_refuse_recorded(m2m_node *n, m2m_request *req, m2m_reason reason, const char *fmt, ...)
+{
+	char text[256];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof text, fmt, ap);
+	va_end(ap);
+	M2M_ERROR_REPORT *er = M2M_ERROR_REPORT_new();
+	ASN1_ENUMERATED_set(er->reason, reason);
+	m2m_set_str(er->text, text);
+	er->refused_type = ASN1_INTEGER_new();
+	ASN1_INTEGER_set(er->refused_type, req->env.type);
+	n->counters.refused++;
+	m2m_log_event(M2M_LOG_WARN, req->env.txid, m2m_msgtype_name(req->env.type), "refused from %s: %s (%s)",
+		      req->env.sender, m2m_reason_name(reason) ? m2m_reason_name(reason) : "?", text);
+	m2m_reply(n, req, M2M_MSG_ERROR, er);
+	M2M_ERROR_REPORT_free(er);
+}
+
 void m2m_defer(m2m_node *n, m2m_request *req)
 {
 	req->next = n->deferred;

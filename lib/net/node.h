@@ -78,6 +78,10 @@ int m2m_call(m2m_node *n, const char *peer, int type, const void *body, m2m_resp
 void m2m_reply(m2m_node *n, m2m_request *req, int type, const void *body);
 void m2m_refuse(m2m_node *n, m2m_request *req, m2m_reason reason, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
+/* A refusal that records a decision: unlike m2m_refuse the step commits (a suspended clone, an
+ * attach marked failed), and the ErrorReport is stored as the reply a retry gets. */
+void m2m_refuse_recorded(m2m_node *n, m2m_request *req, m2m_reason reason, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
 /* Keeps the request past the dispatch callback (its step is committed without a reply). */
 void m2m_defer(m2m_node *n, m2m_request *req);
 

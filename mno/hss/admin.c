@@ -8,7 +8,7 @@
  */
 #include "hss/hss.h"
 #include "hss/provision.h"
-#include "vno/vno.h"
+#include "schema.h"
 
 #include "log/log.h"
 #include "store/store.h"
@@ -146,17 +146,10 @@ static int read_config(admin *a, const char *path, char *database, size_t len)
 	return USAGE_ERROR;
 }
 
-/* The mno schema exactly as mno/main.c builds it (the HSS's and the VNO's tables in migration 1),
- * so that a database this tool creates before the daemon's first start is the daemon's own. */
-static char migration_1[16384];
-static const char *const migrations[] = {migration_1};
-static const m2m_schema schema = {migrations, sizeof migrations / sizeof migrations[0]};
-
 static int open_database(admin *a, const char *path)
 {
 	char err[512] = "";
-	snprintf(migration_1, sizeof migration_1, "%s%s%s", M2M_NODE_SCHEMA, HSS_SCHEMA_V1, VNO_SCHEMA_V1);
-	a->db = m2m_store_open(path, &schema, err, sizeof err);
+	a->db = m2m_store_open(path, mno_schema(), err, sizeof err);
 	if (a->db)
 		return 0;
 	fprintf(stderr, "mno-admin: database %s: %s\n", path, err);

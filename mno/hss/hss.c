@@ -113,15 +113,3 @@ m2m_reason hss_serviceable(hss_context *h, const char *imsi, hss_subscriber *s, 
 	return r;
 }
 
-void hss_reply_refusal(hss_context *h, m2m_request *req, m2m_reason reason, const char *text)
-{
-	M2M_ERROR_REPORT *er = M2M_ERROR_REPORT_new();
-	ASN1_ENUMERATED_set(er->reason, reason);
-	m2m_set_str(er->text, text);
-	er->refused_type = ASN1_INTEGER_new();
-	ASN1_INTEGER_set(er->refused_type, req->env.type);
-	m2m_log_event(M2M_LOG_WARN, req->env.txid, m2m_msgtype_name(req->env.type), "refused from %s: %s (%s)",
-		      req->env.sender, m2m_reason_name(reason), text);
-	m2m_reply(h->node, req, M2M_MSG_ERROR, er);
-	M2M_ERROR_REPORT_free(er);
-}

@@ -38,9 +38,6 @@ int hss_request_imsi(hss_context *h, m2m_request *req, const ASN1_STRING *imsi_f
 /* Loads a subscriber that may be served (keys unsealed): M2M_OK, or notFound (unknown or
  * deleted), wrongState (pending: no card yet), subscriberSuspended, internalError, with why. */
 m2m_reason hss_serviceable(hss_context *h, const char *imsi, hss_subscriber *s, char *why, size_t len);
-/* An ErrorReport sent as the reply of a committed step: for a refusal whose own consequence
- * (a suspension, its audit entry, a cancelLocation) must persist, which m2m_refuse would undo. */
-void hss_reply_refusal(hss_context *h, m2m_request *req, m2m_reason reason, const char *text);
 
 /* ---- authInfoRequest (auth_info.c) ----------------------------------------------------------- */
 

@@ -118,7 +118,7 @@ void hss_update_location(hss_context *h, m2m_request *req)
 	if (out.cancel_at[0])
 		hss_cancel_location(h, network, out.cancel_at, imsi, out.cancel_cause);
 	if (r != M2M_OK) {
-		hss_reply_refusal(h, req, r, out.why);
+		m2m_refuse_recorded(h->node, req, r, "%s", out.why);
 		return;
 	}
 	M2M_SUBSCRIPTION_PROFILE *profile = profile_message(&out.profile);

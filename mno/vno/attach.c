@@ -96,7 +96,7 @@ void vno_attach_fail(vno_context *v, m2m_request *req, vno_attach *a, vno_attach
 	}
 	m2m_info("attach of IMSI %s from %s failed: %s", a->imsi, a->device,
 		 m2m_reason_name(reason) ? m2m_reason_name(reason) : "?");
-	vno_reply_refusal(v, req, reason, "%s", text);
+	m2m_refuse_recorded(v->node, req, reason, "%s", text);
 }
 
 int vno_attach_answered(vno_context *v, m2m_request *req, const uint8_t id[VNO_ATTACH_ID_LEN],

@@ -31,7 +31,7 @@ static void on_purged(vno_context *v, m2m_request *req, const uint8_t id[VNO_ATT
 	}
 	char text[300];
 	m2m_reason r = vno_home_failure("the home operator", resp, reason, text, sizeof text);
-	vno_reply_refusal(v, req, r, "session closed, but the purge failed: %s", text);
+	m2m_refuse_recorded(v->node, req, r, "session closed, but the purge failed: %s", text);
 }
 
 /* The session a detachRequest names, open and of its sender: 0, or -1 after refusing. */

@@ -43,27 +43,6 @@ static void read_plmn(m2m_conf *c, config_setting_t *group, char out[VNO_PLMN_MA
 		snprintf(out, VNO_PLMN_MAX + 1, "%s", plmn);
 }
 
-/* The file holds exactly 64 hex digits; a trailing newline is tolerated. */
-static void read_storage_key(m2m_conf *c, config_setting_t *group, uint8_t key[32])
-{
-	const char *path = m2m_conf_str(c, group, "storage_key_file", NULL, 1);
-	if (!path)
-		return;
-	config_setting_t *at = config_setting_get_member(group, "storage_key_file");
-	char hex[80] = "";
-	FILE *f = fopen(path, "r");
-	if (!f || !fgets(hex, sizeof hex, f))
-		m2m_conf_fail(c, at, "cannot read %s", path);
-	else {
-		hex[strcspn(hex, "\r\n")] = 0;
-		if (strlen(hex) != 64 || m2m_unhex(hex, key, 32))
-			m2m_conf_fail(c, at, "%s does not hold 64 hex digits", path);
-	}
-	if (f)
-		fclose(f);
-	m2m_wipe(hex, sizeof hex);
-}
-
 static void read_agreement(m2m_conf *c, config_setting_t *entry, vno_settings *out)
 {
 	static const char *const names[] = {"plmn", "home", NULL};
@@ -118,7 +97,7 @@ void vno_settings_read(m2m_conf *c, config_setting_t *group, vno_settings *out)
 	}
 	m2m_conf_only(c, group, names);
 	read_plmn(c, group, out->plmn);
-	read_storage_key(c, group, out->storage_key);
+	m2m_conf_key_file(c, group, "storage_key_file", out->storage_key, 32);
 	read_roaming(c, group, out);
 	out->attack = (vno_attack)m2m_conf_enum(c, group, "attack", attack_names, VNO_ATTACK_NONE, 0);
 }

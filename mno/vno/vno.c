@@ -120,24 +120,6 @@ void vno_serve(vno_context *v, m2m_request *req)
 
 /* ---- shared by the procedures ---------------------------------------------------------------- */
 
-void vno_reply_refusal(vno_context *v, m2m_request *req, m2m_reason reason, const char *fmt, ...)
-{
-	char text[256];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(text, sizeof text, fmt, ap);
-	va_end(ap);
-	M2M_ERROR_REPORT *er = M2M_ERROR_REPORT_new();
-	ASN1_ENUMERATED_set(er->reason, reason);
-	m2m_set_str(er->text, text);
-	er->refused_type = ASN1_INTEGER_new();
-	ASN1_INTEGER_set(er->refused_type, req->env.type);
-	m2m_log_event(M2M_LOG_WARN, req->env.txid, m2m_msgtype_name(req->env.type), "refused from %s: %s (%s)",
-		      req->env.sender, m2m_reason_name(reason) ? m2m_reason_name(reason) : "?", text);
-	m2m_reply(v->node, req, M2M_MSG_ERROR, er);
-	M2M_ERROR_REPORT_free(er);
-}
-
 int vno_read_imsi(const ASN1_STRING *s, char imsi[VNO_IMSI_MAX + 1])
 {
 	return m2m_digits(s, imsi, VNO_IMSI_MAX + 1, 6, VNO_IMSI_MAX);

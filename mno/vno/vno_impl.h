@@ -92,10 +92,6 @@ void vno_context_free(vno_context *v);
 /* vno_dispatch without the daemon. */
 void vno_serve(vno_context *v, m2m_request *req);
 
-/* An ErrorReport sent as the committed reply of a step: for a refusal whose state change (an
- * attach marked failed, a session closed) must persist, which m2m_refuse would roll back. */
-void vno_reply_refusal(vno_context *v, m2m_request *req, m2m_reason reason, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
 
 /* Identities of a request, checked: 0, or -1 (buf undefined). */
 int vno_read_imsi(const ASN1_STRING *s, char imsi[VNO_IMSI_MAX + 1]);
