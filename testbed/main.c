@@ -51,6 +51,10 @@ static const command commands[] = {
 	 tb_cmd_trace, 0},
 	{"demo", "", 0, "up, run every scenario printing its chart, down",
 	 "Exits 1 if the testbed does not come up or any scenario fails.\n", cmd_demo, 0},
+	{"bench-attach", "SECONDS", 1, "benchmark: attaches per second with every device of the topology",
+	 "Powers on every m2me, then has each attach and detach over and over, all at once, for SECONDS,\n"
+	 "and prints the figures. Use the topology testbed/bench.conf (16 devices) with `up -t`.\n",
+	 tb_cmd_bench_attach, 0},
 	{"record", "", 0, "the recorder that `up` starts: taps to RUNDIR/trace.jsonl",
 	 "Subscribes to every daemon's tap as the CurveZMQ client \"testbed\" and appends one JSON\n"
 	 "line per message to RUNDIR/trace.jsonl until SIGTERM. `up` starts it; run it yourself\n"

@@ -38,6 +38,7 @@ int tb_cmd_status(tb_opts *o, int argc, char **argv);
 int tb_cmd_run(tb_opts *o, int argc, char **argv);
 int tb_cmd_trace(tb_opts *o, int argc, char **argv);
 int tb_cmd_record(tb_opts *o, int argc, char **argv);
+int tb_cmd_bench_attach(tb_opts *o, int argc, char **argv);
 
 /* ---- the topology (topology.c) -------------------------------------------------------------- */
 
