@@ -717,7 +717,7 @@ static int load_card_secrets(const char *rel, secret *out, int max)
 	static const struct {
 		const char *member;
 		size_t len;
-	} fields[] = {{"k", 16}, {"opc", 16}, {"adm", 8}};
+	} fields[] = {{"k", 16}, {"opc", 16}, {"adm", 8}, {"ota_kic", 16}, {"ota_kid", 16}};
 	char path[256];
 	config_t cfg;
 	config_init(&cfg);
@@ -825,12 +825,12 @@ Test(testbed, demo_leaves_no_key_material_in_logs_traces_or_databases, .timeout 
 	free(out);
 	secret secrets[128];
 	int n = load_secrets(secrets, 128);
-	/* 14 CURVE keys, 10 storage keys (5 mno, 3 uicc, 2 m2me), 3 images of 3 secrets */
-	cr_assert_geq(n, 14 + 10 + 9, "only %d secrets", n);
+	/* 14 CURVE keys, 10 storage keys (5 mno, 3 uicc, 2 m2me), 3 images of 5 secrets */
+	cr_assert_geq(n, 14 + 10 + 15, "only %d secrets", n);
 	int cards = 0;
 	for (int i = 0; i < n; i++)
 		cards += strstr(secrets[i].name, ".card ") != NULL;
-	cr_expect_eq(cards, 9, "k, opc and adm of 3 card images, not %d", cards);
+	cr_expect_eq(cards, 15, "k, opc, adm, ota_kic and ota_kid of 3 card images, not %d", cards);
 	int files = scan_dir("", secrets, n);
 	cr_expect_geq(files, 30, "only %d files scanned", files);
 }

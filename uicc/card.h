@@ -55,12 +55,15 @@ typedef struct uicc_card {
 } uicc_card;
 
 /* The card image, the contract with the operator's personalisation tool (docs/uicc.md):
- *   card = { iccid = "..."; imsi = "..."; mnc_length = 2; k = "32 hex"; opc = "32 hex"; adm = "16 hex"; }; */
+ *   card = { iccid = "..."; imsi = "..."; mnc_length = 2; k = "32 hex"; opc = "32 hex"; adm = "16 hex";
+ *            ota_tar = "6 hex"; ota_kic = "32 hex"; ota_kid = "32 hex"; };   (the OTA keyset optional) */
 typedef struct uicc_image {
 	char iccid[21];  /* 18..20 digits */
 	char imsi[16];   /* 6..15 digits */
 	int mnc_length;  /* 2 or 3 */
 	uint8_t k[16], opc[16], adm[UICC_ADM_LEN];
+	int has_ota;  /* the first OTA keyset, kept sealed for remote file management (TS 102 226) */
+	uint8_t ota[3 + 16 + 16];  /* TAR || KIc || KID */
 } uicc_image;
 
 /* ---- image.c ---------------------------------------------------------------------------- */

@@ -16,7 +16,7 @@
 static const char *const migrations[] = {
 	M2M_NODE_SCHEMA
 	"CREATE TABLE uicc_file (name TEXT PRIMARY KEY, content BLOB NOT NULL) WITHOUT ROWID;"
-	"CREATE TABLE uicc_key (name TEXT PRIMARY KEY CHECK (name IN ('K', 'OPc', 'ADM')),"
+	"CREATE TABLE uicc_key (name TEXT PRIMARY KEY CHECK (name IN ('K', 'OPc', 'ADM', 'OTA')),"
 	" sealed BLOB NOT NULL) WITHOUT ROWID;"
 	"CREATE TABLE uicc_state (id INTEGER PRIMARY KEY CHECK (id = 1), sqn BLOB NOT NULL,"
 	" adm_tries INTEGER NOT NULL, current_df TEXT NOT NULL, current_ef TEXT,"
@@ -93,7 +93,9 @@ static int save_state(sqlite3 *db, const uicc_state *s)
 static int save_key(sqlite3 *db, const uint8_t storage_key[32], const char *name, const uint8_t *value,
 		    size_t len)
 {
-	uint8_t sealed[16 + M2M_SEAL_OVERHEAD];
+	uint8_t sealed[64 + M2M_SEAL_OVERHEAD];  /* the largest key: the OTA keyset, 35 bytes */
+	if (len > 64)
+		return -1;
 	if (m2m_seal(storage_key, name, strlen(name), value, len, sealed))
 		return -1;
 	sqlite3_stmt *st = prepare(db, "INSERT INTO uicc_key (name, sealed) VALUES (?1, ?2)");
@@ -138,7 +140,8 @@ int uicc_store_create(sqlite3 *db, const uint8_t storage_key[32], const uicc_ima
 			failed = save_file(db, i, st.ef[i]);
 	failed = failed || save_key(db, storage_key, "K", img->k, sizeof img->k) ||
 		 save_key(db, storage_key, "OPc", img->opc, sizeof img->opc) ||
-		 save_key(db, storage_key, "ADM", img->adm, sizeof img->adm);
+		 save_key(db, storage_key, "ADM", img->adm, sizeof img->adm) ||
+		 (img->has_ota && save_key(db, storage_key, "OTA", img->ota, sizeof img->ota));
 	m2m_wipe(&st, sizeof st);
 	return release(db, failed);
 }

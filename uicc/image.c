@@ -30,10 +30,24 @@ static void check_plmn_split(m2m_conf *c, config_setting_t *card, const uicc_ima
 			      "leaves no MSIN after the MCC and a %d-digit MNC", img->mnc_length);
 }
 
+/* All three or none: a keyset without its TAR (or a key) could not be used. */
+static void read_ota_keyset(m2m_conf *c, config_setting_t *card, uicc_image *img)
+{
+	int tar = m2m_conf_hex(c, card, "ota_tar", img->ota, 3, 0);
+	int kic = m2m_conf_hex(c, card, "ota_kic", img->ota + 3, 16, 0);
+	int kid = m2m_conf_hex(c, card, "ota_kid", img->ota + 19, 16, 0);
+	if (tar < 0 || kic < 0 || kid < 0)
+		return;
+	img->has_ota = tar == 0 && kic == 0 && kid == 0;
+	if (!img->has_ota && (tar == 0 || kic == 0 || kid == 0))
+		m2m_conf_fail(c, card, "ota_tar, ota_kic and ota_kid go together");
+}
+
 int uicc_image_read(m2m_conf *ic, const char *path, uicc_image *out)
 {
 	static const char *const top[] = {"card", NULL};
-	static const char *const names[] = {"iccid", "imsi", "mnc_length", "k", "opc", "adm", NULL};
+	static const char *const names[] = {"iccid", "imsi", "mnc_length", "k", "opc", "adm",
+					    "ota_tar", "ota_kic", "ota_kid", NULL};
 	memset(out, 0, sizeof *out);
 	if (m2m_conf_load(ic, path))
 		return -1;
@@ -47,6 +61,7 @@ int uicc_image_read(m2m_conf *ic, const char *path, uicc_image *out)
 		m2m_conf_hex(ic, card, "k", out->k, sizeof out->k, 1);
 		m2m_conf_hex(ic, card, "opc", out->opc, sizeof out->opc, 1);
 		m2m_conf_hex(ic, card, "adm", out->adm, sizeof out->adm, 1);
+		read_ota_keyset(ic, card, out);
 		check_plmn_split(ic, card, out);
 	}
 	if (!ic->failed)

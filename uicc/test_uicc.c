@@ -702,6 +702,30 @@ Test(card, a_bad_image_is_located)
 			   "1: card.adm: missing (required)");
 	expect_image_error(IMAGE("89860012345678901234", "001010123456789", "2") "op = \"00\";\n",
 			   "10: op: unknown setting (misspelt?)");
+	expect_image_error("card = { iccid = \"89860012345678901234\"; imsi = \"001010123456789\";\n"
+			   " mnc_length = 2; k = \"" K_HEX "\"; opc = \"" OPC_HEX "\"; adm = \"" ADM_HEX "\";\n"
+			   " ota_tar = \"b00010\"; ota_kic = \"" K_HEX "\"; };\n",
+			   "1: card: ota_tar, ota_kic and ota_kid go together");
+}
+
+/* The operator's first OTA keyset (for remote file management later) is kept sealed like K. */
+Test(card, the_ota_keyset_of_the_image_is_kept_sealed)
+{
+	close_card();
+	unlink(t.db_path);
+	open_card("card = { iccid = \"89860012345678901234\"; imsi = \"001010123456789\"; mnc_length = 2;\n"
+		  " k = \"" K_HEX "\"; opc = \"" OPC_HEX "\"; adm = \"" ADM_HEX "\";\n"
+		  " ota_tar = \"b00010\"; ota_kic = \"00112233445566778899aabbccddeeff\";"
+		  " ota_kid = \"ffeeddccbbaa99887766554433221100\"; };\n");
+	sqlite3_stmt *st;
+	cr_assert_eq(sqlite3_prepare_v2(t.db, "SELECT length(sealed) FROM uicc_key WHERE name = 'OTA'", -1, &st, NULL),
+		     SQLITE_OK);
+	cr_assert_eq(sqlite3_step(st), SQLITE_ROW, "no OTA keyset stored");
+	cr_assert_eq(sqlite3_column_int(st, 0), 35 + M2M_SEAL_OVERHEAD);
+	sqlite3_finalize(st);
+	static const uint8_t kic[16] = {0x00, 0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77,
+					0x88, 0x99, 0xaa, 0xbb, 0xcc, 0xdd, 0xee, 0xff};
+	expect_absent(t.db_path, kic, sizeof kic, "KIc");
 }
 
 /* ---- the daemon ------------------------------------------------------------------------- */

@@ -1,9 +1,11 @@
 /*
- * personalise: what the operator's card personalisation centre does. Random K, OPc and ADM are
- * written to the card image, read once by the uicc daemon at its first start:
+ * personalise: what the operator's card personalisation centre does. Random K, OPc, ADM and a
+ * first OTA keyset (TAR B00010 of the USIM's RFM range, TS 31.116; AES-128 KIc and KID, TS
+ * 102 225) are written to the card image, read once by the uicc daemon at its first start:
  *
  *   card = { iccid = "8900101000000000017"; imsi = "001010000000001"; mnc_length = 2;
- *            k = "<32 hex>"; opc = "<32 hex>"; adm = "<16 hex>"; };
+ *            k = "<32 hex>"; opc = "<32 hex>"; adm = "<16 hex>";
+ *            ota_tar = "b00010"; ota_kic = "<32 hex>"; ota_kid = "<32 hex>"; };
  *
  * and the active subscriber record is stored, both or neither: the record is written inside a
  * transaction, the image is then created (mode 0600, never over an existing file), and the
@@ -37,18 +39,24 @@ static int write_all(int fd, const char *text, size_t n)
 
 static int image_text(const hss_subscriber *rec, int mnc_length, char *text, size_t len)
 {
-	char k[33], opc[33], adm[2 * HSS_ADM_LEN + 1];
+	char k[33], opc[33], adm[2 * HSS_ADM_LEN + 1], tar[7], kic[33], kid[33];
 	m2m_hex(rec->k, sizeof rec->k, k);
 	m2m_hex(rec->opc, sizeof rec->opc, opc);
 	m2m_hex(rec->adm, sizeof rec->adm, adm);
+	m2m_hex(rec->ota_tar, sizeof rec->ota_tar, tar);
+	m2m_hex(rec->ota_kic, sizeof rec->ota_kic, kic);
+	m2m_hex(rec->ota_kid, sizeof rec->ota_kid, kid);
 	int n = snprintf(text, len,
 			 "# UICC image written by mno-admin personalise: secret, read once by the uicc.\n"
 			 "card = { iccid = \"%s\"; imsi = \"%s\"; mnc_length = %d;\n"
-			 "         k = \"%s\"; opc = \"%s\"; adm = \"%s\"; };\n",
-			 rec->iccid, rec->imsi, mnc_length, k, opc, adm);
+			 "         k = \"%s\"; opc = \"%s\"; adm = \"%s\";\n"
+			 "         ota_tar = \"%s\"; ota_kic = \"%s\"; ota_kid = \"%s\"; };\n",
+			 rec->iccid, rec->imsi, mnc_length, k, opc, adm, tar, kic, kid);
 	m2m_wipe(k, sizeof k);
 	m2m_wipe(opc, sizeof opc);
 	m2m_wipe(adm, sizeof adm);
+	m2m_wipe(kic, sizeof kic);
+	m2m_wipe(kid, sizeof kid);
 	return n > 0 && (size_t)n < len ? n : -1;
 }
 
@@ -150,6 +158,9 @@ hss_outcome hss_personalise(sqlite3 *db, const hss_settings *s, const char *icci
 	m2m_random(rec.k, sizeof rec.k);
 	m2m_random(rec.opc, sizeof rec.opc);
 	m2m_random(rec.adm, sizeof rec.adm);
+	memcpy(rec.ota_tar, (const uint8_t[3]){0xb0, 0x00, 0x10}, 3);
+	m2m_random(rec.ota_kic, sizeof rec.ota_kic);
+	m2m_random(rec.ota_kid, sizeof rec.ota_kid);
 	rec.has_keys = rec.has_adm = 1;
 	rec.state = HSS_ACTIVE;
 	r = hss_begin(db, err, len);

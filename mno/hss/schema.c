@@ -1,7 +1,7 @@
 /*
  * The HSS tables (part of migration 1 of the mno schema, after M2M_NODE_SCHEMA).
  *
- * K || OPc and the card's ADM key are only ever stored sealed (m2m_seal under the storage key,
+ * K || OPc and the card's keys (ADM, the first OTA keyset) are only ever stored sealed (m2m_seal under the storage key,
  * aad = the IMSI, so a sealed value cannot be moved to another subscriber); exactly the active
  * and suspended records hold them (the CHECK): a pending one has no card yet, a deleted one's
  * keys are erased. The SQN state is the serialised m2m_sqn_he.
@@ -14,7 +14,7 @@ const char HSS_SCHEMA_V1[] =
 	" imsi TEXT PRIMARY KEY,"
 	" state TEXT NOT NULL CHECK (state IN ('pending', 'active', 'suspended', 'deleted')),"
 	" k_opc_sealed BLOB,"
-	" adm_sealed BLOB,"
+	" card_keys_sealed BLOB,"
 	" iccid TEXT,"
 	" amf BLOB NOT NULL CHECK (length(amf) = 2),"
 	" sqn BLOB NOT NULL,"

@@ -132,6 +132,25 @@ static int open_sealed(sqlite3_stmt *st, int i, const uint8_t key[32], const cha
 	return 0;
 }
 
+/* The card's keys travel sealed as one blob: ADM || TAR || KIc || KID. */
+#define HSS_CARD_KEYS_LEN (HSS_ADM_LEN + 3 + 16 + 16)
+
+static void card_keys_split(const uint8_t *b, hss_subscriber *s)
+{
+	memcpy(s->adm, b, HSS_ADM_LEN);
+	memcpy(s->ota_tar, b + HSS_ADM_LEN, 3);
+	memcpy(s->ota_kic, b + HSS_ADM_LEN + 3, 16);
+	memcpy(s->ota_kid, b + HSS_ADM_LEN + 19, 16);
+}
+
+static void card_keys_join(const hss_subscriber *s, uint8_t *b)
+{
+	memcpy(b, s->adm, HSS_ADM_LEN);
+	memcpy(b + HSS_ADM_LEN, s->ota_tar, 3);
+	memcpy(b + HSS_ADM_LEN + 3, s->ota_kic, 16);
+	memcpy(b + HSS_ADM_LEN + 19, s->ota_kid, 16);
+}
+
 /* ---- the record ------------------------------------------------------------------------------ */
 
 static int load_apns(sqlite3 *db, const char *imsi, hss_profile *p)
@@ -150,7 +169,7 @@ static int load_apns(sqlite3 *db, const char *imsi, hss_profile *p)
 
 static int read_row(sqlite3_stmt *st, const uint8_t key[32], hss_subscriber *s)
 {
-	uint8_t k_opc[32];
+	uint8_t k_opc[32], card[HSS_CARD_KEYS_LEN];
 	hss_state state;
 	if (state_parse((const char *)sqlite3_column_text(st, 0), &state) ||
 	    sqlite3_column_bytes(st, 4) != 2 || sqlite3_column_bytes(st, 5) != M2M_SQN_HE_BLOB_LEN ||
@@ -160,12 +179,15 @@ static int read_row(sqlite3_stmt *st, const uint8_t key[32], hss_subscriber *s)
 	}
 	s->state = state;
 	int rc = open_sealed(st, 1, key, s->imsi, k_opc, sizeof k_opc, &s->has_keys) ||
-		 open_sealed(st, 2, key, s->imsi, s->adm, sizeof s->adm, &s->has_adm);
+		 open_sealed(st, 2, key, s->imsi, card, sizeof card, &s->has_adm);
 	if (!rc && key && s->has_keys) {
 		memcpy(s->k, k_opc, 16);
 		memcpy(s->opc, k_opc + 16, 16);
 	}
+	if (!rc && key && s->has_adm)
+		card_keys_split(card, s);
 	m2m_wipe(k_opc, sizeof k_opc);
+	m2m_wipe(card, sizeof card);
 	copy_column(st, 3, s->iccid, sizeof s->iccid);
 	memcpy(s->amf, sqlite3_column_blob(st, 4), 2);
 	s->profile.cs_allowed = sqlite3_column_int(st, 6);
@@ -177,7 +199,7 @@ static int read_row(sqlite3_stmt *st, const uint8_t key[32], hss_subscriber *s)
 
 int hss_subscriber_load(sqlite3 *db, const uint8_t key[32], const char *imsi, hss_subscriber *s)
 {
-	sqlite3_stmt *st = prepare(db, "SELECT state, k_opc_sealed, adm_sealed, iccid, amf, sqn, cs_allowed,"
+	sqlite3_stmt *st = prepare(db, "SELECT state, k_opc_sealed, card_keys_sealed, iccid, amf, sqn, cs_allowed,"
 				       " imei_lock, created, changed FROM hss_subscriber WHERE imsi = ?");
 	if (!st)
 		return -1;
@@ -218,9 +240,9 @@ static int store_apns(sqlite3 *db, const hss_subscriber *s)
 int hss_subscriber_store(sqlite3 *db, const uint8_t key[32], const hss_subscriber *s)
 {
 	sqlite3_stmt *st = prepare(db,
-		"INSERT INTO hss_subscriber (imsi, state, k_opc_sealed, adm_sealed, iccid, amf, sqn, cs_allowed,"
+		"INSERT INTO hss_subscriber (imsi, state, k_opc_sealed, card_keys_sealed, iccid, amf, sqn, cs_allowed,"
 		" imei_lock, created, changed) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10)"
-		" ON CONFLICT (imsi) DO UPDATE SET state = ?2, k_opc_sealed = ?3, adm_sealed = ?4, iccid = ?5,"
+		" ON CONFLICT (imsi) DO UPDATE SET state = ?2, k_opc_sealed = ?3, card_keys_sealed = ?4, iccid = ?5,"
 		" amf = ?6, sqn = ?7, cs_allowed = ?8, imei_lock = ?9, changed = ?10");
 	if (!st)
 		return -1;
@@ -234,8 +256,12 @@ int hss_subscriber_store(sqlite3 *db, const uint8_t key[32], const hss_subscribe
 		sealed |= bind_sealed(st, 3, key, s->imsi, k_opc, sizeof k_opc);
 		m2m_wipe(k_opc, sizeof k_opc);
 	}
-	if (s->has_adm)
-		sealed |= bind_sealed(st, 4, key, s->imsi, s->adm, sizeof s->adm);
+	if (s->has_adm) {
+		uint8_t card[HSS_CARD_KEYS_LEN];
+		card_keys_join(s, card);
+		sealed |= bind_sealed(st, 4, key, s->imsi, card, sizeof card);
+		m2m_wipe(card, sizeof card);
+	}
 	if (sealed) {
 		sqlite3_finalize(st);
 		return -1;
@@ -254,7 +280,7 @@ int hss_subscriber_set_state(sqlite3 *db, const char *imsi, hss_state state)
 {
 	/* a deleted subscription keeps no keys: crypto-shredding, the record stays for the audit */
 	sqlite3_stmt *st = prepare(db, state == HSS_DELETED
-		? "UPDATE hss_subscriber SET state = ?, changed = ?, k_opc_sealed = NULL, adm_sealed = NULL WHERE imsi = ?"
+		? "UPDATE hss_subscriber SET state = ?, changed = ?, k_opc_sealed = NULL, card_keys_sealed = NULL WHERE imsi = ?"
 		: "UPDATE hss_subscriber SET state = ?, changed = ? WHERE imsi = ?");
 	if (!st)
 		return -1;

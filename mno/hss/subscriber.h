@@ -49,8 +49,11 @@ typedef struct hss_subscriber {
 	hss_state state;
 	int has_keys;  /* K and OPc are set (unsealed when loaded with a key) */
 	uint8_t k[16], opc[16];
-	int has_adm;
+	int has_adm;  /* the card's keys: ADM and the OTA keyset, sealed together */
 	uint8_t adm[HSS_ADM_LEN];
+	/* The card's first OTA keyset (TS 102 225): TAR, KIc and KID (AES-128), for the OTA server
+	 * of a later change of subscription (Alternative 3a). */
+	uint8_t ota_tar[3], ota_kic[16], ota_kid[16];
 	char iccid[HSS_ICCID_MAX + 1];  /* "" until personalised */
 	uint8_t amf[2];
 	m2m_sqn_he sqn;

@@ -440,9 +440,17 @@ Test(hss, personalise_writes_an_image_matching_the_record)
 	cr_assert_eq(mnc, 2);
 	cr_assert(config_lookup_string(&cfg, "card.adm", &text));
 	cr_assert_eq(strlen(text), 16);
+	uint8_t kic[16], kid[16];
+	cr_assert(config_lookup_string(&cfg, "card.ota_tar", &text));
+	cr_assert_str_eq(text, "b00010", "the USIM RFM TAR of TS 31.116");
+	cr_assert(config_lookup_string(&cfg, "card.ota_kic", &text) && m2m_unhex(text, kic, 16) == 0);
+	cr_assert(config_lookup_string(&cfg, "card.ota_kid", &text) && m2m_unhex(text, kid, 16) == 0);
 	config_destroy(&cfg);
 	hss_subscriber s;
 	cr_assert_eq(hss_subscriber_load(db(), settings()->storage_key, IMSI_1, &s), 0);
+	cr_assert_eq(memcmp(s.ota_kic, kic, 16), 0, "the image's KIc is not the record's");
+	cr_assert_eq(memcmp(s.ota_kid, kid, 16), 0, "the image's KID is not the record's");
+	cr_assert_neq(memcmp(kic, kid, 16), 0);
 	cr_assert_eq(s.state, HSS_ACTIVE);
 	cr_assert_eq(memcmp(s.k, k, 16), 0, "the image's K is not the record's");
 	cr_assert_eq(memcmp(s.opc, opc, 16), 0, "the image's OPc is not the record's");
