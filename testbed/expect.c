@@ -106,10 +106,10 @@ int tb_expect_none(tb_session *s, const char *what, const tb_msg *m, uint64_t si
 	/* what is absent cannot be waited for: give the recorder its time once */
 	sleep_ms(CATCH_UP_MS / 4);
 	char *trace = scenario_trace(s);
-	uint64_t at = trace ? first_after(trace, m, since_us) : 0;
-	free(trace);
 	if (!trace)
 		return tb_step_fail(s, "cannot read the trace");
+	uint64_t at = first_after(trace, m, since_us);
+	free(trace);
 	if (at)
 		return tb_step_fail(s, "%s %s -> %s is in the trace (at %llu)", m->type, m->from, m->to,
 				    (unsigned long long)at);
