@@ -1,13 +1,82 @@
-/* tre: the trusted environment of the M2M equipment: keys, measurements, MCIMs. */
-#include "daemon/daemon.h"
+/*
+ * tre: the trusted environment of the M2M equipment (tre.h, docs/tre.md).
+ *
+ *   tre = { storage_key_file = "/run/keys/tre-1.storage";   # 64 hex digits: seals the attestation key, credentials
+ *           agency = "certauth";                            # enrolment and platform type (a peer with an endpoint)
+ *           enrolment_secret_file = "/run/keys/tre-1.enrol"; # 32..128 hex digits the agency gave this TRE
+ *           root_certificate = "/run/keys/root.pem";        # the agency's root (PEM or DER)
+ *           model = "acme-m2m-tre"; version = "1.0"; assurance_level = 4;
+ *           pva = "certauth";                  # the only entity whose attestationChallenge is answered
+ *           controller = "testbed";            # the only entity whose treControl is obeyed (default)
+ *           report_to = ( "certauth", "mno-a" );  # tamper reports (default: the pva)
+ *           tamper_reaction = "refuse";        # or "zeroise" (default: refuse)
+ *           components = (                     # measured in this order at every boot
+ *             { name = "boot-rom"; file = "/run/tre-1/boot-rom.bin"; register = 0; },
+ *             { name = "tre-code"; file = "/run/tre-1/tre-code.bin"; register = 1; } ); };
+ *
+ * At first start the key pair is generated; the TRE then enrols and fetches its platform type
+ * in the background (repeated until it succeeds) while it serves requests.
+ */
+#include "tre.h"
 
-static const char *const migrations[] = {M2M_NODE_SCHEMA};
-static const m2m_schema schema = {migrations, sizeof migrations / sizeof migrations[0]};
+#include <stdlib.h>
+
+static void configure(m2m_daemon *d, m2m_conf *c, config_setting_t *group)
+{
+	tre *t = calloc(1, sizeof *t);
+	m2m_daemon_set_ctx(d, t);
+	tre_settings_read(c, group, &t->s, &t->root);
+}
+
+static int start(m2m_daemon *d)
+{
+	tre *t = m2m_daemon_ctx(d);
+	if (tre_open(t, m2m_daemon_entity(d), m2m_daemon_db(d), m2m_daemon_node(d)))
+		return -1;
+	return tre_power_on(t);
+}
+
+static void dispatch(m2m_daemon *d, m2m_request *req)
+{
+	tre *t = m2m_daemon_ctx(d);
+	switch (req->env.type) {
+	case M2M_MSG_ATTESTATION_CHALLENGE:
+		tre_attest(t, req);
+		break;
+	case M2M_MSG_TRE_CONTROL:
+		tre_control(t, req);
+		break;
+	default:
+		m2m_refuse(t->node, req, M2M_R_UNEXPECTED_MESSAGE, "a tre serves attestationChallenge and treControl, not %s",
+			   m2m_msgtype_name(req->env.type));
+	}
+}
+
+/* The frame calls this about once a second and after every event: retries come due (retry.c). */
+static void tick(m2m_daemon *d)
+{
+	tre_tick(m2m_daemon_ctx(d));
+}
+
+static void stop(m2m_daemon *d)
+{
+	tre *t = m2m_daemon_ctx(d);
+	if (!t)
+		return;
+	tre_close(t);
+	free(t);
+	m2m_daemon_set_ctx(d, NULL);
+}
 
 static const m2m_role role = {
 	.name = "tre",
-	.description = "the trusted environment of the M2M equipment: keys, measurements, MCIMs",
-	.schema = &schema,
+	.description = "the trusted environment of the M2M equipment: keys, measurements, attestation",
+	.schema = &tre_schema,
+	.configure = configure,
+	.start = start,
+	.dispatch = dispatch,
+	.tick = tick,
+	.stop = stop,
 };
 
 int main(int argc, char **argv)

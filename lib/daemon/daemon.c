@@ -90,8 +90,11 @@ static int run(m2m_daemon *d)
 		return 1;
 	}
 	m2m_info("%s %s serving on %s", d->role->name, M2M_VERSION, m2m_node_bound(d->node));
-	while (!stop_requested)
+	while (!stop_requested) {
 		m2m_node_poll(d->node, 1000);
+		if (d->role->tick && !stop_requested)
+			d->role->tick(d);
+	}
 	m2m_info("stopping on signal %d", (int)stop_requested);
 	return 0;
 }

@@ -28,6 +28,9 @@ typedef struct m2m_role {
 	int (*start)(m2m_daemon *d);
 	/* Every request other than the common ones; NULL refuses them all. */
 	void (*dispatch)(m2m_daemon *d, m2m_request *req);
+	/* Called about once a second and after every event the node handled: for retries and
+	 * timers of persisted procedures. May be NULL. */
+	void (*tick)(m2m_daemon *d);
 	/* May be NULL. Also called after a refused configuration, when only what configure set up exists. */
 	void (*stop)(m2m_daemon *d);
 } m2m_role;

@@ -385,7 +385,7 @@ static const char *sum_value_name(const char *field, int is_enum, int64_t v)
 {
 	if (!field || v < 0 || v > 65535)
 		return NULL;
-	if (is_enum && !strcmp(field, "reason"))
+	if (is_enum && (!strcmp(field, "reason") || !strcmp(field, "reasons")))
 		return v ? m2m_reason_name((m2m_reason)v) : NULL;
 	if (!is_enum && (!strcmp(field, "refused_type") || !strcmp(field, "message_type")))
 		return m2m_msgtype_name((int)v);

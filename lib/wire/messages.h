@@ -39,6 +39,22 @@ typedef enum m2m_msgtype {
 	M2M_MSG_CANCEL_LOCATION_ACK = 30,
 	M2M_MSG_DEVICE_CONTROL = 31,
 	M2M_MSG_DEVICE_STATUS = 32,
+	M2M_MSG_ENROL_REQUEST = 40,
+	M2M_MSG_ENROL_RESPONSE = 41,
+	M2M_MSG_CRL_REQUEST = 42,
+	M2M_MSG_CRL_RESPONSE = 43,
+	M2M_MSG_PLATFORM_TYPE_REQUEST = 44,
+	M2M_MSG_PLATFORM_TYPE_RESPONSE = 45,
+	M2M_MSG_VALIDATION_REQUEST = 46,
+	M2M_MSG_VALIDATION_RESPONSE = 47,
+	M2M_MSG_ATTESTATION_CHALLENGE = 48,
+	M2M_MSG_ATTESTATION_EVIDENCE = 49,
+	M2M_MSG_TAMPER_REPORT = 50,
+	M2M_MSG_TAMPER_ACK = 51,
+	M2M_MSG_VALIDATION_STATUS_REQUEST = 52,
+	M2M_MSG_VALIDATION_STATUS = 53,
+	M2M_MSG_TRE_CONTROL = 54,
+	M2M_MSG_TRE_STATUS = 55,
 } m2m_msgtype;
 
 /* Envelope: the body is kept as ANY here and decoded through the registry (codec.c). */
@@ -241,5 +257,225 @@ typedef struct {
 	ASN1_OCTET_STRING *echo;      /* [4] OPTIONAL */
 } M2M_DEVICE_STATUS;
 DECLARE_ASN1_FUNCTIONS(M2M_DEVICE_STATUS)
+
+/* ---- certification agency and platform validation (msg_pki.c) ----------------------------- */
+
+/* SEQUENCE OF OCTET STRING (a certificate chain, quote registers): OpenSSL defines no stack of
+ * ASN1_OCTET_STRING, so this header does. */
+DEFINE_STACK_OF(ASN1_OCTET_STRING)
+/* SEQUENCE OF ReasonCode (Verdict.reasons): likewise for ASN1_ENUMERATED. */
+DEFINE_STACK_OF(ASN1_ENUMERATED)
+
+/*
+ * Required BOOLEAN fields (Evidence.secureBoot, ComponentVerdict.matches, TreStatus.booted and
+ * secureBootOk) start as 0 (FALSE) after _new, not OpenSSL's -1 ("absent"), which would not
+ * encode. TRUE is 0xff, as DER writes it. Required GeneralizedTime fields start empty: set them
+ * with ASN1_GENERALIZEDTIME_set (or _adj) before encoding.
+ */
+
+/* platformTypeResponse, validationResponse, attestationEvidence, tamperReport: a DER CMS
+ * SignedData (lib/pki m2m_cms_sign) whose eContent is the DER of the type the message names. */
+typedef struct {
+	ASN1_OCTET_STRING *cms;
+} M2M_SIGNED_OBJECT;
+DECLARE_ASN1_FUNCTIONS(M2M_SIGNED_OBJECT)
+
+typedef enum m2m_cert_profile {
+	M2M_PROFILE_OPERATOR_FUNCTION = 0,
+	M2M_PROFILE_OTA_SERVER = 1,
+	M2M_PROFILE_REGISTRATION = 2,
+	M2M_PROFILE_PVA = 3,
+	M2M_PROFILE_SUPPLIER = 4,
+	M2M_PROFILE_TRE = 5,
+	M2M_PROFILE_UICC = 6,
+} m2m_cert_profile;
+#define M2M_PROFILE_MAX M2M_PROFILE_UICC
+
+/* The extension of every TRE certificate, and the part of an enrolRequest that asks for it. */
+typedef struct {
+	ASN1_UTF8STRING *model;
+	ASN1_UTF8STRING *version;
+	uint64_t assurance_level;  /* 1..7 */
+} M2M_TRE_PLATFORM;
+DECLARE_ASN1_FUNCTIONS(M2M_TRE_PLATFORM)
+
+typedef struct {
+	ASN1_OCTET_STRING *csr;            /* DER PKCS#10 */
+	ASN1_OCTET_STRING *authorisation;  /* the enrolment secret */
+	ASN1_ENUMERATED *profile;          /* m2m_cert_profile */
+	M2M_TRE_PLATFORM *platform;        /* [0] OPTIONAL: profile tre only */
+} M2M_ENROL_REQUEST;
+DECLARE_ASN1_FUNCTIONS(M2M_ENROL_REQUEST)
+
+typedef struct {
+	ASN1_OCTET_STRING *certificate;        /* DER X.509 */
+	STACK_OF(ASN1_OCTET_STRING) *chain;    /* issuing CA first, then the root */
+} M2M_ENROL_RESPONSE;
+DECLARE_ASN1_FUNCTIONS(M2M_ENROL_RESPONSE)
+
+typedef struct {
+	ASN1_OCTET_STRING *crl;  /* DER X.509 CRL of the issuing CA */
+} M2M_CRL_RESPONSE;
+DECLARE_ASN1_FUNCTIONS(M2M_CRL_RESPONSE)
+
+typedef struct {
+	ASN1_UTF8STRING *model;
+	ASN1_UTF8STRING *version;
+} M2M_PLATFORM_TYPE_REQUEST;
+DECLARE_ASN1_FUNCTIONS(M2M_PLATFORM_TYPE_REQUEST)
+
+typedef struct {
+	ASN1_UTF8STRING *component;
+	ASN1_OCTET_STRING *digest;  /* SHA-256, 32 bytes */
+} M2M_REFERENCE_METRIC;
+DECLARE_ASN1_FUNCTIONS(M2M_REFERENCE_METRIC)
+DEFINE_STACK_OF(M2M_REFERENCE_METRIC)
+
+/* eContent of platformTypeResponse */
+typedef struct {
+	ASN1_UTF8STRING *model;
+	ASN1_UTF8STRING *version;
+	uint64_t assurance_level;  /* 1..7 */
+	STACK_OF(M2M_REFERENCE_METRIC) *references;
+} M2M_PLATFORM_TYPE;
+DECLARE_ASN1_FUNCTIONS(M2M_PLATFORM_TYPE)
+
+typedef enum m2m_validation_mode {
+	M2M_MODE_AUTONOMOUS = 0,
+	M2M_MODE_SEMI_AUTONOMOUS = 1,
+	M2M_MODE_REMOTE = 2,
+} m2m_validation_mode;
+
+/* Verdict.result and ValidationStatus.result (never: only the latter). */
+typedef enum m2m_verdict_result {
+	M2M_VERDICT_OK = 0,
+	M2M_VERDICT_QUARANTINE = 1,
+	M2M_VERDICT_FAIL = 2,
+	M2M_VERDICT_NEVER = 3,
+} m2m_verdict_result;
+
+typedef struct {
+	ASN1_UTF8STRING *tre;
+	ASN1_ENUMERATED *mode;     /* m2m_validation_mode */
+	uint64_t min_assurance;    /* 1..7 */
+} M2M_VALIDATION_REQUEST;
+DECLARE_ASN1_FUNCTIONS(M2M_VALIDATION_REQUEST)
+
+/* eContent of validationResponse */
+typedef struct {
+	ASN1_UTF8STRING *tre;
+	ASN1_UTF8STRING *relying_party;
+	ASN1_ENUMERATED *mode;                 /* m2m_validation_mode */
+	ASN1_ENUMERATED *result;               /* m2m_verdict_result, ok..fail */
+	STACK_OF(ASN1_ENUMERATED) *reasons;    /* m2m_reason values, 0..16 of them */
+	ASN1_OCTET_STRING *nonce;              /* 32 bytes */
+	ASN1_GENERALIZEDTIME *validated_at;
+	ASN1_GENERALIZEDTIME *valid_until;
+} M2M_VERDICT;
+DECLARE_ASN1_FUNCTIONS(M2M_VERDICT)
+
+typedef struct {
+	ASN1_OCTET_STRING *nonce;  /* 32 bytes, fresh, single use */
+	ASN1_ENUMERATED *mode;     /* m2m_validation_mode */
+} M2M_ATTESTATION_CHALLENGE;
+DECLARE_ASN1_FUNCTIONS(M2M_ATTESTATION_CHALLENGE)
+
+/* TamperFlags bit numbers (ASN1_BIT_STRING_set_bit / _get_bit), also TamperReport.event. */
+typedef enum m2m_tamper_event {
+	M2M_TAMPER_CASE_OPENED = 0,
+	M2M_TAMPER_COMPONENT_MODIFIED = 1,
+} m2m_tamper_event;
+
+typedef struct {
+	ASN1_UTF8STRING *component;
+	ASN1_BOOLEAN matches;
+} M2M_COMPONENT_VERDICT;
+DECLARE_ASN1_FUNCTIONS(M2M_COMPONENT_VERDICT)
+DEFINE_STACK_OF(M2M_COMPONENT_VERDICT)
+
+typedef struct {
+	uint64_t register_;  /* "register" in the module (a C keyword); 0..7 */
+	ASN1_UTF8STRING *component;
+	ASN1_OCTET_STRING *digest;  /* SHA-256, 32 bytes */
+} M2M_MEASUREMENT_LOG_ENTRY;
+DECLARE_ASN1_FUNCTIONS(M2M_MEASUREMENT_LOG_ENTRY)
+DEFINE_STACK_OF(M2M_MEASUREMENT_LOG_ENTRY)
+
+typedef struct {
+	STACK_OF(ASN1_OCTET_STRING) *registers;      /* 1..8 of 32 bytes */
+	STACK_OF(M2M_MEASUREMENT_LOG_ENTRY) *log;    /* 1..64 */
+} M2M_QUOTE;
+DECLARE_ASN1_FUNCTIONS(M2M_QUOTE)
+
+/* eContent of attestationEvidence */
+typedef struct {
+	ASN1_UTF8STRING *tre;
+	ASN1_OCTET_STRING *nonce;
+	ASN1_ENUMERATED *mode;                          /* m2m_validation_mode */
+	ASN1_BIT_STRING *tamper;                        /* TamperFlags: m2m_tamper_event bits */
+	ASN1_BOOLEAN secure_boot;
+	STACK_OF(M2M_COMPONENT_VERDICT) *verdicts;      /* [0] OPTIONAL: semiAutonomous */
+	M2M_QUOTE *quote;                               /* [1] OPTIONAL: remote */
+} M2M_EVIDENCE;
+DECLARE_ASN1_FUNCTIONS(M2M_EVIDENCE)
+
+typedef enum m2m_tamper_reaction {
+	M2M_TAMPER_REFUSED = 0,
+	M2M_TAMPER_ZEROISED = 1,
+} m2m_tamper_reaction;
+
+/* eContent of tamperReport */
+typedef struct {
+	ASN1_OCTET_STRING *report_id;   /* 16 bytes */
+	ASN1_UTF8STRING *tre;
+	ASN1_ENUMERATED *event;         /* m2m_tamper_event */
+	ASN1_UTF8STRING *component;     /* empty for caseOpened */
+	ASN1_GENERALIZEDTIME *at;
+	ASN1_ENUMERATED *reaction;      /* m2m_tamper_reaction */
+} M2M_TAMPER_REPORT;
+DECLARE_ASN1_FUNCTIONS(M2M_TAMPER_REPORT)
+
+typedef struct {
+	ASN1_OCTET_STRING *report_id;
+} M2M_TAMPER_ACK;
+DECLARE_ASN1_FUNCTIONS(M2M_TAMPER_ACK)
+
+typedef struct {
+	ASN1_UTF8STRING *tre;
+} M2M_VALIDATION_STATUS_REQUEST;
+DECLARE_ASN1_FUNCTIONS(M2M_VALIDATION_STATUS_REQUEST)
+
+/* The two times are untagged OPTIONAL fields of the same type: a receiver can only tell them
+ * apart when both are present, so they are sent together (a verdict) or not at all (never). */
+typedef struct {
+	ASN1_UTF8STRING *tre;
+	ASN1_ENUMERATED *result;              /* m2m_verdict_result */
+	ASN1_GENERALIZEDTIME *validated_at;   /* OPTIONAL */
+	ASN1_GENERALIZEDTIME *valid_until;    /* OPTIONAL */
+} M2M_VALIDATION_STATUS;
+DECLARE_ASN1_FUNCTIONS(M2M_VALIDATION_STATUS)
+
+typedef enum m2m_tre_action {
+	M2M_TRE_CTL_STATUS = 0,
+	M2M_TRE_CTL_BOOT = 1,
+	M2M_TRE_CTL_MODIFY_COMPONENT = 2,
+	M2M_TRE_CTL_OPEN_CASE = 3,
+} m2m_tre_action;
+
+typedef struct {
+	ASN1_ENUMERATED *action;        /* m2m_tre_action */
+	ASN1_UTF8STRING *component;     /* [0] OPTIONAL: modifyComponent */
+	ASN1_OCTET_STRING *content;     /* [1] OPTIONAL */
+} M2M_TRE_CONTROL;
+DECLARE_ASN1_FUNCTIONS(M2M_TRE_CONTROL)
+
+typedef struct {
+	ASN1_UTF8STRING *tre;
+	ASN1_BOOLEAN booted;
+	ASN1_BOOLEAN secure_boot_ok;
+	ASN1_BIT_STRING *tamper;        /* TamperFlags */
+	uint64_t pending_reports;
+} M2M_TRE_STATUS;
+DECLARE_ASN1_FUNCTIONS(M2M_TRE_STATUS)
 
 #endif

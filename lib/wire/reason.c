@@ -37,6 +37,18 @@ const char *m2m_reason_name(m2m_reason r)
 	case M2M_R_NO_CARD: return "noCard";
 	case M2M_R_NOT_ATTACHED: return "notAttached";
 	case M2M_R_CARD_ERROR: return "cardError";
+	case M2M_R_CERTIFICATE_EXPIRED: return "certificateExpired";
+	case M2M_R_CERTIFICATE_REVOKED: return "certificateRevoked";
+	case M2M_R_BAD_CHAIN: return "badChain";
+	case M2M_R_MODEL_REVOKED: return "modelRevoked";
+	case M2M_R_UNKNOWN_DIGEST: return "unknownDigest";
+	case M2M_R_COMPONENT_MODIFIED: return "componentModified";
+	case M2M_R_NONCE_REPLAYED: return "nonceReplayed";
+	case M2M_R_LOG_MISMATCH: return "logMismatch";
+	case M2M_R_TAMPER_DETECTED: return "tamperDetected";
+	case M2M_R_ASSURANCE_TOO_LOW: return "assuranceTooLow";
+	case M2M_R_STALE_VERDICT: return "staleVerdict";
+	case M2M_R_ENROLMENT_REFUSED: return "enrolmentRefused";
 	case M2M_R_INTERNAL: return "internalError";
 	}
 	return NULL;

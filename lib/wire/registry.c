@@ -15,6 +15,11 @@ static void zero(ASN1_OCTET_STRING *s)
 		ASN1_STRING_set(s, NULL, 0);
 }
 
+static void redact_enrolment(void *body)
+{
+	zero(((M2M_ENROL_REQUEST *)body)->authorisation);
+}
+
 static void redact_vectors(void *body)
 {
 	M2M_AUTH_INFO_RESPONSE *v = body;
@@ -69,6 +74,24 @@ static const m2m_msgdef msgdefs[] = {
 	{M2M_MSG_CANCEL_LOCATION_ACK, "cancelLocationAck", ASN1_ITEM_ref(ASN1_NULL), NULL},
 	{M2M_MSG_DEVICE_CONTROL, "deviceControl", ASN1_ITEM_ref(M2M_DEVICE_CONTROL), NULL},
 	{M2M_MSG_DEVICE_STATUS, "deviceStatus", ASN1_ITEM_ref(M2M_DEVICE_STATUS), NULL},
+	/* certification agency and platform validation: public keys, certificates, signed objects,
+	 * measurements; nothing secret crosses, so no redaction */
+	{M2M_MSG_ENROL_REQUEST, "enrolRequest", ASN1_ITEM_ref(M2M_ENROL_REQUEST), redact_enrolment},
+	{M2M_MSG_ENROL_RESPONSE, "enrolResponse", ASN1_ITEM_ref(M2M_ENROL_RESPONSE), NULL},
+	{M2M_MSG_CRL_REQUEST, "crlRequest", ASN1_ITEM_ref(ASN1_NULL), NULL},
+	{M2M_MSG_CRL_RESPONSE, "crlResponse", ASN1_ITEM_ref(M2M_CRL_RESPONSE), NULL},
+	{M2M_MSG_PLATFORM_TYPE_REQUEST, "platformTypeRequest", ASN1_ITEM_ref(M2M_PLATFORM_TYPE_REQUEST), NULL},
+	{M2M_MSG_PLATFORM_TYPE_RESPONSE, "platformTypeResponse", ASN1_ITEM_ref(M2M_SIGNED_OBJECT), NULL},
+	{M2M_MSG_VALIDATION_REQUEST, "validationRequest", ASN1_ITEM_ref(M2M_VALIDATION_REQUEST), NULL},
+	{M2M_MSG_VALIDATION_RESPONSE, "validationResponse", ASN1_ITEM_ref(M2M_SIGNED_OBJECT), NULL},
+	{M2M_MSG_ATTESTATION_CHALLENGE, "attestationChallenge", ASN1_ITEM_ref(M2M_ATTESTATION_CHALLENGE), NULL},
+	{M2M_MSG_ATTESTATION_EVIDENCE, "attestationEvidence", ASN1_ITEM_ref(M2M_SIGNED_OBJECT), NULL},
+	{M2M_MSG_TAMPER_REPORT, "tamperReport", ASN1_ITEM_ref(M2M_SIGNED_OBJECT), NULL},
+	{M2M_MSG_TAMPER_ACK, "tamperAck", ASN1_ITEM_ref(M2M_TAMPER_ACK), NULL},
+	{M2M_MSG_VALIDATION_STATUS_REQUEST, "validationStatusRequest", ASN1_ITEM_ref(M2M_VALIDATION_STATUS_REQUEST), NULL},
+	{M2M_MSG_VALIDATION_STATUS, "validationStatus", ASN1_ITEM_ref(M2M_VALIDATION_STATUS), NULL},
+	{M2M_MSG_TRE_CONTROL, "treControl", ASN1_ITEM_ref(M2M_TRE_CONTROL), NULL},
+	{M2M_MSG_TRE_STATUS, "treStatus", ASN1_ITEM_ref(M2M_TRE_STATUS), NULL},
 };
 
 const m2m_msgdef *m2m_msgdef_find(int type)

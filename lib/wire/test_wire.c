@@ -83,8 +83,32 @@ static void same_bool(ASN1_BOOLEAN want, ASN1_BOOLEAN got, const char *what)
 	cr_assert_eq(want > 0, got > 0, "%s differs", what);
 }
 
+/* A SEQUENCE OF strings of any kind: the stacks differ in C type only, so one body serves them. */
+static void same_string_stack(const OPENSSL_STACK *want, const OPENSSL_STACK *got, const char *what)
+{
+	cr_assert_eq(want == NULL, got == NULL, "%s: presence differs", what);
+	if (!want)
+		return;
+	cr_assert_eq(OPENSSL_sk_num(want), OPENSSL_sk_num(got), "%s: count differs", what);
+	for (int i = 0; i < OPENSSL_sk_num(want); i++)
+		assert_str_eq(OPENSSL_sk_value(want, i), OPENSSL_sk_value(got, i), what);
+}
+
+static void same_octets_list(const STACK_OF(ASN1_OCTET_STRING) *want, const STACK_OF(ASN1_OCTET_STRING) *got,
+			     const char *what)
+{
+	same_string_stack((const OPENSSL_STACK *)want, (const OPENSSL_STACK *)got, what);
+}
+
+static void same_enum_list(const STACK_OF(ASN1_ENUMERATED) *want, const STACK_OF(ASN1_ENUMERATED) *got,
+			   const char *what)
+{
+	same_string_stack((const OPENSSL_STACK *)want, (const OPENSSL_STACK *)got, what);
+}
+
 #define SAME(field)                                                                                        \
 	_Generic(want->field, ASN1_STRING *: same_string, STACK_OF(ASN1_UTF8STRING) *: same_utf8_list,      \
+		 STACK_OF(ASN1_OCTET_STRING) *: same_octets_list, STACK_OF(ASN1_ENUMERATED) *: same_enum_list, \
 		 uint64_t: same_u64, ASN1_BOOLEAN: same_bool)(want->field, got->field, #field)
 
 /* Decode from an exactly sized heap copy, so that ASan sees any read past the input. */
@@ -262,10 +286,11 @@ static void fill(unsigned char *b, int n, unsigned first)
 
 static void set_run(ASN1_OCTET_STRING *s, int n, unsigned first)
 {
-	unsigned char b[1024];
-	cr_assert(n >= 0 && n <= (int)sizeof b);
+	unsigned char *b = malloc(n > 0 ? (size_t)n : 1);
+	cr_assert(b && n >= 0);
 	fill(b, n, first);
 	cr_assert(ASN1_OCTET_STRING_set(s, b, n));
+	free(b);
 }
 
 static ASN1_OCTET_STRING *run(int n, unsigned first)
@@ -694,6 +719,428 @@ static void check_device_status(const void *want_, const void *got_)
 	SAME(echo);
 }
 
+
+/* ---- certification agency and platform validation (types 40..55) ------------------------- */
+
+static ASN1_GENERALIZEDTIME *gtime(const char *text)
+{
+	ASN1_GENERALIZEDTIME *t = ASN1_GENERALIZEDTIME_new();
+	cr_assert(t && ASN1_GENERALIZEDTIME_set_string(t, text));
+	return t;
+}
+
+static void set_gtime(ASN1_GENERALIZEDTIME *t, const char *text)
+{
+	cr_assert(ASN1_GENERALIZEDTIME_set_string(t, text));
+}
+
+static void set_bit(ASN1_BIT_STRING *b, int n)
+{
+	cr_assert(ASN1_BIT_STRING_set_bit(b, n, 1));
+}
+
+static void *build_signed_object(void)
+{
+	M2M_SIGNED_OBJECT *o = M2M_SIGNED_OBJECT_new();
+	set_run(o->cms, 300, 0x30);  /* long form length: the CMS of a real object is hundreds of bytes */
+	return o;
+}
+
+static void check_signed_object(const void *want_, const void *got_)
+{
+	const M2M_SIGNED_OBJECT *want = want_, *got = got_;
+	SAME(cms);
+}
+
+static M2M_TRE_PLATFORM *tre_platform(void)
+{
+	M2M_TRE_PLATFORM *p = M2M_TRE_PLATFORM_new();
+	m2m_set_str(p->model, "acme-tre");
+	m2m_set_str(p->version, "2.1");
+	p->assurance_level = 7;
+	return p;
+}
+
+static void check_tre_platform(const M2M_TRE_PLATFORM *want, const M2M_TRE_PLATFORM *got)
+{
+	cr_assert_eq(want == NULL, got == NULL, "platform: presence differs");
+	if (!want)
+		return;
+	SAME(model);
+	SAME(version);
+	SAME(assurance_level);
+}
+
+/* full: a TRE's request, with its platform; minimal: an operator function's */
+static void *make_enrol_request(int full)
+{
+	M2M_ENROL_REQUEST *r = M2M_ENROL_REQUEST_new();
+	set_run(r->csr, 200, 0x30);
+	set_run(r->authorisation, full ? 64 : 16, 0xa0);
+	set_enum(&r->profile, full ? M2M_PROFILE_TRE : M2M_PROFILE_OPERATOR_FUNCTION);
+	if (full)
+		r->platform = tre_platform();
+	return r;
+}
+FULL_AND_MINIMAL(enrol_request)
+
+static void check_enrol_request(const void *want_, const void *got_)
+{
+	const M2M_ENROL_REQUEST *want = want_, *got = got_;
+	SAME(csr);
+	SAME(authorisation);
+	SAME(profile);
+	check_tre_platform(want->platform, got->platform);
+}
+
+static void *build_enrol_response(void)
+{
+	M2M_ENROL_RESPONSE *r = M2M_ENROL_RESPONSE_new();
+	set_run(r->certificate, 400, 0x30);
+	sk_ASN1_OCTET_STRING_push(r->chain, run(350, 0x40));
+	sk_ASN1_OCTET_STRING_push(r->chain, run(330, 0x50));
+	return r;
+}
+
+static void check_enrol_response(const void *want_, const void *got_)
+{
+	const M2M_ENROL_RESPONSE *want = want_, *got = got_;
+	SAME(certificate);
+	SAME(chain);
+}
+
+static void *build_crl_response(void)
+{
+	M2M_CRL_RESPONSE *r = M2M_CRL_RESPONSE_new();
+	set_run(r->crl, 1500, 0x30);
+	return r;
+}
+
+static void check_crl_response(const void *want_, const void *got_)
+{
+	const M2M_CRL_RESPONSE *want = want_, *got = got_;
+	SAME(crl);
+}
+
+static void *build_platform_type_request(void)
+{
+	M2M_PLATFORM_TYPE_REQUEST *r = M2M_PLATFORM_TYPE_REQUEST_new();
+	m2m_set_str(r->model, "acme-tre");
+	m2m_set_str(r->version, "2.1");
+	return r;
+}
+
+static void check_platform_type_request(const void *want_, const void *got_)
+{
+	const M2M_PLATFORM_TYPE_REQUEST *want = want_, *got = got_;
+	SAME(model);
+	SAME(version);
+}
+
+static void *build_validation_request(void)
+{
+	M2M_VALIDATION_REQUEST *r = M2M_VALIDATION_REQUEST_new();
+	m2m_set_str(r->tre, "tre-1");
+	set_enum(&r->mode, M2M_MODE_REMOTE);
+	r->min_assurance = 3;
+	return r;
+}
+
+static void check_validation_request(const void *want_, const void *got_)
+{
+	const M2M_VALIDATION_REQUEST *want = want_, *got = got_;
+	SAME(tre);
+	SAME(mode);
+	SAME(min_assurance);
+}
+
+static void *build_attestation_challenge(void)
+{
+	M2M_ATTESTATION_CHALLENGE *c = M2M_ATTESTATION_CHALLENGE_new();
+	set_run(c->nonce, 32, 0xd0);
+	set_enum(&c->mode, M2M_MODE_SEMI_AUTONOMOUS);
+	return c;
+}
+
+static void check_attestation_challenge(const void *want_, const void *got_)
+{
+	const M2M_ATTESTATION_CHALLENGE *want = want_, *got = got_;
+	SAME(nonce);
+	SAME(mode);
+}
+
+static void *build_tamper_ack(void)
+{
+	M2M_TAMPER_ACK *a = M2M_TAMPER_ACK_new();
+	set_run(a->report_id, 16, 0xe0);
+	return a;
+}
+
+static void check_tamper_ack(const void *want_, const void *got_)
+{
+	const M2M_TAMPER_ACK *want = want_, *got = got_;
+	SAME(report_id);
+}
+
+static void *build_validation_status_request(void)
+{
+	M2M_VALIDATION_STATUS_REQUEST *r = M2M_VALIDATION_STATUS_REQUEST_new();
+	m2m_set_str(r->tre, "tre-1");
+	return r;
+}
+
+static void check_validation_status_request(const void *want_, const void *got_)
+{
+	const M2M_VALIDATION_STATUS_REQUEST *want = want_, *got = got_;
+	SAME(tre);
+}
+
+/* full: an ok verdict with its times; minimal: never validated, no times */
+static void *make_validation_status(int full)
+{
+	M2M_VALIDATION_STATUS *v = M2M_VALIDATION_STATUS_new();
+	m2m_set_str(v->tre, "tre-1");
+	set_enum(&v->result, full ? M2M_VERDICT_OK : M2M_VERDICT_NEVER);
+	if (full) {
+		v->validated_at = gtime("20250102030405Z");
+		v->valid_until = gtime("20250102040405Z");
+	}
+	return v;
+}
+FULL_AND_MINIMAL(validation_status)
+
+static void check_validation_status(const void *want_, const void *got_)
+{
+	const M2M_VALIDATION_STATUS *want = want_, *got = got_;
+	SAME(tre);
+	SAME(result);
+	SAME(validated_at);
+	SAME(valid_until);
+}
+
+/* full: modifyComponent with its content; minimal: status */
+static void *make_tre_control(int full)
+{
+	M2M_TRE_CONTROL *c = M2M_TRE_CONTROL_new();
+	set_enum(&c->action, full ? M2M_TRE_CTL_MODIFY_COMPONENT : M2M_TRE_CTL_STATUS);
+	if (full) {
+		c->component = utf8("modem-fw");
+		c->content = run(4096, 0);
+	}
+	return c;
+}
+FULL_AND_MINIMAL(tre_control)
+
+static void check_tre_control(const void *want_, const void *got_)
+{
+	const M2M_TRE_CONTROL *want = want_, *got = got_;
+	SAME(action);
+	SAME(component);
+	SAME(content);
+}
+
+static void *build_tre_status(void)
+{
+	M2M_TRE_STATUS *s = M2M_TRE_STATUS_new();
+	m2m_set_str(s->tre, "tre-1");
+	s->booted = 0xff;  /* secure_boot_ok stays FALSE: _new makes required booleans FALSE */
+	set_bit(s->tamper, M2M_TAMPER_CASE_OPENED);
+	set_bit(s->tamper, M2M_TAMPER_COMPONENT_MODIFIED);
+	s->pending_reports = 2;
+	return s;
+}
+
+static void check_tre_status(const void *want_, const void *got_)
+{
+	const M2M_TRE_STATUS *want = want_, *got = got_;
+	SAME(tre);
+	SAME(booted);
+	SAME(secure_boot_ok);
+	SAME(tamper);
+	SAME(pending_reports);
+}
+
+/* The eContent types of the signed objects (encoded with i2d, not carried in an envelope). */
+
+static M2M_REFERENCE_METRIC *reference(const char *component, unsigned first)
+{
+	M2M_REFERENCE_METRIC *m = M2M_REFERENCE_METRIC_new();
+	m2m_set_str(m->component, component);
+	set_run(m->digest, 32, first);
+	return m;
+}
+
+static void *build_platform_type(void)
+{
+	M2M_PLATFORM_TYPE *t = M2M_PLATFORM_TYPE_new();
+	m2m_set_str(t->model, "acme-tre");
+	m2m_set_str(t->version, "2.1");
+	t->assurance_level = 4;
+	sk_M2M_REFERENCE_METRIC_push(t->references, reference("boot-rom", 0x00));
+	sk_M2M_REFERENCE_METRIC_push(t->references, reference("tre-code", 0x20));
+	return t;
+}
+
+static void check_platform_type(const void *want_, const void *got_)
+{
+	const M2M_PLATFORM_TYPE *want = want_, *got = got_;
+	SAME(model);
+	SAME(version);
+	SAME(assurance_level);
+	cr_assert_eq(sk_M2M_REFERENCE_METRIC_num(want->references), sk_M2M_REFERENCE_METRIC_num(got->references));
+	for (int i = 0; i < sk_M2M_REFERENCE_METRIC_num(want->references); i++) {
+		const M2M_REFERENCE_METRIC *w = sk_M2M_REFERENCE_METRIC_value(want->references, i);
+		const M2M_REFERENCE_METRIC *g = sk_M2M_REFERENCE_METRIC_value(got->references, i);
+		assert_str_eq(w->component, g->component, "component");
+		assert_str_eq(w->digest, g->digest, "digest");
+	}
+}
+
+static void *build_verdict(void)
+{
+	M2M_VERDICT *v = M2M_VERDICT_new();
+	m2m_set_str(v->tre, "tre-1");
+	m2m_set_str(v->relying_party, "mno-a");
+	set_enum(&v->mode, M2M_MODE_REMOTE);
+	set_enum(&v->result, M2M_VERDICT_FAIL);
+	sk_ASN1_ENUMERATED_push(v->reasons, enumerated(M2M_R_COMPONENT_MODIFIED));
+	sk_ASN1_ENUMERATED_push(v->reasons, enumerated(M2M_R_TAMPER_DETECTED));
+	set_run(v->nonce, 32, 0xd0);
+	set_gtime(v->validated_at, "20250102030405Z");
+	set_gtime(v->valid_until, "20250102040405Z");
+	return v;
+}
+
+static void check_verdict(const void *want_, const void *got_)
+{
+	const M2M_VERDICT *want = want_, *got = got_;
+	SAME(tre);
+	SAME(relying_party);
+	SAME(mode);
+	SAME(result);
+	SAME(reasons);
+	SAME(nonce);
+	SAME(validated_at);
+	SAME(valid_until);
+}
+
+static M2M_COMPONENT_VERDICT *component_verdict(const char *component, int matches)
+{
+	M2M_COMPONENT_VERDICT *c = M2M_COMPONENT_VERDICT_new();
+	m2m_set_str(c->component, component);
+	c->matches = matches ? 0xff : 0;
+	return c;
+}
+
+static M2M_MEASUREMENT_LOG_ENTRY *log_entry(uint64_t reg, const char *component, unsigned first)
+{
+	M2M_MEASUREMENT_LOG_ENTRY *e = M2M_MEASUREMENT_LOG_ENTRY_new();
+	e->register_ = reg;
+	m2m_set_str(e->component, component);
+	set_run(e->digest, 32, first);
+	return e;
+}
+
+/* full: both OPTIONAL parts (no mode sends both, the codec does not care); minimal: autonomous */
+static void *make_evidence(int full)
+{
+	M2M_EVIDENCE *e = M2M_EVIDENCE_new();
+	m2m_set_str(e->tre, "tre-1");
+	set_run(e->nonce, 32, 0xd0);
+	set_enum(&e->mode, full ? M2M_MODE_REMOTE : M2M_MODE_AUTONOMOUS);
+	e->secure_boot = full ? 0 : 0xff;
+	if (!full)
+		return e;
+	set_bit(e->tamper, M2M_TAMPER_COMPONENT_MODIFIED);
+	e->verdicts = sk_M2M_COMPONENT_VERDICT_new_null();
+	sk_M2M_COMPONENT_VERDICT_push(e->verdicts, component_verdict("boot-rom", 1));
+	sk_M2M_COMPONENT_VERDICT_push(e->verdicts, component_verdict("os", 0));
+	e->quote = M2M_QUOTE_new();
+	sk_ASN1_OCTET_STRING_push(e->quote->registers, run(32, 0x40));
+	sk_ASN1_OCTET_STRING_push(e->quote->registers, run(32, 0x60));
+	sk_M2M_MEASUREMENT_LOG_ENTRY_push(e->quote->log, log_entry(0, "boot-rom", 0x00));
+	sk_M2M_MEASUREMENT_LOG_ENTRY_push(e->quote->log, log_entry(7, "os", 0x80));
+	return e;
+}
+FULL_AND_MINIMAL(evidence)
+
+static void check_component_verdicts(const STACK_OF(M2M_COMPONENT_VERDICT) *want,
+				     const STACK_OF(M2M_COMPONENT_VERDICT) *got)
+{
+	cr_assert_eq(want == NULL, got == NULL, "verdicts: presence differs");
+	cr_assert_eq(sk_M2M_COMPONENT_VERDICT_num(want), sk_M2M_COMPONENT_VERDICT_num(got));
+	for (int i = 0; i < sk_M2M_COMPONENT_VERDICT_num(want); i++) {
+		const M2M_COMPONENT_VERDICT *w = sk_M2M_COMPONENT_VERDICT_value(want, i);
+		const M2M_COMPONENT_VERDICT *g = sk_M2M_COMPONENT_VERDICT_value(got, i);
+		assert_str_eq(w->component, g->component, "component");
+		cr_assert_eq(w->matches > 0, g->matches > 0, "matches");
+	}
+}
+
+static void check_log_entry(const M2M_MEASUREMENT_LOG_ENTRY *want, const M2M_MEASUREMENT_LOG_ENTRY *got)
+{
+	SAME(register_);
+	SAME(component);
+	SAME(digest);
+}
+
+static void check_quote(const M2M_QUOTE *want, const M2M_QUOTE *got)
+{
+	cr_assert_eq(want == NULL, got == NULL, "quote: presence differs");
+	if (!want)
+		return;
+	SAME(registers);
+	cr_assert_eq(sk_M2M_MEASUREMENT_LOG_ENTRY_num(want->log), sk_M2M_MEASUREMENT_LOG_ENTRY_num(got->log));
+	for (int i = 0; i < sk_M2M_MEASUREMENT_LOG_ENTRY_num(want->log); i++)
+		check_log_entry(sk_M2M_MEASUREMENT_LOG_ENTRY_value(want->log, i),
+				sk_M2M_MEASUREMENT_LOG_ENTRY_value(got->log, i));
+}
+
+static void check_evidence(const void *want_, const void *got_)
+{
+	const M2M_EVIDENCE *want = want_, *got = got_;
+	SAME(tre);
+	SAME(nonce);
+	SAME(mode);
+	SAME(tamper);
+	SAME(secure_boot);
+	check_component_verdicts(want->verdicts, got->verdicts);
+	check_quote(want->quote, got->quote);
+}
+
+static void *build_tamper_report(void)
+{
+	M2M_TAMPER_REPORT *r = M2M_TAMPER_REPORT_new();
+	set_run(r->report_id, 16, 0xe0);
+	m2m_set_str(r->tre, "tre-1");
+	set_enum(&r->event, M2M_TAMPER_COMPONENT_MODIFIED);
+	m2m_set_str(r->component, "modem-fw");
+	set_gtime(r->at, "20250102030405Z");
+	set_enum(&r->reaction, M2M_TAMPER_ZEROISED);
+	return r;
+}
+
+static void check_tamper_report(const void *want_, const void *got_)
+{
+	const M2M_TAMPER_REPORT *want = want_, *got = got_;
+	SAME(report_id);
+	SAME(tre);
+	SAME(event);
+	SAME(component);
+	SAME(at);
+	SAME(reaction);
+}
+
+static void *build_tre_platform(void)
+{
+	return tre_platform();
+}
+
+static void check_tre_platform_body(const void *want, const void *got)
+{
+	check_tre_platform(want, got);
+}
+
 typedef struct body_case {
 	int type;
 	void *(*build)(void);
@@ -732,6 +1179,22 @@ static const body_case body_cases[] = {
 	{M2M_MSG_CANCEL_LOCATION_ACK, build_null, check_null},
 	{M2M_MSG_DEVICE_CONTROL, build_device_control, check_device_control},
 	{M2M_MSG_DEVICE_STATUS, build_device_status, check_device_status},
+	{M2M_MSG_ENROL_REQUEST, build_enrol_request, check_enrol_request},
+	{M2M_MSG_ENROL_RESPONSE, build_enrol_response, check_enrol_response},
+	{M2M_MSG_CRL_REQUEST, build_null, check_null},
+	{M2M_MSG_CRL_RESPONSE, build_crl_response, check_crl_response},
+	{M2M_MSG_PLATFORM_TYPE_REQUEST, build_platform_type_request, check_platform_type_request},
+	{M2M_MSG_PLATFORM_TYPE_RESPONSE, build_signed_object, check_signed_object},
+	{M2M_MSG_VALIDATION_REQUEST, build_validation_request, check_validation_request},
+	{M2M_MSG_VALIDATION_RESPONSE, build_signed_object, check_signed_object},
+	{M2M_MSG_ATTESTATION_CHALLENGE, build_attestation_challenge, check_attestation_challenge},
+	{M2M_MSG_ATTESTATION_EVIDENCE, build_signed_object, check_signed_object},
+	{M2M_MSG_TAMPER_REPORT, build_signed_object, check_signed_object},
+	{M2M_MSG_TAMPER_ACK, build_tamper_ack, check_tamper_ack},
+	{M2M_MSG_VALIDATION_STATUS_REQUEST, build_validation_status_request, check_validation_status_request},
+	{M2M_MSG_VALIDATION_STATUS, build_validation_status, check_validation_status},
+	{M2M_MSG_TRE_CONTROL, build_tre_control, check_tre_control},
+	{M2M_MSG_TRE_STATUS, build_tre_status, check_tre_status},
 };
 #define NCASES (sizeof body_cases / sizeof body_cases[0])
 #define MAX_TYPE_SCANNED 100
@@ -869,16 +1332,19 @@ Test(roundtrip, optional_fields_absent)
 	sk_M2M_PEER_REACHABILITY_pop_free(s, M2M_PEER_REACHABILITY_free);
 }
 
-/* The Alternative 2 bodies with every OPTIONAL field absent (the table's builders set them all). */
+/* The bodies with OPTIONAL fields, every one absent (the table's builders set them all). */
 static const body_case minimal_cases[] = {
 	{M2M_MSG_AUTH_FAILURE, build_auth_failure_minimal, check_auth_failure},
 	{M2M_MSG_AUTH_INFO_REQUEST, build_auth_info_request_minimal, check_auth_info_request},
 	{M2M_MSG_UPDATE_LOCATION_ACK, build_subscription_profile_minimal, check_subscription_profile},
 	{M2M_MSG_DEVICE_CONTROL, build_device_control_minimal, check_device_control},
 	{M2M_MSG_DEVICE_STATUS, build_device_status_minimal, check_device_status},
+	{M2M_MSG_ENROL_REQUEST, build_enrol_request_minimal, check_enrol_request},
+	{M2M_MSG_VALIDATION_STATUS, build_validation_status_minimal, check_validation_status},
+	{M2M_MSG_TRE_CONTROL, build_tre_control_minimal, check_tre_control},
 };
 
-Test(roundtrip, alt2_optional_fields_absent)
+Test(roundtrip, every_optional_field_absent)
 {
 	for (size_t i = 0; i < sizeof minimal_cases / sizeof minimal_cases[0]; i++) {
 		const body_case *c = &minimal_cases[i];
@@ -888,6 +1354,65 @@ Test(roundtrip, alt2_optional_fields_absent)
 		roundtrip(&env, body, c->check);
 		free_body(c->type, body);
 	}
+}
+
+/* The eContent of the signed objects: DER of their own (i2d), not envelope bodies. */
+typedef struct econtent_case {
+	const char *name;
+	ASN1_ITEM_EXP *item;
+	void *(*build)(void);
+	void (*check)(const void *want, const void *got);
+} econtent_case;
+
+static const econtent_case econtent_cases[] = {
+	{"TrePlatform", ASN1_ITEM_ref(M2M_TRE_PLATFORM), build_tre_platform, check_tre_platform_body},
+	{"PlatformType", ASN1_ITEM_ref(M2M_PLATFORM_TYPE), build_platform_type, check_platform_type},
+	{"Verdict", ASN1_ITEM_ref(M2M_VERDICT), build_verdict, check_verdict},
+	{"Evidence", ASN1_ITEM_ref(M2M_EVIDENCE), build_evidence, check_evidence},
+	{"Evidence (autonomous)", ASN1_ITEM_ref(M2M_EVIDENCE), build_evidence_minimal, check_evidence},
+	{"TamperReport", ASN1_ITEM_ref(M2M_TAMPER_REPORT), build_tamper_report, check_tamper_report},
+};
+
+Test(roundtrip, signed_object_contents)
+{
+	for (size_t i = 0; i < sizeof econtent_cases / sizeof econtent_cases[0]; i++) {
+		const econtent_case *c = &econtent_cases[i];
+		void *want = c->build();
+		unsigned char *der = NULL, *again = NULL;
+		int len = ASN1_item_i2d(want, &der, c->item());
+		cr_assert_gt(len, 0, "%s encodes", c->name);
+		const unsigned char *p = der;
+		void *got = ASN1_item_d2i(NULL, &p, len, c->item());
+		cr_assert(got && p == der + len, "%s decodes", c->name);
+		c->check(want, got);
+		cr_assert_eq(ASN1_item_i2d(got, &again, c->item()), len, "%s re-encodes", c->name);
+		cr_assert(!memcmp(der, again, (size_t)len), "%s re-encodes to other bytes", c->name);
+		OPENSSL_free(der);
+		OPENSSL_free(again);
+		ASN1_item_free(want, c->item());
+		ASN1_item_free(got, c->item());
+	}
+}
+
+/* TamperFlags is a named bit list: DER drops trailing zero bits, and no flag is 03 01 00. */
+Test(der, tamper_flags)
+{
+	M2M_TRE_STATUS *s = M2M_TRE_STATUS_new();
+	m2m_set_str(s->tre, "t");
+	unsigned char *der = NULL;
+	int len = i2d_M2M_TRE_STATUS(s, &der);
+	static const unsigned char none[] = {0x30, 0x0f, 0x0c, 0x01, 't', 0x01, 0x01, 0x00, 0x01, 0x01, 0x00,
+					     0x03, 0x01, 0x00, 0x02, 0x01, 0x00};
+	cr_assert_eq(len, (int)sizeof none);
+	cr_assert(!memcmp(der, none, sizeof none), "booleans FALSE after _new, empty flags");
+	OPENSSL_free(der);
+	der = NULL;
+	cr_assert(ASN1_BIT_STRING_set_bit(s->tamper, M2M_TAMPER_CASE_OPENED, 1));
+	len = i2d_M2M_TRE_STATUS(s, &der);
+	static const unsigned char case_opened[] = {0x03, 0x02, 0x07, 0x80};  /* bit 0 only: 7 unused */
+	cr_assert(!memcmp(der + 11, case_opened, sizeof case_opened));
+	OPENSSL_free(der);
+	M2M_TRE_STATUS_free(s);
 }
 
 Test(roundtrip, apdu_response_sizes)
@@ -1330,6 +1855,29 @@ Test(redact, message_without_secrets_is_not_copied)
 	free_body(M2M_MSG_PING, body);
 }
 
+Test(redact, enrol_request_authorisation_is_zeroed)
+{
+	M2M_ENROL_REQUEST *q = M2M_ENROL_REQUEST_new();
+	static const unsigned char secret[32] = {0x5e, 0xc7, 0xe7, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13,
+						 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29};
+	ASN1_OCTET_STRING_set(q->csr, (const unsigned char *)"csr", 3);
+	ASN1_OCTET_STRING_set(q->authorisation, secret, sizeof secret);
+	ASN1_ENUMERATED_set(q->profile, 5);
+	m2m_envelope env = {.type = M2M_MSG_ENROL_REQUEST, .seq = 1};
+	snprintf(env.sender, sizeof env.sender, "tre-1");
+	snprintf(env.recipient, sizeof env.recipient, "certauth");
+	unsigned char *der = NULL, *red = NULL;
+	size_t len, rlen;
+	cr_assert_eq(m2m_encode(&env, q, &der, &len), M2M_OK);
+	cr_assert_eq(m2m_redact(der, len, &red, &rlen), 1);
+	cr_assert_eq(rlen, len, "the redacted copy keeps its shape");
+	cr_assert_not_null(memmem(der, len, secret, sizeof secret));
+	cr_assert_null(memmem(red, rlen, secret, sizeof secret), "the enrolment secret is in the tap copy");
+	OPENSSL_free(der);
+	OPENSSL_free(red);
+	M2M_ENROL_REQUEST_free(q);
+}
+
 Test(redact, undecodable_message_is_refused)
 {
 	unsigned char *red = NULL;
@@ -1338,14 +1886,15 @@ Test(redact, undecodable_message_is_refused)
 	cr_assert_null(red);
 }
 
-Test(redact, only_apdu_response_and_auth_info_response_carry_secrets)
+Test(redact, only_apdu_response_auth_info_response_and_enrol_request_carry_secrets)
 {
 	int types[MAX_TYPE_SCANNED + 1];
 	size_t n = registered_types(types);
 	for (size_t i = 0; i < n; i++)
 		cr_assert_eq(m2m_has_secrets(types[i]),
-			     types[i] == M2M_MSG_APDU_RESPONSE || types[i] == M2M_MSG_AUTH_INFO_RESPONSE, "%s",
-			     m2m_msgtype_name(types[i]));
+			     types[i] == M2M_MSG_APDU_RESPONSE || types[i] == M2M_MSG_AUTH_INFO_RESPONSE ||
+				     types[i] == M2M_MSG_ENROL_REQUEST,
+			     "%s", m2m_msgtype_name(types[i]));
 	cr_assert_eq(m2m_has_secrets(999), 0);
 }
 
@@ -1477,6 +2026,18 @@ static const struct {
 				 "data=000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f..."},
 	{M2M_MSG_DEVICE_STATUS, "powered=true imei=356938035643809 card=uicc-1 iccid=8900101000000000019 "
 				"imsi=001010000000001 attachedTo=mno-v echo=6b57683d3432"},
+	{M2M_MSG_ENROL_REQUEST, "csr=303132333435363738393a3b3c3d3e3f404142434445464748494a4b4c4d4e4f... "
+				"authorisation=a0a1a2a3a4a5a6a7a8a9aaabacadaeafb0b1b2b3b4b5b6b7b8b9babbbcbdbebf... "
+				"profile=5 platform={model=acme-tre version=2.1 assuranceLevel=7}"},
+	{M2M_MSG_ENROL_RESPONSE, "certificate=303132333435363738393a3b3c3d3e3f404142434445464748494a4b4c4d4e4f... "
+				 "chain=[404142434445464748494a4b4c4d4e4f505152535455565758595a5b5c5d5e5f..., "
+				 "505152535455565758595a5b5c5d5e5f606162636465666768696a6b6c6d6e6f...]"},
+	{M2M_MSG_VALIDATION_REQUEST, "tre=tre-1 mode=2 minAssurance=3"},
+	{M2M_MSG_VALIDATION_STATUS, "tre=tre-1 result=0 validatedAt=20250102030405Z validUntil=20250102040405Z"},
+	{M2M_MSG_TRE_CONTROL, "action=2 component=modem-fw "
+			      "content=000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f..."},
+	{M2M_MSG_TRE_STATUS, "tre=tre-1 booted=true secureBootOk=false tamper=c0 pendingReports=2"},
+	{M2M_MSG_ATTESTATION_CHALLENGE, "nonce=d0d1d2d3d4d5d6d7d8d9dadbdcdddedfe0e1e2e3e4e5e6e7e8e9eaebecedeeef mode=1"},
 };
 
 ParameterizedTestParameters(summary, exact_renderings)
@@ -1581,7 +2142,7 @@ Test(summary, capped_at_512_characters)
 	sk_M2M_PEER_REACHABILITY_pop_free(s, M2M_PEER_REACHABILITY_free);
 }
 
-Test(summary, alt2_absent_optional_fields_are_left_out)
+Test(summary, minimal_bodies_leave_absent_fields_out)
 {
 	static const char *const want[] = {
 		"attachId=a0a1a2a3a4a5a6a7 cause=0",
@@ -1589,6 +2150,10 @@ Test(summary, alt2_absent_optional_fields_are_left_out)
 		"allowedApns=[m2m.meter] csAllowed=false",
 		"action=0",
 		"powered=false imei=356938035643809",
+		"csr=303132333435363738393a3b3c3d3e3f404142434445464748494a4b4c4d4e4f... "
+		"authorisation=a0a1a2a3a4a5a6a7a8a9aaabacadaeaf profile=0",
+		"tre=tre-1 result=3",
+		"action=0",
 	};
 	for (size_t i = 0; i < sizeof minimal_cases / sizeof minimal_cases[0]; i++) {
 		void *body = minimal_cases[i].build();

@@ -21,6 +21,7 @@
 #include "wire/wire.h"
 
 #include <errno.h>
+#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -438,6 +439,192 @@ static void *make_device_status(void)
 	return s;
 }
 
+/* ---- certification agency and platform validation (types 40 to 55) ---- */
+
+/*
+ * Certificates, CRLs and CMS SignedData are hundreds of bytes of DER signed with fresh keys, so
+ * the examples carry a short placeholder in their place (its text says what it stands for);
+ * docs/pki.md shows how to get and check real ones. Every other value is what a run would send.
+ */
+#define EXAMPLE_MODEL "acme-tre"
+#define EXAMPLE_VERSION "2.1"
+#define EXAMPLE_TIME "20250102030405Z"
+#define EXAMPLE_UNTIL "20250102031405Z"  /* ten minutes later: the PVA's default verdict validity */
+
+static ASN1_OCTET_STRING *placeholder(ASN1_OCTET_STRING *s, const char *what)
+{
+	set_octets(s, (const uint8_t *)what, strlen(what));
+	return s;
+}
+
+/* SHA-256 of text: the example nonces and component digests are computed, not made up. */
+static void sha256_of(const char *text, uint8_t out[32])
+{
+	if (!EVP_Digest(text, strlen(text), out, NULL, EVP_sha256(), NULL))
+		die("SHA-256 failed");
+}
+
+static void set_sha256(ASN1_OCTET_STRING *s, const char *text)
+{
+	uint8_t d[32];
+	sha256_of(text, d);
+	set_octets(s, d, sizeof d);
+}
+
+static void set_text(ASN1_UTF8STRING *s, const char *text)
+{
+	if (m2m_set_str(s, text))
+		die("out of memory");
+}
+
+static void set_enum(ASN1_ENUMERATED *e, long v)
+{
+	if (!ASN1_ENUMERATED_set(e, v))
+		die("out of memory");
+}
+
+static void set_time(ASN1_GENERALIZEDTIME *t, const char *text)
+{
+	if (!ASN1_GENERALIZEDTIME_set_string(t, text))
+		die("bad time constant");
+}
+
+/* The secret and CSR a TRE sends (profile tre, with the platform it claims). */
+static void *make_enrol_request(void)
+{
+	M2M_ENROL_REQUEST *r = M2M_ENROL_REQUEST_new();
+	static const uint8_t secret[16] = {0x00, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07,
+					   0x08, 0x09, 0x0a, 0x0b, 0x0c, 0x0d, 0x0e, 0x0f};
+	placeholder(r->csr, "<PKCS#10 request of tre-1>");
+	set_octets(r->authorisation, secret, sizeof secret);
+	set_enum(r->profile, M2M_PROFILE_TRE);
+	r->platform = M2M_TRE_PLATFORM_new();
+	set_text(r->platform->model, EXAMPLE_MODEL);
+	set_text(r->platform->version, EXAMPLE_VERSION);
+	r->platform->assurance_level = 4;
+	return r;
+}
+
+static void *make_enrol_response(void)
+{
+	M2M_ENROL_RESPONSE *r = M2M_ENROL_RESPONSE_new();
+	placeholder(r->certificate, "<certificate of tre-1>");
+	sk_ASN1_OCTET_STRING_push(r->chain, placeholder(ASN1_OCTET_STRING_new(), "<issuing CA>"));
+	sk_ASN1_OCTET_STRING_push(r->chain, placeholder(ASN1_OCTET_STRING_new(), "<root CA>"));
+	return r;
+}
+
+static void *make_crl_response(void)
+{
+	M2M_CRL_RESPONSE *r = M2M_CRL_RESPONSE_new();
+	placeholder(r->crl, "<CRL of the issuing CA>");
+	return r;
+}
+
+static void *make_platform_type_request(void)
+{
+	M2M_PLATFORM_TYPE_REQUEST *r = M2M_PLATFORM_TYPE_REQUEST_new();
+	set_text(r->model, EXAMPLE_MODEL);
+	set_text(r->version, EXAMPLE_VERSION);
+	return r;
+}
+
+static void *signed_object(const char *what)
+{
+	M2M_SIGNED_OBJECT *o = M2M_SIGNED_OBJECT_new();
+	placeholder(o->cms, what);
+	return o;
+}
+
+static void *make_platform_type_response(void)
+{
+	return signed_object("<SignedData over PlatformType, by certauth>");
+}
+
+static void *make_validation_request(void)
+{
+	M2M_VALIDATION_REQUEST *r = M2M_VALIDATION_REQUEST_new();
+	set_text(r->tre, "tre-1");
+	set_enum(r->mode, M2M_MODE_REMOTE);
+	r->min_assurance = 3;
+	return r;
+}
+
+static void *make_validation_response(void)
+{
+	return signed_object("<SignedData over Verdict, by certauth>");
+}
+
+static void *make_attestation_challenge(void)
+{
+	M2M_ATTESTATION_CHALLENGE *c = M2M_ATTESTATION_CHALLENGE_new();
+	set_sha256(c->nonce, "example nonce");
+	set_enum(c->mode, M2M_MODE_REMOTE);
+	return c;
+}
+
+static void *make_attestation_evidence(void)
+{
+	return signed_object("<SignedData over Evidence, by tre-1>");
+}
+
+static void *make_tamper_report(void)
+{
+	return signed_object("<SignedData over TamperReport, by tre-1>");
+}
+
+static void *make_tamper_ack(void)
+{
+	static const uint8_t report_id[16] = {0x5a, 0x10, 0xc3, 0x7e, 0x02, 0x9b, 0x44, 0xd1,
+					      0x8f, 0x26, 0x71, 0xe0, 0x3d, 0xb8, 0x06, 0x95};
+	M2M_TAMPER_ACK *a = M2M_TAMPER_ACK_new();
+	set_octets(a->report_id, report_id, sizeof report_id);
+	return a;
+}
+
+static void *make_validation_status_request(void)
+{
+	M2M_VALIDATION_STATUS_REQUEST *r = M2M_VALIDATION_STATUS_REQUEST_new();
+	set_text(r->tre, "tre-1");
+	return r;
+}
+
+static void *make_validation_status(void)
+{
+	M2M_VALIDATION_STATUS *v = M2M_VALIDATION_STATUS_new();
+	set_text(v->tre, "tre-1");
+	set_enum(v->result, M2M_VERDICT_OK);
+	v->validated_at = ASN1_GENERALIZEDTIME_new();
+	v->valid_until = ASN1_GENERALIZEDTIME_new();
+	if (!v->validated_at || !v->valid_until)
+		die("out of memory");
+	set_time(v->validated_at, EXAMPLE_TIME);
+	set_time(v->valid_until, EXAMPLE_UNTIL);
+	return v;
+}
+
+/* The testbed modifies the modem firmware: the next boot measures another digest. */
+static void *make_tre_control(void)
+{
+	M2M_TRE_CONTROL *c = M2M_TRE_CONTROL_new();
+	set_enum(c->action, M2M_TRE_CTL_MODIFY_COMPONENT);
+	c->component = utf8("modem-fw");
+	c->content = octets((const uint8_t *)"modem-fw 2.1 image, patched", 27);
+	return c;
+}
+
+/* After that boot: booted, a component did not match, the report not yet acknowledged. */
+static void *make_tre_status(void)
+{
+	M2M_TRE_STATUS *s = M2M_TRE_STATUS_new();
+	set_text(s->tre, "tre-1");
+	s->booted = 0xff;
+	if (!ASN1_BIT_STRING_set_bit(s->tamper, M2M_TAMPER_COMPONENT_MODIFIED, 1))
+		die("out of memory");
+	s->pending_reports = 1;
+	return s;
+}
+
 typedef struct example {
 	int type;
 	const char *sender, *recipient;
@@ -480,6 +667,22 @@ static const example examples[] = {
 	{M2M_MSG_CANCEL_LOCATION_ACK, REPLY("mno-v", "mno-a"), make_null},
 	{M2M_MSG_DEVICE_CONTROL, REQUEST("testbed", "m2me-1"), make_device_control},
 	{M2M_MSG_DEVICE_STATUS, REPLY("m2me-1", "testbed"), make_device_status},
+	{M2M_MSG_ENROL_REQUEST, REQUEST("tre-1", "certauth"), make_enrol_request},
+	{M2M_MSG_ENROL_RESPONSE, REPLY("certauth", "tre-1"), make_enrol_response},
+	{M2M_MSG_CRL_REQUEST, REQUEST("mno-a", "certauth"), make_null},
+	{M2M_MSG_CRL_RESPONSE, REPLY("certauth", "mno-a"), make_crl_response},
+	{M2M_MSG_PLATFORM_TYPE_REQUEST, REQUEST("tre-1", "certauth"), make_platform_type_request},
+	{M2M_MSG_PLATFORM_TYPE_RESPONSE, REPLY("certauth", "tre-1"), make_platform_type_response},
+	{M2M_MSG_VALIDATION_REQUEST, REQUEST("mno-a", "certauth"), make_validation_request},
+	{M2M_MSG_VALIDATION_RESPONSE, REPLY("certauth", "mno-a"), make_validation_response},
+	{M2M_MSG_ATTESTATION_CHALLENGE, REQUEST("certauth", "tre-1"), make_attestation_challenge},
+	{M2M_MSG_ATTESTATION_EVIDENCE, REPLY("tre-1", "certauth"), make_attestation_evidence},
+	{M2M_MSG_TAMPER_REPORT, REQUEST("tre-1", "certauth"), make_tamper_report},
+	{M2M_MSG_TAMPER_ACK, REPLY("certauth", "tre-1"), make_tamper_ack},
+	{M2M_MSG_VALIDATION_STATUS_REQUEST, REQUEST("mno-a", "certauth"), make_validation_status_request},
+	{M2M_MSG_VALIDATION_STATUS, REPLY("certauth", "mno-a"), make_validation_status},
+	{M2M_MSG_TRE_CONTROL, REQUEST("testbed", "tre-1"), make_tre_control},
+	{M2M_MSG_TRE_STATUS, REPLY("tre-1", "testbed"), make_tre_status},
 };
 
 static const example *example_for(int type)

@@ -1,0 +1,272 @@
+/* The TRE tests' agency, device files and TRE (test_fixture.h). */
+#include "test_fixture.h"
+
+#include "crypto/crypto.h"
+#include "log/log.h"
+
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define DAY (24L * 3600)
+
+const char *const fx_component_names[FX_COMPONENTS] = {"boot-rom", "tre-code", "os"};
+const char *const fx_component_content[FX_COMPONENTS] = {"boot rom v1", "tre code v1", "operating system v1"};
+const int fx_component_register[FX_COMPONENTS] = {0, 0, 1};
+
+/* ---- the agency --------------------------------------------------------------------------- */
+
+static X509 *issue(fx_agency *a, m2m_cert_kind kind, const char *cn, EVP_PKEY *subject, int profile,
+		   const M2M_TRE_PLATFORM *platform, X509 *issuer, EVP_PKEY *issuer_key)
+{
+	time_t now = time(NULL);
+	m2m_cert_spec spec = {kind, cn, subject, a->next_serial++, now - DAY, now + 365 * DAY, profile, platform};
+	X509 *x = m2m_pki_issue(&spec, issuer, issuer_key);
+	cr_assert_not_null(x, "issuing %s", cn);
+	return x;
+}
+
+void fx_agency_make(fx_agency *a)
+{
+	memset(a, 0, sizeof *a);
+	a->next_serial = 1;
+	a->root_key = m2m_pki_keygen();
+	a->ca_key = m2m_pki_keygen();
+	a->agency_key = m2m_pki_keygen();
+	a->root = issue(a, M2M_CERT_ROOT, "test root CA", a->root_key, -1, NULL, NULL, a->root_key);
+	a->ca = issue(a, M2M_CERT_ISSUING_CA, "test issuing CA", a->ca_key, -1, NULL, a->root, a->root_key);
+	a->agency = issue(a, M2M_CERT_END_ENTITY, FX_AGENCY, a->agency_key, M2M_PROFILE_PVA, NULL, a->ca, a->ca_key);
+}
+
+void fx_agency_free(fx_agency *a)
+{
+	EVP_PKEY_free(a->root_key);
+	EVP_PKEY_free(a->ca_key);
+	EVP_PKEY_free(a->agency_key);
+	X509_free(a->root);
+	X509_free(a->ca);
+	X509_free(a->agency);
+	memset(a, 0, sizeof *a);
+}
+
+X509 *fx_issue_tre(fx_agency *a, const uint8_t *csr, size_t len, const M2M_TRE_PLATFORM *platform)
+{
+	char cn[64];
+	EVP_PKEY *pub = NULL;
+	cr_assert_eq(m2m_pki_csr_check(csr, len, cn, &pub), M2M_OK, "the TRE's CSR");
+	X509 *x = issue(a, M2M_CERT_END_ENTITY, cn, pub, M2M_PROFILE_TRE, platform, a->ca, a->ca_key);
+	EVP_PKEY_free(pub);
+	return x;
+}
+
+static ASN1_OCTET_STRING *der_of(X509 *x)
+{
+	uint8_t *der = NULL;
+	size_t len = 0;
+	cr_assert_eq(m2m_pki_cert_der(x, &der, &len), 0);
+	ASN1_OCTET_STRING *s = ASN1_OCTET_STRING_new();
+	ASN1_OCTET_STRING_set(s, der, (int)len);
+	OPENSSL_free(der);
+	return s;
+}
+
+M2M_ENROL_RESPONSE *fx_enrol_response(const fx_agency *a, X509 *cert)
+{
+	M2M_ENROL_RESPONSE *r = M2M_ENROL_RESPONSE_new();
+	ASN1_OCTET_STRING_free(r->certificate);
+	r->certificate = der_of(cert);
+	sk_ASN1_OCTET_STRING_push(r->chain, der_of(a->ca));
+	sk_ASN1_OCTET_STRING_push(r->chain, der_of(a->root));
+	return r;
+}
+
+M2M_SIGNED_OBJECT *fx_platform_type(const fx_agency *a, const char *model, const char *version, int n, EVP_PKEY *key,
+				    X509 *signer)
+{
+	M2M_PLATFORM_TYPE *pt = M2M_PLATFORM_TYPE_new();
+	m2m_set_str(pt->model, model);
+	m2m_set_str(pt->version, version);
+	pt->assurance_level = FX_LEVEL;
+	for (int i = 0; i < n; i++) {
+		M2M_REFERENCE_METRIC *m = M2M_REFERENCE_METRIC_new();
+		uint8_t digest[32];
+		tre_sha256(fx_component_content[i], strlen(fx_component_content[i]), digest);
+		m2m_set_str(m->component, fx_component_names[i]);
+		ASN1_OCTET_STRING_set(m->digest, digest, sizeof digest);
+		sk_M2M_REFERENCE_METRIC_push(pt->references, m);
+	}
+	STACK_OF(X509) *extra = sk_X509_new_null();
+	sk_X509_push(extra, a->ca);
+	M2M_SIGNED_OBJECT *so = M2M_SIGNED_OBJECT_new();
+	cr_assert_eq(m2m_cms_sign_item(key, signer, extra, ASN1_ITEM_rptr(M2M_PLATFORM_TYPE), pt, so), 0);
+	sk_X509_free(extra);
+	M2M_PLATFORM_TYPE_free(pt);
+	return so;
+}
+
+m2m_trust *fx_trust(const fx_agency *a)
+{
+	m2m_trust *t = m2m_trust_new(a->root);
+	cr_assert_not_null(t);
+	return t;
+}
+
+/* ---- files -------------------------------------------------------------------------------- */
+
+void fx_tempdir(char *dir)
+{
+	snprintf(dir, 64, "/tmp/treXXXXXX");
+	cr_assert_not_null(mkdtemp(dir));
+}
+
+void fx_write(const char *dir, const char *name, const void *data, size_t len)
+{
+	char path[256];
+	snprintf(path, sizeof path, "%s/%s", dir, name);
+	FILE *f = fopen(path, "wb");
+	cr_assert_not_null(f, "cannot write %s", path);
+	cr_assert_eq(fwrite(data, 1, len, f), len);
+	fclose(f);
+}
+
+void fx_write_components(const char *dir)
+{
+	for (int i = 0; i < FX_COMPONENTS; i++) {
+		char name[64];
+		snprintf(name, sizeof name, "%s.bin", fx_component_names[i]);
+		fx_write(dir, name, fx_component_content[i], strlen(fx_component_content[i]));
+	}
+}
+
+uint8_t *fx_read(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		return NULL;
+	fseek(f, 0, SEEK_END);
+	long n = ftell(f);
+	fseek(f, 0, SEEK_SET);
+	uint8_t *buf = malloc((size_t)n + 1);
+	*len = fread(buf, 1, (size_t)n, f);
+	fclose(f);
+	return buf;
+}
+
+int fx_contains(const uint8_t *hay, size_t n, const uint8_t *needle, size_t m)
+{
+	for (size_t i = 0; m && i + m <= n; i++)
+		if (!memcmp(hay + i, needle, m))
+			return 1;
+	return 0;
+}
+
+/* ---- a TRE -------------------------------------------------------------------------------- */
+
+void fx_settings(tre_settings *s, const char *dir, const uint8_t storage_key[32], m2m_tamper_reaction reaction)
+{
+	memset(s, 0, sizeof *s);
+	memcpy(s->storage_key, storage_key, 32);
+	snprintf(s->agency, sizeof s->agency, FX_AGENCY);
+	memset(s->enrolment_secret, 0x5a, 16);
+	s->enrolment_secret_len = 16;
+	snprintf(s->model, sizeof s->model, FX_MODEL);
+	snprintf(s->version, sizeof s->version, FX_VERSION);
+	s->assurance = FX_LEVEL;
+	snprintf(s->pva, sizeof s->pva, FX_AGENCY);
+	snprintf(s->controller, sizeof s->controller, "testbed");
+	s->nreport_to = 2;
+	snprintf(s->report_to[0], sizeof s->report_to[0], FX_AGENCY);
+	snprintf(s->report_to[1], sizeof s->report_to[1], FX_OPERATOR);
+	s->reaction = reaction;
+	s->ncomponents = FX_COMPONENTS;
+	for (int i = 0; i < FX_COMPONENTS; i++) {
+		tre_component *c = &s->components[i];
+		snprintf(c->name, sizeof c->name, "%s", fx_component_names[i]);
+		snprintf(c->file, sizeof c->file, "%s/%s.bin", dir, fx_component_names[i]);
+		c->reg = fx_component_register[i];
+	}
+}
+
+static void open_tre(fx_tre *f, m2m_tamper_reaction reaction, const uint8_t storage_key[32], int expect_ok)
+{
+	char err[256] = "";
+	sqlite3 *db = m2m_store_open(f->dbpath, &tre_schema, err, sizeof err);
+	cr_assert_not_null(db, "%s", err);
+	memset(&f->t, 0, sizeof f->t);
+	fx_settings(&f->t.s, f->dir, storage_key, reaction);
+	X509_up_ref(f->agency.root);
+	f->t.root = f->agency.root;
+	int rc = tre_open(&f->t, FX_ENTITY, db, NULL);
+	cr_assert_eq(rc, expect_ok ? 0 : -1, "tre_open");
+}
+
+static void provision(fx_tre *f)
+{
+	unsigned char *csr = NULL;
+	size_t len = 0;
+	char why[300] = "";
+	cr_assert_eq(tre_keystore_csr(&f->t, &csr, &len), 0);
+	M2M_TRE_PLATFORM *p = M2M_TRE_PLATFORM_new();
+	m2m_set_str(p->model, FX_MODEL);
+	m2m_set_str(p->version, FX_VERSION);
+	p->assurance_level = FX_LEVEL;
+	X509 *cert = fx_issue_tre(&f->agency, csr, len, p);
+	M2M_ENROL_RESPONSE *r = fx_enrol_response(&f->agency, cert);
+	cr_assert_eq(tre_enrol_accept(&f->t, r, why, sizeof why), M2M_OK, "enrolment: %s", why);
+	M2M_SIGNED_OBJECT *so =
+		fx_platform_type(&f->agency, FX_MODEL, FX_VERSION, FX_COMPONENTS, f->agency.agency_key, f->agency.agency);
+	cr_assert_eq(tre_platform_accept(&f->t, so->cms->data, (size_t)so->cms->length, why, sizeof why), M2M_OK,
+		     "platform type: %s", why);
+	M2M_SIGNED_OBJECT_free(so);
+	M2M_ENROL_RESPONSE_free(r);
+	M2M_TRE_PLATFORM_free(p);
+	X509_free(cert);
+	OPENSSL_free(csr);
+}
+
+void fx_tre_open(fx_tre *f, m2m_tamper_reaction reaction, int provisioned)
+{
+	m2m_log_init("test", M2M_LOG_ERROR);
+	memset(f, 0, sizeof *f);
+	fx_tempdir(f->dir);
+	snprintf(f->dbpath, sizeof f->dbpath, "%s/tre.db", f->dir);
+	fx_write_components(f->dir);
+	fx_agency_make(&f->agency);
+	m2m_random(f->storage_key, sizeof f->storage_key);
+	open_tre(f, reaction, f->storage_key, 1);
+	if (provisioned)
+		provision(f);
+}
+
+static void close_tre(fx_tre *f)
+{
+	sqlite3 *db = f->t.db;
+	tre_close(&f->t);
+	m2m_store_close(db);
+	f->t.db = NULL;
+}
+
+void fx_tre_reopen(fx_tre *f, const uint8_t storage_key[32])
+{
+	m2m_tamper_reaction reaction = f->t.s.reaction;
+	close_tre(f);
+	open_tre(f, reaction, storage_key, !memcmp(storage_key, f->storage_key, 32));
+}
+
+void fx_tre_close(fx_tre *f)
+{
+	if (f->t.db)
+		close_tre(f);
+	fx_agency_free(&f->agency);
+	char cmd[128];
+	snprintf(cmd, sizeof cmd, "rm -rf %s", f->dir);
+	cr_assert_eq(system(cmd), 0);
+}
+
+void fx_boot(fx_tre *f)
+{
+	cr_assert_eq(m2m_store_begin(f->t.db), 0);
+	cr_assert_eq(tre_boot(&f->t), 0);
+	cr_assert_eq(m2m_store_commit(f->t.db), 0);
+}
