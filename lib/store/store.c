@@ -3,6 +3,7 @@
 #include "store/store.h"
 
 #include <stdio.h>
+#include <string.h>
 
 #include "log/log.h"
 
@@ -115,4 +116,39 @@ void m2m_store_close(sqlite3 *db)
 {
 	if (db)
 		sqlite3_close(db);
+}
+
+sqlite3_stmt *m2m_store_prepare(sqlite3 *db, const char *sql)
+{
+	sqlite3_stmt *st = NULL;
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
+		m2m_error("database: %s", sqlite3_errmsg(db));
+		sqlite3_finalize(st);
+		return NULL;
+	}
+	return st;
+}
+
+int m2m_store_run(sqlite3 *db, sqlite3_stmt *st)
+{
+	int rc = st ? sqlite3_step(st) : SQLITE_ERROR;
+	if (st && rc != SQLITE_DONE)
+		m2m_error("database: %s", sqlite3_errmsg(db));
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+void m2m_store_column_text(sqlite3_stmt *st, int i, char *out, size_t len)
+{
+	const unsigned char *t = sqlite3_column_text(st, i);
+	snprintf(out, len, "%s", t ? (const char *)t : "");
+}
+
+int m2m_store_column_blob(sqlite3_stmt *st, int i, uint8_t *out, size_t len)
+{
+	const void *b = sqlite3_column_blob(st, i);
+	if (!b || sqlite3_column_bytes(st, i) != (int)len)
+		return -1;
+	memcpy(out, b, len);
+	return 0;
 }

@@ -9,6 +9,7 @@
 
 #include <sqlite3.h>
 #include <stddef.h>
+#include <stdint.h>
 
 /* migrations[i] is the SQL that brings the schema from version i to version i + 1. */
 typedef struct m2m_schema {
@@ -28,6 +29,14 @@ void m2m_store_rollback(sqlite3 *db);
 
 /* Runs SQL that returns no rows; 0 on success, -1 with the failure logged. */
 int m2m_store_exec(sqlite3 *db, const char *sql);
+
+/* Statement helpers the roles' stores share: prepare (NULL with the failure logged); run a
+ * statement that returns no rows and finalize it (0, or -1 logged; st may be NULL from a failed
+ * prepare); copy a text column ("" for NULL); copy a blob column of exactly len bytes (0 or -1). */
+sqlite3_stmt *m2m_store_prepare(sqlite3 *db, const char *sql);
+int m2m_store_run(sqlite3 *db, sqlite3_stmt *st);
+void m2m_store_column_text(sqlite3_stmt *st, int i, char *out, size_t len);
+int m2m_store_column_blob(sqlite3_stmt *st, int i, uint8_t *out, size_t len);
 
 /* The current PRAGMA user_version, or -1. */
 int m2m_store_version(sqlite3 *db);

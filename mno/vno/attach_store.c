@@ -63,7 +63,7 @@ static void bind_vector(sqlite3_stmt *st, int i, const uint8_t key[32], const vn
 
 int vno_attach_save(sqlite3 *db, const uint8_t key[32], const vno_attach *a)
 {
-	sqlite3_stmt *st = vno_prepare(db,
+	sqlite3_stmt *st = m2m_store_prepare(db,
 		"INSERT INTO vno_attach (attach_id, device, imsi, imei, apn, home, origin, state, resyncs, reason,"
 		" vector_sealed, session_id, created, changed) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12,"
 		" ?13, ?13) ON CONFLICT (attach_id) DO UPDATE SET state = ?8, resyncs = ?9, reason = ?10,"
@@ -91,7 +91,7 @@ int vno_attach_save(sqlite3 *db, const uint8_t key[32], const vno_attach *a)
 		sqlite3_finalize(st);
 		return -1;
 	}
-	return vno_run(db, st);
+	return m2m_store_run(db, st);
 }
 
 /* The sealed vector of column i into a: 0 (also when there is none), -1 when it does not open. */
@@ -110,13 +110,13 @@ static int column_vector(sqlite3_stmt *st, int i, const uint8_t key[32], vno_att
 static int read_row(sqlite3_stmt *st, const uint8_t key[32], vno_attach *a)
 {
 	char origin[16], state[24];
-	vno_column_text(st, 0, a->device, sizeof a->device);
-	vno_column_text(st, 1, a->imsi, sizeof a->imsi);
-	vno_column_text(st, 2, a->imei, sizeof a->imei);
-	vno_column_text(st, 3, a->apn, sizeof a->apn);
-	vno_column_text(st, 4, a->home, sizeof a->home);
-	vno_column_text(st, 5, origin, sizeof origin);
-	vno_column_text(st, 6, state, sizeof state);
+	m2m_store_column_text(st, 0, a->device, sizeof a->device);
+	m2m_store_column_text(st, 1, a->imsi, sizeof a->imsi);
+	m2m_store_column_text(st, 2, a->imei, sizeof a->imei);
+	m2m_store_column_text(st, 3, a->apn, sizeof a->apn);
+	m2m_store_column_text(st, 4, a->home, sizeof a->home);
+	m2m_store_column_text(st, 5, origin, sizeof origin);
+	m2m_store_column_text(st, 6, state, sizeof state);
 	a->resyncs = sqlite3_column_int(st, 7);
 	a->reason = (m2m_reason)sqlite3_column_int(st, 8);
 	int o = origin_parse(origin), s = vno_attach_state_parse(state);
@@ -124,7 +124,7 @@ static int read_row(sqlite3_stmt *st, const uint8_t key[32], vno_attach *a)
 		return -1;
 	a->origin = (vno_origin)o;
 	a->state = (vno_attach_state)s;
-	if (a->state == VNO_ACCEPTED && vno_column_blob(st, 10, a->session_id, sizeof a->session_id))
+	if (a->state == VNO_ACCEPTED && m2m_store_column_blob(st, 10, a->session_id, sizeof a->session_id))
 		return -1;
 	return column_vector(st, 9, key, a);
 }
@@ -136,7 +136,7 @@ int vno_attach_load(sqlite3 *db, const uint8_t key[32], const uint8_t id[VNO_ATT
 	memset(a, 0, sizeof *a);
 	memcpy(a->id, copy, sizeof a->id);
 	id = a->id;
-	sqlite3_stmt *st = vno_prepare(db,
+	sqlite3_stmt *st = m2m_store_prepare(db,
 		"SELECT device, imsi, imei, apn, home, origin, state, resyncs, reason, vector_sealed, session_id"
 		" FROM vno_attach WHERE attach_id = ?");
 	if (!st)
@@ -157,14 +157,14 @@ int vno_attach_load(sqlite3 *db, const uint8_t key[32], const uint8_t id[VNO_ATT
 /* The ids of the attaches in a state the restart interrupts, at most max of them. */
 static int waiting_ids(sqlite3 *db, uint8_t (*ids)[VNO_ATTACH_ID_LEN], int max)
 {
-	sqlite3_stmt *st = vno_prepare(db,
+	sqlite3_stmt *st = m2m_store_prepare(db,
 		"SELECT attach_id FROM vno_attach WHERE state IN ('awaitingVectors', 'resynchronising', 'locating',"
 		" 'purging')");
 	if (!st)
 		return -1;
 	int n = 0, rc;
 	while (n < max && (rc = sqlite3_step(st)) == SQLITE_ROW)
-		if (!vno_column_blob(st, 0, ids[n], VNO_ATTACH_ID_LEN))
+		if (!m2m_store_column_blob(st, 0, ids[n], VNO_ATTACH_ID_LEN))
 			n++;
 	sqlite3_finalize(st);
 	return n;

@@ -62,7 +62,7 @@ int vno_rogue_false_vector(vno_vector *out)
 
 int vno_rogue_keep_challenge(sqlite3 *db, const char *imsi, const uint8_t rand[16], const uint8_t autn[16])
 {
-	sqlite3_stmt *st = vno_prepare(db,
+	sqlite3_stmt *st = m2m_store_prepare(db,
 		"INSERT OR REPLACE INTO vno_replay_challenge (imsi, rand, autn, captured) VALUES (?, ?, ?, ?)");
 	if (!st)
 		return -1;
@@ -70,20 +70,20 @@ int vno_rogue_keep_challenge(sqlite3 *db, const char *imsi, const uint8_t rand[1
 	sqlite3_bind_blob(st, 2, rand, 16, SQLITE_TRANSIENT);
 	sqlite3_bind_blob(st, 3, autn, 16, SQLITE_TRANSIENT);
 	sqlite3_bind_int64(st, 4, (sqlite3_int64)time(NULL));
-	return vno_run(db, st);
+	return m2m_store_run(db, st);
 }
 
 int vno_rogue_take_challenge(sqlite3 *db, const char *imsi, vno_vector *out)
 {
 	memset(out, 0, sizeof *out);  /* no XRES, CK, IK: the rogue never had them for a replay */
-	sqlite3_stmt *st = vno_prepare(db, "SELECT rand, autn FROM vno_replay_challenge WHERE imsi = ?");
+	sqlite3_stmt *st = m2m_store_prepare(db, "SELECT rand, autn FROM vno_replay_challenge WHERE imsi = ?");
 	if (!st)
 		return -1;
 	sqlite3_bind_text(st, 1, imsi, -1, SQLITE_TRANSIENT);
 	int rc = sqlite3_step(st), found = 0;
 	if (rc == SQLITE_ROW)
-		found = vno_column_blob(st, 0, out->rand, sizeof out->rand) ||
-				vno_column_blob(st, 1, out->autn, sizeof out->autn)
+		found = m2m_store_column_blob(st, 0, out->rand, sizeof out->rand) ||
+				m2m_store_column_blob(st, 1, out->autn, sizeof out->autn)
 			? -1
 			: 1;
 	else if (rc != SQLITE_DONE)
@@ -91,10 +91,10 @@ int vno_rogue_take_challenge(sqlite3 *db, const char *imsi, vno_vector *out)
 	sqlite3_finalize(st);
 	if (found != 1)
 		return found;
-	st = vno_prepare(db, "DELETE FROM vno_replay_challenge WHERE imsi = ?");
+	st = m2m_store_prepare(db, "DELETE FROM vno_replay_challenge WHERE imsi = ?");
 	if (st)
 		sqlite3_bind_text(st, 1, imsi, -1, SQLITE_TRANSIENT);
-	return vno_run(db, st) ? -1 : 1;
+	return m2m_store_run(db, st) ? -1 : 1;
 }
 
 /* ---- the attacker's turns in the attach ----------------------------------------------------------- */

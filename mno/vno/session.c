@@ -33,7 +33,7 @@ static int insert(sqlite3 *db, const uint8_t storage_key[32], const vno_session 
 	uint8_t sealed[SEALED_KEY_LEN];
 	if (m2m_seal(storage_key, s->id, sizeof s->id, s->key, sizeof s->key, sealed))
 		return -1;
-	sqlite3_stmt *st = vno_prepare(db,
+	sqlite3_stmt *st = m2m_store_prepare(db,
 		"INSERT INTO vno_session (session_id, device, imsi, home, apn, key_sealed, last_uplink, state, created,"
 		" changed) VALUES (?1, ?2, ?3, ?4, ?5, ?6, -1, 'open', ?7, ?7)");
 	if (!st)
@@ -45,7 +45,7 @@ static int insert(sqlite3 *db, const uint8_t storage_key[32], const vno_session 
 	sqlite3_bind_text(st, 5, s->apn, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_blob(st, 6, sealed, sizeof sealed, SQLITE_TRANSIENT);
 	sqlite3_bind_int64(st, 7, (sqlite3_int64)time(NULL));
-	return vno_run(db, st);
+	return m2m_store_run(db, st);
 }
 
 int vno_session_open(sqlite3 *db, const uint8_t storage_key[32], const vno_attach *a, vno_session *out)
@@ -70,12 +70,12 @@ int vno_session_open(sqlite3 *db, const uint8_t storage_key[32], const vno_attac
 static int read_row(sqlite3_stmt *st, const uint8_t storage_key[32], vno_session *s)
 {
 	char state[8];
-	vno_column_text(st, 0, s->device, sizeof s->device);
-	vno_column_text(st, 1, s->imsi, sizeof s->imsi);
-	vno_column_text(st, 2, s->home, sizeof s->home);
-	vno_column_text(st, 3, s->apn, sizeof s->apn);
+	m2m_store_column_text(st, 0, s->device, sizeof s->device);
+	m2m_store_column_text(st, 1, s->imsi, sizeof s->imsi);
+	m2m_store_column_text(st, 2, s->home, sizeof s->home);
+	m2m_store_column_text(st, 3, s->apn, sizeof s->apn);
 	s->last_uplink = sqlite3_column_int64(st, 5);
-	vno_column_text(st, 6, state, sizeof state);
+	m2m_store_column_text(st, 6, state, sizeof state);
 	s->open = !strcmp(state, "open");
 	if (!s->open)
 		return 0;  /* its key was erased when it closed */
@@ -95,7 +95,7 @@ int vno_session_load(sqlite3 *db, const uint8_t storage_key[32], const uint8_t i
 	memset(s, 0, sizeof *s);
 	memcpy(s->id, copy, sizeof s->id);
 	id = s->id;
-	sqlite3_stmt *st = vno_prepare(db,
+	sqlite3_stmt *st = m2m_store_prepare(db,
 		"SELECT device, imsi, home, apn, key_sealed, last_uplink, state FROM vno_session WHERE session_id = ?");
 	if (!st)
 		return -1;
@@ -111,7 +111,7 @@ int vno_session_load(sqlite3 *db, const uint8_t storage_key[32], const uint8_t i
 
 int vno_session_set_uplink(sqlite3 *db, const uint8_t id[M2M_SESSION_ID_LEN], uint64_t counter)
 {
-	sqlite3_stmt *st = vno_prepare(db,
+	sqlite3_stmt *st = m2m_store_prepare(db,
 		"UPDATE vno_session SET last_uplink = ?1, changed = ?2 WHERE session_id = ?3 AND state = 'open'"
 		" AND last_uplink < ?1");
 	if (!st)
@@ -119,7 +119,7 @@ int vno_session_set_uplink(sqlite3 *db, const uint8_t id[M2M_SESSION_ID_LEN], ui
 	sqlite3_bind_int64(st, 1, (sqlite3_int64)counter);
 	sqlite3_bind_int64(st, 2, (sqlite3_int64)time(NULL));
 	sqlite3_bind_blob(st, 3, id, M2M_SESSION_ID_LEN, SQLITE_TRANSIENT);
-	return vno_run(db, st) || sqlite3_changes(db) != 1 ? -1 : 0;
+	return m2m_store_run(db, st) || sqlite3_changes(db) != 1 ? -1 : 0;
 }
 
 /* A closed session keeps its row (so that its device is told notAttached, not notFound) but
@@ -128,20 +128,20 @@ int vno_session_set_uplink(sqlite3 *db, const uint8_t id[M2M_SESSION_ID_LEN], ui
 
 int vno_session_close(sqlite3 *db, const uint8_t id[M2M_SESSION_ID_LEN])
 {
-	sqlite3_stmt *st = vno_prepare(db, CLOSE_SQL "session_id = ?");
+	sqlite3_stmt *st = m2m_store_prepare(db, CLOSE_SQL "session_id = ?");
 	if (!st)
 		return -1;
 	sqlite3_bind_int64(st, 1, (sqlite3_int64)time(NULL));
 	sqlite3_bind_blob(st, 2, id, M2M_SESSION_ID_LEN, SQLITE_TRANSIENT);
-	return vno_run(db, st);
+	return m2m_store_run(db, st);
 }
 
 int vno_sessions_close_imsi(sqlite3 *db, const char *imsi)
 {
-	sqlite3_stmt *st = vno_prepare(db, CLOSE_SQL "imsi = ?");
+	sqlite3_stmt *st = m2m_store_prepare(db, CLOSE_SQL "imsi = ?");
 	if (!st)
 		return -1;
 	sqlite3_bind_int64(st, 1, (sqlite3_int64)time(NULL));
 	sqlite3_bind_text(st, 2, imsi, -1, SQLITE_TRANSIENT);
-	return vno_run(db, st) ? -1 : sqlite3_changes(db);
+	return m2m_store_run(db, st) ? -1 : sqlite3_changes(db);
 }

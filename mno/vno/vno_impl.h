@@ -100,17 +100,6 @@ int vno_read_apn(const ASN1_STRING *s, char apn[VNO_APN_MAX + 1]);
 /* An OCTET STRING of exactly len bytes copied to out: 0, or -1. */
 int vno_read_octets(const ASN1_OCTET_STRING *s, uint8_t *out, size_t len);
 
-/* ---- database helpers (db.c) ------------------------------------------------------------------ */
-
-/* A prepared statement, or NULL with the failure logged. */
-sqlite3_stmt *vno_prepare(sqlite3 *db, const char *sql);
-/* Steps a statement that returns no row, then finalises it; 0 or -1 (logged). */
-int vno_run(sqlite3 *db, sqlite3_stmt *st);
-/* Column i as text into out ("" for NULL). */
-void vno_column_text(sqlite3_stmt *st, int i, char *out, size_t len);
-/* Column i is a blob of exactly len bytes: copies it to out and returns 0, else -1. */
-int vno_column_blob(sqlite3_stmt *st, int i, uint8_t *out, size_t len);
-
 /* ---- calls to a home operator (home.c) -------------------------------------------------------- */
 
 /* The answer to a call made for the deferred request req about the record id (an attach or a
