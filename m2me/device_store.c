@@ -12,24 +12,6 @@
 #include <stdio.h>
 #include <string.h>
 
-static sqlite3_stmt *prepare(sqlite3 *db, const char *sql)
-{
-	sqlite3_stmt *st = NULL;
-	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
-		m2m_error("database: %s", sqlite3_errmsg(db));
-	return st;
-}
-
-/* Steps a statement that returns no row, then finalises it; 0 or -1. */
-static int run(sqlite3 *db, sqlite3_stmt *st)
-{
-	int rc = st ? sqlite3_step(st) : SQLITE_ERROR;
-	if (st && rc != SQLITE_DONE)
-		m2m_error("database: %s", sqlite3_errmsg(db));
-	sqlite3_finalize(st);
-	return rc == SQLITE_DONE ? 0 : -1;
-}
-
 static void bind_text_or_null(sqlite3_stmt *st, int i, const char *text, int present)
 {
 	if (present && text[0])
@@ -46,7 +28,7 @@ static void column_text(sqlite3_stmt *st, int i, char *out, size_t len)
 
 int m2me_store_save_device(m2me_device *dev, const m2me_state *s)
 {
-	sqlite3_stmt *st = prepare(dev->db,
+	sqlite3_stmt *st = m2m_store_prepare(dev->db,
 				   "INSERT OR REPLACE INTO device (id, powered, card, imei, iccid, imsi, mnc_length)"
 				   " VALUES (1, ?, ?, ?, ?, ?, ?)");
 	if (st) {
@@ -60,7 +42,7 @@ int m2me_store_save_device(m2me_device *dev, const m2me_state *s)
 		else
 			sqlite3_bind_null(st, 6);
 	}
-	return run(dev->db, st);
+	return m2m_store_run(dev->db, st);
 }
 
 int m2me_store_save_session(m2me_device *dev, const m2me_session *s)
@@ -68,7 +50,7 @@ int m2me_store_save_session(m2me_device *dev, const m2me_session *s)
 	uint8_t sealed[sizeof s->key + M2M_SEAL_OVERHEAD];
 	if (m2m_seal(dev->settings.storage_key, s->id, sizeof s->id, s->key, sizeof s->key, sealed))
 		return -1;
-	sqlite3_stmt *st = prepare(dev->db,
+	sqlite3_stmt *st = m2m_store_prepare(dev->db,
 				   "INSERT OR REPLACE INTO session (id, network, apn, session_id, sealed_key, uplink)"
 				   " VALUES (1, ?, ?, ?, ?, ?)");
 	if (st) {
@@ -78,20 +60,20 @@ int m2me_store_save_session(m2me_device *dev, const m2me_session *s)
 		sqlite3_bind_blob(st, 4, sealed, sizeof sealed, SQLITE_TRANSIENT);
 		sqlite3_bind_int64(st, 5, (sqlite3_int64)s->uplink);
 	}
-	return run(dev->db, st);
+	return m2m_store_run(dev->db, st);
 }
 
 int m2me_store_save_uplink(m2me_device *dev, uint64_t uplink)
 {
-	sqlite3_stmt *st = prepare(dev->db, "UPDATE session SET uplink = ? WHERE id = 1");
+	sqlite3_stmt *st = m2m_store_prepare(dev->db, "UPDATE session SET uplink = ? WHERE id = 1");
 	if (st)
 		sqlite3_bind_int64(st, 1, (sqlite3_int64)uplink);
-	return run(dev->db, st) || sqlite3_changes(dev->db) != 1 ? -1 : 0;
+	return m2m_store_run(dev->db, st) || sqlite3_changes(dev->db) != 1 ? -1 : 0;
 }
 
 int m2me_store_forget_session(m2me_device *dev)
 {
-	return run(dev->db, prepare(dev->db, "DELETE FROM session"));
+	return m2m_store_run(dev->db, m2m_store_prepare(dev->db, "DELETE FROM session"));
 }
 
 /* ---- loading at start ----------------------------------------------------------------------- */
@@ -116,7 +98,7 @@ static int create_device(m2me_device *dev)
 static int load_device(m2me_device *dev)
 {
 	m2me_state *s = &dev->state;
-	sqlite3_stmt *st = prepare(dev->db, "SELECT powered, card, imei, iccid, imsi, mnc_length FROM device");
+	sqlite3_stmt *st = m2m_store_prepare(dev->db, "SELECT powered, card, imei, iccid, imsi, mnc_length FROM device");
 	if (!st)
 		return -1;
 	int rc = sqlite3_step(st);
@@ -136,7 +118,7 @@ static int load_device(m2me_device *dev)
 static int load_session(m2me_device *dev)
 {
 	m2me_session *s = &dev->state.session;
-	sqlite3_stmt *st = prepare(dev->db, "SELECT network, apn, session_id, sealed_key, uplink FROM session");
+	sqlite3_stmt *st = m2m_store_prepare(dev->db, "SELECT network, apn, session_id, sealed_key, uplink FROM session");
 	if (!st)
 		return -1;
 	int rc = sqlite3_step(st), ok = rc == SQLITE_DONE;

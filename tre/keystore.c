@@ -65,19 +65,19 @@ static int store_key(tre *t, EVP_PKEY *key)
 	OPENSSL_clear_free(der, len);
 	if (rc)
 		return -1;
-	sqlite3_stmt *st = tre_prepare(t->db, "INSERT INTO tre_key (name, sealed) VALUES (?1, ?2)");
+	sqlite3_stmt *st = m2m_store_prepare(t->db, "INSERT INTO tre_key (name, sealed) VALUES (?1, ?2)");
 	if (st) {
 		sqlite3_bind_text(st, 1, KEY_ROW, -1, SQLITE_STATIC);
 		sqlite3_bind_blob(st, 2, sealed, (int)slen, SQLITE_TRANSIENT);
 	}
 	free(sealed);  /* sealed: nothing to wipe */
-	return tre_run(t->db, st);
+	return m2m_store_run(t->db, st);
 }
 
 /* 1 when there is no key yet, 0 loaded, -1 when the stored one does not open. */
 static int load_key(tre *t)
 {
-	sqlite3_stmt *st = tre_prepare(t->db, "SELECT sealed FROM tre_key WHERE name = '" KEY_ROW "'");
+	sqlite3_stmt *st = m2m_store_prepare(t->db, "SELECT sealed FROM tre_key WHERE name = '" KEY_ROW "'");
 	int rc = st ? 1 : -1;
 	if (st && sqlite3_step(st) == SQLITE_ROW) {
 		uint8_t *der = NULL;
@@ -109,7 +109,7 @@ static int make_key(tre *t)
 
 static int load_chain(tre *t)
 {
-	sqlite3_stmt *st = tre_prepare(t->db, "SELECT position, der FROM tre_certificate ORDER BY position");
+	sqlite3_stmt *st = m2m_store_prepare(t->db, "SELECT position, der FROM tre_certificate ORDER BY position");
 	int bad = !st;
 	while (!bad && sqlite3_step(st) == SQLITE_ROW) {
 		X509 *x = m2m_pki_cert_from_der(sqlite3_column_blob(st, 1), (size_t)sqlite3_column_bytes(st, 1));
@@ -131,18 +131,18 @@ static int store_cert(tre *t, int position, X509 *x)
 	size_t len = 0;
 	if (m2m_pki_cert_der(x, &der, &len))
 		return -1;
-	sqlite3_stmt *st = tre_prepare(t->db, "INSERT OR REPLACE INTO tre_certificate (position, der) VALUES (?1, ?2)");
+	sqlite3_stmt *st = m2m_store_prepare(t->db, "INSERT OR REPLACE INTO tre_certificate (position, der) VALUES (?1, ?2)");
 	if (st) {
 		sqlite3_bind_int(st, 1, position);
 		sqlite3_bind_blob(st, 2, der, (int)len, SQLITE_TRANSIENT);
 	}
 	OPENSSL_free(der);
-	return tre_run(t->db, st);
+	return m2m_store_run(t->db, st);
 }
 
 int tre_keystore_save_chain(tre *t, X509 *cert, STACK_OF(X509) *chain)
 {
-	int rc = tre_run(t->db, tre_prepare(t->db, "DELETE FROM tre_certificate")) || store_cert(t, 0, cert);
+	int rc = m2m_store_run(t->db, m2m_store_prepare(t->db, "DELETE FROM tre_certificate")) || store_cert(t, 0, cert);
 	for (int i = 0; i < sk_X509_num(chain) && !rc; i++)
 		rc = store_cert(t, i + 1, sk_X509_value(chain, i));
 	if (rc)
@@ -207,21 +207,21 @@ int tre_slot_put(tre *t, const char *slot, const char *owner, const uint8_t *sec
 	size_t slen = 0;
 	if (seal_into(t, slot, secret, len, &sealed, &slen))
 		return -1;
-	sqlite3_stmt *st = tre_prepare(t->db, "INSERT OR REPLACE INTO tre_slot (slot, owner, sealed) VALUES (?1, ?2, ?3)");
+	sqlite3_stmt *st = m2m_store_prepare(t->db, "INSERT OR REPLACE INTO tre_slot (slot, owner, sealed) VALUES (?1, ?2, ?3)");
 	if (st) {
 		sqlite3_bind_text(st, 1, slot, -1, SQLITE_TRANSIENT);
 		sqlite3_bind_text(st, 2, owner, -1, SQLITE_TRANSIENT);
 		sqlite3_bind_blob(st, 3, sealed, (int)slen, SQLITE_TRANSIENT);
 	}
 	free(sealed);
-	return tre_run(t->db, st);
+	return m2m_store_run(t->db, st);
 }
 
 long tre_slot_get(tre *t, const char *slot, uint8_t *out, size_t max)
 {
 	if (!tre_credentials_allowed(t))
 		return -1;
-	sqlite3_stmt *st = tre_prepare(t->db, "SELECT sealed FROM tre_slot WHERE slot = ?1");
+	sqlite3_stmt *st = m2m_store_prepare(t->db, "SELECT sealed FROM tre_slot WHERE slot = ?1");
 	long n = -1;
 	if (st) {
 		sqlite3_bind_text(st, 1, slot, -1, SQLITE_TRANSIENT);
@@ -239,7 +239,7 @@ long tre_slot_get(tre *t, const char *slot, uint8_t *out, size_t max)
 
 int tre_slot_owners(tre *t, char owners[][M2M_ENTITY_MAX + 1], int max)
 {
-	sqlite3_stmt *st = tre_prepare(t->db, "SELECT DISTINCT owner FROM tre_slot ORDER BY owner");
+	sqlite3_stmt *st = m2m_store_prepare(t->db, "SELECT DISTINCT owner FROM tre_slot ORDER BY owner");
 	int n = 0;
 	while (st && n < max && sqlite3_step(st) == SQLITE_ROW) {
 		const char *owner = (const char *)sqlite3_column_text(st, 0);
@@ -252,7 +252,7 @@ int tre_slot_owners(tre *t, char owners[][M2M_ENTITY_MAX + 1], int max)
 
 int tre_slot_count(tre *t)
 {
-	sqlite3_stmt *st = tre_prepare(t->db, "SELECT COUNT(*) FROM tre_slot");
+	sqlite3_stmt *st = m2m_store_prepare(t->db, "SELECT COUNT(*) FROM tre_slot");
 	int n = st && sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int(st, 0) : 0;
 	sqlite3_finalize(st);
 	return n;
@@ -260,5 +260,5 @@ int tre_slot_count(tre *t)
 
 int tre_slots_wipe(tre *t)
 {
-	return tre_run(t->db, tre_prepare(t->db, "DELETE FROM tre_slot"));
+	return m2m_store_run(t->db, m2m_store_prepare(t->db, "DELETE FROM tre_slot"));
 }

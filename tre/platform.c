@@ -62,10 +62,10 @@ static m2m_reason verify(tre *t, const unsigned char *cms, size_t len, tre_refer
 
 static int store(tre *t, const unsigned char *cms, size_t len)
 {
-	sqlite3_stmt *st = tre_prepare(t->db, "INSERT OR REPLACE INTO tre_platform (id, cms) VALUES (1, ?1)");
+	sqlite3_stmt *st = m2m_store_prepare(t->db, "INSERT OR REPLACE INTO tre_platform (id, cms) VALUES (1, ?1)");
 	if (st)
 		sqlite3_bind_blob(st, 1, cms, (int)len, SQLITE_TRANSIENT);
-	return tre_run(t->db, st);
+	return m2m_store_run(t->db, st);
 }
 
 m2m_reason tre_platform_accept(tre *t, const unsigned char *cms, size_t len, char *why, size_t whylen)
@@ -83,7 +83,7 @@ m2m_reason tre_platform_accept(tre *t, const unsigned char *cms, size_t len, cha
 
 int tre_platform_load(tre *t)
 {
-	sqlite3_stmt *st = tre_prepare(t->db, "SELECT cms FROM tre_platform WHERE id = 1");
+	sqlite3_stmt *st = m2m_store_prepare(t->db, "SELECT cms FROM tre_platform WHERE id = 1");
 	if (!st)
 		return -1;
 	char why[300];

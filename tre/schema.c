@@ -34,23 +34,6 @@ static const char *const migrations[] = {
 };
 const m2m_schema tre_schema = {migrations, sizeof migrations / sizeof migrations[0]};
 
-sqlite3_stmt *tre_prepare(sqlite3 *db, const char *sql)
-{
-	sqlite3_stmt *st = NULL;
-	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
-		m2m_error("database: %s", sqlite3_errmsg(db));
-	return st;
-}
-
-int tre_run(sqlite3 *db, sqlite3_stmt *st)
-{
-	int rc = st ? sqlite3_step(st) : SQLITE_ERROR;
-	if (st && rc != SQLITE_DONE)
-		m2m_error("database: %s", sqlite3_errmsg(db));
-	sqlite3_finalize(st);
-	return rc == SQLITE_DONE ? 0 : -1;
-}
-
 int tre_savepoint(sqlite3 *db)
 {
 	return m2m_store_exec(db, "SAVEPOINT tre");

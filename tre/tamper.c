@@ -35,7 +35,7 @@ unsigned tre_tamper_flags(const tre *t)
 
 int tre_tamper_load(tre *t)
 {
-	sqlite3_stmt *st = tre_prepare(t->db, "SELECT case_opened FROM tre_tamper WHERE id = 1");
+	sqlite3_stmt *st = m2m_store_prepare(t->db, "SELECT case_opened FROM tre_tamper WHERE id = 1");
 	int rc = st && sqlite3_step(st) == SQLITE_ROW ? 0 : -1;
 	if (!rc)
 		t->case_opened = sqlite3_column_int(st, 0);
@@ -84,23 +84,23 @@ static M2M_TAMPER_REPORT *report_body(const tre *t, const uint8_t id[TRE_REPORT_
 
 static int store_report(tre *t, const uint8_t id[TRE_REPORT_ID_LEN], const unsigned char *der, int len)
 {
-	sqlite3_stmt *st = tre_prepare(t->db, "INSERT INTO tre_report (report_id, content, made) VALUES (?1, ?2, ?3)");
+	sqlite3_stmt *st = m2m_store_prepare(t->db, "INSERT INTO tre_report (report_id, content, made) VALUES (?1, ?2, ?3)");
 	if (st) {
 		sqlite3_bind_blob(st, 1, id, TRE_REPORT_ID_LEN, SQLITE_TRANSIENT);
 		sqlite3_bind_blob(st, 2, der, len, SQLITE_TRANSIENT);
 		sqlite3_bind_int64(st, 3, (sqlite3_int64)time(NULL));
 	}
-	return tre_run(t->db, st);
+	return m2m_store_run(t->db, st);
 }
 
 static int store_delivery(tre *t, const uint8_t id[TRE_REPORT_ID_LEN], const char *recipient)
 {
-	sqlite3_stmt *st = tre_prepare(t->db, "INSERT INTO tre_delivery (report_id, recipient) VALUES (?1, ?2)");
+	sqlite3_stmt *st = m2m_store_prepare(t->db, "INSERT INTO tre_delivery (report_id, recipient) VALUES (?1, ?2)");
 	if (st) {
 		sqlite3_bind_blob(st, 1, id, TRE_REPORT_ID_LEN, SQLITE_TRANSIENT);
 		sqlite3_bind_text(st, 2, recipient, -1, SQLITE_TRANSIENT);
 	}
-	return tre_run(t->db, st);
+	return m2m_store_run(t->db, st);
 }
 
 /* The reaction first, so that no credential outlives the decision to wipe it. */
@@ -135,8 +135,8 @@ int tre_tamper_open_case(tre *t)
 		return 0;  /* the latch is set already: the opening was reported */
 	if (tre_savepoint(t->db))
 		return -1;
-	sqlite3_stmt *st = tre_prepare(t->db, "UPDATE tre_tamper SET case_opened = 1 WHERE id = 1");
-	if (tre_release(t->db, tre_run(t->db, st) || raise_event(t, M2M_TAMPER_CASE_OPENED, "")))
+	sqlite3_stmt *st = m2m_store_prepare(t->db, "UPDATE tre_tamper SET case_opened = 1 WHERE id = 1");
+	if (tre_release(t->db, m2m_store_run(t->db, st) || raise_event(t, M2M_TAMPER_CASE_OPENED, "")))
 		return -1;
 	t->case_opened = 1;
 	return 0;
@@ -144,7 +144,7 @@ int tre_tamper_open_case(tre *t)
 
 static int was_modified(tre *t, const char *component)
 {
-	sqlite3_stmt *st = tre_prepare(t->db, "SELECT 1 FROM tre_modified WHERE component = ?1");
+	sqlite3_stmt *st = m2m_store_prepare(t->db, "SELECT 1 FROM tre_modified WHERE component = ?1");
 	if (st)
 		sqlite3_bind_text(st, 1, component, -1, SQLITE_TRANSIENT);
 	int found = st && sqlite3_step(st) == SQLITE_ROW;
@@ -154,10 +154,10 @@ static int was_modified(tre *t, const char *component)
 
 static int keep_modified(tre *t, const char *component)
 {
-	sqlite3_stmt *st = tre_prepare(t->db, "INSERT INTO tre_modified (component) VALUES (?1)");
+	sqlite3_stmt *st = m2m_store_prepare(t->db, "INSERT INTO tre_modified (component) VALUES (?1)");
 	if (st)
 		sqlite3_bind_text(st, 1, component, -1, SQLITE_TRANSIENT);
-	return tre_run(t->db, st);
+	return m2m_store_run(t->db, st);
 }
 
 int tre_tamper_after_boot(tre *t, const tre_boot_state *b)
@@ -169,7 +169,7 @@ int tre_tamper_after_boot(tre *t, const tre_boot_state *b)
 			name[n] = t->s.components[i].name;
 			fresh[n++] = !was_modified(t, t->s.components[i].name);
 		}
-	int rc = tre_run(t->db, tre_prepare(t->db, "DELETE FROM tre_modified"));
+	int rc = m2m_store_run(t->db, m2m_store_prepare(t->db, "DELETE FROM tre_modified"));
 	for (int i = 0; i < n && !rc; i++)
 		rc = keep_modified(t, name[i]) || (fresh[i] && raise_event(t, M2M_TAMPER_COMPONENT_MODIFIED, name[i]));
 	return rc;
@@ -177,7 +177,7 @@ int tre_tamper_after_boot(tre *t, const tre_boot_state *b)
 
 int tre_tamper_pending(tre *t)
 {
-	sqlite3_stmt *st = tre_prepare(t->db, "SELECT COUNT(DISTINCT report_id) FROM tre_delivery");
+	sqlite3_stmt *st = m2m_store_prepare(t->db, "SELECT COUNT(DISTINCT report_id) FROM tre_delivery");
 	int n = st && sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int(st, 0) : 0;
 	sqlite3_finalize(st);
 	return n;
@@ -185,7 +185,7 @@ int tre_tamper_pending(tre *t)
 
 int tre_tamper_report_der(tre *t, const uint8_t id[TRE_REPORT_ID_LEN], unsigned char **der, size_t *len)
 {
-	sqlite3_stmt *st = tre_prepare(t->db, "SELECT content FROM tre_report WHERE report_id = ?1");
+	sqlite3_stmt *st = m2m_store_prepare(t->db, "SELECT content FROM tre_report WHERE report_id = ?1");
 	int rc = -1;
 	if (st) {
 		sqlite3_bind_blob(st, 1, id, TRE_REPORT_ID_LEN, SQLITE_TRANSIENT);
@@ -225,12 +225,12 @@ static tre_flight *flight_for(tre *t, const uint8_t *id, const char *recipient)
 
 int tre_tamper_acknowledge(tre *t, const uint8_t id[TRE_REPORT_ID_LEN], const char *recipient)
 {
-	sqlite3_stmt *st = tre_prepare(t->db, "DELETE FROM tre_delivery WHERE report_id = ?1 AND recipient = ?2");
+	sqlite3_stmt *st = m2m_store_prepare(t->db, "DELETE FROM tre_delivery WHERE report_id = ?1 AND recipient = ?2");
 	if (st) {
 		sqlite3_bind_blob(st, 1, id, TRE_REPORT_ID_LEN, SQLITE_TRANSIENT);
 		sqlite3_bind_text(st, 2, recipient, -1, SQLITE_TRANSIENT);
 	}
-	return tre_run(t->db, st);
+	return m2m_store_run(t->db, st);
 }
 
 static int ack_matches(const m2m_envelope *resp, const tre_flight *f)
@@ -279,7 +279,7 @@ void tre_tamper_send_due(tre *t)
 {
 	if (!t->node || !tre_enrolled(t))
 		return;  /* reports are signed: they wait for the certificate */
-	sqlite3_stmt *st = tre_prepare(t->db, "SELECT d.report_id, d.recipient, r.content FROM tre_delivery d"
+	sqlite3_stmt *st = m2m_store_prepare(t->db, "SELECT d.report_id, d.recipient, r.content FROM tre_delivery d"
 				       " JOIN tre_report r USING (report_id) ORDER BY r.made");
 	while (st && sqlite3_step(st) == SQLITE_ROW) {
 		if (sqlite3_column_bytes(st, 0) != TRE_REPORT_ID_LEN)

@@ -392,7 +392,7 @@ Test(evidence, tamper_flags, .init = open_refuse, .fini = close_fx)
 
 static M2M_TAMPER_REPORT *first_report(uint8_t id[16], const char *recipient)
 {
-	sqlite3_stmt *st = tre_prepare(fx.t.db, "SELECT report_id FROM tre_delivery WHERE recipient = ?1");
+	sqlite3_stmt *st = m2m_store_prepare(fx.t.db, "SELECT report_id FROM tre_delivery WHERE recipient = ?1");
 	sqlite3_bind_text(st, 1, recipient, -1, SQLITE_STATIC);
 	cr_assert_eq(sqlite3_step(st), SQLITE_ROW, "a delivery to %s", recipient);
 	memcpy(id, sqlite3_column_blob(st, 0), 16);
@@ -664,16 +664,16 @@ Test(platform, only_the_agency_certifies_reference_values)
 Test(platform, a_stored_copy_that_does_not_verify_is_dropped, .init = open_refuse, .fini = close_fx)
 {
 	cr_assert(fx.t.have_refs);
-	sqlite3_stmt *st = tre_prepare(fx.t.db, "SELECT cms FROM tre_platform");
+	sqlite3_stmt *st = m2m_store_prepare(fx.t.db, "SELECT cms FROM tre_platform");
 	cr_assert_eq(sqlite3_step(st), SQLITE_ROW);
 	int n = sqlite3_column_bytes(st, 0);
 	uint8_t *cms = malloc((size_t)n);
 	memcpy(cms, sqlite3_column_blob(st, 0), (size_t)n);
 	sqlite3_finalize(st);
 	cms[n - 1] ^= 1;  /* the signature's last byte */
-	st = tre_prepare(fx.t.db, "UPDATE tre_platform SET cms = ?1");
+	st = m2m_store_prepare(fx.t.db, "UPDATE tre_platform SET cms = ?1");
 	sqlite3_bind_blob(st, 1, cms, n, SQLITE_STATIC);
-	cr_assert_eq(tre_run(fx.t.db, st), 0);
+	cr_assert_eq(m2m_store_run(fx.t.db, st), 0);
 	free(cms);
 	fx_tre_reopen(&fx, fx.storage_key);
 	cr_assert_not(fx.t.have_refs, "fetched again rather than trusted");

@@ -246,9 +246,6 @@ void tre_tick(tre *t);
 /* ---- schema.c --------------------------------------------------------------------------------- */
 
 extern const m2m_schema tre_schema;
-sqlite3_stmt *tre_prepare(sqlite3 *db, const char *sql);
-/* Steps a statement that returns no row and finalises it; 0 or -1 (logged). */
-int tre_run(sqlite3 *db, sqlite3_stmt *st);
 /* All or nothing, inside a step's transaction or on its own: tre_release undoes every write
  * since tre_savepoint when failed. Both 0 or -1. */
 int tre_savepoint(sqlite3 *db);

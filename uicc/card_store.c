@@ -26,24 +26,6 @@ const m2m_schema uicc_schema = {migrations, sizeof migrations / sizeof migration
 
 /* ---- statements ------------------------------------------------------------------------- */
 
-static sqlite3_stmt *prepare(sqlite3 *db, const char *sql)
-{
-	sqlite3_stmt *st = NULL;
-	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
-		m2m_error("database: %s", sqlite3_errmsg(db));
-	return st;
-}
-
-/* Runs a statement that returns no rows and finalizes it; 0 or -1 (logged). */
-static int run(sqlite3 *db, sqlite3_stmt *st)
-{
-	int rc = st ? sqlite3_step(st) : SQLITE_ERROR;
-	if (st && rc != SQLITE_DONE)
-		m2m_error("database: %s", sqlite3_errmsg(db));
-	sqlite3_finalize(st);
-	return rc == SQLITE_DONE ? 0 : -1;
-}
-
 static int savepoint(sqlite3 *db)
 {
 	return m2m_store_exec(db, "SAVEPOINT uicc");
@@ -64,19 +46,19 @@ static int release(sqlite3 *db, int failed)
 static int save_file(sqlite3 *db, int index, const uint8_t *content)
 {
 	const uicc_file *f = uicc_file_at(index);
-	sqlite3_stmt *st = prepare(db, "INSERT OR REPLACE INTO uicc_file (name, content) VALUES (?1, ?2)");
+	sqlite3_stmt *st = m2m_store_prepare(db, "INSERT OR REPLACE INTO uicc_file (name, content) VALUES (?1, ?2)");
 	if (st) {
 		sqlite3_bind_text(st, 1, f->name, -1, SQLITE_STATIC);
 		sqlite3_bind_blob(st, 2, content, f->size, SQLITE_TRANSIENT);
 	}
-	return run(db, st);
+	return m2m_store_run(db, st);
 }
 
 static int save_state(sqlite3 *db, const uicc_state *s)
 {
 	uint8_t blob[M2M_SQN_USIM_BLOB_LEN];
 	m2m_sqn_usim_serialise(&s->sqn, blob);
-	sqlite3_stmt *st = prepare(db, "INSERT OR REPLACE INTO uicc_state (id, sqn, adm_tries, current_df,"
+	sqlite3_stmt *st = m2m_store_prepare(db, "INSERT OR REPLACE INTO uicc_state (id, sqn, adm_tries, current_df,"
 				   " current_ef, app_active, adm_verified) VALUES (1, ?1, ?2, ?3, ?4, ?5, ?6)");
 	if (st) {
 		sqlite3_bind_blob(st, 1, blob, sizeof blob, SQLITE_TRANSIENT);
@@ -87,7 +69,7 @@ static int save_state(sqlite3 *db, const uicc_state *s)
 		sqlite3_bind_int(st, 5, s->s.app_active);
 		sqlite3_bind_int(st, 6, s->s.adm_verified);
 	}
-	return run(db, st);
+	return m2m_store_run(db, st);
 }
 
 static int save_key(sqlite3 *db, const uint8_t storage_key[32], const char *name, const uint8_t *value,
@@ -98,12 +80,12 @@ static int save_key(sqlite3 *db, const uint8_t storage_key[32], const char *name
 		return -1;
 	if (m2m_seal(storage_key, name, strlen(name), value, len, sealed))
 		return -1;
-	sqlite3_stmt *st = prepare(db, "INSERT INTO uicc_key (name, sealed) VALUES (?1, ?2)");
+	sqlite3_stmt *st = m2m_store_prepare(db, "INSERT INTO uicc_key (name, sealed) VALUES (?1, ?2)");
 	if (st) {
 		sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
 		sqlite3_bind_blob(st, 2, sealed, (int)(len + M2M_SEAL_OVERHEAD), SQLITE_TRANSIENT);
 	}
-	return run(db, st);
+	return m2m_store_run(db, st);
 }
 
 static int state_row_differs(const uicc_state *a, const uicc_state *b)
@@ -164,7 +146,7 @@ static int load_session(sqlite3_stmt *st, uicc_session *s)
 /* 1 when there is no card yet. */
 static int load_state(sqlite3 *db, uicc_state *s)
 {
-	sqlite3_stmt *st = prepare(db, "SELECT sqn, adm_tries, current_df, current_ef, app_active, adm_verified"
+	sqlite3_stmt *st = m2m_store_prepare(db, "SELECT sqn, adm_tries, current_df, current_ef, app_active, adm_verified"
 				   " FROM uicc_state WHERE id = 1");
 	int rc = st ? sqlite3_step(st) : SQLITE_ERROR;
 	int result = rc == SQLITE_DONE ? 1 : -1;
@@ -184,7 +166,7 @@ static int load_state(sqlite3 *db, uicc_state *s)
 /* Every EF of the tree, each of its own size. */
 static int load_files(sqlite3 *db, uicc_state *s)
 {
-	sqlite3_stmt *st = prepare(db, "SELECT name, content FROM uicc_file");
+	sqlite3_stmt *st = m2m_store_prepare(db, "SELECT name, content FROM uicc_file");
 	int found = 0, bad = !st;
 	while (!bad && sqlite3_step(st) == SQLITE_ROW) {
 		int i = uicc_fs_by_name((const char *)sqlite3_column_text(st, 0));
@@ -203,7 +185,7 @@ static int load_files(sqlite3 *db, uicc_state *s)
 
 static int load_key(sqlite3 *db, const uint8_t storage_key[32], const char *name, uint8_t *out, size_t len)
 {
-	sqlite3_stmt *st = prepare(db, "SELECT sealed FROM uicc_key WHERE name = ?1");
+	sqlite3_stmt *st = m2m_store_prepare(db, "SELECT sealed FROM uicc_key WHERE name = ?1");
 	int rc = -1;
 	if (st) {
 		sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);

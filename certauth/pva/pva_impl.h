@@ -8,7 +8,7 @@
  *   asn1_read.c/.h     reading constrained wire values (shared with verdict_check.c)
  *   signed_evidence.c  the attestationEvidence as received: CMS, TRE certificate, platform type
  *   settings.c         the certauth.pva group
- *   schema.c           the tables; db.c the SQL helpers the stores share
+ *   schema.c           the tables; db.c how results and reasons are stored
  *   challenge_store.c  the nonces issued (single use, expiring)
  *   record.c           the latest outcome per TRE
  *   tamper_store.c     tamper reports received
@@ -120,11 +120,6 @@ m2m_reason pva_appraise_signed(const pva_appraisal *a, const M2M_SIGNED_OBJECT *
 
 /* ---- database (db.c, challenge_store.c, record.c, tamper_store.c) ------------------------------ */
 
-sqlite3_stmt *pva_prepare(sqlite3 *db, const char *sql);
-/* Steps a statement that returns no row, then finalises it; 0 or -1 (logged). */
-int pva_run(sqlite3 *db, sqlite3_stmt *st);
-void pva_column_text(sqlite3_stmt *st, int i, char *out, size_t len);
-int pva_column_blob(sqlite3_stmt *st, int i, uint8_t *out, size_t len);
 int pva_result_parse(const char *name);
 void pva_reasons_text(const pva_outcome *o, char *out, size_t len);
 

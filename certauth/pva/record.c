@@ -10,7 +10,7 @@
 
 int pva_record_save(sqlite3 *db, const pva_record *r)
 {
-	sqlite3_stmt *st = pva_prepare(db, "INSERT OR REPLACE INTO pva_validation (tre, relying_party, mode, result,"
+	sqlite3_stmt *st = m2m_store_prepare(db, "INSERT OR REPLACE INTO pva_validation (tre, relying_party, mode, result,"
 					   " reasons, nonce, validated_at, valid_until) VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
 	if (!st)
 		return -1;
@@ -22,23 +22,23 @@ int pva_record_save(sqlite3 *db, const pva_record *r)
 	sqlite3_bind_blob(st, 6, r->nonce, PVA_NONCE_LEN, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 7, r->validated_at);
 	sqlite3_bind_int64(st, 8, r->valid_until);
-	return pva_run(db, st);
+	return m2m_store_run(db, st);
 }
 
 static int row_to_record(sqlite3_stmt *st, pva_record *r)
 {
 	char result[16];
 	memset(r, 0, sizeof *r);
-	pva_column_text(st, 0, r->tre, sizeof r->tre);
-	pva_column_text(st, 1, r->relying_party, sizeof r->relying_party);
+	m2m_store_column_text(st, 0, r->tre, sizeof r->tre);
+	m2m_store_column_text(st, 1, r->relying_party, sizeof r->relying_party);
 	r->mode = (m2m_validation_mode)sqlite3_column_int(st, 2);
-	pva_column_text(st, 3, result, sizeof result);
+	m2m_store_column_text(st, 3, result, sizeof result);
 	int res = pva_result_parse(result);
 	if (res < 0)
 		return -1;
 	r->result = (m2m_verdict_result)res;
-	pva_column_text(st, 4, r->reasons, sizeof r->reasons);
-	if (pva_column_blob(st, 5, r->nonce, PVA_NONCE_LEN))
+	m2m_store_column_text(st, 4, r->reasons, sizeof r->reasons);
+	if (m2m_store_column_blob(st, 5, r->nonce, PVA_NONCE_LEN))
 		return -1;
 	r->validated_at = sqlite3_column_int64(st, 6);
 	r->valid_until = sqlite3_column_int64(st, 7);
@@ -47,7 +47,7 @@ static int row_to_record(sqlite3_stmt *st, pva_record *r)
 
 int pva_record_load(sqlite3 *db, const char *tre, pva_record *r)
 {
-	sqlite3_stmt *st = pva_prepare(db, "SELECT tre, relying_party, mode, result, reasons, nonce, validated_at,"
+	sqlite3_stmt *st = m2m_store_prepare(db, "SELECT tre, relying_party, mode, result, reasons, nonce, validated_at,"
 					   " valid_until FROM pva_validation WHERE tre = ?");
 	if (!st)
 		return -1;
@@ -65,10 +65,10 @@ int pva_record_tampered(sqlite3 *db, const char *tre)
 {
 	char reasons[8];
 	snprintf(reasons, sizeof reasons, "%d", (int)M2M_R_TAMPER_DETECTED);
-	sqlite3_stmt *st = pva_prepare(db, "UPDATE pva_validation SET result = 'fail', reasons = ? WHERE tre = ?");
+	sqlite3_stmt *st = m2m_store_prepare(db, "UPDATE pva_validation SET result = 'fail', reasons = ? WHERE tre = ?");
 	if (!st)
 		return -1;
 	sqlite3_bind_text(st, 1, reasons, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, tre, -1, SQLITE_STATIC);
-	return pva_run(db, st);
+	return m2m_store_run(db, st);
 }

@@ -10,7 +10,7 @@ static const char *const reaction_names[] = {"refused", "zeroised"};
 
 int pva_tamper_save(sqlite3 *db, const pva_tamper *t, const uint8_t *report, size_t report_len, int64_t now)
 {
-	sqlite3_stmt *st = pva_prepare(db, "INSERT OR IGNORE INTO pva_tamper (tre, report_id, event, component, at,"
+	sqlite3_stmt *st = m2m_store_prepare(db, "INSERT OR IGNORE INTO pva_tamper (tre, report_id, event, component, at,"
 					   " reaction, received, report) VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
 	if (!st)
 		return -1;
@@ -22,7 +22,7 @@ int pva_tamper_save(sqlite3 *db, const pva_tamper *t, const uint8_t *report, siz
 	sqlite3_bind_text(st, 6, reaction_names[t->reaction], -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 7, now);
 	sqlite3_bind_blob(st, 8, report, (int)report_len, SQLITE_STATIC);
-	if (pva_run(db, st))
+	if (m2m_store_run(db, st))
 		return -1;
 	return sqlite3_changes(db) == 1;
 }

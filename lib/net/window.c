@@ -2,17 +2,10 @@
 
 #include "crypto/crypto.h"
 #include "log/log.h"
+#include "store/store.h"
 
 #include <stdlib.h>
 #include <string.h>
-
-static sqlite3_stmt *prepare(sqlite3 *db, const char *sql)
-{
-	sqlite3_stmt *st = NULL;
-	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
-		m2m_error("window: %s", sqlite3_errmsg(db));
-	return st;
-}
 
 static void bind_key(sqlite3_stmt *st, const m2m_envelope *env)
 {
@@ -22,7 +15,7 @@ static void bind_key(sqlite3_stmt *st, const m2m_envelope *env)
 
 static int oldest_when_full(sqlite3 *db, const char *sender, sqlite3_int64 *oldest)
 {
-	sqlite3_stmt *st = prepare(db, "SELECT count(*), min(seq) FROM peer_window WHERE sender = ?");
+	sqlite3_stmt *st = m2m_store_prepare(db, "SELECT count(*), min(seq) FROM peer_window WHERE sender = ?");
 	int full = 0;
 	sqlite3_bind_text(st, 1, sender, -1, SQLITE_STATIC);
 	if (st && sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0) >= M2M_WINDOW) {
@@ -57,7 +50,7 @@ static int stored_reply(sqlite3_stmt *st, const m2m_window_key *k, const m2m_env
 m2m_window_verdict m2m_window_check(sqlite3 *db, const m2m_window_key *k, const m2m_envelope *env,
 				    unsigned char **reply, size_t *reply_len)
 {
-	sqlite3_stmt *st = prepare(db, "SELECT txid, reply, sealed FROM peer_window WHERE sender = ? AND seq = ?");
+	sqlite3_stmt *st = m2m_store_prepare(db, "SELECT txid, reply, sealed FROM peer_window WHERE sender = ? AND seq = ?");
 	bind_key(st, env);
 	m2m_window_verdict v = M2M_WIN_NEW;
 	if (st && sqlite3_step(st) == SQLITE_ROW) {
@@ -77,25 +70,18 @@ m2m_window_verdict m2m_window_check(sqlite3 *db, const m2m_window_key *k, const 
 	return v;
 }
 
-static int run(sqlite3_stmt *st)
-{
-	int rc = st && sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
-	sqlite3_finalize(st);
-	return rc;
-}
-
 int m2m_window_admit(sqlite3 *db, const m2m_envelope *env)
 {
-	sqlite3_stmt *st = prepare(db, "INSERT OR IGNORE INTO peer_window (sender, seq, txid) VALUES (?, ?, ?)");
+	sqlite3_stmt *st = m2m_store_prepare(db, "INSERT OR IGNORE INTO peer_window (sender, seq, txid) VALUES (?, ?, ?)");
 	bind_key(st, env);
 	sqlite3_bind_blob(st, 3, env->txid, M2M_TXID_LEN, SQLITE_STATIC);
-	if (run(st))
+	if (m2m_store_run(db, st))
 		return -1;
-	st = prepare(db, "DELETE FROM peer_window WHERE sender = ?1 AND seq NOT IN"
+	st = m2m_store_prepare(db, "DELETE FROM peer_window WHERE sender = ?1 AND seq NOT IN"
 			 " (SELECT seq FROM peer_window WHERE sender = ?1 ORDER BY seq DESC LIMIT ?2)");
 	sqlite3_bind_text(st, 1, env->sender, -1, SQLITE_STATIC);
 	sqlite3_bind_int(st, 2, M2M_WINDOW);
-	return run(st);
+	return m2m_store_run(db, st);
 }
 
 int m2m_window_store_reply(sqlite3 *db, const m2m_window_key *k, const m2m_envelope *req, int type,
@@ -107,18 +93,18 @@ int m2m_window_store_reply(sqlite3 *db, const m2m_window_key *k, const m2m_envel
 		free(blob);
 		return -1;
 	}
-	sqlite3_stmt *st = prepare(db, "UPDATE peer_window SET reply = ?3, sealed = ?4 WHERE sender = ?1 AND seq = ?2");
+	sqlite3_stmt *st = m2m_store_prepare(db, "UPDATE peer_window SET reply = ?3, sealed = ?4 WHERE sender = ?1 AND seq = ?2");
 	bind_key(st, req);
 	sqlite3_bind_blob(st, 3, sealed ? blob : der, (int)(sealed ? len + M2M_SEAL_OVERHEAD : len), SQLITE_STATIC);
 	sqlite3_bind_int(st, 4, sealed);
-	int rc = run(st);
+	int rc = m2m_store_run(db, st);
 	free(blob);
 	return rc;
 }
 
 int m2m_window_forget(sqlite3 *db, const m2m_envelope *req)
 {
-	sqlite3_stmt *st = prepare(db, "DELETE FROM peer_window WHERE sender = ? AND seq = ?");
+	sqlite3_stmt *st = m2m_store_prepare(db, "DELETE FROM peer_window WHERE sender = ? AND seq = ?");
 	bind_key(st, req);
-	return run(st);
+	return m2m_store_run(db, st);
 }

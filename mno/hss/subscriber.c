@@ -2,6 +2,7 @@
 #include "hss/subscriber.h"
 
 #include "crypto/crypto.h"
+#include "store/store.h"
 #include "log/log.h"
 
 #include <stdarg.h>
@@ -67,25 +68,6 @@ void hss_subscriber_wipe(hss_subscriber *s)
 }
 
 /* ---- statements ------------------------------------------------------------------------------ */
-
-static sqlite3_stmt *prepare(sqlite3 *db, const char *sql)
-{
-	sqlite3_stmt *st = NULL;
-	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
-		m2m_error("database: %s", sqlite3_errmsg(db));
-	return st;
-}
-
-/* Runs a statement that returns no rows and finalises it; 0 or -1. */
-static int finish(sqlite3 *db, sqlite3_stmt *st)
-{
-	int rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	if (rc == SQLITE_DONE)
-		return 0;
-	m2m_error("database: %s", sqlite3_errmsg(db));
-	return -1;
-}
 
 static void bind_text_or_null(sqlite3_stmt *st, int i, const char *text)
 {
@@ -155,7 +137,7 @@ static void card_keys_join(const hss_subscriber *s, uint8_t *b)
 
 static int load_apns(sqlite3 *db, const char *imsi, hss_profile *p)
 {
-	sqlite3_stmt *st = prepare(db, "SELECT apn FROM hss_apn WHERE imsi = ? ORDER BY position");
+	sqlite3_stmt *st = m2m_store_prepare(db, "SELECT apn FROM hss_apn WHERE imsi = ? ORDER BY position");
 	if (!st)
 		return -1;
 	sqlite3_bind_text(st, 1, imsi, -1, SQLITE_STATIC);
@@ -199,7 +181,7 @@ static int read_row(sqlite3_stmt *st, const uint8_t key[32], hss_subscriber *s)
 
 int hss_subscriber_load(sqlite3 *db, const uint8_t key[32], const char *imsi, hss_subscriber *s)
 {
-	sqlite3_stmt *st = prepare(db, "SELECT state, k_opc_sealed, card_keys_sealed, iccid, amf, sqn, cs_allowed,"
+	sqlite3_stmt *st = m2m_store_prepare(db, "SELECT state, k_opc_sealed, card_keys_sealed, iccid, amf, sqn, cs_allowed,"
 				       " imei_lock, created, changed FROM hss_subscriber WHERE imsi = ?");
 	if (!st)
 		return -1;
@@ -218,20 +200,20 @@ int hss_subscriber_load(sqlite3 *db, const uint8_t key[32], const char *imsi, hs
 
 static int store_apns(sqlite3 *db, const hss_subscriber *s)
 {
-	sqlite3_stmt *st = prepare(db, "DELETE FROM hss_apn WHERE imsi = ?");
+	sqlite3_stmt *st = m2m_store_prepare(db, "DELETE FROM hss_apn WHERE imsi = ?");
 	if (!st)
 		return -1;
 	sqlite3_bind_text(st, 1, s->imsi, -1, SQLITE_STATIC);
-	if (finish(db, st))
+	if (m2m_store_run(db, st))
 		return -1;
 	for (int i = 0; i < s->profile.napns; i++) {
-		st = prepare(db, "INSERT INTO hss_apn (imsi, position, apn) VALUES (?, ?, ?)");
+		st = m2m_store_prepare(db, "INSERT INTO hss_apn (imsi, position, apn) VALUES (?, ?, ?)");
 		if (!st)
 			return -1;
 		sqlite3_bind_text(st, 1, s->imsi, -1, SQLITE_STATIC);
 		sqlite3_bind_int(st, 2, i);
 		sqlite3_bind_text(st, 3, s->profile.apns[i], -1, SQLITE_STATIC);
-		if (finish(db, st))
+		if (m2m_store_run(db, st))
 			return -1;
 	}
 	return 0;
@@ -239,7 +221,7 @@ static int store_apns(sqlite3 *db, const hss_subscriber *s)
 
 int hss_subscriber_store(sqlite3 *db, const uint8_t key[32], const hss_subscriber *s)
 {
-	sqlite3_stmt *st = prepare(db,
+	sqlite3_stmt *st = m2m_store_prepare(db,
 		"INSERT INTO hss_subscriber (imsi, state, k_opc_sealed, card_keys_sealed, iccid, amf, sqn, cs_allowed,"
 		" imei_lock, created, changed) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10)"
 		" ON CONFLICT (imsi) DO UPDATE SET state = ?2, k_opc_sealed = ?3, card_keys_sealed = ?4, iccid = ?5,"
@@ -273,13 +255,13 @@ int hss_subscriber_store(sqlite3 *db, const uint8_t key[32], const hss_subscribe
 	sqlite3_bind_int(st, 8, s->profile.cs_allowed ? 1 : 0);
 	bind_text_or_null(st, 9, s->profile.imei_lock);
 	sqlite3_bind_int64(st, 10, (sqlite3_int64)time(NULL));
-	return finish(db, st) || store_apns(db, s) ? -1 : 0;
+	return m2m_store_run(db, st) || store_apns(db, s) ? -1 : 0;
 }
 
 int hss_subscriber_set_state(sqlite3 *db, const char *imsi, hss_state state)
 {
 	/* a deleted subscription keeps no keys: crypto-shredding, the record stays for the audit */
-	sqlite3_stmt *st = prepare(db, state == HSS_DELETED
+	sqlite3_stmt *st = m2m_store_prepare(db, state == HSS_DELETED
 		? "UPDATE hss_subscriber SET state = ?, changed = ?, k_opc_sealed = NULL, card_keys_sealed = NULL WHERE imsi = ?"
 		: "UPDATE hss_subscriber SET state = ?, changed = ? WHERE imsi = ?");
 	if (!st)
@@ -287,26 +269,26 @@ int hss_subscriber_set_state(sqlite3 *db, const char *imsi, hss_state state)
 	sqlite3_bind_text(st, 1, hss_state_name(state), -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, (sqlite3_int64)time(NULL));
 	sqlite3_bind_text(st, 3, imsi, -1, SQLITE_STATIC);
-	return finish(db, st);
+	return m2m_store_run(db, st);
 }
 
 int hss_subscriber_set_sqn(sqlite3 *db, const char *imsi, const m2m_sqn_he *sqn)
 {
 	uint8_t blob[M2M_SQN_HE_BLOB_LEN];
-	sqlite3_stmt *st = prepare(db, "UPDATE hss_subscriber SET sqn = ? WHERE imsi = ?");
+	sqlite3_stmt *st = m2m_store_prepare(db, "UPDATE hss_subscriber SET sqn = ? WHERE imsi = ?");
 	if (!st)
 		return -1;
 	m2m_sqn_he_serialise(sqn, blob);
 	sqlite3_bind_blob(st, 1, blob, sizeof blob, SQLITE_TRANSIENT);
 	sqlite3_bind_text(st, 2, imsi, -1, SQLITE_STATIC);
-	return finish(db, st);
+	return m2m_store_run(db, st);
 }
 
 /* ---- location --------------------------------------------------------------------------------- */
 
 int hss_location_get(sqlite3 *db, const char *imsi, hss_location *loc)
 {
-	sqlite3_stmt *st = prepare(db, "SELECT network, imei, since FROM hss_location WHERE imsi = ?");
+	sqlite3_stmt *st = m2m_store_prepare(db, "SELECT network, imei, since FROM hss_location WHERE imsi = ?");
 	if (!st)
 		return -1;
 	memset(loc, 0, sizeof *loc);
@@ -323,7 +305,7 @@ int hss_location_get(sqlite3 *db, const char *imsi, hss_location *loc)
 
 int hss_location_set(sqlite3 *db, const char *imsi, const hss_location *loc)
 {
-	sqlite3_stmt *st = prepare(db, "INSERT OR REPLACE INTO hss_location (imsi, network, imei, since)"
+	sqlite3_stmt *st = m2m_store_prepare(db, "INSERT OR REPLACE INTO hss_location (imsi, network, imei, since)"
 				       " VALUES (?, ?, ?, ?)");
 	if (!st)
 		return -1;
@@ -331,16 +313,16 @@ int hss_location_set(sqlite3 *db, const char *imsi, const hss_location *loc)
 	sqlite3_bind_text(st, 2, loc->network, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 3, loc->imei, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 4, loc->since);
-	return finish(db, st);
+	return m2m_store_run(db, st);
 }
 
 int hss_location_clear(sqlite3 *db, const char *imsi)
 {
-	sqlite3_stmt *st = prepare(db, "DELETE FROM hss_location WHERE imsi = ?");
+	sqlite3_stmt *st = m2m_store_prepare(db, "DELETE FROM hss_location WHERE imsi = ?");
 	if (!st)
 		return -1;
 	sqlite3_bind_text(st, 1, imsi, -1, SQLITE_STATIC);
-	return finish(db, st);
+	return m2m_store_run(db, st);
 }
 
 /* ---- audit ------------------------------------------------------------------------------------ */
@@ -352,7 +334,7 @@ int hss_audit(sqlite3 *db, const char *actor, const char *imsi, const char *acti
 	va_start(ap, fmt);
 	vsnprintf(detail, sizeof detail, fmt, ap);
 	va_end(ap);
-	sqlite3_stmt *st = prepare(db, "INSERT INTO hss_audit (time, actor, imsi, action, detail) VALUES (?, ?, ?, ?, ?)");
+	sqlite3_stmt *st = m2m_store_prepare(db, "INSERT INTO hss_audit (time, actor, imsi, action, detail) VALUES (?, ?, ?, ?, ?)");
 	if (!st)
 		return -1;
 	sqlite3_bind_int64(st, 1, (sqlite3_int64)time(NULL));
@@ -360,5 +342,5 @@ int hss_audit(sqlite3 *db, const char *actor, const char *imsi, const char *acti
 	sqlite3_bind_text(st, 3, imsi, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 4, action, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 5, detail, -1, SQLITE_TRANSIENT);
-	return finish(db, st);
+	return m2m_store_run(db, st);
 }
