@@ -10,7 +10,7 @@
 int pva_read_mode(const ASN1_ENUMERATED *e, m2m_validation_mode *out)
 {
 	int v = 0;
-	if (pva_read_enum(e, M2M_MODE_REMOTE, &v))
+	if (m2m_read_enum(e, M2M_MODE_REMOTE, &v))
 		return -1;
 	*out = (m2m_validation_mode)v;
 	return 0;
@@ -34,7 +34,7 @@ static int read_verdicts(const STACK_OF(M2M_COMPONENT_VERDICT) *sk, pva_evidence
 		return -1;
 	for (int i = 0; i < n; i++) {
 		const M2M_COMPONENT_VERDICT *v = sk_M2M_COMPONENT_VERDICT_value(sk, i);
-		if (pva_read_name(v->component, out->verdicts[i].component, PVA_COMPONENT_MAX))
+		if (m2m_read_name(v->component, out->verdicts[i].component, PVA_COMPONENT_MAX))
 			return -1;
 		out->verdicts[i].matches = v->matches > 0;
 	}
@@ -48,9 +48,9 @@ static int read_log_entry(const M2M_MEASUREMENT_LOG_ENTRY *w, pva_log_entry *out
 	if (w->register_ >= PVA_MAX_REGISTERS)
 		return -1;
 	out->reg = (int)w->register_;
-	if (pva_read_name(w->component, out->component, PVA_COMPONENT_MAX))
+	if (m2m_read_name(w->component, out->component, PVA_COMPONENT_MAX))
 		return -1;
-	return pva_read_octets(w->digest, out->digest, PVA_DIGEST_LEN);
+	return m2m_read_octets(w->digest, out->digest, PVA_DIGEST_LEN);
 }
 
 static int read_quote(const M2M_QUOTE *w, pva_quote *out)
@@ -59,7 +59,7 @@ static int read_quote(const M2M_QUOTE *w, pva_quote *out)
 	if (nr < 1 || nr > PVA_MAX_REGISTERS || nl < 1 || nl > PVA_MAX_LOG)
 		return -1;
 	for (int i = 0; i < nr; i++)
-		if (pva_read_octets(sk_ASN1_OCTET_STRING_value(w->registers, i), out->registers[i], PVA_DIGEST_LEN))
+		if (m2m_read_octets(sk_ASN1_OCTET_STRING_value(w->registers, i), out->registers[i], PVA_DIGEST_LEN))
 			return -1;
 	for (int i = 0; i < nl; i++)
 		if (read_log_entry(sk_M2M_MEASUREMENT_LOG_ENTRY_value(w->log, i), &out->log[i]))
@@ -72,7 +72,7 @@ static int read_quote(const M2M_QUOTE *w, pva_quote *out)
 m2m_reason pva_evidence_from_wire(const M2M_EVIDENCE *w, pva_evidence *out)
 {
 	memset(out, 0, sizeof *out);
-	if (pva_read_name(w->tre, out->tre, M2M_ENTITY_MAX) || pva_read_octets(w->nonce, out->nonce, PVA_NONCE_LEN) ||
+	if (m2m_read_name(w->tre, out->tre, M2M_ENTITY_MAX) || m2m_read_octets(w->nonce, out->nonce, PVA_NONCE_LEN) ||
 	    pva_read_mode(w->mode, &out->mode))
 		return M2M_R_BAD_BODY;
 	out->tamper = read_tamper(w->tamper);
@@ -89,5 +89,5 @@ m2m_reason pva_evidence_from_wire(const M2M_EVIDENCE *w, pva_evidence *out)
 
 int pva_read_entity(const ASN1_STRING *s, char buf[M2M_ENTITY_MAX + 1])
 {
-	return pva_read_name(s, buf, M2M_ENTITY_MAX);
+	return m2m_read_name(s, buf, M2M_ENTITY_MAX);
 }

@@ -5,7 +5,7 @@
  *   appraise.c/.h      the decision over plain values (no wire, no database): test_pva.c's table
  *   measure.c          log replay into registers, reference lookup
  *   evidence.c         Evidence from the wire into plain values, with the module's size checks
- *   asn1_read.c/.h     reading constrained wire values (shared with verdict_check.c)
+ *   (lib/wire/read.c reads constrained wire values)
  *   signed_evidence.c  the attestationEvidence as received: CMS, TRE certificate, platform type
  *   settings.c         the certauth.pva group
  *   schema.c           the tables; db.c how results and reasons are stored
@@ -19,7 +19,7 @@
  *   status.c           validationStatusRequest -> validationStatus
  *   serve.c            the dispatch, and what a restart does to challenges under way
  *   pva.c              the context and the entry points of pva.h (the daemon glue)
- *   verdict_check.c/.h the relying party's check of a verdict (for the operators)
+ *   (lib/pki/verdict.c is the relying party's check of a verdict, for the operators)
  *
  * Every procedure runs inside the node's step transaction (lib/net/node.h): it writes its state
  * and then replies (committed first), or refuses bad input (rolled back).
@@ -28,7 +28,7 @@
 #define CERTAUTH_PVA_IMPL_H
 
 #include "appraise.h"
-#include "asn1_read.h"
+#include "wire/read.h"
 #include "pva.h"
 
 #include "ca.h"

@@ -54,8 +54,8 @@ int pva_references_from_wire(const M2M_PLATFORM_TYPE *t, pva_references *out)
 	for (int i = 0; i < n; i++) {
 		const M2M_REFERENCE_METRIC *m = sk_M2M_REFERENCE_METRIC_value(t->references, i);
 		pva_reference *r = &out->refs[i];
-		if (pva_read_name(m->component, r->component, PVA_COMPONENT_MAX) ||
-		    pva_read_octets(m->digest, r->digest, PVA_DIGEST_LEN))
+		if (m2m_read_name(m->component, r->component, PVA_COMPONENT_MAX) ||
+		    m2m_read_octets(m->digest, r->digest, PVA_DIGEST_LEN))
 			return -1;
 	}
 	out->count = n;

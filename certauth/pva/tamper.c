@@ -27,8 +27,8 @@ static int read_report(const M2M_TAMPER_REPORT *w, pva_tamper *t)
 	int event = 0, reaction = 0;
 	memset(t, 0, sizeof *t);
 	if (ASN1_STRING_length(w->report_id) != PVA_REPORT_ID_LEN || pva_read_entity(w->tre, t->tre) ||
-	    pva_read_enum(w->event, M2M_TAMPER_COMPONENT_MODIFIED, &event) ||
-	    pva_read_enum(w->reaction, M2M_TAMPER_ZEROISED, &reaction) || pva_read_time(w->at, &t->at) ||
+	    m2m_read_enum(w->event, M2M_TAMPER_COMPONENT_MODIFIED, &event) ||
+	    m2m_read_enum(w->reaction, M2M_TAMPER_ZEROISED, &reaction) || m2m_read_time(w->at, &t->at) ||
 	    m2m_str(w->component, t->component, sizeof t->component))
 		return -1;
 	memcpy(t->report_id, ASN1_STRING_get0_data(w->report_id), PVA_REPORT_ID_LEN);

@@ -3,10 +3,10 @@
  * test agency (lib/pki), appraised by pva_appraise_signed exactly as a TRE's answer is, against
  * the certified platform type. One row per (case, mode); each says what the result and the
  * reasons must be. Then the verdict: its signature checked by `openssl cms -verify`, and the
- * relying party's check (verdict_check.h).
+ * relying party's check (lib/pki/verdict.h).
  */
 #include "test_pva_common.h"
-#include "verdict_check.h"
+#include "pki/verdict.h"
 
 #include "crypto/crypto.h"
 
@@ -397,9 +397,9 @@ static M2M_SIGNED_OBJECT *sample_verdict(const ca_context *ctx)
 }
 
 static m2m_reason check(const M2M_SIGNED_OBJECT *so, const char *tre, const char *rp, int64_t now,
-			pva_verdict_info *info)
+			m2m_verdict_info *info)
 {
-	return pva_verdict_check(ta.ctx.trust, ASN1_STRING_get0_data(so->cms), (size_t)ASN1_STRING_length(so->cms), tre,
+	return m2m_verdict_check(ta.ctx.trust, ASN1_STRING_get0_data(so->cms), (size_t)ASN1_STRING_length(so->cms), tre,
 				 rp, (time_t)now, info);
 }
 
@@ -465,7 +465,7 @@ Test(verdict, openssl_cms_verifies_the_signature)
 Test(verdict, the_relying_party_accepts_it_while_valid)
 {
 	M2M_SIGNED_OBJECT *so = sample_verdict(&ta.ctx);
-	pva_verdict_info info;
+	m2m_verdict_info info;
 	m2m_trust_set_time(ta.ctx.trust, 0);
 	cr_assert_eq(check(so, "tre-1", "mno-a", VALIDATED_AT + 600, &info), M2M_OK);
 	cr_expect_eq(info.result, M2M_VERDICT_FAIL);
@@ -508,7 +508,7 @@ Test(verdict, the_relying_party_refuses_a_verdict_the_pva_did_not_sign)
 	cr_expect_eq(check(so, "tre-1", "mno-a", VALIDATED_AT, NULL), M2M_R_BAD_SIGNATURE);
 	M2M_SIGNED_OBJECT_free(so);
 	/* nor is anything that is not a signed Verdict */
-	cr_expect_eq(pva_verdict_check(ta.ctx.trust, (const uint8_t *)"\x30\x00", 2, "tre-1", "mno-a", VALIDATED_AT, NULL),
+	cr_expect_eq(m2m_verdict_check(ta.ctx.trust, (const uint8_t *)"\x30\x00", 2, "tre-1", "mno-a", VALIDATED_AT, NULL),
 		     M2M_R_BAD_SIGNATURE);
 }
 

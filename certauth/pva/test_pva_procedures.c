@@ -6,7 +6,7 @@
  * a TRE that never answers, refusals of bad requests, duplicate tamper reports, status.
  */
 #include "test_pva_common.h"
-#include "verdict_check.h"
+#include "pki/verdict.h"
 
 #include <criterion/criterion.h>
 #include <stdio.h>
@@ -185,7 +185,7 @@ static void keep_body(answer *a, const m2m_envelope *resp)
 		cr_assert_leq(a->cms_len, sizeof a->cms);
 		memcpy(a->cms, ASN1_STRING_get0_data(cms), a->cms_len);
 	} else if (a->type == M2M_MSG_TAMPER_ACK) {
-		cr_assert_eq(pva_read_octets(((const M2M_TAMPER_ACK *)resp->body)->report_id, a->report_id,
+		cr_assert_eq(m2m_read_octets(((const M2M_TAMPER_ACK *)resp->body)->report_id, a->report_id,
 					     PVA_REPORT_ID_LEN), 0);
 	} else if (a->type == M2M_MSG_VALIDATION_STATUS) {
 		const M2M_VALIDATION_STATUS *s = resp->body;
@@ -273,8 +273,8 @@ Test(procedure, each_mode_gives_a_signed_ok_for_the_relying_party)
 	for (int mode = M2M_MODE_AUTONOMOUS; mode <= M2M_MODE_REMOTE; mode++) {
 		answer a = validate(RP, "tre-1", (m2m_validation_mode)mode, 2);
 		cr_assert_eq(a.type, M2M_MSG_VALIDATION_RESPONSE, "mode %d: %s", mode, m2m_reason_name(a.reason));
-		pva_verdict_info info;
-		cr_assert_eq(pva_verdict_check(ta.ctx.trust, a.cms, a.cms_len, "tre-1", "mno-a", time(NULL), &info), M2M_OK);
+		m2m_verdict_info info;
+		cr_assert_eq(m2m_verdict_check(ta.ctx.trust, a.cms, a.cms_len, "tre-1", "mno-a", time(NULL), &info), M2M_OK);
 		cr_expect_eq(info.result, M2M_VERDICT_OK);
 		cr_expect_eq((int)info.mode, mode);
 		cr_expect_eq(info.nreasons, 0);
@@ -292,8 +292,8 @@ Test(procedure, a_failing_platform_is_a_signed_fail_not_a_refusal)
 	fx.opened = 1;
 	answer a = validate(RP, "tre-1", M2M_MODE_REMOTE, 2);
 	cr_assert_eq(a.type, M2M_MSG_VALIDATION_RESPONSE);
-	pva_verdict_info info;
-	cr_assert_eq(pva_verdict_check(ta.ctx.trust, a.cms, a.cms_len, "tre-1", "mno-a", time(NULL), &info), M2M_OK);
+	m2m_verdict_info info;
+	cr_assert_eq(m2m_verdict_check(ta.ctx.trust, a.cms, a.cms_len, "tre-1", "mno-a", time(NULL), &info), M2M_OK);
 	cr_expect_eq(info.result, M2M_VERDICT_FAIL);
 	cr_assert_eq(info.nreasons, 1);
 	cr_expect_eq(info.reasons[0], M2M_R_TAMPER_DETECTED);
@@ -307,10 +307,10 @@ Test(procedure, replayed_evidence_is_a_signed_fail)
 	fx.replay = 1;
 	answer first = validate(RP, "tre-1", M2M_MODE_REMOTE, 2);
 	answer again = validate(RP, "tre-1", M2M_MODE_REMOTE, 2);
-	pva_verdict_info info;
-	cr_assert_eq(pva_verdict_check(ta.ctx.trust, first.cms, first.cms_len, "tre-1", "mno-a", time(NULL), &info), M2M_OK);
+	m2m_verdict_info info;
+	cr_assert_eq(m2m_verdict_check(ta.ctx.trust, first.cms, first.cms_len, "tre-1", "mno-a", time(NULL), &info), M2M_OK);
 	cr_expect_eq(info.result, M2M_VERDICT_OK);
-	cr_assert_eq(pva_verdict_check(ta.ctx.trust, again.cms, again.cms_len, "tre-1", "mno-a", time(NULL), &info), M2M_OK);
+	cr_assert_eq(m2m_verdict_check(ta.ctx.trust, again.cms, again.cms_len, "tre-1", "mno-a", time(NULL), &info), M2M_OK);
 	cr_expect_eq(info.result, M2M_VERDICT_FAIL);
 	cr_assert_eq(info.nreasons, 1);
 	cr_expect_eq(info.reasons[0], M2M_R_NONCE_REPLAYED);

@@ -39,9 +39,9 @@ int vno_vector_from_wire(const M2M_AUTH_INFO_RESPONSE *resp, vno_vector *out)
 	if (!av)
 		return -1;
 	int xres_len = ASN1_STRING_length(av->xres);
-	if (vno_read_octets(av->rand, out->rand, sizeof out->rand) ||
-	    vno_read_octets(av->autn, out->autn, sizeof out->autn) || vno_read_octets(av->ck, out->ck, sizeof out->ck) ||
-	    vno_read_octets(av->ik, out->ik, sizeof out->ik) || xres_len < 4 || xres_len > VNO_RES_MAX) {
+	if (m2m_read_octets(av->rand, out->rand, sizeof out->rand) ||
+	    m2m_read_octets(av->autn, out->autn, sizeof out->autn) || m2m_read_octets(av->ck, out->ck, sizeof out->ck) ||
+	    m2m_read_octets(av->ik, out->ik, sizeof out->ik) || xres_len < 4 || xres_len > VNO_RES_MAX) {
 		m2m_wipe(out, sizeof *out);
 		return -1;
 	}
@@ -121,7 +121,7 @@ static int attach_of_device(vno_context *v, m2m_request *req, const ASN1_OCTET_S
 			    vno_attach_event event, vno_attach *a)
 {
 	uint8_t id[VNO_ATTACH_ID_LEN];
-	if (vno_read_octets(field, id, sizeof id)) {
+	if (m2m_read_octets(field, id, sizeof id)) {
 		m2m_refuse(v->node, req, M2M_R_BAD_BODY, "attachId must be %d octets", VNO_ATTACH_ID_LEN);
 		return -1;
 	}
@@ -276,7 +276,7 @@ void vno_auth_failure(vno_context *v, m2m_request *req)
 		m2m_refuse(v->node, req, M2M_R_BAD_BODY, "cause must be macFailure or synchFailure");
 		return;
 	}
-	if (cause == M2M_AUTH_SYNCH_FAILURE && vno_read_octets(q->auts, auts, sizeof auts)) {
+	if (cause == M2M_AUTH_SYNCH_FAILURE && m2m_read_octets(q->auts, auts, sizeof auts)) {
 		m2m_refuse(v->node, req, M2M_R_BAD_BODY, "synchFailure needs a 14-octet auts");
 		return;
 	}

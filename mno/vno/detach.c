@@ -39,7 +39,7 @@ static int session_of_device(vno_context *v, m2m_request *req, vno_session *s)
 {
 	const M2M_DETACH_REQUEST *q = req->env.body;
 	uint8_t id[M2M_SESSION_ID_LEN];
-	if (vno_read_octets(q->session_id, id, sizeof id)) {
+	if (m2m_read_octets(q->session_id, id, sizeof id)) {
 		m2m_refuse(v->node, req, M2M_R_BAD_BODY, "sessionId must be %d octets", M2M_SESSION_ID_LEN);
 		return -1;
 	}

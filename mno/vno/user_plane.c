@@ -76,7 +76,7 @@ void vno_protected_data(vno_context *v, m2m_request *req)
 {
 	const M2M_PROTECTED_DATA *q = req->env.body;
 	uint8_t id[M2M_SESSION_ID_LEN], out[SEALED_MAX];
-	if (vno_read_octets(q->session_id, id, sizeof id) || q->counter > COUNTER_MAX) {
+	if (m2m_read_octets(q->session_id, id, sizeof id) || q->counter > COUNTER_MAX) {
 		m2m_refuse(v->node, req, M2M_R_BAD_BODY, "sessionId must be 8 octets and counter at most %llu",
 			   (unsigned long long)COUNTER_MAX);
 		return;

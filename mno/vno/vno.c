@@ -135,10 +135,3 @@ int vno_read_apn(const ASN1_STRING *s, char apn[VNO_APN_MAX + 1])
 	return s && !m2m_str(s, apn, VNO_APN_MAX + 1) && apn[0] ? 0 : -1;
 }
 
-int vno_read_octets(const ASN1_OCTET_STRING *s, uint8_t *out, size_t len)
-{
-	if (!s || ASN1_STRING_length(s) != (int)len)
-		return -1;
-	memcpy(out, ASN1_STRING_get0_data(s), len);
-	return 0;
-}

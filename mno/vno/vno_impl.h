@@ -26,6 +26,7 @@
 
 #include "aka/aka.h"
 #include "aka/session.h"
+#include "wire/read.h"
 #include "wire/wire.h"
 
 #include <sqlite3.h>
@@ -97,8 +98,6 @@ void vno_serve(vno_context *v, m2m_request *req);
 int vno_read_imsi(const ASN1_STRING *s, char imsi[VNO_IMSI_MAX + 1]);
 int vno_read_imei(const ASN1_STRING *s, char imei[VNO_IMEI_MAX + 1]);
 int vno_read_apn(const ASN1_STRING *s, char apn[VNO_APN_MAX + 1]);
-/* An OCTET STRING of exactly len bytes copied to out: 0, or -1. */
-int vno_read_octets(const ASN1_OCTET_STRING *s, uint8_t *out, size_t len);
 
 /* ---- calls to a home operator (home.c) -------------------------------------------------------- */
 

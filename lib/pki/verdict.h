@@ -4,11 +4,10 @@
  * that the PVA signed it, that it is about the TRE in hand and addressed to itself, and that it
  * is still valid. Then it looks at the result: only `ok` lets it act (brief §3 step 6).
  *
- * Depends on lib/pki and lib/wire only, so that a relying party's code can compile this file
- * without the rest of the PVA.
+ * Every relying party (an operator's DPF, the registration operator) uses it.
  */
-#ifndef CERTAUTH_PVA_VERDICT_CHECK_H
-#define CERTAUTH_PVA_VERDICT_CHECK_H
+#ifndef M2M_PKI_VERDICT_H
+#define M2M_PKI_VERDICT_H
 
 #include "pki/pki.h"
 #include "wire/wire.h"
@@ -16,17 +15,17 @@
 #include <stdint.h>
 #include <time.h>
 
-#define PVA_VERDICT_MAX_REASONS 16
+#define M2M_VERDICT_MAX_REASONS 16
 
 /* What a verdict says, for a relying party that accepted it. */
-typedef struct pva_verdict_info {
+typedef struct m2m_verdict_info {
 	m2m_verdict_result result;  /* ok, quarantine or fail */
 	m2m_validation_mode mode;
 	int nreasons;
-	m2m_reason reasons[PVA_VERDICT_MAX_REASONS];
+	m2m_reason reasons[M2M_VERDICT_MAX_REASONS];
 	uint8_t nonce[32];
 	int64_t validated_at, valid_until;  /* Unix seconds */
-} pva_verdict_info;
+} m2m_verdict_info;
 
 /*
  * cms: the DER of a validationResponse's SignedObject. trust: the agency's root (and its CRL).
@@ -37,7 +36,7 @@ typedef struct pva_verdict_info {
  * (badChain, certificateExpired, certificateRevoked), or staleVerdict (past validUntil, about
  * another TRE, or addressed to another relying party).
  */
-m2m_reason pva_verdict_check(m2m_trust *trust, const uint8_t *cms, size_t len, const char *tre,
-			     const char *relying_party, time_t now, pva_verdict_info *info);
+m2m_reason m2m_verdict_check(m2m_trust *trust, const uint8_t *cms, size_t len, const char *tre,
+			     const char *relying_party, time_t now, m2m_verdict_info *info);
 
 #endif

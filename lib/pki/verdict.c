@@ -1,7 +1,7 @@
-/* The relying party's check of a PVA verdict (verdict_check.h). */
-#include "verdict_check.h"
+/* The relying party's check of a PVA verdict (verdict.h). */
+#include "pki/verdict.h"
 
-#include "asn1_read.h"
+#include "wire/read.h"
 
 #include <limits.h>
 #include <string.h>
@@ -41,13 +41,13 @@ static int same_name(const ASN1_UTF8STRING *s, const char *name)
 }
 
 /* What the verdict says; -1 when a field breaks the module (the PVA never signs such a thing). */
-static int read_info(const M2M_VERDICT *v, pva_verdict_info *info)
+static int read_info(const M2M_VERDICT *v, m2m_verdict_info *info)
 {
 	int result = 0, mode = 0, n = sk_ASN1_ENUMERATED_num(v->reasons);
 	memset(info, 0, sizeof *info);
-	if (pva_read_enum(v->result, M2M_VERDICT_FAIL, &result) || pva_read_enum(v->mode, M2M_MODE_REMOTE, &mode) || n < 0 ||
-	    n > PVA_VERDICT_MAX_REASONS || pva_read_octets(v->nonce, info->nonce, sizeof info->nonce) ||
-	    pva_read_time(v->validated_at, &info->validated_at) || pva_read_time(v->valid_until, &info->valid_until))
+	if (m2m_read_enum(v->result, M2M_VERDICT_FAIL, &result) || m2m_read_enum(v->mode, M2M_MODE_REMOTE, &mode) || n < 0 ||
+	    n > M2M_VERDICT_MAX_REASONS || m2m_read_octets(v->nonce, info->nonce, sizeof info->nonce) ||
+	    m2m_read_time(v->validated_at, &info->validated_at) || m2m_read_time(v->valid_until, &info->valid_until))
 		return -1;
 	for (int i = 0; i < n; i++)
 		info->reasons[i] = (m2m_reason)ASN1_ENUMERATED_get(sk_ASN1_ENUMERATED_value(v->reasons, i));
@@ -57,11 +57,11 @@ static int read_info(const M2M_VERDICT *v, pva_verdict_info *info)
 	return 0;
 }
 
-m2m_reason pva_verdict_check(m2m_trust *trust, const uint8_t *cms, size_t len, const char *tre,
-			     const char *relying_party, time_t now, pva_verdict_info *info)
+m2m_reason m2m_verdict_check(m2m_trust *trust, const uint8_t *cms, size_t len, const char *tre,
+			     const char *relying_party, time_t now, m2m_verdict_info *info)
 {
 	M2M_VERDICT *v = NULL;
-	pva_verdict_info mine;
+	m2m_verdict_info mine;
 	m2m_reason r = open_verdict(trust, cms, len, &v);
 	if (r == M2M_OK && read_info(v, &mine))
 		r = M2M_R_BAD_SIGNATURE;
