@@ -9,6 +9,7 @@
 #include "schema.h"
 
 #include "crypto/crypto.h"
+#include "daemon/admin_tool.h"
 #include "log/log.h"
 #include "store/store.h"
 
@@ -34,16 +35,16 @@ static const char usage_text[] =
 
 static int usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+static const m2m_admin_tool tool;
+
 static int usage(const char *fmt, ...)
 {
+	char text[512];
 	va_list ap;
 	va_start(ap, fmt);
-	fprintf(stderr, "certauth-admin: ");
-	vfprintf(stderr, fmt, ap);
-	fprintf(stderr, "\n");
+	vsnprintf(text, sizeof text, fmt, ap);
 	va_end(ap);
-	fputs(usage_text, stderr);
-	return USAGE_ERROR;
+	return m2m_admin_usage(&tool, "%s", text);
 }
 
 /* ---- options: --name VALUE pairs, each once except --component ------------------------------ */
@@ -195,8 +196,9 @@ static ca_outcome add_platform(admin *a, const options *o, char *err, size_t len
 	return rc;
 }
 
-static int cmd_platform(admin *a, int argc, char **argv, char *err, size_t len)
+static int cmd_platform(void *state, int argc, char **argv, char *err, size_t len)
 {
+	admin *a = state;
 	options o;
 	if (argc == 1 && !strcmp(argv[0], "list"))
 		return (int)ca_platform_list(a->db, stdout, err, len);
@@ -242,8 +244,9 @@ static ca_outcome revoke(admin *a, const options *o, char *err, size_t len)
 	return rc;
 }
 
-static int cmd_revoke(admin *a, int argc, char **argv, char *err, size_t len)
+static int cmd_revoke(void *state, int argc, char **argv, char *err, size_t len)
 {
+	admin *a = state;
 	options o;
 	int rc = parse_options(argc, argv, "--serial --model --version", &o);
 	if (rc)
@@ -255,69 +258,44 @@ static int cmd_revoke(admin *a, int argc, char **argv, char *err, size_t len)
 	return (int)revoke(a, &o, err, len);
 }
 
-static int cmd_list(admin *a, int argc, char **argv, char *err, size_t len)
+static int cmd_list(void *state, int argc, char **argv, char *err, size_t len)
 {
+	admin *a = state;
 	return argc ? usage("list takes no %s", argv[0]) : (int)ca_list(a->db, stdout, err, len);
 }
 
-typedef struct command {
-	const char *name;
-	int (*run)(admin *a, int argc, char **argv, char *err, size_t len);
-} command;
+static const m2m_admin_command commands[] = {{"platform", cmd_platform}, {"revoke", cmd_revoke}, {"list", cmd_list}};
 
-static const command commands[] = {{"platform", cmd_platform}, {"revoke", cmd_revoke}, {"list", cmd_list}};
-
-static const command *find_command(const char *name)
+/* The daemon's configuration, then its database (the frame closes both, whatever happened). */
+static int open_tool(void *state, const char *config)
 {
-	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-		if (!strcmp(commands[i].name, name))
-			return &commands[i];
-	return NULL;
+	admin *a = state;
+	char database[512];
+	int rc = read_config(a, config, database, sizeof database);
+	return rc ? rc : open_database(a, database);
 }
 
-static int run(const char *config, const command *cmd, int argc, char **argv)
+static void close_tool(void *state)
 {
-	admin a;
-	char database[512], err[1024] = "";
-	memset(&a, 0, sizeof a);
-	int rc = read_config(&a, config, database, sizeof database);
-	if (!rc)
-		rc = open_database(&a, database);
-	if (!rc) {
-		rc = cmd->run(&a, argc, argv, err, sizeof err);
-		if (rc && err[0])
-			fprintf(stderr, "certauth-admin: %s\n", err);
-	}
-	m2m_store_close(a.db);
-	ca_settings_wipe(&a.settings);
-	m2m_conf_free(&a.conf);
-	return rc;
+	admin *a = state;
+	m2m_store_close(a->db);
+	ca_settings_wipe(&a->settings);
+	m2m_conf_free(&a->conf);
 }
+
+static admin the_admin;
+static const m2m_admin_tool tool = {
+	.name = "certauth-admin",
+	.usage_text = usage_text,
+	.config_hint = "CERTAUTH.conf",
+	.commands = commands,
+	.ncommands = sizeof commands / sizeof commands[0],
+	.state = &the_admin,
+	.open = open_tool,
+	.close = close_tool,
+};
 
 int main(int argc, char **argv)
 {
-	const char *config = NULL;
-	int i = 1;
-	m2m_log_init("certauth-admin", M2M_LOG_WARN);
-	for (; i < argc && argv[i][0] == '-'; i++) {
-		if (!strcmp(argv[i], "--help")) {
-			fputs(usage_text, stdout);
-			return 0;
-		} else if (!strcmp(argv[i], "--version")) {
-			printf("certauth-admin %s\n", M2M_VERSION);
-			return 0;
-		} else if (!strcmp(argv[i], "-c") && i + 1 < argc) {
-			config = argv[++i];
-		} else {
-			return usage("unknown option %s", argv[i]);
-		}
-	}
-	if (!config)
-		return usage("-c CERTAUTH.conf is required");
-	if (i >= argc)
-		return usage("no command");
-	const command *cmd = find_command(argv[i]);
-	if (!cmd)
-		return usage("unknown command %s", argv[i]);
-	return run(config, cmd, argc - i - 1, argv + i + 1);
+	return m2m_admin_main(argc, argv, &tool);
 }

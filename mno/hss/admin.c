@@ -10,6 +10,7 @@
 #include "hss/provision.h"
 #include "schema.h"
 
+#include "daemon/admin_tool.h"
 #include "log/log.h"
 #include "store/store.h"
 
@@ -36,16 +37,16 @@ static const char usage_text[] =
 
 static int usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+static const m2m_admin_tool tool;
+
 static int usage(const char *fmt, ...)
 {
+	char text[512];
 	va_list ap;
 	va_start(ap, fmt);
-	fprintf(stderr, "mno-admin: ");
-	vfprintf(stderr, fmt, ap);
-	fprintf(stderr, "\n");
+	vsnprintf(text, sizeof text, fmt, ap);
 	va_end(ap);
-	fputs(usage_text, stderr);
-	return USAGE_ERROR;
+	return m2m_admin_usage(&tool, "%s", text);
 }
 
 /* ---- command options --------------------------------------------------------------------------- */
@@ -158,11 +159,6 @@ static int open_database(admin *a, const char *path)
 
 /* ---- commands ---------------------------------------------------------------------------------- */
 
-typedef struct command {
-	const char *name;
-	int (*run)(admin *a, int argc, char **argv, char *err, size_t len);
-} command;
-
 static int one_argument(int argc, char **argv, const char *what)
 {
 	if (argc != 1)
@@ -172,8 +168,9 @@ static int one_argument(int argc, char **argv, const char *what)
 	return 0;
 }
 
-static int cmd_add(admin *a, int argc, char **argv, char *err, size_t len)
+static int cmd_add(void *state, int argc, char **argv, char *err, size_t len)
 {
+	admin *a = state;
 	options o;
 	int rc = parse_options(argc, argv, OPT_IMSI | OPT_K | OPT_OPC | OPT_AMF | OPT_APN | OPT_CS | OPT_IMEI_LOCK,
 			       OPT_IMSI, &o);
@@ -185,8 +182,9 @@ static int cmd_add(admin *a, int argc, char **argv, char *err, size_t len)
 	return rc;
 }
 
-static int cmd_personalise(admin *a, int argc, char **argv, char *err, size_t len)
+static int cmd_personalise(void *state, int argc, char **argv, char *err, size_t len)
 {
+	admin *a = state;
 	options o;
 	int rc = parse_options(argc, argv, OPT_IMSI | OPT_ICCID | OPT_OUT | OPT_APN | OPT_CS | OPT_IMEI_LOCK,
 			       OPT_IMSI | OPT_ICCID | OPT_OUT, &o);
@@ -198,13 +196,15 @@ static int cmd_personalise(admin *a, int argc, char **argv, char *err, size_t le
 	return rc;
 }
 
-static int cmd_list(admin *a, int argc, char **argv, char *err, size_t len)
+static int cmd_list(void *state, int argc, char **argv, char *err, size_t len)
 {
+	admin *a = state;
 	return argc ? usage("list takes no %s", argv[0]) : (int)hss_list(a->db, stdout, err, len);
 }
 
-static int cmd_show(admin *a, int argc, char **argv, char *err, size_t len)
+static int cmd_show(void *state, int argc, char **argv, char *err, size_t len)
 {
+	admin *a = state;
 	int rc = one_argument(argc, argv, "IMSI");
 	return rc ? rc : (int)hss_show(a->db, argv[0], stdout, err, len);
 }
@@ -222,23 +222,27 @@ static int state_change(hss_outcome (*op)(sqlite3 *, const char *, const char *,
 	return rc;
 }
 
-static int cmd_suspend(admin *a, int argc, char **argv, char *err, size_t len)
+static int cmd_suspend(void *state, int argc, char **argv, char *err, size_t len)
 {
+	admin *a = state;
 	return state_change(hss_suspend, "suspended", a, argc, argv, err, len);
 }
 
-static int cmd_resume(admin *a, int argc, char **argv, char *err, size_t len)
+static int cmd_resume(void *state, int argc, char **argv, char *err, size_t len)
 {
+	admin *a = state;
 	return state_change(hss_resume, "resumed", a, argc, argv, err, len);
 }
 
-static int cmd_delete(admin *a, int argc, char **argv, char *err, size_t len)
+static int cmd_delete(void *state, int argc, char **argv, char *err, size_t len)
 {
+	admin *a = state;
 	return state_change(hss_delete, "deleted", a, argc, argv, err, len);
 }
 
-static int cmd_import(admin *a, int argc, char **argv, char *err, size_t len)
+static int cmd_import(void *state, int argc, char **argv, char *err, size_t len)
 {
+	admin *a = state;
 	int imported = 0, rc = one_argument(argc, argv, "FILE.csv");
 	if (rc)
 		return rc;
@@ -248,63 +252,41 @@ static int cmd_import(admin *a, int argc, char **argv, char *err, size_t len)
 	return rc;
 }
 
-static const command commands[] = {
+static const m2m_admin_command commands[] = {
 	{"add", cmd_add}, {"list", cmd_list}, {"show", cmd_show}, {"suspend", cmd_suspend},
 	{"resume", cmd_resume}, {"delete", cmd_delete}, {"import", cmd_import}, {"personalise", cmd_personalise},
 };
 
-static const command *find_command(const char *name)
+/* The daemon's configuration, then its database (the frame closes both, whatever happened). */
+static int open_tool(void *state, const char *config)
 {
-	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-		if (!strcmp(commands[i].name, name))
-			return &commands[i];
-	return NULL;
+	admin *a = state;
+	char database[512];
+	int rc = read_config(a, config, database, sizeof database);
+	return rc ? rc : open_database(a, database);
 }
 
-static int run(const char *config, const command *cmd, int argc, char **argv)
+static void close_tool(void *state)
 {
-	admin a = {0};
-	char database[512], err[1024] = "";
-	int rc = read_config(&a, config, database, sizeof database);
-	if (!rc)
-		rc = open_database(&a, database);
-	if (!rc) {
-		rc = cmd->run(&a, argc, argv, err, sizeof err);
-		if (rc && err[0])
-			fprintf(stderr, "mno-admin: %s\n", err);
-	}
-	m2m_store_close(a.db);
-	hss_settings_wipe(&a.settings);
-	m2m_conf_free(&a.conf);
-	return rc;
+	admin *a = state;
+	m2m_store_close(a->db);
+	hss_settings_wipe(&a->settings);
+	m2m_conf_free(&a->conf);
 }
+
+static admin the_admin;
+static const m2m_admin_tool tool = {
+	.name = "mno-admin",
+	.usage_text = usage_text,
+	.config_hint = "MNO.conf",
+	.commands = commands,
+	.ncommands = sizeof commands / sizeof commands[0],
+	.state = &the_admin,
+	.open = open_tool,
+	.close = close_tool,
+};
 
 int main(int argc, char **argv)
 {
-	const char *config = NULL;
-	int i = 1;
-	m2m_log_init("mno-admin", M2M_LOG_WARN);
-	for (; i < argc && argv[i][0] == '-'; i++) {
-		if (!strcmp(argv[i], "--help")) {
-			fputs(usage_text, stdout);
-			return 0;
-		} else if (!strcmp(argv[i], "--version")) {
-			printf("mno-admin %s\n", M2M_VERSION);
-			return 0;
-		} else if (!strcmp(argv[i], "-c")) {
-			if (i + 1 >= argc)
-				return usage("-c needs the operator's configuration file");
-			config = argv[++i];
-		} else {
-			return usage("unknown option %s", argv[i]);
-		}
-	}
-	if (!config)
-		return usage("-c MNO.conf is required");
-	if (i >= argc)
-		return usage("no command");
-	const command *cmd = find_command(argv[i]);
-	if (!cmd)
-		return usage("unknown command %s", argv[i]);
-	return run(config, cmd, argc - i - 1, argv + i + 1);
+	return m2m_admin_main(argc, argv, &tool);
 }
