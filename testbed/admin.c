@@ -1,8 +1,9 @@
 /*
- * The home operator's administration tool, `mno-admin` (built in mno/hss), as the testbed runs
- * it: to personalise cards at `up`, and in scenarios to suspend, resume and show subscribers the
- * way an operator's staff would. It works on the operator's database whether its daemon runs or
- * not, so the testbed only needs the operator's configuration file.
+ * The administration tools the testbed runs as an entity's staff would, each on the entity's
+ * own configuration file (`TOOL -c RUNDIR/ID.conf ARGS...`): the home operator's `mno-admin`
+ * (built in mno/hss) to personalise cards at `up` and to suspend, resume and show subscribers in
+ * scenarios, and the certification agency's `certauth-admin` to certify platform types at `up`
+ * and to see what it issued. Both work on the entity's database whether its daemon runs or not.
  */
 #include "testbed.h"
 
@@ -15,13 +16,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#define ADMIN_PATH "mno/hss/mno-admin"
 #define ADMIN_MAX_ARGS 32
 
 int tb_admin_check(void)
 {
 	char bin[PATH_MAX];
-	return tb_build_binary(ADMIN_PATH, bin, sizeof bin);
+	return tb_build_binary(TB_MNO_ADMIN, bin, sizeof bin);
 }
 
 static void child(char *const argv[], int out, int err)
@@ -87,12 +87,12 @@ static int run_captured(char *const argv[], tb_buf *out, tb_buf *err)
 	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
-int tb_admin(const char *rundir, const char *operator_id, const char *const *args, tb_buf *out, tb_buf *err)
+int tb_tool(const char *tool, const char *rundir, const char *id, const char *const *args, tb_buf *out, tb_buf *err)
 {
 	char bin[PATH_MAX], conf[PATH_MAX];
 	char *argv[ADMIN_MAX_ARGS + 4] = {bin, "-c", conf};
 	int n = 3;
-	if (tb_build_binary(ADMIN_PATH, bin, sizeof bin) || tb_path(conf, sizeof conf, rundir, operator_id, ".conf"))
+	if (tb_build_binary(tool, bin, sizeof bin) || tb_path(conf, sizeof conf, rundir, id, ".conf"))
 		return -1;
 	for (; args[n - 3] && n < ADMIN_MAX_ARGS + 3; n++)
 		argv[n] = (char *)args[n - 3];
@@ -103,4 +103,18 @@ int tb_admin(const char *rundir, const char *operator_id, const char *const *arg
 	if (err)
 		tb_buf_printf(err, "%s", "");
 	return run_captured(argv, out, err);
+}
+
+int tb_admin(const char *rundir, const char *operator_id, const char *const *args, tb_buf *out, tb_buf *err)
+{
+	return tb_tool(TB_MNO_ADMIN, rundir, operator_id, args, out, err);
+}
+
+const char *tb_tool_status(int rc, char *buf, size_t len)
+{
+	if (rc < 0)
+		snprintf(buf, len, "did not run");
+	else
+		snprintf(buf, len, "exited with status %d%s", rc, rc == 2 ? " (bad usage or configuration)" : "");
+	return buf;
 }

@@ -29,8 +29,7 @@ static void describe_exit(int status, char *out, size_t len)
 		snprintf(out, len, "it stopped (wait status %d)", status);
 }
 
-/* Reaps a child of `up` that died while coming up and reports it; 1 if pid was one. */
-static int reap_failure(const char *rundir, const char *name, pid_t *pid)
+int tb_reap_failure(const char *rundir, const char *name, pid_t *pid)
 {
 	int status;
 	if (*pid <= 0 || waitpid(*pid, &status, WNOHANG) != *pid)
@@ -48,8 +47,8 @@ static int any_exited(const char *rundir, const tb_topology *t, tb_fleet *f)
 {
 	int failed = 0;
 	for (int i = 0; i < t->nentities; i++)
-		failed |= reap_failure(rundir, t->entities[i].id, &f->daemons[i]);
-	return failed | reap_failure(rundir, TB_RECORDER, &f->recorder);
+		failed |= tb_reap_failure(rundir, t->entities[i].id, &f->daemons[i]);
+	return failed | tb_reap_failure(rundir, TB_RECORDER, &f->recorder);
 }
 
 /* Asks every daemon not yet healthy; returns 1 once all are. */

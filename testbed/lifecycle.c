@@ -1,8 +1,10 @@
 /*
  * `up` and `down`. Up either brings the whole topology and the recorder up, proven by a
- * healthRequest answered by every daemon, or stops whatever it started: never half a testbed.
- * The cards are personalised before any daemon starts, so that each uicc finds its image and
- * each home operator its subscribers at their first start.
+ * healthRequest answered by every daemon and every TRE enrolled and booted, or stops whatever it
+ * started: never half a testbed. The cards are personalised and the TREs' platform types
+ * certified before any daemon starts, so that each uicc finds its image, each home operator its
+ * subscribers and each TRE its platform type at their first start. The certification agencies
+ * start first: their TREs read the root certificate an agency writes at its start.
  */
 #include "testbed.h"
 
@@ -14,6 +16,8 @@
 #include <unistd.h>
 
 #define UP_DEADLINE_MS 10000
+#define ROOT_DEADLINE_MS 10000
+#define TRE_DEADLINE_MS 10000
 #define STOP_GRACE_MS 5000
 #define MAX_PIDS (TB_MAX_ENTITIES + 1)
 
@@ -72,10 +76,13 @@ static int start_one(const char *rundir, const char *name, char *const argv[], p
 	return 0;
 }
 
-static int start_daemons(const char *rundir, const tb_topology *t, tb_fleet *f)
+/* The agencies (agencies 1) or every other daemon (agencies 0). */
+static int start_daemons(const char *rundir, const tb_topology *t, tb_fleet *f, int agencies)
 {
 	for (int i = 0; i < t->nentities; i++) {
 		const tb_entity *e = &t->entities[i];
+		if ((strcmp(e->role, "certauth") == 0) != agencies)
+			continue;
 		char bin[PATH_MAX], conf[PATH_MAX];
 		if (tb_role_binary(e->role, bin, sizeof bin) || tb_path(conf, sizeof conf, rundir, e->id, ".conf"))
 			return -1;
@@ -119,7 +126,28 @@ static int check_binaries(const tb_topology *t)
 	for (int i = 0; i < t->nentities; i++)
 		if (tb_role_binary(t->entities[i].role, bin, sizeof bin))
 			return -1;
-	return t->ncards ? tb_admin_check() : 0;
+	return (t->ncards && tb_admin_check()) || tb_certify_check(t) ? -1 : 0;
+}
+
+/* Cards and platform types, which the daemons find at their first start. */
+static int provision(const char *rundir, const tb_topology *t)
+{
+	if (tb_provision(rundir, t)) {
+		fprintf(stderr, "testbed: up failed while personalising the cards; no daemon was started\n");
+		return -1;
+	}
+	if (tb_certify(rundir, t)) {
+		fprintf(stderr, "testbed: up failed while certifying the TREs' platform types; no daemon was started\n");
+		return -1;
+	}
+	return 0;
+}
+
+static int start_fleet(const char *rundir, const tb_topology *t, tb_fleet *f)
+{
+	return start_daemons(rundir, t, f, 1) || tb_wait_roots(rundir, t, f, ROOT_DEADLINE_MS) ||
+	       start_daemons(rundir, t, f, 0) || start_recorder(rundir, f) || tb_wait_up(rundir, t, f, UP_DEADLINE_MS) ||
+	       tb_wait_tres(rundir, t, f, TRE_DEADLINE_MS);
 }
 
 int tb_cmd_up(tb_opts *o, int argc, char **argv)
@@ -132,20 +160,19 @@ int tb_cmd_up(tb_opts *o, int argc, char **argv)
 		tb_topology_free(t);
 		return 1;
 	}
-	if (tb_provision(o->rundir, t)) {
-		fprintf(stderr, "testbed: up failed while personalising the cards; no daemon was started\n");
+	if (provision(o->rundir, t)) {
 		tb_topology_free(t);
 		return 1;
 	}
 	tb_fleet f;
 	memset(&f, 0, sizeof f);
-	int rc = start_daemons(o->rundir, t, &f) || start_recorder(o->rundir, &f) ||
-		 tb_wait_up(o->rundir, t, &f, UP_DEADLINE_MS);
+	int rc = start_fleet(o->rundir, t, &f);
 	if (rc) {
 		stop_fleet(o->rundir, t, &f);
 		fprintf(stderr, "testbed: up failed; everything it had started is stopped\n");
 	} else {
-		printf("testbed is up in %s: %d daemons answer healthRequest, the recorder writes trace.jsonl\n",
+		printf("testbed is up in %s: %d daemons answer healthRequest, every TRE is enrolled and booted, the "
+		       "recorder writes trace.jsonl\n",
 		       o->rundir, t->nentities);
 	}
 	tb_topology_free(t);

@@ -29,10 +29,12 @@ static int cmd_demo(tb_opts *o, int argc, char **argv);
 static const command commands[] = {
 	{"up", "", 0, "generate keys and configurations, start every daemon and the recorder",
 	 "Reads the topology (-t), writes RUNDIR/keys/, one RUNDIR/ID.conf per daemon and\n"
-	 "RUNDIR/testbed.conf, starts each daemon (log RUNDIR/ID.log, pid RUNDIR/ID.pid) and the\n"
-	 "recorder, and waits until every daemon answers healthRequest and the recorder has\n"
-	 "subscribed to every tap. If any does not come up, says which and why, stops everything\n"
-	 "it started and exits 1. Refuses to start over a testbed that is already up.\n",
+	 "RUNDIR/testbed.conf, personalises the cards and certifies the TREs' platform types,\n"
+	 "starts each daemon (log RUNDIR/ID.log, pid RUNDIR/ID.pid; the agencies first, until\n"
+	 "their root certificates are written) and the recorder, and waits until every daemon\n"
+	 "answers healthRequest, the recorder has subscribed to every tap and every TRE is enrolled\n"
+	 "and booted. If any does not come up, says which and why, stops everything it started\n"
+	 "and exits 1. Refuses to start over a testbed that is already up.\n",
 	 tb_cmd_up, 0},
 	{"down", "", 0, "stop every daemon and the recorder",
 	 "Sends SIGTERM to every process of the run directory, SIGKILL to any still alive after 5 s,\n"
@@ -55,6 +57,11 @@ static const command commands[] = {
 	 "Powers on every m2me, then has each attach and detach over and over, all at once, for SECONDS,\n"
 	 "and prints the figures. Use the topology testbed/bench.conf (16 devices) with `up -t`.\n",
 	 tb_cmd_bench_attach, 0},
+	{"bench-validate", "SECONDS", 1, "benchmark: validations per second by the PVA, and raw ECDSA P-256 rates",
+	 "Has the PVA validate tre-1 for SECONDS in each mode (autonomous, semiAutonomous, remote), the\n"
+	 "testbed as relying party with several requests in flight, then measures OpenSSL's ECDSA P-256\n"
+	 "sign and verify in this process for SECONDS each, and prints the figures.\n",
+	 tb_cmd_bench_validate, 0},
 	{"record", "", 0, "the recorder that `up` starts: taps to RUNDIR/trace.jsonl",
 	 "Subscribes to every daemon's tap as the CurveZMQ client \"testbed\" and appends one JSON\n"
 	 "line per message to RUNDIR/trace.jsonl until SIGTERM. `up` starts it; run it yourself\n"
@@ -76,7 +83,7 @@ static void usage(FILE *out)
 		TESTBED_TOPOLOGY);
 	for (const command *c = commands; c->name; c++)
 		if (!c->hidden)
-			fprintf(out, "  %-8s %-9s %s\n", c->name, c->args, c->summary);
+			fprintf(out, "  %-14s %-8s %s\n", c->name, c->args, c->summary);
 	fprintf(out, "`testbed COMMAND --help` tells more about one.\n");
 }
 

@@ -53,9 +53,9 @@ static int personalise(const char *rundir, const tb_topology *t, const tb_card *
 	const char *op = t->entities[k->home].id;
 	int rc = tb_admin(rundir, op, args, NULL, &err);
 	if (rc != 0) {
-		fprintf(stderr, "testbed: %s could not personalise %s (IMSI %s): mno-admin %s%s\n%s", op,
-			t->entities[k->entity].id, k->imsi, rc < 0 ? "did not run" : "exited with status ",
-			rc < 0 ? "" : (rc == 1 ? "1" : "2 (bad usage or configuration)"), err.data ? err.data : "");
+		char how[64];
+		fprintf(stderr, "testbed: %s could not personalise %s (IMSI %s): mno-admin %s\n%s", op,
+			t->entities[k->entity].id, k->imsi, tb_tool_status(rc, how, sizeof how), err.data ? err.data : "");
 	} else {
 		printf("personalised %-8s IMSI %s at %s\n", t->entities[k->entity].id, k->imsi, op);
 	}

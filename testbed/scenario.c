@@ -28,6 +28,8 @@ const tb_scenario tb_scenarios[] = {
 	{"attack-false-network", "attack: a false network (mno-xf) without K: the card rejects its AUTN (98 62), "
 				 "macFailure", tb_scenario_attack_false_network},
 	{"attack-apn", "attack: an APN outside the subscription is refused apnNotAllowed", tb_scenario_attack_apn},
+	{"validate", "platform validation, the testbed as relying party: tre-1 passes in each mode; tre-2, modified "
+		     "and opened, fails componentModified and tamperDetected and reports it", tb_scenario_validate},
 	{NULL, NULL, NULL},
 };
 

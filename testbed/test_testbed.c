@@ -7,8 +7,10 @@
 #include "wire/wire.h"
 
 #include <criterion/criterion.h>
+#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <libconfig.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -199,7 +201,7 @@ static void expect_chart_names_every_entity(void)
 	char *chart = read_text("charts/ping.msc");
 	cr_assert_not_null(chart, "no chart");
 	static const char *const ids[] = {"certauth", "drf", "mno-a", "mno-b", "mno-v", "mno-xf", "mno-xr", "m2me-1",
-					  "tre-1", "uicc-1", "uicc-2", "m2me-2", "uicc-1c", "testbed"};
+					  "tre-1", "uicc-1", "uicc-2", "m2me-2", "uicc-1c", "tre-2", "testbed"};
 	for (size_t i = 0; i < sizeof ids / sizeof ids[0]; i++) {
 		char quoted[80];
 		snprintf(quoted, sizeof quoted, "\"%s\"", ids[i]);
@@ -241,7 +243,7 @@ Test(testbed, up_status_ping_trace_down)
 
 	pid_t pids[MAX_PIDS];
 	int n = read_pids(pids);
-	cr_expect_eq(n, 14, "13 daemons and the recorder, not %d", n);
+	cr_expect_eq(n, 15, "14 daemons and the recorder, not %d", n);
 	expect_ok("down");
 	expect_no_process(pids, n);
 	expect_clean_logs();
@@ -305,7 +307,8 @@ Test(testbed, unknown_scenario_and_usage)
 	cr_expect_eq(st, 2);
 	cr_expect_not_null(strstr(out, "usage:"));
 	free(out);
-	static const char *const commands[] = {"up", "down", "status", "run", "trace", "demo", "record"};
+	static const char *const commands[] = {"up", "down", "status", "run", "trace", "demo", "record",
+					       "bench-attach", "bench-validate"};
 	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
 		out = tool(&st, commands[i], "--help", NULL);
 		cr_expect_eq(st, 0, "%s --help", commands[i]);
@@ -392,7 +395,7 @@ static const char *const scenario_names[] = {"ping",          "2",
 					     "2-swap",        "attack-imei-lock",
 					     "attack-clone",  "attack-replay",
 					     "attack-false-network", "attack-apn",
-					     NULL};
+					     "validate",      NULL};
 
 /* Runs a scenario that must pass on the running testbed; its output, which the caller frees. */
 static char *run_passing(const char *name)
@@ -587,6 +590,146 @@ Test(testbed, attack_apn_is_refused_outside_the_subscription)
 	expect_clean_logs();
 }
 
+/* ---- platform validation ---------------------------------------------------------------- */
+
+/* The chart draws every arc of a validation of tre. */
+static void expect_validation_arcs(const char *text, const char *tre)
+{
+	static const char *const flow[][3] = {
+		{"testbed", "certauth", "validationRequest"}, {"certauth", "TRE", "attestationChallenge"},
+		{"TRE", "certauth", "attestationEvidence"},   {"certauth", "testbed", "validationResponse"},
+	};
+	for (size_t i = 0; i < sizeof flow / sizeof flow[0]; i++) {
+		const char *from = strcmp(flow[i][0], "TRE") ? flow[i][0] : tre, *to = strcmp(flow[i][1], "TRE") ? flow[i][1] : tre;
+		cr_expect_geq(arcs(text, from, to, flow[i][2]), 1, "no %s %s -> %s in the chart", flow[i][2], from, to);
+	}
+}
+
+Test(testbed, validate_passes_the_genuine_tre_and_fails_the_tampered_one, .timeout = 180)
+{
+	expect_ok("up");
+	char *out = run_passing("validate");
+	for (int mode = 0; mode < 3; mode++) {
+		static const char *const modes[] = {"autonomous", "semiAutonomous", "remote"};
+		char want[128];
+		snprintf(want, sizeof want, "validationRequest {tre-1, %s, minAssurance 3} ... (signed verdict: ok) ok", modes[mode]);
+		cr_expect_not_null(strstr(out, want), "no \"%s\"", want);
+		snprintf(want, sizeof want, "validationRequest {tre-2, %s, minAssurance 3} ... (signed verdict: fail (", modes[mode]);
+		cr_expect_not_null(strstr(out, want), "no \"%s\"", want);
+	}
+	cr_expect_not_null(strstr(out, "minAssurance 5} ... (signed verdict: fail (assuranceTooLow)) ok"));
+	cr_expect_not_null(strstr(out, "componentModified"));
+	cr_expect_not_null(strstr(out, "(signed verdict: fail (tamperDetected)) ok"));
+	free(out);
+	char *chart = chart_of("validate");
+	expect_validation_arcs(chart, "tre-1");
+	expect_validation_arcs(chart, "tre-2");
+	/* two reports (componentModified, caseOpened), each acknowledged */
+	cr_expect_eq(arcs(chart, "tre-2", "certauth", "tamperReport"), 2);
+	cr_expect_eq(arcs(chart, "certauth", "tre-2", "tamperAck"), 2);
+	cr_expect_eq(arcs(chart, "tre-1", "certauth", "tamperReport"), 0, "the genuine TRE reported tampering");
+	free(chart);
+	/* again on the tampered tre-2: the opened case is a latch and makes no new report */
+	out = run_passing("validate");
+	cr_expect_not_null(strstr(out, "note: tre-2's case was opened by an earlier run"));
+	free(out);
+	chart = chart_of("validate");
+	cr_expect_eq(arcs(chart, "tre-2", "certauth", "tamperReport"), 1, "only the component is reported anew");
+	free(chart);
+	expect_ok("down");
+	expect_clean_logs();
+}
+
+Test(testbed, bench_validate_prints_rates_per_mode_and_for_ecdsa)
+{
+	expect_ok("up");
+	int st;
+	char *out = tool(&st, "bench-validate", "0.5", NULL);
+	cr_expect_eq(st, 0);
+	static const char *const lines[] = {"\nautonomous ", "\nsemiAutonomous ", "\nremote ", "\nfailed_validations 0\n",
+					    "\necdsa_sign_per_second ", "\necdsa_verify_per_second "};
+	for (size_t i = 0; i < sizeof lines / sizeof lines[0]; i++) {
+		const char *at = strstr(out, lines[i]);
+		cr_expect_not_null(at, "no %s line", lines[i] + 1);
+		if (at && strchr(lines[i] + 1, ' ')[1] == 0)
+			cr_expect_gt(atof(strchr(at + 1, ' ') + 1), 0, "%s is not a positive rate", lines[i] + 1);
+	}
+	free(out);
+	expect_ok("down");
+	expect_clean_logs();
+}
+
+/* Stops a daemon of the run directory (the test, a subreaper, reaps it) and starts it again the
+ * way `up` does, with a fresh database: a new TRE of the same identity. */
+static void restart_fresh(const char *id, const char *role)
+{
+	char name[64], path[256], conf[128], bin[256], log[128];
+	snprintf(name, sizeof name, "%s.pid", id);
+	char *text = read_text(name);
+	cr_assert_not_null(text);
+	pid_t old = (pid_t)atol(text);
+	free(text);
+	cr_assert_eq(kill(old, SIGTERM), 0);
+	cr_assert_eq(waitpid(old, NULL, 0), old);
+	static const char *const state[] = {".db", ".db-wal", ".db-shm"};
+	for (size_t i = 0; i < sizeof state / sizeof state[0]; i++) {
+		snprintf(path, sizeof path, "%s/%s%s", rundir, id, state[i]);
+		unlink(path);
+	}
+	snprintf(bin, sizeof bin, "%s/%s/%s", getenv("M2M_BIN_DIR"), role, role);
+	snprintf(conf, sizeof conf, "%s/%s.conf", rundir, id);
+	snprintf(log, sizeof log, "%s/%s.log", rundir, id);
+	pid_t pid = fork();
+	if (pid == 0) {
+		setsid();
+		int fd = open(log, O_WRONLY | O_APPEND);
+		dup2(fd, 1);
+		dup2(fd, 2);
+		execl(bin, bin, "-c", conf, (char *)NULL);
+		_exit(127);
+	}
+	snprintf(path, sizeof path, "%s/%s.pid", rundir, id);
+	FILE *f = fopen(path, "w");
+	cr_assert_not_null(f);
+	fprintf(f, "%ld\n", (long)pid);
+	fclose(f);
+}
+
+/* The trace holds a message of type from -> to within a few seconds; the trace then. */
+static char *wait_in_trace(const char *from, const char *to, const char *type)
+{
+	char want[200];
+	snprintf(want, sizeof want, "\"from\": \"%s\", \"to\": \"%s\", \"type\": \"%s\"", from, to, type);
+	for (int waited = 0; waited < 10000; waited += 100) {
+		char *trace = read_text("trace.jsonl");
+		if (trace && strstr(trace, want))
+			return trace;
+		free(trace);
+		usleep(100 * 1000);
+	}
+	cr_assert_fail("no %s in the trace", want);
+	return NULL;
+}
+
+/* `up` starts the recorder after the daemons, so the TREs' first enrolment usually goes
+ * unrecorded: a TRE enrolling afresh while the recorder runs shows whether its secret travels. */
+Test(testbed, the_enrolment_secret_is_not_in_the_trace)
+{
+	expect_ok("up");
+	restart_fresh("tre-2", "tre");
+	char *trace = wait_in_trace("tre-2", "certauth", "enrolRequest");
+	char *secret = read_text("keys/tre-2.enrol"), upper[80];
+	cr_assert_not_null(secret);
+	for (size_t i = 0; secret[i] && i < sizeof upper - 1; i++)
+		upper[i] = (char)toupper((unsigned char)secret[i]), upper[i + 1] = 0;
+	expect_not_in_lines(trace, "enrolRequest", secret);
+	expect_not_in_lines(trace, "enrolRequest", upper);
+	free(secret);
+	free(trace);
+	expect_ok("down");
+	expect_clean_logs();
+}
+
 /* ---- provisioning and the cards section (no daemon needs to run) ---------------------------- */
 
 /* A topology file in the run directory holding text. */
@@ -640,6 +783,34 @@ Test(testbed, card_mistakes_are_named_before_anything_starts)
 	free(out);
 }
 
+Test(testbed, tre_mistakes_are_named_before_anything_starts)
+{
+	static const char *const agency = "{ id = \"certauth\"; role = \"certauth\"; }";
+	static const char *const platform = "model = \"acme-m2m-tre\"; version = \"1.0\"; assurance_level = 4;";
+	static const struct {
+		const char *settings, *links, *message;
+	} cases[] = {
+		{"", "[ \"tre-1\", \"certauth\" ]", "tre tre-1 needs settings { model"},
+		{"model = \"acme-m2m-tre\"; version = \"1.0\";", "[ \"tre-1\", \"certauth\" ]", "assurance_level = 1..7"},
+		{"", "", "tre tre-1 is linked to no certauth entity"},
+		{"root_certificate = \"/tmp/root.pem\";", "[ \"tre-1\", \"certauth\" ]",
+		 "root_certificate is generated by `testbed up`"},
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		char text[1024], topo[128];
+		snprintf(text, sizeof text,
+			 "entities = ( %s, { id = \"tre-1\"; role = \"tre\"; settings = { %s %s }; } );\nlinks = ( %s );\n", agency,
+			 i == 2 || i == 3 ? platform : "", cases[i].settings, cases[i].links);
+		write_topology(topo, sizeof topo, text);
+		int st;
+		char *out = tool(&st, "-t", topo, "up", NULL);
+		cr_expect_eq(st, 1, "case %zu", i);
+		cr_expect_not_null(strstr(out, cases[i].message), "case %zu: no \"%s\"", i, cases[i].message);
+		cr_expect_null(strstr(out, "started"), "case %zu started something", i);
+		free(out);
+	}
+}
+
 /* A build directory whose daemons are placeholders and whose mno-admin refuses: `up` must stop
  * at the personalisation, say why with the tool's own words, and start nothing. */
 Test(testbed, a_failing_personalisation_fails_up_with_the_tools_message)
@@ -686,9 +857,10 @@ Test(testbed, a_failing_personalisation_fails_up_with_the_tools_message)
  * No key material outside keys/: every secret the run generated is searched, as text, as raw
  * bytes and as hex in either case, in every other file of the run directory: logs, trace,
  * charts, configurations and databases with their WAL files. The secrets are each file of
- * RUNDIR/keys except the public *.pub ones: CURVE secret keys (Z85), storage keys (64 hex), and
- * the card images (libconfig), whose k, opc and adm each count (their iccid and imsi do not:
- * identities are meant to travel).
+ * RUNDIR/keys except the public *.pub ones: CURVE secret keys (Z85), storage keys (64 hex), the
+ * TREs' enrolment secrets (*.enrol, 64 hex), and the card images (libconfig), whose k, opc and
+ * adm each count (their iccid and imsi do not: identities are meant to travel). keys/ID.conf, the
+ * agency's settings group that lists the enrolment secrets, holds no secret of its own.
  */
 typedef struct secret {
 	char name[200];
@@ -751,7 +923,7 @@ static int load_secrets(secret *out, int max)
 	cr_assert_not_null(d);
 	int n = 0;
 	for (struct dirent *e; (e = readdir(d)) && n < max;) {
-		if (e->d_name[0] == '.' || ends_with(e->d_name, ".pub"))
+		if (e->d_name[0] == '.' || ends_with(e->d_name, ".pub") || ends_with(e->d_name, ".conf"))
 			continue;
 		char rel[128];
 		snprintf(rel, sizeof rel, "keys/%.100s", e->d_name);
@@ -761,7 +933,7 @@ static int load_secrets(secret *out, int max)
 		}
 		char *text = read_text(rel);
 		decode_secret(&out[n++], e->d_name, text, 16);
-		if (ends_with(e->d_name, ".storage"))
+		if (ends_with(e->d_name, ".storage") || ends_with(e->d_name, ".enrol"))
 			cr_assert(strlen(text) == 64 && out[n - 1].len == 32, "%s is not 64 hex digits", rel);
 		free(text);
 	}
@@ -825,12 +997,18 @@ Test(testbed, demo_leaves_no_key_material_in_logs_traces_or_databases, .timeout 
 	free(out);
 	secret secrets[128];
 	int n = load_secrets(secrets, 128);
-	/* 14 CURVE keys, 10 storage keys (5 mno, 3 uicc, 2 m2me), 3 images of 5 secrets */
-	cr_assert_geq(n, 14 + 10 + 15, "only %d secrets", n);
-	int cards = 0;
-	for (int i = 0; i < n; i++)
+	/* 15 CURVE keys, 13 storage keys (5 mno, 3 uicc, 2 m2me, 2 tre, certauth), 2 enrolment
+	 * secrets, 3 images of 5 secrets */
+	cr_assert_geq(n, 15 + 13 + 2 + 15, "only %d secrets", n);
+	int cards = 0, storage = 0, enrol = 0;
+	for (int i = 0; i < n; i++) {
 		cards += strstr(secrets[i].name, ".card ") != NULL;
+		storage += ends_with(secrets[i].name, ".storage");
+		enrol += ends_with(secrets[i].name, ".enrol");
+	}
 	cr_expect_eq(cards, 15, "k, opc, adm, ota_kic and ota_kid of 3 card images, not %d", cards);
+	cr_expect_eq(storage, 13, "storage keys of 5 mno, 3 uicc, 2 m2me, 2 tre and certauth, not %d", storage);
+	cr_expect_eq(enrol, 2, "enrolment secrets of tre-1 and tre-2, not %d", enrol);
 	int files = scan_dir("", secrets, n);
 	cr_expect_geq(files, 30, "only %d files scanned", files);
 }

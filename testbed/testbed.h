@@ -39,6 +39,7 @@ int tb_cmd_run(tb_opts *o, int argc, char **argv);
 int tb_cmd_trace(tb_opts *o, int argc, char **argv);
 int tb_cmd_record(tb_opts *o, int argc, char **argv);
 int tb_cmd_bench_attach(tb_opts *o, int argc, char **argv);
+int tb_cmd_bench_validate(tb_opts *o, int argc, char **argv);
 
 /* ---- the topology (topology.c) -------------------------------------------------------------- */
 
@@ -84,8 +85,15 @@ const tb_card *tb_card_of(const tb_topology *t, const char *id);
 const tb_card *tb_card_origin(const tb_topology *t, const tb_card *c);
 /* A string setting of an entity ("imei" of an m2me), or dflt. */
 const char *tb_entity_setting(const tb_entity *e, const char *name, const char *dflt);
+/* An integer setting of an entity ("assurance_level" of a tre), or dflt. */
+int tb_entity_int(const tb_entity *e, const char *name, int dflt);
 /* Whether the role keeps secrets at rest: `up` generates RUNDIR/keys/ID.storage for it. */
 int tb_role_has_storage_key(const char *role);
+/* Whether the role's group itself holds secrets (certauth: the enrolment secrets): `up` writes it
+ * to RUNDIR/keys/ID.conf (mode 0600), which RUNDIR/ID.conf includes. */
+int tb_role_group_is_secret(const char *role);
+/* The certauth entity a tre is linked with: its agency and PVA; -1 when none. */
+int tb_agency_of(const tb_topology *t, int tre);
 
 /* ---- the run directory (rundir.c) ------------------------------------------------------------ */
 
@@ -95,11 +103,14 @@ int tb_path(char *out, size_t len, const char *rundir, const char *name, const c
 int tb_rundir_resolve(tb_opts *o, int create);
 /* Fails with a clear message when a socket path of the topology would be too long. */
 int tb_rundir_check_lengths(const char *rundir, const tb_topology *t);
-/* Writes RUNDIR/topology.conf, keys/ (CURVE keys, storage keys), every ID.conf and
- * testbed.conf; removes old state. */
+/* Writes RUNDIR/topology.conf, keys/ (CURVE keys, storage keys, enrolment secrets), the TREs'
+ * component files, every ID.conf and testbed.conf; removes old state. */
 int tb_rundir_generate(const char *rundir, const char *topology_path, const tb_topology *t);
 /* The topology that `up` wrote into the run directory; NULL when there is none. */
 tb_topology *tb_rundir_topology(const char *rundir, int quiet);
+/* Settings of a generated configuration. */
+void tb_conf_add_str(config_setting_t *parent, const char *name, const char *value);
+void tb_conf_add_int(config_setting_t *parent, const char *name, int value);
 /* Reads a file into a malloc'd NUL-terminated string from offset; NULL when unreadable. */
 char *tb_read_file(const char *path, long offset, size_t *len);
 int tb_write_file(const char *path, const char *text, mode_t mode);
@@ -128,11 +139,19 @@ typedef struct tb_fleet {
 	pid_t recorder;
 } tb_fleet;
 
-/* ---- home operator administration (admin.c, provision.c) ---------------------------------- */
+/* ---- administration tools (admin.c, provision.c, certify.c) -------------------------------- */
+
+/* The tools, by their path under the build directory (found like the daemons). */
+#define TB_MNO_ADMIN "mno/hss/mno-admin"
+#define TB_CERTAUTH_ADMIN "certauth/certauth-admin"
 
 typedef struct tb_buf tb_buf;
-/* Runs `mno-admin -c RUNDIR/OPERATOR.conf ARGS...` (args NULL-terminated), its standard output
- * and error into out and err (either may be NULL); its exit status, or -1 when it did not run. */
+/* Runs `TOOL -c RUNDIR/ID.conf ARGS...` (args NULL-terminated), its standard output and error
+ * into out and err (either may be NULL); its exit status, or -1 when it did not run. */
+int tb_tool(const char *tool, const char *rundir, const char *id, const char *const *args, tb_buf *out, tb_buf *err);
+/* "did not run", "exited with status 1": how a run of tb_tool ended, for a failure report. */
+const char *tb_tool_status(int rc, char *buf, size_t len);
+/* tb_tool with mno-admin at a home operator. */
 int tb_admin(const char *rundir, const char *operator_id, const char *const *args, tb_buf *out, tb_buf *err);
 /* Whether mno-admin is built; -1 with a message naming where it was looked for. */
 int tb_admin_check(void);
@@ -140,6 +159,47 @@ int tb_admin_check(void);
  * home operators' databases hold the subscribers before any daemon starts; -1 with the tool's
  * own message when one fails. */
 int tb_provision(const char *rundir, const tb_topology *t);
+
+/* ---- the certification agency and its TREs (agency.c, certify.c, ready.c) ------------------ */
+
+/* The platform a TRE is certified as: its topology settings model, version, assurance_level. */
+typedef struct tb_platform {
+	const char *model, *version;  /* point into the topology's conf */
+	int assurance;
+} tb_platform;
+void tb_tre_platform(const tb_entity *e, tb_platform *p);
+
+/* The components every TRE of the testbed measures, in boot-chain order; ends with a NULL name. */
+typedef struct tb_component {
+	const char *name;
+	int reg;  /* the measurement register it extends */
+} tb_component;
+extern const tb_component tb_components[];
+/* The genuine content of a component of platform p ("acme-m2m-tre os 1.0\n"): what `up` writes
+ * into RUNDIR/ID.components/NAME and what the platform type certifies. */
+void tb_component_content(const tb_platform *p, const char *name, char *out, size_t len);
+/* RUNDIR/AGENCY.root.pem: where the agency writes its root certificate at every start. */
+int tb_root_path(char *out, size_t len, const char *rundir, const char *agency);
+/* Writes each TRE's enrolment secret (RUNDIR/keys/ID.enrol) and its component files. */
+int tb_agency_files(const char *rundir, const tb_topology *t);
+/* Adds what `up` generates to the group g of a certauth or tre entity (nothing for others);
+ * -1 when a file it needs cannot be read. */
+int tb_agency_settings(config_setting_t *g, const char *rundir, const tb_topology *t, const tb_entity *e);
+
+/* Certifies the platform type of every TRE at its agency (`certauth-admin platform add`), before
+ * any daemon starts; -1 with the tool's own message. */
+int tb_certify(const char *rundir, const tb_topology *t);
+/* Whether certauth-admin is built, when the topology has TREs to certify. */
+int tb_certify_check(const tb_topology *t);
+
+/* Reaps a child of `up` that died while coming up and reports it with its log's tail; 1 if it was one. */
+int tb_reap_failure(const char *rundir, const char *name, pid_t *pid);
+/* Waits until every certauth started has written its root certificate, which its TREs read at
+ * start; -1 after reporting which did not. */
+int tb_wait_roots(const char *rundir, const tb_topology *t, tb_fleet *f, int deadline_ms);
+/* Waits until every TRE is enrolled (its certificate in its agency's register) and booted with
+ * secure boot passed (treControl status); -1 after reporting which is not. */
+int tb_wait_tres(const char *rundir, const tb_topology *t, tb_fleet *f, int deadline_ms);
 
 /* ---- health (health.c) ------------------------------------------------------------------------ */
 
@@ -221,6 +281,7 @@ int tb_scenario_attack_clone(tb_session *s);
 int tb_scenario_attack_replay(tb_session *s);
 int tb_scenario_attack_false_network(tb_session *s);
 int tb_scenario_attack_apn(tb_session *s);
+int tb_scenario_validate(tb_session *s);
 
 /* ---- what scenarios do to devices (device.c) --------------------------------------------- */
 
@@ -264,6 +325,50 @@ typedef struct tb_fit {
  * off (which detaches it) with its configured IMEI and only the cards of fits inserted, every
  * subscriber of the cards active. One step. */
 int tb_known_state(tb_session *s, const tb_fit *fits, int nfits);
+
+/* ---- what scenarios do to TREs (tre_control.c) ------------------------------------------- */
+
+typedef struct tb_tre_status {
+	int booted, secure_boot_ok;
+	unsigned tamper;  /* TB_TAMPER(m2m_tamper_event) */
+	long pending;     /* tamper reports not yet acknowledged */
+} tb_tre_status;
+
+/* One treControl (component and content only for modifyComponent); 0 with *st filled on a
+ * treStatus, else the reason of the error (or of no answer) with why describing it. */
+m2m_reason tb_tre(m2m_node *n, const char *tre, int action, const char *component, const char *content,
+		  tb_tre_status *st, char *why, size_t len);
+/* What a treStatus must say: secure_boot 1 (booted, every component matched), 0 (booted, secure
+ * boot failed) or -1 (either); the tamper bits in set must be set, those in clear must not. */
+typedef struct tb_tre_want {
+	int secure_boot;
+	unsigned set, clear;
+} tb_tre_want;
+#define TB_TAMPER(e) (1u << (e))
+/* A step that must be answered by treStatus, like want when not NULL (st filled when not NULL). */
+int tb_tre_ok(tb_session *s, const char *tre, int action, const char *component, const char *content,
+	      const tb_tre_want *want, tb_tre_status *st, const char *fmt, ...) __attribute__((format(printf, 8, 9)));
+
+/* ---- validations with the testbed as the relying party (validation.c) -------------------- */
+
+#define TB_VERDICT_MAX_REASONS 16
+/* A verdict the testbed checked: signed by the PVA under the agency's root, about the TRE asked,
+ * addressed to the testbed, still valid. */
+typedef struct tb_verdict {
+	int result;  /* m2m_verdict_result */
+	int mode;    /* m2m_validation_mode */
+	int nreasons;
+	m2m_reason reasons[TB_VERDICT_MAX_REASONS];
+} tb_verdict;
+
+const char *tb_mode_name(int mode);
+/* validationRequest {tre, mode, min_assurance} to the TRE's agency as the relying party
+ * "testbed"; 0 with *v filled from the checked verdict, else why. */
+m2m_reason tb_validate(m2m_node *n, const tb_topology *t, const char *rundir, const char *tre, int mode,
+		       int min_assurance, tb_verdict *v, char *why, size_t len);
+/* A step: the verdict is ok (nwant 0), or fail with at least one of the nwant reasons. */
+int tb_validation_expect(tb_session *s, const char *tre, int mode, int min_assurance, const m2m_reason *want,
+			 int nwant, const char *fmt, ...) __attribute__((format(printf, 7, 8)));
 
 /* ---- subscribers (subscriber.c) ----------------------------------------------------------- */
 

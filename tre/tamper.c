@@ -51,7 +51,7 @@ static int add_recipient(char list[][M2M_ENTITY_MAX + 1], int n, int max, const 
 		if (!strcmp(list[i], id))
 			return n;
 	if (n < max)
-		snprintf(list[n++], M2M_ENTITY_MAX + 1, "%s", id);
+		snprintf(list[n++], M2M_ENTITY_MAX + 1, "%.*s", M2M_ENTITY_MAX, id);
 	return n;
 }
 

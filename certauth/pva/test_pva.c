@@ -179,7 +179,7 @@ TestSuite(appraisal, .init = agency_up, .fini = agency_down);
 static void issue_challenge(const appraisal_case *k, pva_challenge *c)
 {
 	memset(c, 0, sizeof *c);
-	snprintf(c->tre, sizeof c->tre, "%s", k->ask_tre1 ? ta.ids[SIGNER_TRE1].name : ta.ids[k->signer].name);
+	snprintf(c->tre, sizeof c->tre, "%.*s", M2M_ENTITY_MAX, k->ask_tre1 ? ta.ids[SIGNER_TRE1].name : ta.ids[k->signer].name);
 	snprintf(c->relying_party, sizeof c->relying_party, "mno-a");
 	m2m_random(c->nonce, sizeof c->nonce);
 	c->mode = k->mode;

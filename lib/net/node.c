@@ -114,6 +114,7 @@ static uint64_t take_sequence(m2m_node *n)
 
 static void send_now(m2m_node *n, const outmsg *m)
 {
+	int64_t when = m2m_tap_clock();
 	int rc;
 	if (m->peer == ROUTER) {
 		rc = zmq_send(n->router, m->route, m->route_len, ZMQ_SNDMORE);
@@ -127,7 +128,7 @@ static void send_now(m2m_node *n, const outmsg *m)
 		return;
 	}
 	n->counters.sent++;
-	m2m_tap_publish(n->tap, "tx", n->conf.entity, m->der, m->len);
+	m2m_tap_publish(n->tap, "tx", n->conf.entity, when, m->der, m->len);
 }
 
 /* Sends at once outside a step, or queues until the step has committed. */
@@ -446,7 +447,7 @@ static void recv_router(m2m_node *n)
 	}
 	int extra = drain_extra_frames(n->router, &payload);
 	n->counters.received++;
-	m2m_tap_publish(n->tap, "rx", n->conf.entity, zmq_msg_data(&payload), zmq_msg_size(&payload));
+	m2m_tap_publish(n->tap, "rx", n->conf.entity, m2m_tap_clock(), zmq_msg_data(&payload), zmq_msg_size(&payload));
 	m2m_request *req = calloc(1, sizeof *req);
 	if (zmq_msg_size(&route) <= sizeof req->route) {
 		req->route_len = zmq_msg_size(&route);
@@ -559,7 +560,7 @@ static void recv_dealer(m2m_node *n, int peer)
 		return;
 	}
 	n->counters.received++;
-	m2m_tap_publish(n->tap, "rx", n->conf.entity, zmq_msg_data(&msg), zmq_msg_size(&msg));
+	m2m_tap_publish(n->tap, "rx", n->conf.entity, m2m_tap_clock(), zmq_msg_data(&msg), zmq_msg_size(&msg));
 	m2m_envelope env;
 	m2m_reason r = m2m_decode(zmq_msg_data(&msg), zmq_msg_size(&msg), &env);
 	zmq_msg_close(&msg);

@@ -26,7 +26,15 @@ void *m2m_tap_open(void *ctx, const char *endpoint, const char *secret_key, char
 	return s;
 }
 
-void m2m_tap_publish(void *tap, const char *direction, const char *entity, const void *der, size_t len)
+int64_t m2m_tap_clock(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+void m2m_tap_publish(void *tap, const char *direction, const char *entity, int64_t when_us, const void *der,
+		     size_t len)
 {
 	if (!tap)
 		return;
@@ -37,10 +45,8 @@ void m2m_tap_publish(void *tap, const char *direction, const char *entity, const
 		der = redacted;
 		len = rlen;
 	}
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
 	char when[32];
-	int n = snprintf(when, sizeof when, "%lld%06ld", (long long)ts.tv_sec, ts.tv_nsec / 1000);
+	int n = snprintf(when, sizeof when, "%lld", (long long)when_us);
 	zmq_send(tap, direction, strlen(direction), ZMQ_SNDMORE | ZMQ_DONTWAIT);
 	zmq_send(tap, entity, strlen(entity), ZMQ_SNDMORE | ZMQ_DONTWAIT);
 	zmq_send(tap, when, (size_t)n, ZMQ_SNDMORE | ZMQ_DONTWAIT);
