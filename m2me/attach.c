@@ -1,5 +1,5 @@
 /*
- * The attach procedure (TS 33.102 §6.3 carried in this protocol, docs/alt2-contract.md):
+ * The attach procedure (TS 33.102 §6.3 carried in this protocol, docs/alt2-rules.md):
  *
  *   REQUESTED       attachRequest{imsi, imei, apn} sent        -> authChallenge
  *   AUTHENTICATING  AUTHENTICATE sent to the card              -> DB, DC or 98 62
