@@ -4,9 +4,7 @@
  *     root_certificate it cannot read, and the agency writes that file at its start;
  *   - every TRE enrolled and booted, before the testbed is declared up: a TRE enrols and fetches
  *     its platform type in the background after it starts, and a validation before then would
- *     be refused wrongState. Booted (with secure boot passed) is what treControl status tells;
- *     treStatus says nothing of enrolment, so enrolled is read from the agency's register of
- *     certificates (`certauth-admin list`), as the agency's staff would see it.
+ *     be refused wrongState. treControl status tells both.
  */
 #include "testbed.h"
 
@@ -72,30 +70,6 @@ int tb_wait_roots(const char *rundir, const tb_topology *t, tb_fleet *f, int dea
 
 /* ---- the TREs ------------------------------------------------------------------------------------ */
 
-/* Whether the agency's register lists a valid tre certificate for tre: a line of `certauth-admin
- * list` reads "SERIAL ENTITY PROFILE [MODEL/VERSION] FROM..UNTIL valid". */
-static int registered(const char *list, const char *tre)
-{
-	for (const char *line = list; line && *line;) {
-		size_t n = strcspn(line, "\n");
-		char entity[M2M_ENTITY_MAX + 1], profile[32];
-		if (sscanf(line, "%*s %63s %31s", entity, profile) == 2 && !strcmp(entity, tre) && !strcmp(profile, "tre") &&
-		    n >= 6 && !strncmp(line + n - 6, " valid", 6))
-			return 1;
-		line += n + (line[n] == '\n');
-	}
-	return 0;
-}
-
-static int enrolled(const char *rundir, const char *agency, const char *tre)
-{
-	static const char *const args[] = {"list", NULL};
-	tb_buf out = {0};
-	int yes = tb_tool(TB_CERTAUTH_ADMIN, rundir, agency, args, &out, NULL) == 0 && registered(out.data, tre);
-	tb_buf_free(&out);
-	return yes;
-}
-
 /* Ready: booted with secure boot passed, and enrolled. why says what is missing. */
 static int tre_ready(m2m_node *n, const char *rundir, const tb_topology *t, int i, char *why, size_t len)
 {
@@ -107,8 +81,8 @@ static int tre_ready(m2m_node *n, const char *rundir, const tb_topology *t, int 
 		snprintf(why, len, "%s (treStatus)", st.booted ? "booted, but secure boot failed" : "not booted");
 		return 0;
 	}
-	if (!enrolled(rundir, agency, id)) {
-		snprintf(why, len, "booted, but no valid certificate in %s's register (certauth-admin list)", agency);
+	if (!st.enrolled) {
+		snprintf(why, len, "booted, but not enrolled with %s yet (treStatus)", agency);
 		return 0;
 	}
 	return 1;

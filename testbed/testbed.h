@@ -329,7 +329,7 @@ int tb_known_state(tb_session *s, const tb_fit *fits, int nfits);
 /* ---- what scenarios do to TREs (tre_control.c) ------------------------------------------- */
 
 typedef struct tb_tre_status {
-	int booted, secure_boot_ok;
+	int booted, secure_boot_ok, enrolled;
 	unsigned tamper;  /* TB_TAMPER(m2m_tamper_event) */
 	long pending;     /* tamper reports not yet acknowledged */
 } tb_tre_status;

@@ -34,6 +34,7 @@ static void read_status(const M2M_TRE_STATUS *b, tb_tre_status *st)
 		if (ASN1_BIT_STRING_get_bit(b->tamper, e))
 			st->tamper |= TB_TAMPER(e);
 	st->pending = (long)b->pending_reports;
+	st->enrolled = b->enrolled != 0;
 }
 
 m2m_reason tb_tre(m2m_node *n, const char *tre, int action, const char *component, const char *content,

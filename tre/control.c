@@ -40,6 +40,7 @@ M2M_TRE_STATUS *tre_status_body(tre *t)
 	ASN1_BIT_STRING_free(s->tamper);
 	s->tamper = tre_tamper_bits(tre_tamper_flags(t));
 	s->pending_reports = (uint64_t)tre_tamper_pending(t);
+	s->enrolled = tre_enrolled(t) ? 0xff : 0;
 	return s;
 }
 

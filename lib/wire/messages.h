@@ -475,6 +475,7 @@ typedef struct {
 	ASN1_BOOLEAN secure_boot_ok;
 	ASN1_BIT_STRING *tamper;        /* TamperFlags */
 	uint64_t pending_reports;
+	ASN1_BOOLEAN enrolled;
 } M2M_TRE_STATUS;
 DECLARE_ASN1_FUNCTIONS(M2M_TRE_STATUS)
 

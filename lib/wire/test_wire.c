@@ -947,6 +947,7 @@ static void *build_tre_status(void)
 	set_bit(s->tamper, M2M_TAMPER_CASE_OPENED);
 	set_bit(s->tamper, M2M_TAMPER_COMPONENT_MODIFIED);
 	s->pending_reports = 2;
+	s->enrolled = 0xff;
 	return s;
 }
 
@@ -958,6 +959,7 @@ static void check_tre_status(const void *want_, const void *got_)
 	SAME(secure_boot_ok);
 	SAME(tamper);
 	SAME(pending_reports);
+	SAME(enrolled);
 }
 
 /* The eContent types of the signed objects (encoded with i2d, not carried in an envelope). */
@@ -1401,8 +1403,8 @@ Test(der, tamper_flags)
 	m2m_set_str(s->tre, "t");
 	unsigned char *der = NULL;
 	int len = i2d_M2M_TRE_STATUS(s, &der);
-	static const unsigned char none[] = {0x30, 0x0f, 0x0c, 0x01, 't', 0x01, 0x01, 0x00, 0x01, 0x01, 0x00,
-					     0x03, 0x01, 0x00, 0x02, 0x01, 0x00};
+	static const unsigned char none[] = {0x30, 0x12, 0x0c, 0x01, 't', 0x01, 0x01, 0x00, 0x01, 0x01, 0x00,
+					     0x03, 0x01, 0x00, 0x02, 0x01, 0x00, 0x01, 0x01, 0x00};
 	cr_assert_eq(len, (int)sizeof none);
 	cr_assert(!memcmp(der, none, sizeof none), "booleans FALSE after _new, empty flags");
 	OPENSSL_free(der);
@@ -2036,7 +2038,7 @@ static const struct {
 	{M2M_MSG_VALIDATION_STATUS, "tre=tre-1 result=0 validatedAt=20250102030405Z validUntil=20250102040405Z"},
 	{M2M_MSG_TRE_CONTROL, "action=2 component=modem-fw "
 			      "content=000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f..."},
-	{M2M_MSG_TRE_STATUS, "tre=tre-1 booted=true secureBootOk=false tamper=c0 pendingReports=2"},
+	{M2M_MSG_TRE_STATUS, "tre=tre-1 booted=true secureBootOk=false tamper=c0 pendingReports=2 enrolled=true"},
 	{M2M_MSG_ATTESTATION_CHALLENGE, "nonce=d0d1d2d3d4d5d6d7d8d9dadbdcdddedfe0e1e2e3e4e5e6e7e8e9eaebecedeeef mode=1"},
 };
 

@@ -622,6 +622,7 @@ static void *make_tre_status(void)
 	if (!ASN1_BIT_STRING_set_bit(s->tamper, M2M_TAMPER_COMPONENT_MODIFIED, 1))
 		die("out of memory");
 	s->pending_reports = 1;
+	s->enrolled = 0xff;
 	return s;
 }
 
