@@ -7,8 +7,21 @@
 #include <stdio.h>
 #include <string.h>
 
+/* The secret inline (`secret`) or, so that a configuration file holds none, in a file of its own
+ * (`secret_file`, as the entity's own enrolment_secret_file): exactly one of them. */
 static void read_secret(m2m_conf *c, config_setting_t *entry, ca_enrolment *e)
 {
+	int inline_secret = config_setting_get_member(entry, "secret") != NULL;
+	if (inline_secret == (config_setting_get_member(entry, "secret_file") != NULL)) {
+		m2m_conf_fail(c, entry, "give the enrolment secret as secret or as secret_file, not %s",
+			      inline_secret ? "both" : "neither");
+		return;
+	}
+	if (!inline_secret) {
+		long n = m2m_conf_secret_file(c, entry, "secret_file", e->secret, CA_SECRET_MIN, CA_SECRET_MAX);
+		e->secret_len = n > 0 ? (size_t)n : 0;
+		return;
+	}
 	const char *hex = m2m_conf_str(c, entry, "secret", NULL, 1);
 	long n = hex ? m2m_unhex_var(hex, e->secret, sizeof e->secret) : -1;
 	if (hex && (n < CA_SECRET_MIN || n > CA_SECRET_MAX))  /* the message never shows the secret */
@@ -19,7 +32,7 @@ static void read_secret(m2m_conf *c, config_setting_t *entry, ca_enrolment *e)
 
 static void read_entry(m2m_conf *c, config_setting_t *entry, ca_settings *out)
 {
-	static const char *const names[] = {"id", "profile", "secret", NULL};
+	static const char *const names[] = {"id", "profile", "secret", "secret_file", NULL};
 	ca_enrolment *e = &out->enrolments[out->nenrolments];
 	m2m_conf_only(c, entry, names);
 	const char *id = m2m_conf_str(c, entry, "id", NULL, 1);

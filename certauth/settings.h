@@ -8,6 +8,7 @@
  *     validity_days = 365;                               # of the certificates it issues (1..3650)
  *     crl_hours = 24;                                    # from a CRL's thisUpdate to its nextUpdate (1..720)
  *     enrolment = ( { id = "tre-1"; profile = "tre"; secret = "32 to 128 hex digits" }, ... );
+ *                 # or secret_file = "/run/keys/tre-1.enrol" (the same hex digits in a file)
  *     pva = { ... };                                     # certauth/pva (pva_configure)
  *   };
  *

@@ -741,3 +741,55 @@ Test(certauth, admin_before_the_first_start_creates_the_hierarchy)
 	M2M_PLATFORM_TYPE_free(t);
 	X509_free(root);
 }
+
+/* An enrolment secret may live in a file of its own (as the TRE's own enrolment_secret_file), so
+ * that no configuration file holds one; inline and file together, or neither, is an error. */
+static int read_group(const char *group_text, ca_settings *out, char *error, size_t len)
+{
+	char path[128];
+	path_in_dir(path, sizeof path, "group.conf");
+	FILE *f = fopen(path, "w");
+	cr_assert(f && fprintf(f, "certauth = %s;\n", group_text) > 0 && !fclose(f));
+	m2m_conf c;
+	cr_assert_eq(m2m_conf_load(&c, path), 0, "%s", c.error);
+	memset(out, 0, sizeof *out);
+	ca_settings_read(&c, config_lookup(&c.cfg, "certauth"), out);
+	int failed = c.failed;
+	snprintf(error, len, "%s", c.error);
+	m2m_conf_free(&c);
+	return failed;
+}
+
+Test(certauth, enrolment_secret_from_a_file)
+{
+	char secret_path[128], key_path[128], group[1024], error[1024], hex[65];
+	path_in_dir(secret_path, sizeof secret_path, "tre-1.enrol");
+	path_in_dir(key_path, sizeof key_path, "storage.key");
+	m2m_hex(fx.c.settings.storage_key, 32, hex);
+	FILE *f = fopen(key_path, "w");
+	cr_assert(f && fprintf(f, "%s\n", hex) > 0 && !fclose(f));
+	f = fopen(secret_path, "w");
+	cr_assert(f && fprintf(f, "%s", SECRET_TRE1) > 0 && !fclose(f));
+	ca_settings s;
+	snprintf(group, sizeof group, "{ storage_key_file = \"%s\"; root_certificate = \"/tmp/r.pem\";"
+		 " enrolment = ( { id = \"tre-1\"; profile = \"tre\"; secret_file = \"%s\"; } ); }", key_path, secret_path);
+	cr_assert_eq(read_group(group, &s, error, sizeof error), 0, "%s", error);
+	uint8_t want[64];
+	long n = m2m_unhex_var(SECRET_TRE1, want, sizeof want);
+	cr_assert_eq(s.enrolments[0].secret_len, (size_t)n);
+	cr_assert_eq(memcmp(s.enrolments[0].secret, want, (size_t)n), 0);
+	ca_settings_wipe(&s);
+	snprintf(group, sizeof group, "{ storage_key_file = \"%s\"; root_certificate = \"/tmp/r.pem\";"
+		 " enrolment = ( { id = \"tre-1\"; profile = \"tre\"; secret = \"%s\"; secret_file = \"%s\"; } ); }",
+		 key_path, SECRET_TRE1, secret_path);
+	cr_assert_eq(read_group(group, &s, error, sizeof error), 1);
+	cr_assert(strstr(error, "enrolment.[0]: give the enrolment secret as secret or as secret_file, not both"), "%s",
+		  error);
+	cr_assert_null(strstr(error, SECRET_TRE1), "the message shows the secret");
+	ca_settings_wipe(&s);
+	snprintf(group, sizeof group, "{ storage_key_file = \"%s\"; root_certificate = \"/tmp/r.pem\";"
+		 " enrolment = ( { id = \"tre-1\"; profile = \"tre\"; } ); }", key_path);
+	cr_assert_eq(read_group(group, &s, error, sizeof error), 1);
+	cr_assert(strstr(error, "not neither"), "%s", error);
+	ca_settings_wipe(&s);
+}

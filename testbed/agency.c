@@ -101,22 +101,16 @@ int tb_agency_files(const char *rundir, const tb_topology *t)
 
 /* ---- the agency's group ----------------------------------------------------------------------- */
 
-/* { id = TRE; profile = "tre"; secret = HEX; }: the secret read back from the TRE's file. */
+/* { id = TRE; profile = "tre"; secret_file = the TRE's own file }: agency and TRE read one file. */
 static int add_enrolment(config_setting_t *list, const char *rundir, const char *tre)
 {
 	char path[PATH_MAX];
-	size_t len = 0;
-	char *hex = secret_path(path, sizeof path, rundir, tre) ? NULL : tb_read_file(path, 0, &len);
-	if (!hex) {
-		fprintf(stderr, "testbed: cannot read the enrolment secret of %s\n", tre);
+	if (secret_path(path, sizeof path, rundir, tre))
 		return -1;
-	}
 	config_setting_t *entry = config_setting_add(list, NULL, CONFIG_TYPE_GROUP);
 	tb_conf_add_str(entry, "id", tre);
 	tb_conf_add_str(entry, "profile", "tre");
-	tb_conf_add_str(entry, "secret", hex);
-	m2m_wipe(hex, len);
-	free(hex);
+	tb_conf_add_str(entry, "secret_file", path);
 	return 0;
 }
 

@@ -89,9 +89,6 @@ const char *tb_entity_setting(const tb_entity *e, const char *name, const char *
 int tb_entity_int(const tb_entity *e, const char *name, int dflt);
 /* Whether the role keeps secrets at rest: `up` generates RUNDIR/keys/ID.storage for it. */
 int tb_role_has_storage_key(const char *role);
-/* Whether the role's group itself holds secrets (certauth: the enrolment secrets): `up` writes it
- * to RUNDIR/keys/ID.conf (mode 0600), which RUNDIR/ID.conf includes. */
-int tb_role_group_is_secret(const char *role);
 /* The certauth entity a tre is linked with: its agency and PVA; -1 when none. */
 int tb_agency_of(const tb_topology *t, int tre);
 

@@ -37,12 +37,6 @@ int tb_role_has_storage_key(const char *role)
 	return listed(storage_roles, role);
 }
 
-/* The agency's settings must list the enrolment secrets themselves: no file option holds them. */
-int tb_role_group_is_secret(const char *role)
-{
-	return !strcmp(role, "certauth");
-}
-
 int tb_entity_int(const tb_entity *e, const char *name, int dflt)
 {
 	int v = 0;

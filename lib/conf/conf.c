@@ -208,23 +208,28 @@ void m2m_conf_only(m2m_conf *c, const config_setting_t *group, const char *const
 	}
 }
 
-int m2m_conf_key_file(m2m_conf *c, config_setting_t *parent, const char *name, uint8_t *key, size_t len)
+long m2m_conf_secret_file(m2m_conf *c, config_setting_t *parent, const char *name, uint8_t *out, size_t min,
+			  size_t max)
 {
 	const char *path = m2m_conf_str(c, parent, name, NULL, 1);
 	if (!path)
 		return -1;
 	config_setting_t *at = config_setting_get_member(parent ? parent : config_root_setting(&c->cfg), name);
-	char hex[160] = "";
-	int rc = -1;
+	char hex[260] = "";
+	long n = -1;
 	FILE *f = fopen(path, "r");
 	if (!f || !fgets(hex, sizeof hex, f))
 		m2m_conf_fail(c, at, "cannot read %s", path);
-	else if (hex[strcspn(hex, "\r\n")] = 0, strlen(hex) != 2 * len || m2m_unhex(hex, key, len))
-		m2m_conf_fail(c, at, "%s does not hold %zu hex digits", path, 2 * len);
-	else
-		rc = 0;
+	else if (hex[strcspn(hex, "\r\n")] = 0, (n = m2m_unhex_var(hex, out, max)) < (long)min)
+		m2m_conf_fail(c, at, min == max ? "%s does not hold %zu hex digits" : "%s does not hold %zu to %zu bytes in hex",
+			      path, min == max ? 2 * min : min, max);
 	if (f)
 		fclose(f);
 	m2m_wipe(hex, sizeof hex);
-	return rc;
+	return n >= (long)min ? n : -1;
+}
+
+int m2m_conf_key_file(m2m_conf *c, config_setting_t *parent, const char *name, uint8_t *key, size_t len)
+{
+	return m2m_conf_secret_file(c, parent, name, key, len, len) == (long)len ? 0 : -1;
 }

@@ -44,6 +44,9 @@ int m2m_conf_hex(m2m_conf *c, config_setting_t *parent, const char *name, uint8_
 /* A file named by setting `name` that holds exactly 2*len hex digits (a trailing newline is
  * tolerated): a daemon's storage key. The message names the file, never its content. 0 or -1. */
 int m2m_conf_key_file(m2m_conf *c, config_setting_t *parent, const char *name, uint8_t *key, size_t len);
+/* The same for a secret of min..max bytes: its length, or -1. */
+long m2m_conf_secret_file(m2m_conf *c, config_setting_t *parent, const char *name, uint8_t *out, size_t min,
+			  size_t max);
 
 /* Every member of group must be one of names (NULL-terminated): catches misspelt settings. */
 void m2m_conf_only(m2m_conf *c, const config_setting_t *group, const char *const *names);
