@@ -235,6 +235,9 @@ static void run(m2me_device *dev, const control_args *a)
 	case M2M_DEV_SEND_DATA:
 		m2me_send_data(dev, a->data, a->data_len);
 		break;
+	case M2M_DEV_PROVISION:  /* TODO(issue 5): the Alternative 1a sequence */
+		m2me_control_finish(dev, M2M_R_UNEXPECTED_MESSAGE, "provision is not built yet");
+		break;
 	}
 }
 

@@ -192,4 +192,15 @@ int m2m_cms_sign_item(EVP_PKEY *key, X509 *signer, STACK_OF(X509) *extra, const 
 m2m_reason m2m_cms_verify_item(m2m_trust *t, const M2M_SIGNED_OBJECT *so, const ASN1_ITEM *item, void **value,
 			       X509 **signer);
 
+/* ---- CMS AuthEnvelopedData (envelope.c) ----------------------------------------------------- */
+
+/* AES-256-GCM content, its key agreed with recipient's EC key (ECDH, SHA-256 KDF, AES-256 wrap).
+ * 0 or -1. */
+int m2m_cms_encrypt(X509 *recipient, const uint8_t *content, size_t len, uint8_t **der, size_t *derlen);
+/* Opens it with key (whose certificate is cert): content OPENSSL_malloc'd. M2M_OK, M2M_R_MALFORMED
+ * (not DER of an AuthEnvelopedData, or empty content) or M2M_R_BAD_SIGNATURE (not for this key,
+ * or the GCM tag does not verify: tampered). */
+m2m_reason m2m_cms_decrypt(EVP_PKEY *key, X509 *cert, const uint8_t *der, size_t len, uint8_t **content,
+			   size_t *clen);
+
 #endif

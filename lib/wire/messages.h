@@ -55,6 +55,28 @@ typedef enum m2m_msgtype {
 	M2M_MSG_VALIDATION_STATUS = 53,
 	M2M_MSG_TRE_CONTROL = 54,
 	M2M_MSG_TRE_STATUS = 55,
+	M2M_MSG_RELAY_REQUEST = 60,
+	M2M_MSG_RELAY_RESPONSE = 61,
+	M2M_MSG_DISCOVERY_REQUEST = 62,
+	M2M_MSG_DISCOVERY_RESPONSE = 63,
+	M2M_MSG_MCIM_REQUEST = 64,
+	M2M_MSG_MCIM_PACKAGE = 65,
+	M2M_MSG_INSTALL_RESULT = 66,
+	M2M_MSG_INSTALL_ACK = 67,
+	M2M_MSG_REGISTRATION_REQUEST = 68,
+	M2M_MSG_REGISTRATION_RESPONSE = 69,
+	M2M_MSG_PROVISIONED = 70,
+	M2M_MSG_PROVISIONED_ACK = 71,
+	M2M_MSG_PCID_ASSIGN_REQUEST = 72,
+	M2M_MSG_PCID_ASSIGN_RESPONSE = 73,
+	M2M_MSG_TRE_CREDENTIAL_REQUEST = 74,
+	M2M_MSG_TRE_CREDENTIAL = 75,
+	M2M_MSG_TRE_AKA_REQUEST = 76,
+	M2M_MSG_TRE_AKA_RESPONSE = 77,
+	M2M_MSG_TRE_PROVISION = 78,
+	M2M_MSG_TRE_PROVISION_NEXT = 79,
+	M2M_MSG_MCIM_COMMAND = 80,
+	M2M_MSG_MCIM_RECEIPT = 81,
 } m2m_msgtype;
 
 /* Envelope: the body is kept as ANY here and decoded through the registry (codec.c). */
@@ -235,7 +257,7 @@ DECLARE_ASN1_FUNCTIONS(M2M_CANCEL_LOCATION)
 
 typedef enum m2m_device_action {
 	M2M_DEV_STATUS, M2M_DEV_POWER_ON, M2M_DEV_POWER_OFF, M2M_DEV_INSERT_CARD, M2M_DEV_REMOVE_CARD,
-	M2M_DEV_SET_IMEI, M2M_DEV_ATTACH, M2M_DEV_DETACH, M2M_DEV_SEND_DATA,
+	M2M_DEV_SET_IMEI, M2M_DEV_ATTACH, M2M_DEV_DETACH, M2M_DEV_SEND_DATA, M2M_DEV_PROVISION,
 } m2m_device_action;
 typedef struct {
 	ASN1_ENUMERATED *action;
@@ -478,5 +500,228 @@ typedef struct {
 	ASN1_BOOLEAN enrolled;
 } M2M_TRE_STATUS;
 DECLARE_ASN1_FUNCTIONS(M2M_TRE_STATUS)
+
+/* ---- Alternative 1a: bearer relay, ICF/DRF, DPF, MCIM in the TRE (msg_alt1a.c) ------------- */
+
+/* relayRequest (M2ME -> visited operator) and the step a TRE asks its M2ME to relay. body is
+ * the DER of a body of messageType; the visited operator forwards it unchanged. */
+typedef struct {
+	ASN1_UTF8STRING *destination;
+	int32_t message_type;
+	ASN1_OCTET_STRING *body;
+} M2M_RELAY_STEP;
+DECLARE_ASN1_FUNCTIONS(M2M_RELAY_STEP)
+
+typedef struct {
+	ASN1_OCTET_STRING *session_id;  /* 8 octets: the attach session it travels on */
+	M2M_RELAY_STEP *step;
+} M2M_RELAY_REQUEST;
+DECLARE_ASN1_FUNCTIONS(M2M_RELAY_REQUEST)
+
+/* relayResponse: what the destination answered (messageType error: body is its ErrorReport). */
+typedef struct {
+	int32_t message_type;
+	ASN1_OCTET_STRING *body;
+} M2M_RELAY_RESPONSE;
+DECLARE_ASN1_FUNCTIONS(M2M_RELAY_RESPONSE)
+
+/* discoveryRequest: SignedObject over DiscoveryRequest, signed by the TRE. */
+typedef struct {
+	ASN1_UTF8STRING *tre;
+	ASN1_STRING *m2me;             /* Imei: M2ME_ID */
+	ASN1_OCTET_STRING *nonce;      /* 32 octets */
+	ASN1_OCTET_STRING *change_id;  /* [0] OPTIONAL, 16 octets */
+} M2M_DISCOVERY_REQUEST;
+DECLARE_ASN1_FUNCTIONS(M2M_DISCOVERY_REQUEST)
+
+/* discoveryResponse: SignedObject over RegistrationTicket, signed by the DRF. */
+typedef struct {
+	ASN1_UTF8STRING *tre;
+	ASN1_STRING *m2me;
+	ASN1_UTF8STRING *sho;
+	ASN1_UTF8STRING *dpf;
+	ASN1_OCTET_STRING *nonce;      /* DiscoveryRequest.nonce */
+	ASN1_GENERALIZEDTIME *expires;
+	ASN1_OCTET_STRING *change_id;  /* [0] OPTIONAL */
+} M2M_REGISTRATION_TICKET;
+DECLARE_ASN1_FUNCTIONS(M2M_REGISTRATION_TICKET)
+
+/* mcimRequest: SignedObject over McimOrder, signed by the TRE. */
+typedef struct {
+	ASN1_UTF8STRING *tre;
+	ASN1_OCTET_STRING *ticket;  /* the DER CMS of the discoveryResponse */
+	ASN1_OCTET_STRING *nonce;   /* 32 octets, fresh: the MCIM carries it back */
+} M2M_MCIM_ORDER;
+DECLARE_ASN1_FUNCTIONS(M2M_MCIM_ORDER)
+
+typedef struct {
+	ASN1_OCTET_STRING *mcim_id;  /* 16 octets */
+	ASN1_OCTET_STRING *package;  /* DER CMS AuthEnvelopedData to the TRE's key around a SignedData by the DPF over Mcim */
+} M2M_MCIM_PACKAGE;
+DECLARE_ASN1_FUNCTIONS(M2M_MCIM_PACKAGE)
+
+/* The credential itself: only ever inside the package, or sealed in the TRE and the DPF. */
+typedef struct {
+	ASN1_OCTET_STRING *mcim_id;
+	uint64_t version;               /* 1..255 */
+	ASN1_UTF8STRING *owner;         /* the SHO */
+	ASN1_UTF8STRING *tre;
+	ASN1_OCTET_STRING *nonce;       /* McimOrder.nonce */
+	ASN1_STRING *imsi;
+	ASN1_OCTET_STRING *k;           /* SECRET */
+	ASN1_OCTET_STRING *opc;         /* SECRET */
+	ASN1_OCTET_STRING *amf;         /* 2 octets */
+	uint64_t sqn;                   /* the highest SQN the HSS has issued */
+	M2M_SUBSCRIPTION_PROFILE *profile;
+	ASN1_GENERALIZEDTIME *issued_at;
+} M2M_MCIM;
+DECLARE_ASN1_FUNCTIONS(M2M_MCIM)
+
+typedef enum m2m_install_status {
+	M2M_INSTALLED = 0,
+	M2M_INSTALL_REFUSED = 1,
+} m2m_install_status;
+
+/* installResult: SignedObject over InstallResult, signed by the TRE. */
+typedef struct {
+	ASN1_OCTET_STRING *mcim_id;
+	ASN1_UTF8STRING *tre;
+	ASN1_OCTET_STRING *nonce;   /* McimOrder.nonce */
+	ASN1_ENUMERATED *status;    /* m2m_install_status */
+	ASN1_ENUMERATED *reason;    /* OPTIONAL: refused */
+} M2M_INSTALL_RESULT;
+DECLARE_ASN1_FUNCTIONS(M2M_INSTALL_RESULT)
+
+typedef struct {
+	ASN1_OCTET_STRING *mcim_id;
+} M2M_INSTALL_ACK;
+DECLARE_ASN1_FUNCTIONS(M2M_INSTALL_ACK)
+
+typedef struct {
+	ASN1_STRING *m2me;       /* Imei */
+	ASN1_UTF8STRING *tre;
+	ASN1_UTF8STRING *sho;
+	ASN1_UTF8STRING *dpf;
+} M2M_REGISTRATION;
+DECLARE_ASN1_FUNCTIONS(M2M_REGISTRATION)
+DEFINE_STACK_OF(M2M_REGISTRATION)
+
+typedef STACK_OF(M2M_REGISTRATION) M2M_REGISTRATION_REQUEST;
+DECLARE_ASN1_FUNCTIONS(M2M_REGISTRATION_REQUEST)
+
+typedef struct {
+	uint64_t registered;
+} M2M_REGISTRATION_RESPONSE;
+DECLARE_ASN1_FUNCTIONS(M2M_REGISTRATION_RESPONSE)
+
+typedef struct {
+	ASN1_UTF8STRING *tre;
+	ASN1_UTF8STRING *sho;
+	ASN1_OCTET_STRING *mcim_id;
+} M2M_PROVISIONED;
+DECLARE_ASN1_FUNCTIONS(M2M_PROVISIONED)
+
+typedef struct {
+	STACK_OF(ASN1_UTF8STRING) *tres;  /* 1..1000 */
+} M2M_PCID_ASSIGN_REQUEST;
+DECLARE_ASN1_FUNCTIONS(M2M_PCID_ASSIGN_REQUEST)
+
+typedef struct {
+	ASN1_UTF8STRING *tre;
+	ASN1_STRING *pcid;               /* Imsi */
+	ASN1_OCTET_STRING *k;            /* SECRET */
+	ASN1_OCTET_STRING *opc;          /* SECRET */
+	ASN1_GENERALIZEDTIME *valid_until;
+} M2M_PCID_CREDENTIAL;
+DECLARE_ASN1_FUNCTIONS(M2M_PCID_CREDENTIAL)
+DEFINE_STACK_OF(M2M_PCID_CREDENTIAL)
+
+typedef STACK_OF(M2M_PCID_CREDENTIAL) M2M_PCID_ASSIGN_RESPONSE;
+DECLARE_ASN1_FUNCTIONS(M2M_PCID_ASSIGN_RESPONSE)
+
+typedef enum m2m_credential_kind {
+	M2M_CREDENTIAL_NONE = 0,
+	M2M_CREDENTIAL_PCID = 1,
+	M2M_CREDENTIAL_MCIM = 2,
+} m2m_credential_kind;
+
+typedef struct {
+	ASN1_ENUMERATED *kind;          /* m2m_credential_kind */
+	ASN1_STRING *imsi;              /* [0] OPTIONAL */
+	ASN1_OCTET_STRING *mcim_id;     /* [1] OPTIONAL */
+	ASN1_UTF8STRING *owner;         /* [2] OPTIONAL */
+} M2M_TRE_CREDENTIAL;
+DECLARE_ASN1_FUNCTIONS(M2M_TRE_CREDENTIAL)
+
+typedef struct {
+	ASN1_STRING *imsi;              /* the credential to run it with: the PCID or the active MCIM's */
+	ASN1_OCTET_STRING *rand;
+	ASN1_OCTET_STRING *autn;
+} M2M_TRE_AKA_REQUEST;
+DECLARE_ASN1_FUNCTIONS(M2M_TRE_AKA_REQUEST)
+
+/* Success: res, ck, ik; synchronisation failure: auts alone. */
+typedef struct {
+	ASN1_OCTET_STRING *res;         /* [0] OPTIONAL */
+	ASN1_OCTET_STRING *ck;          /* [1] OPTIONAL, SECRET */
+	ASN1_OCTET_STRING *ik;          /* [2] OPTIONAL, SECRET */
+	ASN1_OCTET_STRING *auts;        /* [3] OPTIONAL */
+} M2M_TRE_AKA_RESPONSE;
+DECLARE_ASN1_FUNCTIONS(M2M_TRE_AKA_RESPONSE)
+
+typedef struct {
+	M2M_RELAY_RESPONSE *answer;     /* [0] OPTIONAL: what the last step's destination answered */
+} M2M_TRE_PROVISION;
+DECLARE_ASN1_FUNCTIONS(M2M_TRE_PROVISION)
+
+typedef enum m2m_provision_state {
+	M2M_PROV_IDLE = 0,
+	M2M_PROV_DISCOVERING = 1,
+	M2M_PROV_ORDERING = 2,
+	M2M_PROV_CONFIRMING = 3,
+	M2M_PROV_DONE = 4,
+	M2M_PROV_FAILED = 5,
+} m2m_provision_state;
+
+typedef struct {
+	ASN1_ENUMERATED *state;         /* m2m_provision_state */
+	M2M_RELAY_STEP *step;           /* [0] OPTIONAL: what to relay next */
+	ASN1_ENUMERATED *reason;        /* [1] OPTIONAL: failed */
+} M2M_TRE_PROVISION_NEXT;
+DECLARE_ASN1_FUNCTIONS(M2M_TRE_PROVISION_NEXT)
+
+typedef enum m2m_mcim_action {
+	M2M_MCIM_ACTIVATE = 0,
+	M2M_MCIM_DEACTIVATE = 1,
+	M2M_MCIM_DELETE = 2,
+} m2m_mcim_action;
+
+typedef enum m2m_mcim_state {
+	M2M_MCIM_INSTALLED = 0,
+	M2M_MCIM_ACTIVE = 1,
+	M2M_MCIM_INACTIVE = 2,
+	M2M_MCIM_DELETED = 3,
+} m2m_mcim_state;
+
+/* mcimCommand: SignedObject over McimCommand, signed by the MCIM's owner (its DPF). */
+typedef struct {
+	ASN1_OCTET_STRING *mcim_id;
+	ASN1_UTF8STRING *owner;
+	ASN1_UTF8STRING *tre;
+	ASN1_ENUMERATED *action;        /* m2m_mcim_action */
+	ASN1_OCTET_STRING *nonce;       /* 16..32 octets, single use per TRE */
+	ASN1_OCTET_STRING *change_id;   /* [0] OPTIONAL */
+} M2M_MCIM_COMMAND;
+DECLARE_ASN1_FUNCTIONS(M2M_MCIM_COMMAND)
+
+/* mcimReceipt: SignedObject over McimReceipt, signed by the TRE. */
+typedef struct {
+	ASN1_OCTET_STRING *mcim_id;
+	ASN1_UTF8STRING *tre;
+	ASN1_ENUMERATED *action;        /* m2m_mcim_action */
+	ASN1_OCTET_STRING *nonce;       /* McimCommand.nonce */
+	ASN1_ENUMERATED *state;         /* m2m_mcim_state: after the command */
+} M2M_MCIM_RECEIPT;
+DECLARE_ASN1_FUNCTIONS(M2M_MCIM_RECEIPT)
 
 #endif

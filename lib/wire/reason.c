@@ -49,6 +49,15 @@ const char *m2m_reason_name(m2m_reason r)
 	case M2M_R_ASSURANCE_TOO_LOW: return "assuranceTooLow";
 	case M2M_R_STALE_VERDICT: return "staleVerdict";
 	case M2M_R_ENROLMENT_REFUSED: return "enrolmentRefused";
+	case M2M_R_NOT_REGISTERED: return "notRegistered";
+	case M2M_R_WALLED_GARDEN: return "walledGarden";
+	case M2M_R_POOL_EXHAUSTED: return "poolExhausted";
+	case M2M_R_PCID_EXPIRED: return "pcidExpired";
+	case M2M_R_PCID_IN_USE: return "pcidInUse";
+	case M2M_R_NOT_VALIDATED: return "notValidated";
+	case M2M_R_WRONG_SHO: return "wrongSho";
+	case M2M_R_CONTRACT_LOCKED: return "contractLocked";
+	case M2M_R_NOT_OWNER: return "notOwner";
 	case M2M_R_INTERNAL: return "internalError";
 	}
 	return NULL;

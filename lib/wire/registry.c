@@ -32,6 +32,24 @@ static void redact_vectors(void *body)
 	}
 }
 
+static void redact_pcids(void *body)
+{
+	M2M_PCID_ASSIGN_RESPONSE *v = body;
+	for (int i = 0; i < sk_M2M_PCID_CREDENTIAL_num(v); i++) {
+		M2M_PCID_CREDENTIAL *c = sk_M2M_PCID_CREDENTIAL_value(v, i);
+		zero(c->k);
+		zero(c->opc);
+	}
+}
+
+/* RES is not secret (it crosses the radio); CK and IK are. */
+static void redact_tre_aka(void *body)
+{
+	M2M_TRE_AKA_RESPONSE *r = body;
+	zero(r->ck);
+	zero(r->ik);
+}
+
 /* An AUTHENTICATE answer: 3G context "DB" RES CK IK [Kc] (TS 31.102 7.1.2.1), or GSM context
  * 04 SRES 08 Kc. Any other response data is file content or status, not key material. */
 static void redact_apdu_response(void *body)
@@ -92,6 +110,30 @@ static const m2m_msgdef msgdefs[] = {
 	{M2M_MSG_VALIDATION_STATUS, "validationStatus", ASN1_ITEM_ref(M2M_VALIDATION_STATUS), NULL},
 	{M2M_MSG_TRE_CONTROL, "treControl", ASN1_ITEM_ref(M2M_TRE_CONTROL), NULL},
 	{M2M_MSG_TRE_STATUS, "treStatus", ASN1_ITEM_ref(M2M_TRE_STATUS), NULL},
+	/* Alternative 1a: the MCIM only ever crosses encrypted (mcimPackage); the PCID keys and the
+	 * TRE's AKA answer are the two secrets in clear on a link */
+	{M2M_MSG_RELAY_REQUEST, "relayRequest", ASN1_ITEM_ref(M2M_RELAY_REQUEST), NULL},
+	{M2M_MSG_RELAY_RESPONSE, "relayResponse", ASN1_ITEM_ref(M2M_RELAY_RESPONSE), NULL},
+	{M2M_MSG_DISCOVERY_REQUEST, "discoveryRequest", ASN1_ITEM_ref(M2M_SIGNED_OBJECT), NULL},
+	{M2M_MSG_DISCOVERY_RESPONSE, "discoveryResponse", ASN1_ITEM_ref(M2M_SIGNED_OBJECT), NULL},
+	{M2M_MSG_MCIM_REQUEST, "mcimRequest", ASN1_ITEM_ref(M2M_SIGNED_OBJECT), NULL},
+	{M2M_MSG_MCIM_PACKAGE, "mcimPackage", ASN1_ITEM_ref(M2M_MCIM_PACKAGE), NULL},
+	{M2M_MSG_INSTALL_RESULT, "installResult", ASN1_ITEM_ref(M2M_SIGNED_OBJECT), NULL},
+	{M2M_MSG_INSTALL_ACK, "installAck", ASN1_ITEM_ref(M2M_INSTALL_ACK), NULL},
+	{M2M_MSG_REGISTRATION_REQUEST, "registrationRequest", ASN1_ITEM_ref(M2M_REGISTRATION_REQUEST), NULL},
+	{M2M_MSG_REGISTRATION_RESPONSE, "registrationResponse", ASN1_ITEM_ref(M2M_REGISTRATION_RESPONSE), NULL},
+	{M2M_MSG_PROVISIONED, "provisioned", ASN1_ITEM_ref(M2M_PROVISIONED), NULL},
+	{M2M_MSG_PROVISIONED_ACK, "provisionedAck", ASN1_ITEM_ref(ASN1_NULL), NULL},
+	{M2M_MSG_PCID_ASSIGN_REQUEST, "pcidAssignRequest", ASN1_ITEM_ref(M2M_PCID_ASSIGN_REQUEST), NULL},
+	{M2M_MSG_PCID_ASSIGN_RESPONSE, "pcidAssignResponse", ASN1_ITEM_ref(M2M_PCID_ASSIGN_RESPONSE), redact_pcids},
+	{M2M_MSG_TRE_CREDENTIAL_REQUEST, "treCredentialRequest", ASN1_ITEM_ref(ASN1_NULL), NULL},
+	{M2M_MSG_TRE_CREDENTIAL, "treCredential", ASN1_ITEM_ref(M2M_TRE_CREDENTIAL), NULL},
+	{M2M_MSG_TRE_AKA_REQUEST, "treAkaRequest", ASN1_ITEM_ref(M2M_TRE_AKA_REQUEST), NULL},
+	{M2M_MSG_TRE_AKA_RESPONSE, "treAkaResponse", ASN1_ITEM_ref(M2M_TRE_AKA_RESPONSE), redact_tre_aka},
+	{M2M_MSG_TRE_PROVISION, "treProvision", ASN1_ITEM_ref(M2M_TRE_PROVISION), NULL},
+	{M2M_MSG_TRE_PROVISION_NEXT, "treProvisionNext", ASN1_ITEM_ref(M2M_TRE_PROVISION_NEXT), NULL},
+	{M2M_MSG_MCIM_COMMAND, "mcimCommand", ASN1_ITEM_ref(M2M_SIGNED_OBJECT), NULL},
+	{M2M_MSG_MCIM_RECEIPT, "mcimReceipt", ASN1_ITEM_ref(M2M_SIGNED_OBJECT), NULL},
 };
 
 const m2m_msgdef *m2m_msgdef_find(int type)
