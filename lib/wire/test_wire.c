@@ -1143,6 +1143,484 @@ static void check_tre_platform_body(const void *want, const void *got)
 	check_tre_platform(want, got);
 }
 
+/* ---- Alternative 1a (types 60..81) ------------------------------------------------------- */
+
+#define TEST_PCID "001090000000007"
+
+static M2M_RELAY_STEP *relay_step(void)
+{
+	M2M_RELAY_STEP *s = M2M_RELAY_STEP_new();
+	m2m_set_str(s->destination, "drf");
+	s->message_type = M2M_MSG_DISCOVERY_REQUEST;
+	set_run(s->body, 200, 0x40);
+	return s;
+}
+
+static void check_relay_step(const M2M_RELAY_STEP *want, const M2M_RELAY_STEP *got)
+{
+	cr_assert_eq(want == NULL, got == NULL, "step: presence differs");
+	if (!want)
+		return;
+	SAME(destination);
+	cr_assert_eq(want->message_type, got->message_type, "messageType differs");
+	SAME(body);
+}
+
+static void *build_relay_request(void)
+{
+	M2M_RELAY_REQUEST *r = M2M_RELAY_REQUEST_new();
+	set_run(r->session_id, 8, 0x10);
+	M2M_RELAY_STEP_free(r->step);
+	r->step = relay_step();
+	return r;
+}
+
+static void check_relay_request(const void *want_, const void *got_)
+{
+	const M2M_RELAY_REQUEST *want = want_, *got = got_;
+	SAME(session_id);
+	check_relay_step(want->step, got->step);
+}
+
+static M2M_RELAY_RESPONSE *relay_response(void)
+{
+	M2M_RELAY_RESPONSE *r = M2M_RELAY_RESPONSE_new();
+	r->message_type = M2M_MSG_ERROR;  /* a refusal relayed back */
+	set_run(r->body, 40, 0x50);
+	return r;
+}
+
+static void check_relay_answer(const M2M_RELAY_RESPONSE *want, const M2M_RELAY_RESPONSE *got)
+{
+	cr_assert_eq(want == NULL, got == NULL, "answer: presence differs");
+	if (!want)
+		return;
+	cr_assert_eq(want->message_type, got->message_type, "messageType differs");
+	SAME(body);
+}
+
+static void *build_relay_response(void)
+{
+	return relay_response();
+}
+
+static void check_relay_response(const void *want, const void *got)
+{
+	check_relay_answer(want, got);
+}
+
+static void *build_mcim_package(void)
+{
+	M2M_MCIM_PACKAGE *p = M2M_MCIM_PACKAGE_new();
+	set_run(p->mcim_id, 16, 0x60);
+	set_run(p->package, 900, 0x30);
+	return p;
+}
+
+static void check_mcim_package(const void *want_, const void *got_)
+{
+	const M2M_MCIM_PACKAGE *want = want_, *got = got_;
+	SAME(mcim_id);
+	SAME(package);
+}
+
+static void *build_install_ack(void)
+{
+	M2M_INSTALL_ACK *a = M2M_INSTALL_ACK_new();
+	set_run(a->mcim_id, 16, 0x60);
+	return a;
+}
+
+static void check_install_ack(const void *want_, const void *got_)
+{
+	const M2M_INSTALL_ACK *want = want_, *got = got_;
+	SAME(mcim_id);
+}
+
+static M2M_REGISTRATION *registration(const char *imei, const char *tre, const char *sho)
+{
+	M2M_REGISTRATION *r = M2M_REGISTRATION_new();
+	set_digits(&r->m2me, imei);
+	m2m_set_str(r->tre, tre);
+	m2m_set_str(r->sho, sho);
+	m2m_set_str(r->dpf, sho);
+	return r;
+}
+
+static void *build_registration_request(void)
+{
+	M2M_REGISTRATION_REQUEST *q = sk_M2M_REGISTRATION_new_null();
+	sk_M2M_REGISTRATION_push(q, registration(TEST_IMEI, "tre-3", "mno-a"));
+	sk_M2M_REGISTRATION_push(q, registration("490154203237518", "tre-4", "mno-b"));
+	return q;
+}
+
+static void check_registration_request(const void *want_, const void *got_)
+{
+	const M2M_REGISTRATION_REQUEST *w = want_, *g = got_;
+	cr_assert_eq(sk_M2M_REGISTRATION_num(w), sk_M2M_REGISTRATION_num(g));
+	for (int i = 0; i < sk_M2M_REGISTRATION_num(w); i++) {
+		const M2M_REGISTRATION *want = sk_M2M_REGISTRATION_value(w, i), *got = sk_M2M_REGISTRATION_value(g, i);
+		SAME(m2me);
+		SAME(tre);
+		SAME(sho);
+		SAME(dpf);
+	}
+}
+
+static void *build_registration_response(void)
+{
+	M2M_REGISTRATION_RESPONSE *r = M2M_REGISTRATION_RESPONSE_new();
+	r->registered = 10000;
+	return r;
+}
+
+static void check_registration_response(const void *want_, const void *got_)
+{
+	const M2M_REGISTRATION_RESPONSE *want = want_, *got = got_;
+	SAME(registered);
+}
+
+static void *build_provisioned(void)
+{
+	M2M_PROVISIONED *p = M2M_PROVISIONED_new();
+	m2m_set_str(p->tre, "tre-3");
+	m2m_set_str(p->sho, "mno-a");
+	set_run(p->mcim_id, 16, 0x60);
+	return p;
+}
+
+static void check_provisioned(const void *want_, const void *got_)
+{
+	const M2M_PROVISIONED *want = want_, *got = got_;
+	SAME(tre);
+	SAME(sho);
+	SAME(mcim_id);
+}
+
+static void *build_pcid_assign_request(void)
+{
+	M2M_PCID_ASSIGN_REQUEST *q = M2M_PCID_ASSIGN_REQUEST_new();
+	sk_ASN1_UTF8STRING_push(q->tres, utf8("tre-3"));
+	sk_ASN1_UTF8STRING_push(q->tres, utf8("tre-4"));
+	return q;
+}
+
+static void check_pcid_assign_request(const void *want_, const void *got_)
+{
+	const M2M_PCID_ASSIGN_REQUEST *want = want_, *got = got_;
+	SAME(tres);
+}
+
+static M2M_PCID_CREDENTIAL *pcid_credential(const char *tre, const char *pcid, unsigned first)
+{
+	M2M_PCID_CREDENTIAL *c = M2M_PCID_CREDENTIAL_new();
+	m2m_set_str(c->tre, tre);
+	set_digits(&c->pcid, pcid);
+	set_run(c->k, 16, first);
+	set_run(c->opc, 16, first + 0x10);
+	set_gtime(c->valid_until, "20261223000000Z");
+	return c;
+}
+
+static void *build_pcid_assign_response(void)
+{
+	M2M_PCID_ASSIGN_RESPONSE *r = sk_M2M_PCID_CREDENTIAL_new_null();
+	sk_M2M_PCID_CREDENTIAL_push(r, pcid_credential("tre-3", TEST_PCID, 0x70));
+	sk_M2M_PCID_CREDENTIAL_push(r, pcid_credential("tre-4", "001090000000008", 0x90));
+	return r;
+}
+
+static void check_pcid_credential(const M2M_PCID_CREDENTIAL *want, const M2M_PCID_CREDENTIAL *got)
+{
+	SAME(tre);
+	SAME(pcid);
+	SAME(k);
+	SAME(opc);
+	SAME(valid_until);
+}
+
+static void check_pcid_assign_response(const void *want_, const void *got_)
+{
+	const M2M_PCID_ASSIGN_RESPONSE *w = want_, *g = got_;
+	cr_assert_eq(sk_M2M_PCID_CREDENTIAL_num(w), sk_M2M_PCID_CREDENTIAL_num(g));
+	for (int i = 0; i < sk_M2M_PCID_CREDENTIAL_num(w); i++)
+		check_pcid_credential(sk_M2M_PCID_CREDENTIAL_value(w, i), sk_M2M_PCID_CREDENTIAL_value(g, i));
+}
+
+/* full: an MCIM with its id and owner; minimal: no credential at all */
+static void *make_tre_credential(int full)
+{
+	M2M_TRE_CREDENTIAL *c = M2M_TRE_CREDENTIAL_new();
+	set_enum(&c->kind, full ? M2M_CREDENTIAL_MCIM : M2M_CREDENTIAL_NONE);
+	if (full) {
+		set_digits(&c->imsi, TEST_IMSI);
+		c->mcim_id = run(16, 0x60);
+		c->owner = utf8("mno-a");
+	}
+	return c;
+}
+FULL_AND_MINIMAL(tre_credential)
+
+static void check_tre_credential(const void *want_, const void *got_)
+{
+	const M2M_TRE_CREDENTIAL *want = want_, *got = got_;
+	SAME(kind);
+	SAME(imsi);
+	SAME(mcim_id);
+	SAME(owner);
+}
+
+static void *build_tre_aka_request(void)
+{
+	M2M_TRE_AKA_REQUEST *q = M2M_TRE_AKA_REQUEST_new();
+	set_digits(&q->imsi, TEST_PCID);
+	set_run(q->rand, 16, 0x20);
+	set_run(q->autn, 16, 0xa0);
+	return q;
+}
+
+static void check_tre_aka_request(const void *want_, const void *got_)
+{
+	const M2M_TRE_AKA_REQUEST *want = want_, *got = got_;
+	SAME(imsi);
+	SAME(rand);
+	SAME(autn);
+}
+
+/* full: success (res, ck, ik); minimal: synchronisation failure (auts alone) */
+static void *make_tre_aka_response(int full)
+{
+	M2M_TRE_AKA_RESPONSE *r = M2M_TRE_AKA_RESPONSE_new();
+	if (full) {
+		r->res = run(8, 0xb0);
+		r->ck = run(16, 0xc0);
+		r->ik = run(16, 0xd0);
+	} else {
+		r->auts = run(14, 0xe0);
+	}
+	return r;
+}
+FULL_AND_MINIMAL(tre_aka_response)
+
+static void check_tre_aka_response(const void *want_, const void *got_)
+{
+	const M2M_TRE_AKA_RESPONSE *want = want_, *got = got_;
+	SAME(res);
+	SAME(ck);
+	SAME(ik);
+	SAME(auts);
+}
+
+/* full: the answer of the last step; minimal: start */
+static void *make_tre_provision(int full)
+{
+	M2M_TRE_PROVISION *p = M2M_TRE_PROVISION_new();
+	if (full)
+		p->answer = relay_response();
+	return p;
+}
+FULL_AND_MINIMAL(tre_provision)
+
+static void check_tre_provision(const void *want_, const void *got_)
+{
+	const M2M_TRE_PROVISION *want = want_, *got = got_;
+	check_relay_answer(want->answer, got->answer);
+}
+
+/* full: a step to relay (and a reason, which only `failed` uses); minimal: done */
+static void *make_tre_provision_next(int full)
+{
+	M2M_TRE_PROVISION_NEXT *n = M2M_TRE_PROVISION_NEXT_new();
+	set_enum(&n->state, full ? M2M_PROV_ORDERING : M2M_PROV_DONE);
+	if (full) {
+		n->step = relay_step();
+		set_enum(&n->reason, M2M_R_NOT_VALIDATED);
+	}
+	return n;
+}
+FULL_AND_MINIMAL(tre_provision_next)
+
+static void check_tre_provision_next(const void *want_, const void *got_)
+{
+	const M2M_TRE_PROVISION_NEXT *want = want_, *got = got_;
+	SAME(state);
+	check_relay_step(want->step, got->step);
+	SAME(reason);
+}
+
+/* The eContent of the Alternative 1a signed objects, and the MCIM inside its package. */
+static void *make_discovery_request(int full)
+{
+	M2M_DISCOVERY_REQUEST *d = M2M_DISCOVERY_REQUEST_new();
+	m2m_set_str(d->tre, "tre-3");
+	set_digits(&d->m2me, TEST_IMEI);
+	set_run(d->nonce, 32, 0x01);
+	if (full)
+		d->change_id = run(16, 0x80);
+	return d;
+}
+FULL_AND_MINIMAL(discovery_request)
+
+static void check_discovery_request(const void *want_, const void *got_)
+{
+	const M2M_DISCOVERY_REQUEST *want = want_, *got = got_;
+	SAME(tre);
+	SAME(m2me);
+	SAME(nonce);
+	SAME(change_id);
+}
+
+static void *make_registration_ticket(int full)
+{
+	M2M_REGISTRATION_TICKET *t = M2M_REGISTRATION_TICKET_new();
+	m2m_set_str(t->tre, "tre-3");
+	set_digits(&t->m2me, TEST_IMEI);
+	m2m_set_str(t->sho, "mno-a");
+	m2m_set_str(t->dpf, "mno-a");
+	set_run(t->nonce, 32, 0x01);
+	set_gtime(t->expires, "20261123130000Z");
+	if (full)
+		t->change_id = run(16, 0x80);
+	return t;
+}
+FULL_AND_MINIMAL(registration_ticket)
+
+static void check_registration_ticket(const void *want_, const void *got_)
+{
+	const M2M_REGISTRATION_TICKET *want = want_, *got = got_;
+	SAME(tre);
+	SAME(m2me);
+	SAME(sho);
+	SAME(dpf);
+	SAME(nonce);
+	SAME(expires);
+	SAME(change_id);
+}
+
+static void *build_mcim_order(void)
+{
+	M2M_MCIM_ORDER *o = M2M_MCIM_ORDER_new();
+	m2m_set_str(o->tre, "tre-3");
+	set_run(o->ticket, 600, 0x30);
+	set_run(o->nonce, 32, 0x21);
+	return o;
+}
+
+static void check_mcim_order(const void *want_, const void *got_)
+{
+	const M2M_MCIM_ORDER *want = want_, *got = got_;
+	SAME(tre);
+	SAME(ticket);
+	SAME(nonce);
+}
+
+static void *build_mcim(void)
+{
+	M2M_MCIM *m = M2M_MCIM_new();
+	set_run(m->mcim_id, 16, 0x60);
+	m->version = 255;
+	m2m_set_str(m->owner, "mno-a");
+	m2m_set_str(m->tre, "tre-3");
+	set_run(m->nonce, 32, 0x21);
+	set_digits(&m->imsi, TEST_IMSI);
+	set_run(m->k, 16, 0x70);
+	set_run(m->opc, 16, 0x80);
+	SET_BYTES(m->amf, 0x80, 0x00);
+	m->sqn = UINT64_C(281474976710655);  /* INTEGER (0..2^48-1): the last SQN */
+	M2M_SUBSCRIPTION_PROFILE_free(m->profile);
+	m->profile = make_subscription_profile(1);
+	set_gtime(m->issued_at, "20261123120000Z");
+	return m;
+}
+
+static void check_mcim(const void *want_, const void *got_)
+{
+	const M2M_MCIM *want = want_, *got = got_;
+	SAME(mcim_id);
+	SAME(version);
+	SAME(owner);
+	SAME(tre);
+	SAME(nonce);
+	SAME(imsi);
+	SAME(k);
+	SAME(opc);
+	SAME(amf);
+	SAME(sqn);
+	check_subscription_profile(want->profile, got->profile);
+	SAME(issued_at);
+}
+
+/* full: refused with its reason; minimal: installed */
+static void *make_install_result(int full)
+{
+	M2M_INSTALL_RESULT *r = M2M_INSTALL_RESULT_new();
+	set_run(r->mcim_id, 16, 0x60);
+	m2m_set_str(r->tre, "tre-3");
+	set_run(r->nonce, 32, 0x21);
+	set_enum(&r->status, full ? M2M_INSTALL_REFUSED : M2M_INSTALLED);
+	if (full)
+		set_enum(&r->reason, M2M_R_WRONG_SHO);
+	return r;
+}
+FULL_AND_MINIMAL(install_result)
+
+static void check_install_result(const void *want_, const void *got_)
+{
+	const M2M_INSTALL_RESULT *want = want_, *got = got_;
+	SAME(mcim_id);
+	SAME(tre);
+	SAME(nonce);
+	SAME(status);
+	assert_enum_eq(want->reason, got->reason, "reason");
+}
+
+static void *make_mcim_command(int full)
+{
+	M2M_MCIM_COMMAND *c = M2M_MCIM_COMMAND_new();
+	set_run(c->mcim_id, 16, 0x60);
+	m2m_set_str(c->owner, "mno-a");
+	m2m_set_str(c->tre, "tre-3");
+	set_enum(&c->action, full ? M2M_MCIM_DELETE : M2M_MCIM_ACTIVATE);
+	set_run(c->nonce, 16, 0x31);
+	if (full)
+		c->change_id = run(16, 0x80);
+	return c;
+}
+FULL_AND_MINIMAL(mcim_command)
+
+static void check_mcim_command(const void *want_, const void *got_)
+{
+	const M2M_MCIM_COMMAND *want = want_, *got = got_;
+	SAME(mcim_id);
+	SAME(owner);
+	SAME(tre);
+	SAME(action);
+	SAME(nonce);
+	SAME(change_id);
+}
+
+static void *build_mcim_receipt(void)
+{
+	M2M_MCIM_RECEIPT *r = M2M_MCIM_RECEIPT_new();
+	set_run(r->mcim_id, 16, 0x60);
+	m2m_set_str(r->tre, "tre-3");
+	set_enum(&r->action, M2M_MCIM_DELETE);
+	set_run(r->nonce, 32, 0x31);
+	set_enum(&r->state, M2M_MCIM_DELETED);
+	return r;
+}
+
+static void check_mcim_receipt(const void *want_, const void *got_)
+{
+	const M2M_MCIM_RECEIPT *want = want_, *got = got_;
+	SAME(mcim_id);
+	SAME(tre);
+	SAME(action);
+	SAME(nonce);
+	SAME(state);
+}
+
 typedef struct body_case {
 	int type;
 	void *(*build)(void);
@@ -1197,6 +1675,28 @@ static const body_case body_cases[] = {
 	{M2M_MSG_VALIDATION_STATUS, build_validation_status, check_validation_status},
 	{M2M_MSG_TRE_CONTROL, build_tre_control, check_tre_control},
 	{M2M_MSG_TRE_STATUS, build_tre_status, check_tre_status},
+	{M2M_MSG_RELAY_REQUEST, build_relay_request, check_relay_request},
+	{M2M_MSG_RELAY_RESPONSE, build_relay_response, check_relay_response},
+	{M2M_MSG_DISCOVERY_REQUEST, build_signed_object, check_signed_object},
+	{M2M_MSG_DISCOVERY_RESPONSE, build_signed_object, check_signed_object},
+	{M2M_MSG_MCIM_REQUEST, build_signed_object, check_signed_object},
+	{M2M_MSG_MCIM_PACKAGE, build_mcim_package, check_mcim_package},
+	{M2M_MSG_INSTALL_RESULT, build_signed_object, check_signed_object},
+	{M2M_MSG_INSTALL_ACK, build_install_ack, check_install_ack},
+	{M2M_MSG_REGISTRATION_REQUEST, build_registration_request, check_registration_request},
+	{M2M_MSG_REGISTRATION_RESPONSE, build_registration_response, check_registration_response},
+	{M2M_MSG_PROVISIONED, build_provisioned, check_provisioned},
+	{M2M_MSG_PROVISIONED_ACK, build_null, check_null},
+	{M2M_MSG_PCID_ASSIGN_REQUEST, build_pcid_assign_request, check_pcid_assign_request},
+	{M2M_MSG_PCID_ASSIGN_RESPONSE, build_pcid_assign_response, check_pcid_assign_response},
+	{M2M_MSG_TRE_CREDENTIAL_REQUEST, build_null, check_null},
+	{M2M_MSG_TRE_CREDENTIAL, build_tre_credential, check_tre_credential},
+	{M2M_MSG_TRE_AKA_REQUEST, build_tre_aka_request, check_tre_aka_request},
+	{M2M_MSG_TRE_AKA_RESPONSE, build_tre_aka_response, check_tre_aka_response},
+	{M2M_MSG_TRE_PROVISION, build_tre_provision, check_tre_provision},
+	{M2M_MSG_TRE_PROVISION_NEXT, build_tre_provision_next, check_tre_provision_next},
+	{M2M_MSG_MCIM_COMMAND, build_signed_object, check_signed_object},
+	{M2M_MSG_MCIM_RECEIPT, build_signed_object, check_signed_object},
 };
 #define NCASES (sizeof body_cases / sizeof body_cases[0])
 #define MAX_TYPE_SCANNED 100
@@ -1344,6 +1844,10 @@ static const body_case minimal_cases[] = {
 	{M2M_MSG_ENROL_REQUEST, build_enrol_request_minimal, check_enrol_request},
 	{M2M_MSG_VALIDATION_STATUS, build_validation_status_minimal, check_validation_status},
 	{M2M_MSG_TRE_CONTROL, build_tre_control_minimal, check_tre_control},
+	{M2M_MSG_TRE_CREDENTIAL, build_tre_credential_minimal, check_tre_credential},
+	{M2M_MSG_TRE_AKA_RESPONSE, build_tre_aka_response_minimal, check_tre_aka_response},
+	{M2M_MSG_TRE_PROVISION, build_tre_provision_minimal, check_tre_provision},
+	{M2M_MSG_TRE_PROVISION_NEXT, build_tre_provision_next_minimal, check_tre_provision_next},
 };
 
 Test(roundtrip, every_optional_field_absent)
@@ -1373,6 +1877,21 @@ static const econtent_case econtent_cases[] = {
 	{"Evidence", ASN1_ITEM_ref(M2M_EVIDENCE), build_evidence, check_evidence},
 	{"Evidence (autonomous)", ASN1_ITEM_ref(M2M_EVIDENCE), build_evidence_minimal, check_evidence},
 	{"TamperReport", ASN1_ITEM_ref(M2M_TAMPER_REPORT), build_tamper_report, check_tamper_report},
+	{"DiscoveryRequest", ASN1_ITEM_ref(M2M_DISCOVERY_REQUEST), build_discovery_request, check_discovery_request},
+	{"DiscoveryRequest (first)", ASN1_ITEM_ref(M2M_DISCOVERY_REQUEST), build_discovery_request_minimal,
+	 check_discovery_request},
+	{"RegistrationTicket", ASN1_ITEM_ref(M2M_REGISTRATION_TICKET), build_registration_ticket,
+	 check_registration_ticket},
+	{"RegistrationTicket (first)", ASN1_ITEM_ref(M2M_REGISTRATION_TICKET), build_registration_ticket_minimal,
+	 check_registration_ticket},
+	{"McimOrder", ASN1_ITEM_ref(M2M_MCIM_ORDER), build_mcim_order, check_mcim_order},
+	{"Mcim", ASN1_ITEM_ref(M2M_MCIM), build_mcim, check_mcim},
+	{"InstallResult (refused)", ASN1_ITEM_ref(M2M_INSTALL_RESULT), build_install_result, check_install_result},
+	{"InstallResult (installed)", ASN1_ITEM_ref(M2M_INSTALL_RESULT), build_install_result_minimal,
+	 check_install_result},
+	{"McimCommand", ASN1_ITEM_ref(M2M_MCIM_COMMAND), build_mcim_command, check_mcim_command},
+	{"McimCommand (no change)", ASN1_ITEM_ref(M2M_MCIM_COMMAND), build_mcim_command_minimal, check_mcim_command},
+	{"McimReceipt", ASN1_ITEM_ref(M2M_MCIM_RECEIPT), build_mcim_receipt, check_mcim_receipt},
 };
 
 Test(roundtrip, signed_object_contents)
@@ -1888,14 +2407,46 @@ Test(redact, undecodable_message_is_refused)
 	cr_assert_null(red);
 }
 
-Test(redact, only_apdu_response_auth_info_response_and_enrol_request_carry_secrets)
+Test(redact, pcid_assign_response_zeroes_k_and_opc)
+{
+	M2M_PCID_ASSIGN_RESPONSE *want = build_pcid_assign_response();
+	m2m_envelope out;
+	cr_assert(redacted(M2M_MSG_PCID_ASSIGN_RESPONSE, want, &out));
+	const M2M_PCID_ASSIGN_RESPONSE *got = out.body;
+	for (int i = 0; i < sk_M2M_PCID_CREDENTIAL_num(want); i++) {
+		const M2M_PCID_CREDENTIAL *w = sk_M2M_PCID_CREDENTIAL_value(want, i), *g = sk_M2M_PCID_CREDENTIAL_value(got, i);
+		assert_str_eq(w->tre, g->tre, "tre");
+		assert_str_eq(w->pcid, g->pcid, "pcid");
+		assert_str_eq(w->valid_until, g->valid_until, "validUntil");
+		assert_zeroed(g->k, ASN1_STRING_length(w->k), "k");
+		assert_zeroed(g->opc, ASN1_STRING_length(w->opc), "opc");
+	}
+	m2m_envelope_clear(&out);
+	free_body(M2M_MSG_PCID_ASSIGN_RESPONSE, want);
+}
+
+Test(redact, tre_aka_response_zeroes_ck_and_ik_keeps_res)
+{
+	M2M_TRE_AKA_RESPONSE *want = build_tre_aka_response();
+	m2m_envelope out;
+	cr_assert(redacted(M2M_MSG_TRE_AKA_RESPONSE, want, &out));
+	const M2M_TRE_AKA_RESPONSE *got = out.body;
+	assert_str_eq(want->res, got->res, "res");
+	ZEROED(ck);
+	ZEROED(ik);
+	m2m_envelope_clear(&out);
+	free_body(M2M_MSG_TRE_AKA_RESPONSE, want);
+}
+
+Test(redact, only_the_types_with_secret_fields_carry_secrets)
 {
 	int types[MAX_TYPE_SCANNED + 1];
 	size_t n = registered_types(types);
 	for (size_t i = 0; i < n; i++)
 		cr_assert_eq(m2m_has_secrets(types[i]),
 			     types[i] == M2M_MSG_APDU_RESPONSE || types[i] == M2M_MSG_AUTH_INFO_RESPONSE ||
-				     types[i] == M2M_MSG_ENROL_REQUEST,
+				     types[i] == M2M_MSG_ENROL_REQUEST || types[i] == M2M_MSG_PCID_ASSIGN_RESPONSE ||
+				     types[i] == M2M_MSG_TRE_AKA_RESPONSE,
 			     "%s", m2m_msgtype_name(types[i]));
 	cr_assert_eq(m2m_has_secrets(999), 0);
 }
@@ -2125,9 +2676,9 @@ Test(summary, text_is_escaped)
 Test(summary, unknown_reason_is_a_number)
 {
 	M2M_PING_PEERS_RESPONSE *r = sk_M2M_PEER_REACHABILITY_new_null();
-	sk_M2M_PEER_REACHABILITY_push(r, reachability("drf-1", 0, 5, 77));
+	sk_M2M_PEER_REACHABILITY_push(r, reachability("drf-1", 0, 5, 98));
 	char *s = m2m_body_summary(M2M_MSG_PING_PEERS_RESPONSE, r);
-	cr_assert_str_eq(s, "[{peer=drf-1 reachable=false roundTripMicros=5 reason=77}]");
+	cr_assert_str_eq(s, "[{peer=drf-1 reachable=false roundTripMicros=5 reason=98}]");
 	free(s);
 	sk_M2M_PEER_REACHABILITY_pop_free(r, M2M_PEER_REACHABILITY_free);
 }
@@ -2156,7 +2707,12 @@ Test(summary, minimal_bodies_leave_absent_fields_out)
 		"authorisation=a0a1a2a3a4a5a6a7a8a9aaabacadaeaf profile=0",
 		"tre=tre-1 result=3",
 		"action=0",
+		"kind=0",
+		"auts=e0e1e2e3e4e5e6e7e8e9eaebeced",
+		"",
+		"state=4",
 	};
+	cr_assert_eq(sizeof want / sizeof want[0], sizeof minimal_cases / sizeof minimal_cases[0]);
 	for (size_t i = 0; i < sizeof minimal_cases / sizeof minimal_cases[0]; i++) {
 		void *body = minimal_cases[i].build();
 		char *s = m2m_body_summary(minimal_cases[i].type, body);

@@ -626,6 +626,204 @@ static void *make_tre_status(void)
 	return s;
 }
 
+/* ---- Alternative 1a ---- */
+
+/* The device of scenario 1a: tre-3 in m2me-3, a PCID from the registration operator's range. */
+#define EXAMPLE_PCID "001090000000001"
+#define EXAMPLE_IMEI "356938035643809"
+static const uint8_t example_mcim_id[16] = {0x4d, 0x43, 0x49, 0x4d, 0x2d, 0x41, 0x2d, 0x30,
+					    0x30, 0x30, 0x30, 0x30, 0x30, 0x30, 0x30, 0x31};
+
+static M2M_RELAY_STEP *relay_step_of(const char *destination, int type, void *body)
+{
+	M2M_RELAY_STEP *s = M2M_RELAY_STEP_new();
+	unsigned char *der = NULL;
+	int n = s ? ASN1_item_i2d(body, &der, m2m_msgdef_find(type)->item()) : -1;
+	if (n <= 0)
+		die("cannot encode a relayed body");
+	set_text(s->destination, destination);
+	s->message_type = type;
+	set_octets(s->body, der, (size_t)n);
+	OPENSSL_free(der);
+	ASN1_item_free(body, m2m_msgdef_find(type)->item());
+	return s;
+}
+
+static void *make_relay_request(void)
+{
+	M2M_RELAY_REQUEST *r = M2M_RELAY_REQUEST_new();
+	set_octets(r->session_id, example_session_id, sizeof example_session_id);
+	M2M_RELAY_STEP_free(r->step);
+	r->step = relay_step_of("drf", M2M_MSG_DISCOVERY_REQUEST,
+				signed_object("<SignedData over DiscoveryRequest, by tre-3>"));
+	return r;
+}
+
+static void *make_relay_response(void)
+{
+	M2M_RELAY_RESPONSE *r = M2M_RELAY_RESPONSE_new();
+	M2M_SIGNED_OBJECT *o = signed_object("<SignedData over RegistrationTicket, by drf>");
+	unsigned char *der = NULL;
+	int n = i2d_M2M_SIGNED_OBJECT(o, &der);
+	if (n <= 0)
+		die("cannot encode a relayed body");
+	r->message_type = M2M_MSG_DISCOVERY_RESPONSE;
+	set_octets(r->body, der, (size_t)n);
+	OPENSSL_free(der);
+	M2M_SIGNED_OBJECT_free(o);
+	return r;
+}
+
+static void *make_discovery_request(void)
+{
+	return signed_object("<SignedData over DiscoveryRequest, by tre-3>");
+}
+
+static void *make_discovery_response(void)
+{
+	return signed_object("<SignedData over RegistrationTicket, by drf>");
+}
+
+static void *make_mcim_request(void)
+{
+	return signed_object("<SignedData over McimOrder, by tre-3>");
+}
+
+static void *make_mcim_package(void)
+{
+	M2M_MCIM_PACKAGE *p = M2M_MCIM_PACKAGE_new();
+	set_octets(p->mcim_id, example_mcim_id, sizeof example_mcim_id);
+	placeholder(p->package, "<AuthEnvelopedData to tre-3 around SignedData over Mcim, by mno-a>");
+	return p;
+}
+
+static void *make_install_result(void)
+{
+	return signed_object("<SignedData over InstallResult, by tre-3>");
+}
+
+static void *make_install_ack(void)
+{
+	M2M_INSTALL_ACK *a = M2M_INSTALL_ACK_new();
+	set_octets(a->mcim_id, example_mcim_id, sizeof example_mcim_id);
+	return a;
+}
+
+static M2M_REGISTRATION *registration(const char *imei, const char *tre, const char *sho)
+{
+	M2M_REGISTRATION *r = M2M_REGISTRATION_new();
+	set_digits(&r->m2me, imei);
+	set_text(r->tre, tre);
+	set_text(r->sho, sho);
+	set_text(r->dpf, sho);
+	return r;
+}
+
+static void *make_registration_request(void)
+{
+	M2M_REGISTRATION_REQUEST *q = sk_M2M_REGISTRATION_new_null();
+	if (!q || !sk_M2M_REGISTRATION_push(q, registration(EXAMPLE_IMEI, "tre-3", "mno-a")))
+		die("out of memory");
+	return q;
+}
+
+static void *make_registration_response(void)
+{
+	M2M_REGISTRATION_RESPONSE *r = M2M_REGISTRATION_RESPONSE_new();
+	r->registered = 1;
+	return r;
+}
+
+static void *make_provisioned(void)
+{
+	M2M_PROVISIONED *p = M2M_PROVISIONED_new();
+	set_text(p->tre, "tre-3");
+	set_text(p->sho, "mno-a");
+	set_octets(p->mcim_id, example_mcim_id, sizeof example_mcim_id);
+	return p;
+}
+
+static void *make_pcid_assign_request(void)
+{
+	M2M_PCID_ASSIGN_REQUEST *q = M2M_PCID_ASSIGN_REQUEST_new();
+	if (!sk_ASN1_UTF8STRING_push(q->tres, utf8("tre-3")))
+		die("out of memory");
+	return q;
+}
+
+/* K_pc and OPc_pc are those of TS 35.208 test set 1, as every example secret here. */
+static void *make_pcid_assign_response(void)
+{
+	M2M_PCID_CREDENTIAL *c = M2M_PCID_CREDENTIAL_new();
+	uint8_t k[16], opc[16];
+	unhex_or_die("465b5ce8b199b49faa5f0a2ee238a6bc", k, sizeof k);
+	unhex_or_die("cd63cb71954a9f4e48a5994e37a02baf", opc, sizeof opc);
+	set_text(c->tre, "tre-3");
+	set_digits(&c->pcid, EXAMPLE_PCID);
+	set_octets(c->k, k, sizeof k);
+	set_octets(c->opc, opc, sizeof opc);
+	set_time(c->valid_until, EXAMPLE_UNTIL);
+	M2M_PCID_ASSIGN_RESPONSE *r = sk_M2M_PCID_CREDENTIAL_new_null();
+	if (!r || !sk_M2M_PCID_CREDENTIAL_push(r, c))
+		die("out of memory");
+	return r;
+}
+
+static void *make_tre_credential(void)
+{
+	M2M_TRE_CREDENTIAL *c = M2M_TRE_CREDENTIAL_new();
+	set_enum(c->kind, M2M_CREDENTIAL_PCID);
+	set_digits(&c->imsi, EXAMPLE_PCID);
+	return c;
+}
+
+static void *make_tre_aka_request(void)
+{
+	const example_auth *a = auth();
+	M2M_TRE_AKA_REQUEST *q = M2M_TRE_AKA_REQUEST_new();
+	set_digits(&q->imsi, EXAMPLE_PCID);
+	set_octets(q->rand, a->av.rand, sizeof a->av.rand);
+	set_octets(q->autn, a->av.autn, sizeof a->av.autn);
+	return q;
+}
+
+static void *make_tre_aka_response(void)
+{
+	const example_auth *a = auth();
+	M2M_TRE_AKA_RESPONSE *r = M2M_TRE_AKA_RESPONSE_new();
+	r->res = octets(a->av.xres, sizeof a->av.xres);
+	r->ck = octets(a->av.ck, sizeof a->av.ck);
+	r->ik = octets(a->av.ik, sizeof a->av.ik);
+	return r;
+}
+
+/* The M2ME hands back the ticket the DRF answered. */
+static void *make_tre_provision(void)
+{
+	M2M_TRE_PROVISION *p = M2M_TRE_PROVISION_new();
+	p->answer = make_relay_response();
+	return p;
+}
+
+/* The TRE names the next step: its signed order, to the ticket's DPF. */
+static void *make_tre_provision_next(void)
+{
+	M2M_TRE_PROVISION_NEXT *n = M2M_TRE_PROVISION_NEXT_new();
+	set_enum(n->state, M2M_PROV_ORDERING);
+	n->step = relay_step_of("mno-a", M2M_MSG_MCIM_REQUEST, signed_object("<SignedData over McimOrder, by tre-3>"));
+	return n;
+}
+
+static void *make_mcim_command(void)
+{
+	return signed_object("<SignedData over McimCommand, by mno-a>");
+}
+
+static void *make_mcim_receipt(void)
+{
+	return signed_object("<SignedData over McimReceipt, by tre-3>");
+}
+
 typedef struct example {
 	int type;
 	const char *sender, *recipient;
@@ -684,6 +882,28 @@ static const example examples[] = {
 	{M2M_MSG_VALIDATION_STATUS, REPLY("certauth", "mno-a"), make_validation_status},
 	{M2M_MSG_TRE_CONTROL, REQUEST("testbed", "tre-1"), make_tre_control},
 	{M2M_MSG_TRE_STATUS, REPLY("tre-1", "testbed"), make_tre_status},
+	{M2M_MSG_RELAY_REQUEST, REQUEST("m2me-3", "mno-v"), make_relay_request},
+	{M2M_MSG_RELAY_RESPONSE, REPLY("mno-v", "m2me-3"), make_relay_response},
+	{M2M_MSG_DISCOVERY_REQUEST, REQUEST("mno-v", "drf"), make_discovery_request},
+	{M2M_MSG_DISCOVERY_RESPONSE, REPLY("drf", "mno-v"), make_discovery_response},
+	{M2M_MSG_MCIM_REQUEST, REQUEST("mno-v", "mno-a"), make_mcim_request},
+	{M2M_MSG_MCIM_PACKAGE, REPLY("mno-a", "mno-v"), make_mcim_package},
+	{M2M_MSG_INSTALL_RESULT, REQUEST("mno-v", "mno-a"), make_install_result},
+	{M2M_MSG_INSTALL_ACK, REPLY("mno-a", "mno-v"), make_install_ack},
+	{M2M_MSG_REGISTRATION_REQUEST, REQUEST("mno-a", "drf"), make_registration_request},
+	{M2M_MSG_REGISTRATION_RESPONSE, REPLY("drf", "mno-a"), make_registration_response},
+	{M2M_MSG_PROVISIONED, REQUEST("mno-a", "drf"), make_provisioned},
+	{M2M_MSG_PROVISIONED_ACK, REPLY("drf", "mno-a"), make_null},
+	{M2M_MSG_PCID_ASSIGN_REQUEST, REQUEST("testbed", "drf"), make_pcid_assign_request},
+	{M2M_MSG_PCID_ASSIGN_RESPONSE, REPLY("drf", "testbed"), make_pcid_assign_response},
+	{M2M_MSG_TRE_CREDENTIAL_REQUEST, REQUEST("m2me-3", "tre-3"), make_null},
+	{M2M_MSG_TRE_CREDENTIAL, REPLY("tre-3", "m2me-3"), make_tre_credential},
+	{M2M_MSG_TRE_AKA_REQUEST, REQUEST("m2me-3", "tre-3"), make_tre_aka_request},
+	{M2M_MSG_TRE_AKA_RESPONSE, REPLY("tre-3", "m2me-3"), make_tre_aka_response},
+	{M2M_MSG_TRE_PROVISION, REQUEST("m2me-3", "tre-3"), make_tre_provision},
+	{M2M_MSG_TRE_PROVISION_NEXT, REPLY("tre-3", "m2me-3"), make_tre_provision_next},
+	{M2M_MSG_MCIM_COMMAND, REQUEST("mno-a", "tre-3"), make_mcim_command},
+	{M2M_MSG_MCIM_RECEIPT, REPLY("tre-3", "mno-a"), make_mcim_receipt},
 };
 
 static const example *example_for(int type)
@@ -865,6 +1085,10 @@ static int emit(const char *dir, const m2m_msgdef *def, const example *x)
 int main(int argc, char **argv)
 {
 	const char *dir = argc > 1 ? argv[1] : NULL;
+	if (argc > 2 || (dir && dir[0] == '-')) {  /* an option, not a directory (--help) */
+		fprintf(stderr, "usage: m2m-wire-examples [DIR]\n");
+		return 2;
+	}
 	if (dir && mkdir(dir, 0777) && errno != EEXIST) {
 		fprintf(stderr, "%s: %s\n", dir, strerror(errno));
 		return 1;
