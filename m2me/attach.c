@@ -1,11 +1,17 @@
 /*
  * The attach procedure (TS 33.102 §6.3 carried in this protocol, docs/alt2-rules.md):
  *
+ *   NAMING          treCredentialRequest sent to the TRE       -> the IMSI to attach with
  *   REQUESTED       attachRequest{imsi, imei, apn} sent        -> authChallenge
- *   AUTHENTICATING  AUTHENTICATE sent to the card              -> DB, DC or 98 62
- *   RESPONDED       authResponse{res} sent (card said DB)      -> attachAccept
- *   SYNCH_REPORTED  authFailure{synchFailure, auts} (DC)       -> a new authChallenge
- *   MAC_REPORTED    authFailure{macFailure} (98 62)            -> the network ends the attach
+ *   AUTHENTICATING  AKA asked of the holder (card or TRE)      -> RES, AUTS or MAC failure
+ *   RESPONDED       authResponse{res} sent                     -> attachAccept
+ *   SYNCH_REPORTED  authFailure{synchFailure, auts}            -> a new authChallenge
+ *   MAC_REPORTED    authFailure{macFailure}                    -> the network ends the attach
+ *
+ * The credential: the card's, when one was read at power-on; otherwise the one the TRE names
+ * (docs/alt1a.md): its PCID, which asks for the provisioning APN (the visited operator only
+ * opens a walled garden for it), or its active MCIM, with the APN asked for. Both holders run
+ * AKA behind one interface (m2me_aka_start_fn), so the rest of the procedure is the same.
  *
  * Any ErrorReport ends the attach with the network's reason. CK and IK stay in the procedure
  * only until the session key is derived from them.
@@ -15,9 +21,10 @@
 #include "crypto/crypto.h"
 #include "log/log.h"
 
+#include <stdio.h>
 #include <string.h>
 
-enum { REQUESTED, AUTHENTICATING, RESPONDED, SYNCH_REPORTED, MAC_REPORTED };
+enum { NAMING, REQUESTED, AUTHENTICATING, RESPONDED, SYNCH_REPORTED, MAC_REPORTED };
 
 /* The network ends an attach after its second synchronisation failure; a network that kept
  * challenging would otherwise hold the device forever. */
@@ -29,7 +36,7 @@ static void to_network(m2me_device *dev, int type, const void *body, int next_ph
 {
 	m2me_attach_run *run = &dev->proc.attach;
 	if (m2m_call(dev->node, run->network, type, body, on_network_answer, dev)) {
-		m2me_control_fail(dev, M2M_R_UNKNOWN_PEER, "%s is not a configured peer", run->network);
+		m2me_fail(dev, run->done, M2M_R_UNKNOWN_PEER, "%s is not a configured peer", run->network);
 		return;
 	}
 	run->phase = next_phase;
@@ -62,35 +69,33 @@ static void send_auth_failure(m2me_device *dev, const uint8_t *auts)
 	M2M_AUTH_FAILURE_free(f);
 }
 
-static void on_card_answer(m2me_device *dev, const m2me_rapdu *r, m2m_reason reason, const char *text)
+static void on_aka(m2me_device *dev, m2me_auth_outcome outcome, const m2me_auth_result *res, m2m_reason reason,
+		   const char *text)
 {
 	m2me_attach_run *run = &dev->proc.attach;
-	if (!r) {
-		m2me_control_finish(dev, reason, text);
+	if (reason) {
+		run->done(dev, reason, text);
 		return;
 	}
-	m2me_auth_result res;
-	switch (m2me_auth_parse(r->data, r->len, r->sw, &res)) {
+	switch (outcome) {
 	case M2ME_AUTH_SUCCESS:
-		m2m_info("attach: the card accepted the challenge; authResponse to %s", run->network);
-		send_auth_response(dev, &res);
+		m2m_info("attach: %s accepted the challenge; authResponse to %s", run->holder, run->network);
+		send_auth_response(dev, res);
 		break;
 	case M2ME_AUTH_SYNCH_FAILURE:
-		m2m_info("attach: the card found the sequence number stale (DC); re-synchronisation via %s",
+		m2m_info("attach: %s found the sequence number stale; re-synchronisation via %s", run->holder,
 			 run->network);
-		send_auth_failure(dev, res.auts);
+		send_auth_failure(dev, res->auts);
 		break;
 	case M2ME_AUTH_MAC_FAILURE:
-		m2m_warn("attach: the card found the MAC of AUTN wrong (98 62): %s is not our home network's",
+		m2m_warn("attach: %s found the MAC of AUTN wrong: %s is not our home network's", run->holder,
 			 run->network);
 		send_auth_failure(dev, NULL);
 		break;
 	case M2ME_AUTH_GARBLED:
-		m2me_control_fail(dev, M2M_R_CARD_ERROR, "%s answered AUTHENTICATE with SW %04X%s", dev->state.card,
-				  r->sw, r->sw == M2ME_SW_OK ? " and data that does not parse" : "");
+		m2me_fail(dev, run->done, M2M_R_INTERNAL, "%s gave no usable answer", run->holder);
 		break;
 	}
-	m2m_wipe(&res, sizeof res);
 }
 
 static int octets(const ASN1_OCTET_STRING *s, size_t len)
@@ -102,25 +107,23 @@ static void on_challenge(m2me_device *dev, const M2M_AUTH_CHALLENGE *ch)
 {
 	m2me_attach_run *run = &dev->proc.attach;
 	if (!octets(ch->attach_id, 8) || !octets(ch->rand, 16) || !octets(ch->autn, 16)) {
-		m2me_control_fail(dev, M2M_R_BAD_BODY, "%s sent a malformed authChallenge", run->network);
+		m2me_fail(dev, run->done, M2M_R_BAD_BODY, "%s sent a malformed authChallenge", run->network);
 		return;
 	}
 	/* after a re-synchronisation the network continues the same attach */
 	if (run->challenges && memcmp(run->attach_id, ASN1_STRING_get0_data(ch->attach_id), 8)) {
-		m2me_control_fail(dev, M2M_R_UNEXPECTED_MESSAGE, "%s sent a challenge for another attach",
-				  run->network);
+		m2me_fail(dev, run->done, M2M_R_UNEXPECTED_MESSAGE, "%s sent a challenge for another attach",
+			  run->network);
 		return;
 	}
 	if (++run->challenges > MAX_CHALLENGES) {
-		m2me_control_fail(dev, M2M_R_SYNCH_FAILURE, "%s sent %d challenges in one attach", run->network,
-				  run->challenges);
+		m2me_fail(dev, run->done, M2M_R_SYNCH_FAILURE, "%s sent %d challenges in one attach", run->network,
+			  run->challenges);
 		return;
 	}
 	memcpy(run->attach_id, ASN1_STRING_get0_data(ch->attach_id), 8);
-	uint8_t apdu[M2ME_APDU_MAX];
-	size_t len = m2me_apdu_authenticate(ASN1_STRING_get0_data(ch->rand), ASN1_STRING_get0_data(ch->autn), apdu);
-	if (m2me_card_transmit(dev, apdu, len, on_card_answer)) {
-		m2me_control_fail(dev, M2M_R_UNKNOWN_PEER, "%s is not a configured peer", dev->state.card);
+	if (run->aka(dev, run->imsi, ASN1_STRING_get0_data(ch->rand), ASN1_STRING_get0_data(ch->autn), on_aka)) {
+		m2me_fail(dev, run->done, M2M_R_UNKNOWN_PEER, "%s is not a configured peer", run->holder);
 		return;
 	}
 	run->phase = AUTHENTICATING;
@@ -131,30 +134,36 @@ static void on_accept(m2me_device *dev, const M2M_ATTACH_ACCEPT *acc)
 	m2me_attach_run *run = &dev->proc.attach;
 	m2me_session s = {0};
 	if (!octets(acc->session_id, M2M_SESSION_ID_LEN) || m2m_str(acc->apn, s.apn, sizeof s.apn) || !s.apn[0]) {
-		m2me_control_fail(dev, M2M_R_BAD_BODY, "%s sent a malformed attachAccept", run->network);
+		m2me_fail(dev, run->done, M2M_R_BAD_BODY, "%s sent a malformed attachAccept", run->network);
 		return;
 	}
 	snprintf(s.network, sizeof s.network, "%s", run->network);
+	snprintf(s.imsi, sizeof s.imsi, "%s", run->imsi);
+	s.via_tre = run->via_tre;
 	memcpy(s.id, ASN1_STRING_get0_data(acc->session_id), sizeof s.id);
 	if (m2m_session_key(run->ck, run->ik, s.id, s.key) || m2me_store_save_session(dev, &s)) {
 		m2m_wipe(&s, sizeof s);
-		m2me_control_fail(dev, M2M_R_INTERNAL, "the session could not be opened");
+		m2me_fail(dev, run->done, M2M_R_INTERNAL, "the session could not be opened");
 		return;
 	}
 	dev->state.attached = 1;
 	dev->state.session = s;
 	m2m_wipe(&s, sizeof s);
-	m2m_info("attached to %s, APN %s", run->network, dev->state.session.apn);
-	m2me_control_finish(dev, M2M_OK, NULL);
+	m2m_wipe(run->ck, sizeof run->ck);
+	m2m_wipe(run->ik, sizeof run->ik);
+	m2m_info("attached to %s with IMSI %s (%s), APN %s", run->network, run->imsi, run->holder,
+		 dev->state.session.apn);
+	run->done(dev, M2M_OK, NULL);
 }
 
-/* The network's answer to the 98 62 report: the attach is over whatever it says. */
+/* The network's answer to the MAC failure report: the attach is over whatever it says. */
 static void after_mac_failure(m2me_device *dev, const m2m_envelope *resp, m2m_reason reason)
 {
+	m2me_attach_run *run = &dev->proc.attach;
 	char text[256];
-	m2me_answer_failure(dev->proc.attach.network, resp, reason, text, sizeof text);
-	m2me_control_fail(dev, M2M_R_MAC_FAILURE, "the card refused AUTN (98 62): not from our home network (%s)",
-			  text);
+	m2me_answer_failure(run->network, resp, reason, text, sizeof text);
+	m2me_fail(dev, run->done, M2M_R_MAC_FAILURE, "%s refused AUTN (MAC failure): not from our home network (%s)",
+		  run->holder, text);
 }
 
 static void on_network_answer(m2m_node *n, const m2m_envelope *resp, m2m_reason reason, void *arg)
@@ -171,33 +180,69 @@ static void on_network_answer(m2m_node *n, const m2m_envelope *resp, m2m_reason 
 	else {
 		char text[256];
 		m2m_reason why = m2me_answer_failure(run->network, resp, reason, text, sizeof text);
-		m2me_control_finish(dev, why, text);
+		run->done(dev, why, text);
 	}
 }
 
-void m2me_attach(m2me_device *dev, const char *network, const char *apn)
+/* attachRequest for run->imsi, asking for run->apn. */
+static void request(m2me_device *dev)
 {
-	const m2me_state *st = &dev->state;
-	if (!st->powered) {
-		m2me_control_fail(dev, M2M_R_WRONG_STATE, "powered off");
+	m2me_attach_run *run = &dev->proc.attach;
+	const char *apn = run->apn;
+	M2M_ATTACH_REQUEST *q = M2M_ATTACH_REQUEST_new();
+	m2m_set_digits(&q->imsi, run->imsi);
+	m2m_set_digits(&q->imei, dev->state.imei);
+	m2m_set_str(q->apn, apn);
+	m2m_info("attach: IMSI %s (%s), IMEI %s, APN %s through %s", run->imsi, run->holder, dev->state.imei, apn,
+		 run->network);
+	to_network(dev, M2M_MSG_ATTACH_REQUEST, q, REQUESTED);
+	M2M_ATTACH_REQUEST_free(q);
+}
+
+static void on_credential(m2me_device *dev, const m2me_credential *c, m2m_reason reason, const char *text)
+{
+	m2me_attach_run *run = &dev->proc.attach;
+	if (reason) {
+		run->done(dev, reason, text);
 		return;
 	}
-	if (!st->card_read) {
-		m2me_control_fail(dev, M2M_R_NO_CARD, "no card was read at power-on");
+	snprintf(run->imsi, sizeof run->imsi, "%s", c->imsi);
+	m2m_info("%s names its %s %s", run->holder, c->kind == M2M_CREDENTIAL_PCID ? "PCID" : "MCIM", c->imsi);
+	if (c->kind == M2M_CREDENTIAL_PCID)  /* a PCID reaches provisioning only */
+		snprintf(run->apn, sizeof run->apn, "%s", dev->settings.provisioning_apn);
+	request(dev);
+}
+
+void m2me_attach(m2me_device *dev, const char *network, const char *apn, m2me_done_fn done)
+{
+	const m2me_state *st = &dev->state;
+	m2me_attach_run *run = &dev->proc.attach;
+	*run = (m2me_attach_run){.done = done};
+	if (!st->powered) {
+		done(dev, M2M_R_WRONG_STATE, "powered off");
 		return;
 	}
 	if (st->attached) {
-		m2me_control_fail(dev, M2M_R_WRONG_STATE, "already attached to %s: detach first", st->session.network);
+		m2me_fail(dev, done, M2M_R_WRONG_STATE, "already attached to %s: detach first", st->session.network);
 		return;
 	}
-	m2me_attach_run *run = &dev->proc.attach;
+	if (!st->card_read && !dev->settings.tre[0]) {
+		done(dev, M2M_R_NO_CARD, "no card was read at power-on and the device has no TRE");
+		return;
+	}
 	snprintf(run->network, sizeof run->network, "%s", network);
 	snprintf(run->apn, sizeof run->apn, "%s", apn);
-	M2M_ATTACH_REQUEST *q = M2M_ATTACH_REQUEST_new();
-	m2m_set_digits(&q->imsi, st->info.imsi);
-	m2m_set_digits(&q->imei, st->imei);
-	m2m_set_str(q->apn, apn);
-	m2m_info("attach: IMSI %s, IMEI %s, APN %s through %s", st->info.imsi, st->imei, apn, network);
-	to_network(dev, M2M_MSG_ATTACH_REQUEST, q, REQUESTED);
-	M2M_ATTACH_REQUEST_free(q);
+	if (st->card_read) {
+		snprintf(run->imsi, sizeof run->imsi, "%s", st->info.imsi);
+		snprintf(run->holder, sizeof run->holder, "%s", st->card);
+		run->aka = m2me_card_aka;
+		request(dev);
+		return;
+	}
+	snprintf(run->holder, sizeof run->holder, "%s", dev->settings.tre);
+	run->aka = m2me_tre_aka;
+	run->via_tre = 1;
+	run->phase = NAMING;
+	if (m2me_tre_credential(dev, on_credential))
+		m2me_fail(dev, done, M2M_R_UNKNOWN_PEER, "%s is not a configured peer", run->holder);
 }

@@ -2,7 +2,8 @@
  * The contacts between the device and the UICC in its slot: one command APDU (or a card
  * reset) at a time, as on a real ISO 7816 interface, carried as apduCommand/apduResponse and
  * cardReset/cardAtr messages to the uicc entity. Response data may hold RES, CK, IK and Kc:
- * it is handed to the procedure and wiped here, never logged.
+ * it is handed to the procedure and wiped here, never logged. AUTHENTICATE is offered to the
+ * attach behind the interface the TRE's AKA has too (m2me_aka_start_fn).
  */
 #include "device.h"
 
@@ -89,4 +90,37 @@ int m2me_card_reset(m2me_device *dev, m2me_rapdu_fn answer)
 	if (rc == 0)
 		dev->card_answer = answer;
 	return rc;
+}
+
+/* The card's answer to AUTHENTICATE (TS 31.102 §7.1.2.1) handed on as the holder's outcome. */
+static void on_authenticate(m2me_device *dev, const m2me_rapdu *r, m2m_reason reason, const char *text)
+{
+	m2me_aka_fn done = dev->aka_answer;
+	dev->aka_answer = NULL;
+	if (!r) {
+		done(dev, M2ME_AUTH_GARBLED, NULL, reason, text);
+		return;
+	}
+	m2me_auth_result res;
+	m2me_auth_outcome outcome = m2me_auth_parse(r->data, r->len, r->sw, &res);
+	if (outcome == M2ME_AUTH_GARBLED) {
+		char why[128];
+		snprintf(why, sizeof why, "%s answered AUTHENTICATE with SW %04X%s", dev->state.card, r->sw,
+			 r->sw == M2ME_SW_OK ? " and data that does not parse" : "");
+		done(dev, outcome, NULL, M2M_R_CARD_ERROR, why);
+	} else {
+		done(dev, outcome, &res, M2M_OK, NULL);
+	}
+	m2m_wipe(&res, sizeof res);
+}
+
+int m2me_card_aka(m2me_device *dev, const char *imsi, const uint8_t rand[16], const uint8_t autn[16],
+		  m2me_aka_fn done)
+{
+	uint8_t apdu[M2ME_APDU_MAX];
+	size_t len = m2me_apdu_authenticate(rand, autn, apdu);
+	if (m2me_card_transmit(dev, apdu, len, on_authenticate))
+		return -1;
+	dev->aka_answer = done;
+	return 0;
 }

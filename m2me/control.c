@@ -29,6 +29,7 @@ static const struct action_def {
 	[M2M_DEV_ATTACH] = {"attach", F_NETWORK | F_APN, 0},
 	[M2M_DEV_DETACH] = {"detach", 0, 0},
 	[M2M_DEV_SEND_DATA] = {"sendData", F_DATA, F_DATA},
+	[M2M_DEV_PROVISION] = {"provision", F_NETWORK | F_APN, 0},
 };
 #define NACTIONS ((long)(sizeof actions / sizeof actions[0]))
 
@@ -49,10 +50,13 @@ static M2M_DEVICE_STATUS *status_body(const m2me_device *dev)
 	m2m_set_digits(&s->imei, st->imei);
 	if (st->card[0])
 		s->card = utf8(st->card);
-	if (st->card_read) {
+	if (st->card_read)
 		m2m_set_digits(&s->iccid, st->info.iccid);
+	/* the credential in use: the session's (the card's, or what the TRE named), else the card's */
+	if (st->attached)
+		m2m_set_digits(&s->imsi, st->session.imsi);
+	else if (st->card_read)
 		m2m_set_digits(&s->imsi, st->info.imsi);
-	}
 	if (st->attached)
 		s->attached_to = utf8(st->session.network);
 	if (dev->proc.active && dev->proc.has_echo) {
@@ -85,14 +89,27 @@ void m2me_control_finish(m2me_device *dev, m2m_reason reason, const char *text)
 	m2m_wipe(p, sizeof *p);
 }
 
-void m2me_control_fail(m2me_device *dev, m2m_reason reason, const char *fmt, ...)
+static void vfail(m2me_device *dev, m2me_done_fn done, m2m_reason reason, const char *fmt, va_list ap)
 {
 	char text[256];
+	vsnprintf(text, sizeof text, fmt, ap);
+	done(dev, reason, text);
+}
+
+void m2me_fail(m2me_device *dev, m2me_done_fn done, m2m_reason reason, const char *fmt, ...)
+{
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(text, sizeof text, fmt, ap);
+	vfail(dev, done, reason, fmt, ap);
 	va_end(ap);
-	m2me_control_finish(dev, reason, text);
+}
+
+void m2me_control_fail(m2me_device *dev, m2m_reason reason, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vfail(dev, m2me_control_finish, reason, fmt, ap);
+	va_end(ap);
 }
 
 const char *m2me_reason_name(m2m_reason r)
@@ -227,7 +244,7 @@ static void run(m2me_device *dev, const control_args *a)
 		set_imei(dev, a->imei);
 		break;
 	case M2M_DEV_ATTACH:
-		m2me_attach(dev, a->network, a->apn);
+		m2me_attach(dev, a->network, a->apn, m2me_control_finish);
 		break;
 	case M2M_DEV_DETACH:
 		m2me_detach(dev, m2me_control_finish);
@@ -235,8 +252,8 @@ static void run(m2me_device *dev, const control_args *a)
 	case M2M_DEV_SEND_DATA:
 		m2me_send_data(dev, a->data, a->data_len);
 		break;
-	case M2M_DEV_PROVISION:  /* TODO(issue 5): the Alternative 1a sequence */
-		m2me_control_finish(dev, M2M_R_UNEXPECTED_MESSAGE, "provision is not built yet");
+	case M2M_DEV_PROVISION:
+		m2me_provision(dev, a->network, a->apn);
 		break;
 	}
 }

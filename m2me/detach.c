@@ -11,7 +11,7 @@
 
 #include <stdio.h>
 
-static void end_session(m2me_device *dev)
+void m2me_forget_session(m2me_device *dev)
 {
 	if (m2me_store_forget_session(dev))
 		m2m_error("the closed session could not be removed from the database");
@@ -29,7 +29,7 @@ static void on_detach_answer(m2m_node *n, const m2m_envelope *resp, m2m_reason r
 	m2m_reason r = M2M_OK;
 	if (!resp || resp->type != M2M_MSG_DETACH_ACCEPT)
 		r = m2me_answer_failure(network, resp, reason, text, sizeof text);
-	end_session(dev);
+	m2me_forget_session(dev);
 	m2m_info("detached from %s%s%s", network, r ? ": " : "", text);
 	done(dev, r, text);
 }
@@ -49,7 +49,7 @@ void m2me_detach(m2me_device *dev, m2me_done_fn done)
 	if (rc) {
 		/* the network was dropped from the configuration since the attach: nobody to tell */
 		m2m_warn("%s is no longer a configured peer: the session is forgotten locally", s->network);
-		end_session(dev);
+		m2me_forget_session(dev);
 		done(dev, M2M_OK, NULL);
 	}
 }

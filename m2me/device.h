@@ -1,8 +1,10 @@
 /*
- * The M2ME (M2M Equipment): a device with a card slot holding the operator's UICC. The testbed
- * plays the person holding it (deviceControl: power, card slot, IMEI, attach, data); the device
- * reads its card at power-on, attaches through a visited network with UMTS AKA run on the card,
- * and carries user data protected under keys from CK and IK (docs/alt2.md).
+ * The M2ME (M2M Equipment): a device with a card slot holding the operator's UICC, or a TRE
+ * holding its PCID and MCIMs (Alternative 1a, docs/alt1a.md). The testbed plays the person
+ * holding it (deviceControl: power, card slot, IMEI, attach, data, provision); the device reads
+ * its card at power-on, attaches through a visited network with UMTS AKA run on the card or in
+ * the TRE, carries user data protected under keys from CK and IK (docs/alt2.md), and carries
+ * the TRE's provisioning steps over its session (provision.c).
  *
  * One procedure runs at a time. It owns the deferred deviceControl request and ends with
  * m2me_control_finish, which answers deviceStatus or refuses with the reason the card or the
@@ -30,6 +32,8 @@ typedef struct m2me_settings {
 	char network[M2M_ENTITY_MAX + 1];    /* the visited operator attach uses by default */
 	char apn[M2ME_APN_MAX + 1];          /* the APN attach asks for by default */
 	char card[M2M_ENTITY_MAX + 1];       /* the uicc in the slot at first boot; "" none */
+	char tre[M2M_ENTITY_MAX + 1];        /* the device's TRE (Alternative 1a); "" none */
+	char provisioning_apn[M2ME_APN_MAX + 1];  /* the APN an attach with a PCID asks for */
 	uint8_t storage_key[32];             /* seals the session key in the database */
 } m2me_settings;
 
@@ -44,6 +48,8 @@ typedef struct m2me_card_info {
 typedef struct m2me_session {
 	char network[M2M_ENTITY_MAX + 1];
 	char apn[M2ME_APN_MAX + 1];
+	char imsi[M2ME_IMSI_MAX + 1];  /* the credential it was opened with (the card's, a PCID, an MCIM) */
+	int via_tre;                   /* the TRE ran its AKA */
 	uint8_t id[M2M_SESSION_ID_LEN];
 	uint8_t key[32];      /* m2m_session_key(CK, IK, id); sealed in the database */
 	uint64_t uplink;      /* the last uplink counter used */
@@ -69,7 +75,7 @@ typedef struct m2me_rapdu {
 
 /* r is NULL when the card did not answer; reason and text then say why. */
 typedef void (*m2me_rapdu_fn)(m2me_device *dev, const m2me_rapdu *r, m2m_reason reason, const char *text);
-/* The end of a sub-procedure (card reading, detach): M2M_OK or the reason it failed. */
+/* The end of a sub-procedure (card reading, attach, detach): M2M_OK or the reason it failed. */
 typedef void (*m2me_done_fn)(m2me_device *dev, m2m_reason reason, const char *text);
 typedef void (*m2me_read_fn)(m2me_device *dev, const m2me_card_info *info, m2m_reason reason,
 			     const char *text);
@@ -86,16 +92,61 @@ typedef struct m2me_card_read {
 	m2me_read_fn done;
 } m2me_card_read;
 
-/* One attach procedure (attach.c). CK and IK live here between the card and attachAccept. */
+/*
+ * AKA on the holder of the credential an attach uses, one interface for both: the card's
+ * AUTHENTICATE (card_link.c) and the TRE's treAkaRequest (tre_link.c). The answer: reason M2M_OK
+ * and outcome SUCCESS (res holds RES, CK, IK), SYNCH_FAILURE (res holds AUTS) or MAC_FAILURE;
+ * any other reason says why the holder gave none (text). res is wiped after the call.
+ */
+typedef void (*m2me_aka_fn)(m2me_device *dev, m2me_auth_outcome outcome, const m2me_auth_result *res,
+			    m2m_reason reason, const char *text);
+/* 0, or -1 when the holder cannot be asked (done is then not called). */
+typedef int (*m2me_aka_start_fn)(m2me_device *dev, const char *imsi, const uint8_t rand[16], const uint8_t autn[16],
+				 m2me_aka_fn done);
+
+/* One attach procedure (attach.c). CK and IK live here between the holder and attachAccept. */
 typedef struct m2me_attach_run {
 	int phase;
 	char network[M2M_ENTITY_MAX + 1];
 	char apn[M2ME_APN_MAX + 1];
+	char imsi[M2ME_IMSI_MAX + 1];       /* what the attach is for */
+	char holder[M2M_ENTITY_MAX + 1];    /* the card or the TRE that runs its AKA */
+	int via_tre;
+	m2me_aka_start_fn aka;
+	m2me_done_fn done;
 	uint8_t attach_id[8];
 	int challenges;
 	uint8_t ck[16];
 	uint8_t ik[16];
 } m2me_attach_run;
+
+/* What the TRE names to attach with (treCredential), and where its provisioning stands
+ * (treProvisionNext: step valid during the callback only). */
+typedef struct m2me_credential {
+	m2m_credential_kind kind;  /* pcid or mcim */
+	char imsi[M2ME_IMSI_MAX + 1];
+} m2me_credential;
+typedef void (*m2me_credential_fn)(m2me_device *dev, const m2me_credential *c, m2m_reason reason,
+				   const char *text);
+typedef struct m2me_next {
+	m2m_provision_state state;
+	const M2M_RELAY_STEP *step;  /* NULL when done or failed */
+	m2m_reason reason;           /* failed: why */
+} m2me_next;
+typedef void (*m2me_next_fn)(m2me_device *dev, const m2me_next *next, m2m_reason reason, const char *text);
+
+/* The provisioning procedure (provision.c) and its row in the database. */
+typedef enum m2me_provision_phase { M2ME_PROV_ASKING, M2ME_PROV_RELAYING, M2ME_PROV_SWITCHING } m2me_provision_phase;
+extern const char *const m2me_provision_phases[];  /* their names in the database */
+typedef struct m2me_provision_run {
+	m2me_provision_phase phase;
+	int steps;        /* relayed since the provisioning started (persisted) */
+	int relays;       /* relayed by this procedure: bounded */
+	int last_type;    /* the last step relayed */
+	char last_destination[M2M_ENTITY_MAX + 1];
+	char network[M2M_ENTITY_MAX + 1];
+	char apn[M2ME_APN_MAX + 1];  /* of the operational attach at the end */
+} m2me_provision_run;
 
 /* The procedure in progress: the deviceControl it answers and each procedure's working state. */
 typedef struct m2me_procedure {
@@ -104,6 +155,7 @@ typedef struct m2me_procedure {
 	m2m_device_action action;
 	m2me_card_read read;
 	m2me_attach_run attach;
+	m2me_provision_run provision;
 	m2me_done_fn detach_done;
 	uint64_t counter;                 /* sendData: the uplink counter of the data in flight */
 	uint8_t data[M2ME_DATA_MAX];      /* sendData: what was sent, then what came back */
@@ -118,6 +170,10 @@ struct m2me_device {
 	m2me_state state;
 	m2me_procedure proc;
 	m2me_rapdu_fn card_answer;  /* where the pending card command's answer goes */
+	/* where the pending AKA's, and the pending TRE request's, answer goes */
+	m2me_aka_fn aka_answer;
+	m2me_credential_fn credential_answer;
+	m2me_next_fn next_answer;
 };
 
 /* Migration 1 of the m2me's database, after M2M_NODE_SCHEMA. */
@@ -131,7 +187,14 @@ struct m2me_device {
 	" network TEXT NOT NULL, apn TEXT NOT NULL,"                                             \
 	" session_id BLOB NOT NULL CHECK (length(session_id) = 8),"                              \
 	" sealed_key BLOB NOT NULL,"                    /* m2m_seal, aad = session_id */         \
-	" uplink INTEGER NOT NULL);"
+	" uplink INTEGER NOT NULL,"                                                              \
+	" imsi TEXT NOT NULL,"                          /* the credential it was opened with */  \
+	" holder TEXT NOT NULL CHECK (holder IN ('card', 'tre')));"                              \
+	"CREATE TABLE provision (id INTEGER PRIMARY KEY CHECK (id = 1),"                         \
+	" phase TEXT NOT NULL CHECK (phase IN ('asking', 'relaying', 'switching')),"             \
+	" steps INTEGER NOT NULL CHECK (steps >= 0),"                                            \
+	" last_type INTEGER, last_destination TEXT,"                                             \
+	" started INTEGER NOT NULL, changed INTEGER NOT NULL);"
 
 /* imei.c: 15 digits whose last is the Luhn check digit of the first 14 (TS 23.003 Annex B). */
 int m2me_imei_valid(const char *imei);
@@ -142,6 +205,9 @@ void m2me_control(m2me_device *dev, m2m_request *req);
 void m2me_control_finish(m2me_device *dev, m2m_reason reason, const char *text);
 void m2me_control_fail(m2me_device *dev, m2m_reason reason, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+/* Formats the text and ends a sub-procedure with done(dev, reason, text). */
+void m2me_fail(m2me_device *dev, m2me_done_fn done, m2m_reason reason, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
 /* The ASN.1 name of a reason, also for one this build does not know. */
 const char *m2me_reason_name(m2m_reason r);
 /* The reason and text of an answer that was not the one expected: an ErrorReport's own
@@ -152,6 +218,17 @@ m2m_reason m2me_answer_failure(const char *peer, const m2m_envelope *resp, m2m_r
 /* card_link.c: one command at a time to the uicc in the slot; -1 if it cannot be sent. */
 int m2me_card_transmit(m2me_device *dev, const uint8_t *apdu, size_t len, m2me_rapdu_fn answer);
 int m2me_card_reset(m2me_device *dev, m2me_rapdu_fn answer);
+/* AUTHENTICATE in the 3G context (m2me_aka_start_fn; the card knows its one IMSI). */
+int m2me_card_aka(m2me_device *dev, const char *imsi, const uint8_t rand[16], const uint8_t autn[16],
+		  m2me_aka_fn done);
+
+/* tre_link.c: one request at a time to the TRE of the settings; -1 if it cannot be sent.
+ * treCredentialRequest (kind none: notFound), treAkaRequest (m2me_aka_start_fn), treProvision
+ * with the last relayResponse as its answer (NULL: start, or repeat the current step). */
+int m2me_tre_credential(m2me_device *dev, m2me_credential_fn done);
+int m2me_tre_aka(m2me_device *dev, const char *imsi, const uint8_t rand[16], const uint8_t autn[16],
+		 m2me_aka_fn done);
+int m2me_tre_provision(m2me_device *dev, const M2M_RELAY_RESPONSE *answer, m2me_next_fn done);
 
 /* power.c */
 void m2me_power_on(m2me_device *dev);
@@ -161,14 +238,21 @@ void m2me_remove_card(m2me_device *dev);
 /* Resets the card and reads ADF.USIM's EF_IMSI and EF_AD and the MF's EF_ICCID. */
 void m2me_card_read_start(m2me_device *dev, m2me_read_fn done);
 
-/* attach.c */
-void m2me_attach(m2me_device *dev, const char *network, const char *apn);
+/* attach.c: with the card when one was read at power-on, else with what the TRE names (a PCID
+ * attaches with the provisioning APN); ends with done. */
+void m2me_attach(m2me_device *dev, const char *network, const char *apn, m2me_done_fn done);
+
+/* provision.c: the TRE's provisioning over the session (attached first if need be), then the
+ * attach with the MCIM; resumes what a restart interrupted. Ends the deviceControl. */
+void m2me_provision(m2me_device *dev, const char *network, const char *apn);
 
 /* user_data.c */
 void m2me_send_data(m2me_device *dev, const uint8_t *data, size_t len);
 
-/* detach.c: ends the session with the network; the session is forgotten whatever the answer. */
+/* detach.c: ends the session with the network; the session is forgotten whatever the answer.
+ * m2me_forget_session: the device forgets it at once (the network no longer knows it). */
 void m2me_detach(m2me_device *dev, m2me_done_fn done);
+void m2me_forget_session(m2me_device *dev);
 
 /* device_store.c: each returns 0, or -1 with the failure logged. The callers adopt a new
  * state in memory only once it is stored. */
@@ -177,5 +261,9 @@ int m2me_store_save_device(m2me_device *dev, const m2me_state *st);
 int m2me_store_save_session(m2me_device *dev, const m2me_session *s);
 int m2me_store_save_uplink(m2me_device *dev, uint64_t uplink);
 int m2me_store_forget_session(m2me_device *dev);
+/* The provisioning's progress: load gives 1 (found), 0 (none) or -1. */
+int m2me_store_save_provision(m2me_device *dev, const m2me_provision_run *p);
+int m2me_store_load_provision(m2me_device *dev, m2me_provision_run *p);
+int m2me_store_forget_provision(m2me_device *dev);
 
 #endif

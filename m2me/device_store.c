@@ -1,8 +1,9 @@
 /*
  * The device's state in its own database, so that a restarted m2me knows where it was: power,
- * the card in the slot and what was read from it, the IMEI, and the open session. The session
- * key is sealed under the storage key with the session id as associated data; nothing else
- * stored is secret.
+ * the card in the slot and what was read from it, the IMEI, the open session (and the
+ * credential it was opened with), and how far the TRE's provisioning got. The session key is
+ * sealed under the storage key with the session id as associated data; nothing else stored is
+ * secret.
  */
 #include "device.h"
 
@@ -11,6 +12,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 static void bind_text_or_null(sqlite3_stmt *st, int i, const char *text, int present)
 {
@@ -51,14 +53,16 @@ int m2me_store_save_session(m2me_device *dev, const m2me_session *s)
 	if (m2m_seal(dev->settings.storage_key, s->id, sizeof s->id, s->key, sizeof s->key, sealed))
 		return -1;
 	sqlite3_stmt *st = m2m_store_prepare(dev->db,
-				   "INSERT OR REPLACE INTO session (id, network, apn, session_id, sealed_key, uplink)"
-				   " VALUES (1, ?, ?, ?, ?, ?)");
+				   "INSERT OR REPLACE INTO session (id, network, apn, session_id, sealed_key, uplink, imsi,"
+				   " holder) VALUES (1, ?, ?, ?, ?, ?, ?, ?)");
 	if (st) {
 		sqlite3_bind_text(st, 1, s->network, -1, SQLITE_TRANSIENT);
 		sqlite3_bind_text(st, 2, s->apn, -1, SQLITE_TRANSIENT);
 		sqlite3_bind_blob(st, 3, s->id, sizeof s->id, SQLITE_TRANSIENT);
 		sqlite3_bind_blob(st, 4, sealed, sizeof sealed, SQLITE_TRANSIENT);
 		sqlite3_bind_int64(st, 5, (sqlite3_int64)s->uplink);
+		sqlite3_bind_text(st, 6, s->imsi, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_text(st, 7, s->via_tre ? "tre" : "card", -1, SQLITE_STATIC);
 	}
 	return m2m_store_run(dev->db, st);
 }
@@ -74,6 +78,54 @@ int m2me_store_save_uplink(m2me_device *dev, uint64_t uplink)
 int m2me_store_forget_session(m2me_device *dev)
 {
 	return m2m_store_run(dev->db, m2m_store_prepare(dev->db, "DELETE FROM session"));
+}
+
+const char *const m2me_provision_phases[] = {"asking", "relaying", "switching"};
+
+int m2me_store_save_provision(m2me_device *dev, const m2me_provision_run *p)
+{
+	sqlite3_stmt *st = m2m_store_prepare(dev->db,
+		"INSERT INTO provision (id, phase, steps, last_type, last_destination, started, changed)"
+		" VALUES (1, ?1, ?2, ?3, ?4, ?5, ?5) ON CONFLICT (id) DO UPDATE SET phase = ?1, steps = ?2,"
+		" last_type = ?3, last_destination = ?4, changed = ?5");
+	if (st) {
+		sqlite3_bind_text(st, 1, m2me_provision_phases[p->phase], -1, SQLITE_STATIC);
+		sqlite3_bind_int(st, 2, p->steps);
+		if (p->steps) {
+			sqlite3_bind_int(st, 3, p->last_type);
+			sqlite3_bind_text(st, 4, p->last_destination, -1, SQLITE_TRANSIENT);
+		}
+		sqlite3_bind_int64(st, 5, (sqlite3_int64)time(NULL));
+	}
+	return m2m_store_run(dev->db, st);
+}
+
+int m2me_store_load_provision(m2me_device *dev, m2me_provision_run *p)
+{
+	sqlite3_stmt *st = m2m_store_prepare(dev->db, "SELECT phase, steps, last_type, last_destination FROM provision");
+	if (!st)
+		return -1;
+	int rc = sqlite3_step(st), found = rc == SQLITE_DONE ? 0 : -1;
+	if (rc == SQLITE_ROW) {
+		char phase[16];
+		column_text(st, 0, phase, sizeof phase);
+		memset(p, 0, sizeof *p);
+		for (int i = 0; i < 3; i++)
+			if (!strcmp(phase, m2me_provision_phases[i])) {
+				p->phase = (m2me_provision_phase)i;
+				found = 1;
+			}
+		p->steps = sqlite3_column_int(st, 1);
+		p->last_type = sqlite3_column_int(st, 2);
+		column_text(st, 3, p->last_destination, sizeof p->last_destination);
+	}
+	sqlite3_finalize(st);
+	return found;
+}
+
+int m2me_store_forget_provision(m2me_device *dev)
+{
+	return m2m_store_run(dev->db, m2m_store_prepare(dev->db, "DELETE FROM provision"));
 }
 
 /* ---- loading at start ----------------------------------------------------------------------- */
@@ -118,7 +170,8 @@ static int load_device(m2me_device *dev)
 static int load_session(m2me_device *dev)
 {
 	m2me_session *s = &dev->state.session;
-	sqlite3_stmt *st = m2m_store_prepare(dev->db, "SELECT network, apn, session_id, sealed_key, uplink FROM session");
+	sqlite3_stmt *st = m2m_store_prepare(dev->db,
+		"SELECT network, apn, session_id, sealed_key, uplink, imsi, holder FROM session");
 	if (!st)
 		return -1;
 	int rc = sqlite3_step(st), ok = rc == SQLITE_DONE;
@@ -127,6 +180,8 @@ static int load_session(m2me_device *dev)
 		column_text(st, 1, s->apn, sizeof s->apn);
 		memcpy(s->id, sqlite3_column_blob(st, 2), sizeof s->id);  /* the schema holds it to 8 bytes */
 		s->uplink = (uint64_t)sqlite3_column_int64(st, 4);
+		column_text(st, 5, s->imsi, sizeof s->imsi);
+		s->via_tre = !strcmp((const char *)sqlite3_column_text(st, 6), "tre");
 		ok = sqlite3_column_bytes(st, 3) == (int)(sizeof s->key + M2M_SEAL_OVERHEAD) &&
 		     !m2m_unseal(dev->settings.storage_key, s->id, sizeof s->id, sqlite3_column_blob(st, 3),
 				 (size_t)sqlite3_column_bytes(st, 3), s->key);
@@ -149,5 +204,10 @@ int m2me_store_load(m2me_device *dev)
 	m2m_info("state: %s, IMEI %s, %s%s%s%s", s->powered ? "powered on" : "powered off", s->imei,
 		 s->card[0] ? "card " : "empty slot", s->card, s->attached ? ", attached to " : "",
 		 s->attached ? s->session.network : "");
-	return 0;
+	m2me_provision_run p;
+	int under_way = m2me_store_load_provision(dev, &p);
+	if (under_way > 0)
+		m2m_info("a provisioning was interrupted (%s, %d step(s) relayed): provision resumes it",
+			 m2me_provision_phases[p.phase], p.steps);
+	return under_way < 0 ? -1 : 0;
 }

@@ -1,7 +1,9 @@
 /*
- * The fake visited network of the m2me tests: the network side of attach with the card's K and
- * OPc (vectors, RES against XRES, re-synchronisation with AUTS, the session key), user data
- * echoed under the session key, and detach. Its mode makes it misbehave as an attacker would.
+ * The fake visited network of the m2me tests: the network side of attach with the K and OPc of
+ * the IMSI (the card's, the TRE's PCID or its MCIM: vectors, RES against XRES,
+ * re-synchronisation with AUTS, the session key), user data echoed under the session key,
+ * detach, and relayRequest answered as the DRF and the DPF answer the TRE's provisioning steps.
+ * Its mode makes it misbehave as an attacker would.
  */
 #include "m2me_harness.h"
 
@@ -22,7 +24,16 @@ static void send_challenge(m2m_node *n, m2m_request *req)
 
 static void fresh_vector(void)
 {
-	cr_assert_eq(m2m_aka_av_generate(&fake_net.m, &fake_net.he, (const uint8_t[2]){0x80, 0x00}, &fake_net.current), 0);
+	cr_assert_eq(m2m_aka_av_generate(fake_net.key_m, fake_net.key_he, (const uint8_t[2]){0x80, 0x00}, &fake_net.current),
+		     0);
+}
+
+/* The network's copy of the keys of imsi (the home operator's, or the ICF's for the PCID). */
+static void keys_of(const char *imsi)
+{
+	int pcid = !strcmp(imsi, TRE_PCID), mcim = !strcmp(imsi, TRE_MCIM);
+	fake_net.key_m = pcid ? &fake_net.m_pcid : mcim ? &fake_net.m_mcim : &fake_net.m;
+	fake_net.key_he = pcid ? &fake_net.he_pcid : mcim ? &fake_net.he_mcim : &fake_net.he;
 }
 
 static void false_vector(void)
@@ -44,6 +55,7 @@ static void net_attach(m2m_node *n, m2m_request *req)
 	m2m_digits(q->imsi, fake_net.imsi, sizeof fake_net.imsi, 6, 15);
 	m2m_digits(q->imei, fake_net.imei, sizeof fake_net.imei, 14, 16);
 	m2m_str(q->apn, fake_net.apn, sizeof fake_net.apn);
+	keys_of(fake_net.imsi);
 	if (fake_net.mode == NET_REFUSE) {
 		m2m_refuse(n, req, M2M_R_IMEI_NOT_ALLOWED, "the subscription is locked to another IMEI");
 		return;
@@ -102,7 +114,7 @@ static void net_auth_failure(m2m_node *n, m2m_request *req)
 		return;
 	}
 	if (fake_net.mode != NET_ALWAYS_STALE) {
-		cr_assert_eq(m2m_aka_he_resync(&fake_net.m, &fake_net.he, fake_net.current.rand,
+		cr_assert_eq(m2m_aka_he_resync(fake_net.key_m, fake_net.key_he, fake_net.current.rand,
 					       ASN1_STRING_get0_data(f->auts)), M2M_AKA_OK, "MAC-S of the AUTS is wrong");
 		fake_net.resyncs++;
 		fresh_vector();
@@ -160,6 +172,54 @@ static void net_detach(m2m_node *n, m2m_request *req)
 	ASN1_NULL_free(nothing);
 }
 
+/* ---- the relay: the DRF's and the DPF's answers to the TRE's steps ---------------------------------- */
+
+static void reply_relayed(m2m_node *n, m2m_request *req, int type, const unsigned char *der, int len)
+{
+	M2M_RELAY_RESPONSE *r = M2M_RELAY_RESPONSE_new();
+	r->message_type = type;
+	ASN1_OCTET_STRING_set(r->body, der, len);
+	m2m_reply(n, req, M2M_MSG_RELAY_RESPONSE, r);
+	M2M_RELAY_RESPONSE_free(r);
+}
+
+/* The DRF's ErrorReport, relayed as the visited operator relays one. */
+static void reply_relayed_error(m2m_node *n, m2m_request *req, m2m_reason reason)
+{
+	M2M_ERROR_REPORT *er = M2M_ERROR_REPORT_new();
+	ASN1_ENUMERATED_set(er->reason, reason);
+	m2m_set_str(er->text, "drf: this TRE has no registration");
+	unsigned char *der = NULL;
+	int len = i2d_M2M_ERROR_REPORT(er, &der);
+	reply_relayed(n, req, M2M_MSG_ERROR, der, len);
+	OPENSSL_free(der);
+	M2M_ERROR_REPORT_free(er);
+}
+
+static void net_relay(m2m_node *n, m2m_request *req)
+{
+	const M2M_RELAY_REQUEST *q = req->env.body;
+	if (!same_session(q->session_id)) {
+		m2m_refuse(n, req, M2M_R_NOT_ATTACHED, "no such session");
+		return;
+	}
+	if (fake_net.refuse_relay) {
+		m2m_refuse(n, req, fake_net.refuse_relay, "a PCID session may reach only the walled garden");
+		return;
+	}
+	int i = fake_net.relays++ % 8, type = q->step->message_type;
+	m2m_str(q->step->destination, fake_net.relayed_to[i], sizeof fake_net.relayed_to[i]);
+	fake_net.relayed_type[i] = type;
+	if (type == M2M_MSG_DISCOVERY_REQUEST && fake_net.relay_error) {
+		reply_relayed_error(n, req, fake_net.relay_error);
+		return;
+	}
+	unsigned char *der = NULL;
+	int answer_type, len = fake_step_answer(type, &answer_type, &der);
+	reply_relayed(n, req, answer_type, der, len);
+	OPENSSL_free(der);
+}
+
 void fake_net_serve(m2m_node *n, m2m_request *req, void *arg)
 {
 	switch (req->env.type) {
@@ -177,6 +237,9 @@ void fake_net_serve(m2m_node *n, m2m_request *req, void *arg)
 		break;
 	case M2M_MSG_DETACH_REQUEST:
 		net_detach(n, req);
+		break;
+	case M2M_MSG_RELAY_REQUEST:
+		net_relay(n, req);
 		break;
 	default:
 		m2m_refuse(n, req, M2M_R_UNEXPECTED_MESSAGE, "a network");

@@ -13,11 +13,13 @@
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 #include <zmq.h>
 
 fake_card_state fake_card;
 fake_net_state fake_net;
+fake_tre_state fake_tre;
 char world_dir[64];
 
 typedef struct keypair {
@@ -25,11 +27,11 @@ typedef struct keypair {
 } keypair;
 
 static struct {
-	keypair m2me, client, card, net;
+	keypair m2me, client, card, net, tre;
 	pid_t m2me_pid, uicc_pid;
 	const char *uicc_binary;
-	m2m_node *client_node, *card_node, *net_node;
-	int configured;
+	m2m_node *client_node, *card_node, *net_node, *tre_node;
+	int configured, with_tre;
 } w;
 
 static void path_of(char *out, size_t len, const char *name)
@@ -108,7 +110,9 @@ static void write_key(const char *name, const char *text)
 static void write_m2me_conf(void)
 {
 	const char *d = world_dir;
-	char text[4096];
+	char text[4096], holder[64];
+	/* an M2ME of Alternative 1a has a TRE and no card */
+	snprintf(holder, sizeof holder, "%s", w.with_tre ? "tre = \"tre-t\";" : "card = \"uicc-t\";");
 	snprintf(text, sizeof text,
 		 "entity = \"m2me-t\";\n"
 		 "database = \"%s/m2me.db\";\n"
@@ -119,20 +123,38 @@ static void write_m2me_conf(void)
 		 "  { id = \"testbed\"; public_key = \"%s\"; },\n"
 		 "  { id = \"uicc-t\"; endpoint = \"ipc://%s/card.sock\"; public_key = \"%s\"; },\n"
 		 "  { id = \"mno-v\"; endpoint = \"ipc://%s/net.sock\"; public_key = \"%s\"; },\n"
+		 "  { id = \"tre-t\"; endpoint = \"ipc://%s/tre.sock\"; public_key = \"%s\"; },\n"
 		 "  { id = \"mno-q\"; public_key = \"%s\"; }\n"
 		 ");\n"
-		 "m2me = { imei = \"" DEVICE_IMEI "\"; network = \"mno-v\"; apn = \"m2m.meter\"; card = \"uicc-t\";"
+		 "m2me = { imei = \"" DEVICE_IMEI "\"; network = \"mno-v\"; apn = \"m2m.meter\"; %s"
 		 " storage_key_file = \"%s/m2me.storage\"; };\n",
-		 d, d, d, w.client.pub, d, w.card.pub, d, w.net.pub, w.net.pub, d);
+		 d, d, d, w.client.pub, d, w.card.pub, d, w.net.pub, d, w.tre.pub, w.net.pub, holder, d);
 	write_file("m2me.conf", text);
 }
 
-static void milenage_of_card(m2m_milenage *m)
+static void milenage_of(m2m_milenage *m, const char *k_hex, const char *opc_hex)
 {
 	uint8_t k[16], opc[16];
-	cr_assert_eq(m2m_unhex(CARD_K, k, 16), 0);
-	cr_assert_eq(m2m_unhex(CARD_OPC, opc, 16), 0);
+	cr_assert_eq(m2m_unhex(k_hex, k, 16), 0);
+	cr_assert_eq(m2m_unhex(opc_hex, opc, 16), 0);
 	cr_assert_eq(m2m_milenage_init(m, k, opc), 0);
+}
+
+/* Both ends of each credential: the card and the TRE's, and the network's copies. */
+static void credentials(void)
+{
+	milenage_of(&fake_card.m, CARD_K, CARD_OPC);
+	milenage_of(&fake_net.m, CARD_K, CARD_OPC);
+	milenage_of(&fake_tre.pcid, PCID_K, PCID_OPC);
+	milenage_of(&fake_net.m_pcid, PCID_K, PCID_OPC);
+	milenage_of(&fake_tre.mcim, MCIM_K, MCIM_OPC);
+	milenage_of(&fake_net.m_mcim, MCIM_K, MCIM_OPC);
+	cr_assert_eq(m2m_sqn_usim_init(&fake_card.sqn, NULL), 0);
+	cr_assert_eq(m2m_sqn_usim_init(&fake_tre.sqn_pcid, NULL), 0);
+	cr_assert_eq(m2m_sqn_usim_init(&fake_tre.sqn_mcim, NULL), 0);
+	cr_assert_eq(m2m_sqn_he_init(&fake_net.he, NULL, 0), 0);
+	cr_assert_eq(m2m_sqn_he_init(&fake_net.he_pcid, NULL, 0), 0);
+	cr_assert_eq(m2m_sqn_he_init(&fake_net.he_mcim, NULL, 0), 0);
 }
 
 void world_setup(void)
@@ -141,9 +163,10 @@ void world_setup(void)
 	memset(&w, 0, sizeof w);
 	memset(&fake_card, 0, sizeof fake_card);
 	memset(&fake_net, 0, sizeof fake_net);
+	memset(&fake_tre, 0, sizeof fake_tre);
 	snprintf(world_dir, sizeof world_dir, "/tmp/m2meXXXXXX");
 	cr_assert_not_null(mkdtemp(world_dir));
-	keypair *all[] = {&w.m2me, &w.client, &w.card, &w.net};
+	keypair *all[] = {&w.m2me, &w.client, &w.card, &w.net, &w.tre};
 	for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
 		cr_assert_eq(zmq_curve_keypair(all[i]->pub, all[i]->sec), 0);
 	char line[64];
@@ -154,14 +177,17 @@ void world_setup(void)
 	m2m_random(storage, sizeof storage);
 	m2m_hex(storage, sizeof storage, hex);
 	write_key("m2me.storage", hex);
-	milenage_of_card(&fake_card.m);
-	milenage_of_card(&fake_net.m);
-	cr_assert_eq(m2m_sqn_usim_init(&fake_card.sqn, NULL), 0);
-	cr_assert_eq(m2m_sqn_he_init(&fake_net.he, NULL, 0), 0);
+	credentials();
 	char ep[128];
 	snprintf(ep, sizeof ep, "ipc://%s/m2me.sock", world_dir);
 	w.client_node = open_node("testbed", NULL, &w.client, ep, NULL);
 	w.net_node = open_node("mno-v", "net.sock", &w.net, "", fake_net_serve);
+	w.tre_node = open_node("tre-t", "tre.sock", &w.tre, "", fake_tre_serve);
+}
+
+void world_use_tre(void)
+{
+	w.with_tre = 1;
 }
 
 static pid_t spawn(const char *binary, const char *conf, const char *log)
@@ -226,10 +252,13 @@ void world_teardown(void)
 	m2m_node_free(w.client_node);
 	m2m_node_free(w.card_node);
 	m2m_node_free(w.net_node);
-	w.client_node = w.card_node = w.net_node = NULL;
+	m2m_node_free(w.tre_node);
+	w.client_node = w.card_node = w.net_node = w.tre_node = NULL;
 	w.m2me_pid = w.uicc_pid = 0;
-	m2m_milenage_clear(&fake_card.m);
-	m2m_milenage_clear(&fake_net.m);
+	m2m_milenage *keys[] = {&fake_card.m, &fake_net.m, &fake_tre.pcid, &fake_net.m_pcid, &fake_tre.mcim,
+				&fake_net.m_mcim};
+	for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
+		m2m_milenage_clear(keys[i]);
 	/* the tests stop the m2me themselves and check its exit; here a failure can only be reported
 	 * (Criterion does not fail a test from its fini), and the directory is kept to be looked at */
 	if (m2me_rc || uicc_rc)
@@ -373,15 +402,22 @@ void control_start(ctl c, answer *a)
 	M2M_DEVICE_CONTROL_free(b);
 }
 
-void world_poll(answer *a, int net)
+void world_poll_until(const int *flag, int net)
 {
-	while (!a->done) {
+	for (time_t end = time(NULL) + 20; !*flag && time(NULL) < end;) {
 		m2m_node_poll(w.client_node, 2);
 		if (w.card_node)
 			m2m_node_poll(w.card_node, 0);
+		m2m_node_poll(w.tre_node, 0);
 		if (net)
 			m2m_node_poll(w.net_node, 0);
 	}
+	cr_assert(*flag, "the world stood still for 20 s");
+}
+
+void world_poll(answer *a, int net)
+{
+	world_poll_until(&a->done, net);
 }
 
 answer control(ctl c)
@@ -416,4 +452,37 @@ int world_check_config(const char *find, const char *replace)
 	snprintf(cmd, sizeof cmd, "%s -c %s --check-config >>%s/check.log 2>&1", m2me_binary(), conf, world_dir);
 	int status = system(cmd);
 	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+int world_leaks(const char *buf, size_t len, const uint8_t *secret, size_t slen)
+{
+	char hex[2 * 32 + 1], upper[2 * 32 + 1];
+	m2m_hex(secret, slen, hex);
+	for (size_t i = 0; i <= 2 * slen; i++)
+		upper[i] = (char)(hex[i] >= 'a' && hex[i] <= 'f' ? hex[i] - 32 : hex[i]);
+	return memmem(buf, len, secret, slen) || memmem(buf, len, hex, 2 * slen) || memmem(buf, len, upper, 2 * slen);
+}
+
+/* ---- what the tests expect of an answer ----------------------------------------------------------- */
+
+void assert_status(const answer *a, int powered, const char *imsi, const char *attached_to)
+{
+	cr_assert_eq(a->type, M2M_MSG_DEVICE_STATUS, "expected deviceStatus, got %s: %s",
+		     a->type == M2M_MSG_ERROR ? m2me_reason_name(a->reason) : "no answer", a->text);
+	cr_assert_eq(a->powered, powered, "powered is %d", a->powered);
+	cr_assert_str_eq(a->imsi, imsi);
+	cr_assert_str_eq(a->attached_to, attached_to);
+}
+
+void assert_refused(const answer *a, m2m_reason want)
+{
+	cr_assert_eq(a->type, M2M_MSG_ERROR, "expected the refusal %s, got %s", m2me_reason_name(want),
+		     a->type == M2M_MSG_DEVICE_STATUS ? "deviceStatus" : "no answer");
+	cr_assert_eq(a->reason, want, "refused with %s (%s), expected %s", m2me_reason_name(a->reason), a->text,
+		     m2me_reason_name(want));
+}
+
+answer act(int action)
+{
+	return control((ctl){.action = action});
 }

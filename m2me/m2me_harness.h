@@ -1,8 +1,10 @@
 /*
  * The world the m2me daemon tests run it in: a temporary directory with CURVE keys, a storage
  * key and its configuration file; the m2me process; a test client "testbed" sending
- * deviceControl; a card "uicc-t" (an in-process fake UICC, or the real uicc daemon) and a fake
- * visited network "mno-v" that runs the network side of AKA with the card's K and OPc.
+ * deviceControl; a card "uicc-t" (an in-process fake UICC, or the real uicc daemon), a TRE
+ * "tre-t" (an in-process fake of its PCID, MCIM and provisioning) and a fake visited network
+ * "mno-v" that runs the network side of AKA with the card's or the TRE's keys and answers the
+ * relayed provisioning steps as the DRF and the DPF would.
  */
 #ifndef M2ME_HARNESS_H
 #define M2ME_HARNESS_H
@@ -19,6 +21,13 @@
 /* TS 35.208 test set 1 */
 #define CARD_K "465b5ce8b199b49faa5f0a2ee238a6bc"
 #define CARD_OPC "cd63cb71954a9f4e48a5994e37a02baf"
+/* The TRE's credentials: its PCID (the registration operator's 00109) and the MCIM it installs. */
+#define TRE_PCID "001090000000001"
+#define PCID_K "000102030405060708090a0b0c0d0e0f"
+#define PCID_OPC "0f0e0d0c0b0a09080706050403020100"
+#define TRE_MCIM "001010000000077"
+#define MCIM_K "8899aabbccddeeff0011223344556677"
+#define MCIM_OPC "7766554433221100ffeeddccbbaa9988"
 
 /* One deviceControl: the action and the optional fields it carries (NULL: absent). */
 typedef struct ctl {
@@ -75,14 +84,43 @@ typedef struct fake_net_state {
 	int session_open;
 	uint8_t session_id[8], key[32];
 	uint64_t last_uplink;
+	/* the TRE's credentials, and the keys of the attach in progress */
+	m2m_milenage m_pcid, m_mcim;
+	m2m_sqn_he he_pcid, he_mcim;
+	m2m_milenage *key_m;
+	m2m_sqn_he *key_he;
+	/* relayRequest: what was relayed where, and how it is answered */
+	int relays;
+	char relayed_to[8][M2M_ENTITY_MAX + 1];
+	int relayed_type[8];
+	m2m_reason refuse_relay;  /* the visited network refuses relayRequest with it */
+	m2m_reason relay_error;   /* the DRF refuses the discoveryRequest with it */
 } fake_net_state;
+
+/* The fake TRE: a PCID, and once provisioned an active MCIM; its provisioning machine. */
+typedef struct fake_tre_state {
+	int empty;             /* holds no credential: treCredential{none} */
+	int provisioned;       /* the MCIM is installed and active: named instead of the PCID */
+	int state;             /* m2m_provision_state */
+	m2m_reason reason;     /* failed: why */
+	m2m_milenage pcid, mcim;
+	m2m_sqn_usim sqn_pcid, sqn_mcim;
+	int credentials, akas, provisions, repeats, answers;
+	char aka_imsi[M2ME_IMSI_MAX + 1];  /* the IMSI of the last treAkaRequest */
+} fake_tre_state;
+
+/* What the DRF and the DPF answer a step of step_type: *answer_type and the DER of its body
+ * (*der OpenSSL's), which the fake TRE expects back byte for byte. Its length. */
+int fake_step_answer(int step_type, int *answer_type, unsigned char **der);
 
 /* fake_uicc.c and fake_network.c: the dispatch functions of their nodes. */
 void fake_card_serve(m2m_node *n, m2m_request *req, void *arg);
 void fake_net_serve(m2m_node *n, m2m_request *req, void *arg);
+void fake_tre_serve(m2m_node *n, m2m_request *req, void *arg);
 
 extern fake_card_state fake_card;
 extern fake_net_state fake_net;
+extern fake_tre_state fake_tre;
 extern char world_dir[64];
 
 void world_setup(void);
@@ -95,18 +133,29 @@ void world_start_uicc(const char *binary);
  * for driving the device's procedures without the daemon. */
 m2me_device *world_device_in_process(void);
 void world_device_poll(m2me_device *dev, const int *done);
+/* Before world_start_m2me: the device has the TRE "tre-t" and no card (Alternative 1a). */
+void world_use_tre(void);
 /* Starts (or restarts) the m2me process; the first call writes its configuration. */
 void world_start_m2me(void);
 /* SIGTERM, then checks a clean exit (status 0). */
 void world_stop_m2me(void);
 answer control(ctl c);
+answer act(int action);  /* control with no field */
+/* The answer is deviceStatus with these values ("" for an absent field). */
+void assert_status(const answer *a, int powered, const char *imsi, const char *attached_to);
+/* The answer is the refusal want. */
+void assert_refused(const answer *a, m2m_reason want);
 /* The same in two halves, to hold a procedure open: net 0 leaves the network unanswered. */
 void control_start(ctl c, answer *a);
 void world_poll(answer *a, int net);
+/* Runs the world until *flag is set (at most 20 s); net 0 leaves the network unanswered. */
+void world_poll_until(const int *flag, int net);
 /* The m2me's configuration with one substitution, checked by `m2me --check-config`: its exit status. */
 int world_check_config(const char *find, const char *replace);
 int world_exists(const char *name);
 /* The bytes of a file of the world ("m2me.log"), malloc'd; *len its size. */
 char *world_read(const char *name, size_t *len);
+/* 1 when secret (at most 32 bytes), raw or in hex of either case, occurs in buf. */
+int world_leaks(const char *buf, size_t len, const uint8_t *secret, size_t slen);
 
 #endif

@@ -6,10 +6,13 @@
  *            network = "mno-v";            # the visited operator attach uses by default
  *            apn = "m2m.meter";            # the APN attach asks for by default
  *            card = "uicc-1";              # optional: the card in the slot at first boot
+ *            tre = "tre-3";                # optional: the device's TRE (Alternative 1a)
+ *            provisioning_apn = "m2m.provisioning";  # the APN of an attach with the TRE's PCID
  *            storage_key_file = "..."; };  # 64 hex digits: seals the session key
  *
- * The network and the card must be peers with an endpoint. The settings give the device's
- * state at its first start only: from then on its database says where it was.
+ * The network, the card and the TRE must be peers with an endpoint. The settings give the
+ * device's state at its first start only (the TRE excepted: it is part of the equipment): from
+ * then on its database says where it was.
  */
 #include "device.h"
 
@@ -38,6 +41,16 @@ static int callable_peer(m2m_conf *c, const char *id)
 	return 0;
 }
 
+/* An APN setting of 1..M2ME_APN_MAX characters into out (dflt when absent and optional). */
+static void read_apn(m2m_conf *c, config_setting_t *group, const char *name, const char *dflt, char *out)
+{
+	const char *apn = m2m_conf_str(c, group, name, dflt, !dflt);
+	if (apn && (!apn[0] || strlen(apn) > M2ME_APN_MAX))
+		m2m_conf_fail(c, config_setting_get_member(group, name), "must be 1..%d characters", M2ME_APN_MAX);
+	else if (apn)
+		snprintf(out, M2ME_APN_MAX + 1, "%s", apn);
+}
+
 /* Copies an entity setting that must name a callable peer. */
 static void read_peer_setting(m2m_conf *c, config_setting_t *group, const char *name, int required, char *out,
 			      size_t len)
@@ -53,7 +66,8 @@ static void read_peer_setting(m2m_conf *c, config_setting_t *group, const char *
 
 static void configure(m2m_daemon *d, m2m_conf *c, config_setting_t *group)
 {
-	static const char *const names[] = {"imei", "network", "apn", "card", "storage_key_file", NULL};
+	static const char *const names[] = {"imei", "network", "apn", "card", "tre", "provisioning_apn",
+					    "storage_key_file", NULL};
 	m2me_device *dev = calloc(1, sizeof *dev);
 	m2me_settings *s = &dev->settings;
 	m2m_daemon_set_ctx(d, dev);
@@ -68,12 +82,10 @@ static void configure(m2m_daemon *d, m2m_conf *c, config_setting_t *group)
 	else if (imei)
 		snprintf(s->imei, sizeof s->imei, "%s", imei);
 	read_peer_setting(c, group, "network", 1, s->network, sizeof s->network);
-	const char *apn = m2m_conf_str(c, group, "apn", NULL, 1);
-	if (apn && (!apn[0] || strlen(apn) > M2ME_APN_MAX))
-		m2m_conf_fail(c, config_setting_get_member(group, "apn"), "must be 1..%d characters", M2ME_APN_MAX);
-	else if (apn)
-		snprintf(s->apn, sizeof s->apn, "%s", apn);
+	read_apn(c, group, "apn", NULL, s->apn);
+	read_apn(c, group, "provisioning_apn", "m2m.provisioning", s->provisioning_apn);
 	read_peer_setting(c, group, "card", 0, s->card, sizeof s->card);
+	read_peer_setting(c, group, "tre", 0, s->tre, sizeof s->tre);
 	m2m_conf_key_file(c, group, "storage_key_file", s->storage_key, 32);
 }
 
@@ -109,7 +121,7 @@ static void stop(m2m_daemon *d)
 
 static const m2m_role role = {
 	.name = "m2me",
-	.description = "the M2M equipment: the device that attaches, runs AKA and carries user data",
+	.description = "the M2M equipment: attaches with its card or its TRE, carries user data and provisioning",
 	.schema = &schema,
 	.configure = configure,
 	.start = start,

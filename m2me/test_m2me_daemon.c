@@ -15,33 +15,6 @@
 
 TestSuite(device, .init = world_setup, .fini = world_teardown, .timeout = 120);
 
-static const char *name_of(m2m_reason r)
-{
-	return m2me_reason_name(r);
-}
-
-static void assert_status(const answer *a, int powered, const char *imsi, const char *attached_to)
-{
-	cr_assert_eq(a->type, M2M_MSG_DEVICE_STATUS, "expected deviceStatus, got %s: %s",
-		     a->type == M2M_MSG_ERROR ? name_of(a->reason) : "no answer", a->text);
-	cr_assert_eq(a->powered, powered, "powered is %d", a->powered);
-	cr_assert_str_eq(a->imsi, imsi);
-	cr_assert_str_eq(a->attached_to, attached_to);
-}
-
-static void assert_refused(const answer *a, m2m_reason want)
-{
-	cr_assert_eq(a->type, M2M_MSG_ERROR, "expected the refusal %s, got %s", name_of(want),
-		     a->type == M2M_MSG_DEVICE_STATUS ? "deviceStatus" : "no answer");
-	cr_assert_eq(a->reason, want, "refused with %s (%s), expected %s", name_of(a->reason), a->text,
-		     name_of(want));
-}
-
-static answer act(int action)
-{
-	return control((ctl){.action = action});
-}
-
 static void power_on_and_attach(void)
 {
 	answer a = act(M2M_DEV_POWER_ON);
@@ -168,7 +141,8 @@ Test(device, requests_with_the_wrong_fields)
 		       M2M_R_BAD_BODY);
 	assert_refused((a = control((ctl){.action = M2M_DEV_SET_IMEI, .imei = "3569380356438"}), &a), M2M_R_BAD_BODY);
 	assert_refused((a = control((ctl){.action = M2M_DEV_ATTACH, .apn = ""}), &a), M2M_R_BAD_BODY);
-	assert_refused((a = control((ctl){.action = 9}), &a), M2M_R_BAD_BODY);
+	assert_refused((a = control((ctl){.action = 10}), &a), M2M_R_BAD_BODY);
+	assert_refused((a = control((ctl){.action = M2M_DEV_PROVISION, .data = "x"}), &a), M2M_R_BAD_BODY);
 	assert_refused((a = control((ctl){.action = -1}), &a), M2M_R_BAD_BODY);
 	/* nothing of it changed the device */
 	assert_status((a = act(M2M_DEV_STATUS), &a), 0, "", "");
@@ -369,16 +343,6 @@ Test(device, a_restarted_device_knows_where_it_was)
 	world_stop_m2me();  /* a clean exit: no leak, no sanitizer report */
 }
 
-/* 1 when the bytes (raw) or their hex (either case) occur in buf. */
-static int leaks(const char *buf, size_t len, const uint8_t *secret, size_t slen)
-{
-	char hex[2 * 32 + 1], upper[2 * 32 + 1];
-	m2m_hex(secret, slen, hex);
-	for (size_t i = 0; i <= 2 * slen; i++)
-		upper[i] = (char)(hex[i] >= 'a' && hex[i] <= 'f' ? hex[i] - 32 : hex[i]);
-	return memmem(buf, len, secret, slen) || memmem(buf, len, hex, 2 * slen) || memmem(buf, len, upper, 2 * slen);
-}
-
 Test(device, no_secret_in_the_log_or_the_database)
 {
 	world_start_m2me();
@@ -398,7 +362,7 @@ Test(device, no_secret_in_the_log_or_the_database)
 		size_t len = 0;
 		char *buf = world_exists(files[f]) ? world_read(files[f], &len) : NULL;
 		for (size_t s = 0; buf && s < sizeof secrets / sizeof secrets[0]; s++)
-			cr_assert(!leaks(buf, len, secrets[s].bytes, secrets[s].len), "%s is in %s", secrets[s].what, files[f]);
+			cr_assert(!world_leaks(buf, len, secrets[s].bytes, secrets[s].len), "%s is in %s", secrets[s].what, files[f]);
 		free(buf);
 	}
 }

@@ -56,7 +56,7 @@ Test(uicc, power_on_reading_in_process)
 	free(dev);
 }
 
-static void assert_status(const answer *a, const char *attached_to)
+static void assert_card_status(const answer *a, const char *attached_to)
 {
 	cr_assert_eq(a->type, M2M_MSG_DEVICE_STATUS, "expected deviceStatus, got %s: %s",
 		     a->type == M2M_MSG_ERROR ? m2me_reason_name(a->reason) : "no answer", a->text);
@@ -69,19 +69,19 @@ Test(uicc, attach_with_the_real_card)
 	world_start_uicc(need_uicc());
 	world_start_m2me();
 	answer a = control((ctl){.action = M2M_DEV_POWER_ON});
-	assert_status(&a, "");
+	assert_card_status(&a, "");
 	cr_assert_str_eq(a.iccid, CARD_ICCID);
 	a = control((ctl){.action = M2M_DEV_ATTACH});
-	assert_status(&a, "mno-v");
+	assert_card_status(&a, "mno-v");
 	a = control((ctl){.action = M2M_DEV_SEND_DATA, .data = "through the real card's CK and IK"});
-	assert_status(&a, "mno-v");
+	assert_card_status(&a, "mno-v");
 	cr_assert_eq(a.echo_len, strlen("through the real card's CK and IK"));
 	a = control((ctl){.action = M2M_DEV_DETACH});
-	assert_status(&a, "");
+	assert_card_status(&a, "");
 	/* the same challenge again: the card finds it stale, the network re-synchronises */
 	fake_net.mode = NET_STALE_FIRST;
 	a = control((ctl){.action = M2M_DEV_ATTACH});
-	assert_status(&a, "mno-v");
+	assert_card_status(&a, "mno-v");
 	cr_assert_eq(fake_net.resyncs, 1, "the real card's AUTS opened at the network");
 	world_stop_m2me();  /* a clean exit: no leak, no sanitizer report */
 }
@@ -92,7 +92,7 @@ Test(uicc, the_real_card_refuses_a_false_network)
 	world_start_m2me();
 	fake_net.mode = NET_FALSE;
 	answer a = control((ctl){.action = M2M_DEV_POWER_ON});
-	assert_status(&a, "");
+	assert_card_status(&a, "");
 	a = control((ctl){.action = M2M_DEV_ATTACH});
 	cr_assert_eq(a.type, M2M_MSG_ERROR);
 	cr_assert_eq(a.reason, M2M_R_MAC_FAILURE, "%s: %s", m2me_reason_name(a.reason), a.text);

@@ -35,24 +35,14 @@ static int echo_matches(m2me_device *dev, const M2M_PROTECTED_DATA *e, char *why
 	return 0;
 }
 
-/* The network no longer knows the session (it was cancelled, e.g. after a clone was seen). */
-static void forget_session(m2me_device *dev)
-{
-	if (m2me_store_forget_session(dev) == 0) {
-		m2m_warn("%s closed the session: the device is no longer attached", dev->state.session.network);
-		dev->state.attached = 0;
-		m2m_wipe(&dev->state.session, sizeof dev->state.session);
-	}
-}
-
 static void on_echo(m2m_node *n, const m2m_envelope *resp, m2m_reason reason, void *arg)
 {
 	m2me_device *dev = arg;
 	char why[256];
 	if (!resp || resp->type != M2M_MSG_PROTECTED_DATA_ECHO) {
 		m2m_reason r = m2me_answer_failure(dev->state.session.network, resp, reason, why, sizeof why);
-		if (r == M2M_R_NOT_ATTACHED)
-			forget_session(dev);
+		if (r == M2M_R_NOT_ATTACHED)  /* cancelled, e.g. after a clone was seen */
+			m2me_forget_session(dev);
 		m2me_control_finish(dev, r, why);
 		return;
 	}

@@ -10,6 +10,7 @@
 #include <openssl/err.h>
 #include <ctype.h>
 #include <stdlib.h>
+#include <limits.h>
 #include <string.h>
 
 int m2m_str(const ASN1_STRING *s, char *buf, size_t buflen)
@@ -147,31 +148,40 @@ static m2m_reason read_header(const M2M_ENVELOPE *e, m2m_envelope *env)
 	return M2M_OK;
 }
 
-static m2m_reason decode_body(const M2M_ENVELOPE *e, m2m_envelope *env)
+m2m_reason m2m_decode_body(int type, const unsigned char *der, size_t len, void **out)
 {
-	const m2m_msgdef *def = m2m_msgdef_find(e->message_type);
+	*out = NULL;
+	const m2m_msgdef *def = m2m_msgdef_find(type);
 	if (!def)
 		return M2M_R_UNKNOWN_MESSAGE_TYPE;
-	unsigned char *der = NULL;
-	int n = i2d_ASN1_TYPE(e->body, &der);
-	if (n <= 0)
+	if (!len || len > LONG_MAX)
 		return M2M_R_BAD_BODY;
 	const unsigned char *p = der;
 	m2m_reason r = M2M_OK;
 	ERR_clear_error();
-	ASN1_VALUE *body = ASN1_item_d2i(NULL, &p, n, def->item());
-	if (!body || p != der + n)
+	ASN1_VALUE *body = ASN1_item_d2i(NULL, &p, (long)len, def->item());
+	if (!body || p != der + len)
 		r = M2M_R_BAD_BODY;
-	else if (is_canonical(def->item(), body, der, (size_t)n))
+	else if (is_canonical(def->item(), body, der, len))
 		r = M2M_R_NOT_DER;
 	ERR_clear_error();
-	OPENSSL_free(der);
 	if (r != M2M_OK) {
 		ASN1_item_free(body, def->item());
 		return r;
 	}
-	env->body = body;
+	*out = body;
 	return M2M_OK;
+}
+
+static m2m_reason decode_body(const M2M_ENVELOPE *e, m2m_envelope *env)
+{
+	if (!m2m_msgdef_find(e->message_type))
+		return M2M_R_UNKNOWN_MESSAGE_TYPE;
+	unsigned char *der = NULL;
+	int n = i2d_ASN1_TYPE(e->body, &der);
+	m2m_reason r = n > 0 ? m2m_decode_body(e->message_type, der, (size_t)n, &env->body) : M2M_R_BAD_BODY;
+	OPENSSL_free(der);
+	return r;
 }
 
 m2m_reason m2m_decode(const unsigned char *der, size_t len, m2m_envelope *env)

@@ -2806,3 +2806,29 @@ Test(errorreport, decodes_from_the_wire)
 	cr_assert_eq(GET_REFUSED_TYPE(e), -1, "refusedType absent");
 	m2m_envelope_clear(&env);
 }
+
+/* ---- a bare body: m2m_decode_body -------------------------------------------------------- */
+
+Test(body, bare_body_decodes_as_strictly_as_in_an_envelope)
+{
+	M2M_INSTALL_ACK *a = build_install_ack();
+	unsigned char *der = NULL;
+	int n = i2d_M2M_INSTALL_ACK(a, &der);
+	cr_assert_gt(n, 0);
+	void *body = NULL;
+	cr_assert_eq(m2m_decode_body(M2M_MSG_INSTALL_ACK, der, (size_t)n, &body), M2M_OK);
+	check_install_ack(a, body);
+	M2M_INSTALL_ACK_free(body);
+	cr_assert_eq(m2m_decode_body(M2M_MSG_INSTALL_ACK, der, (size_t)n - 1, &body), M2M_R_BAD_BODY, "truncated");
+	cr_assert_null(body);
+	cr_assert_eq(m2m_decode_body(M2M_MSG_VALIDATION_STATUS_REQUEST, der, (size_t)n, &body), M2M_R_BAD_BODY,
+		     "the body of a type of another shape");
+	cr_assert_eq(m2m_decode_body(999, der, (size_t)n, &body), M2M_R_UNKNOWN_MESSAGE_TYPE);
+	/* the same SEQUENCE with a non-minimal length: BER, not DER */
+	unsigned char ber[64] = {0x30, 0x81, (unsigned char)(n - 2)};
+	memcpy(ber + 3, der + 2, (size_t)n - 2);
+	cr_assert_eq(m2m_decode_body(M2M_MSG_INSTALL_ACK, ber, (size_t)n + 1, &body), M2M_R_NOT_DER);
+	cr_assert_null(body);
+	OPENSSL_free(der);
+	M2M_INSTALL_ACK_free(a);
+}

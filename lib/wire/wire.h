@@ -48,6 +48,10 @@ m2m_reason m2m_encode(const m2m_envelope *env, const void *body, unsigned char *
 /* Strict decode. On refusal env->header_ok says whether the header fields are usable (an error
  * reply can then name the transaction). */
 m2m_reason m2m_decode(const unsigned char *der, size_t len, m2m_envelope *env);
+/* A bare body of a message type (a relayed step, a RelayResponse's body), as strictly as
+ * m2m_decode decodes one: M2M_OK with *body (free with the type's item), unknownMessageType,
+ * badBody or notDER. */
+m2m_reason m2m_decode_body(int type, const unsigned char *der, size_t len, void **body);
 void m2m_envelope_clear(m2m_envelope *env);
 
 /*

@@ -3,7 +3,9 @@
  * states and their transitions are attach_state.c's table):
  *
  *   attachRequest{imsi, imei, apn}  route by the IMSI's PLMN, authInfoRequest to the home
- *                                   operator, answered with authChallenge{attachId, RAND, AUTN}
+ *                                   operator (for a PCID: the registration operator's ICF,
+ *                                   which answers as an HSS), answered with
+ *                                   authChallenge{attachId, RAND, AUTN}
  *   authResponse{attachId, res}     RES against XRES (constant time), then location.c
  *   authFailure{attachId, cause}    synchFailure: authInfoRequest with resync{RAND, AUTS} and a
  *                                   new challenge; macFailure: the card says we are not its
@@ -206,9 +208,11 @@ void vno_attach_request(vno_context *v, m2m_request *req)
 	char imsi[VNO_IMSI_MAX + 1], imei[VNO_IMEI_MAX + 1], apn[VNO_APN_MAX + 1];
 	if (read_attach_request(v, req, imsi, imei, apn))
 		return;
-	const char *home = vno_roaming_home(&v->settings, imsi);
+	const vno_roaming *agreement = vno_roaming_find(&v->settings, imsi);
+	const char *home = agreement ? agreement->home : NULL;
 	vno_attach a;
 	vno_attach_init(&a, req->env.sender, imsi, imei, apn, home);
+	a.pcid = agreement && agreement->pcid;
 	if (vno_rogue_attach(v, req, &a)) {
 		vno_attach_wipe(&a);
 		return;
@@ -221,7 +225,8 @@ void vno_attach_request(vno_context *v, m2m_request *req)
 		m2m_refuse(v->node, req, M2M_R_INTERNAL, "the attach cannot be started (home %s)", home);
 		return;
 	}
-	m2m_info("attach: IMSI %s, IMEI %s, APN %s from %s: vectors asked of %s", imsi, imei, apn, a.device, home);
+	m2m_info("attach: %s %s, IMEI %s, APN %s from %s: vectors asked of %s", a.pcid ? "PCID" : "IMSI", imsi, imei,
+		 apn, a.device, home);
 	m2m_defer(v->node, req);
 }
 

@@ -65,8 +65,8 @@ int vno_attach_save(sqlite3 *db, const uint8_t key[32], const vno_attach *a)
 {
 	sqlite3_stmt *st = m2m_store_prepare(db,
 		"INSERT INTO vno_attach (attach_id, device, imsi, imei, apn, home, origin, state, resyncs, reason,"
-		" vector_sealed, session_id, created, changed) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12,"
-		" ?13, ?13) ON CONFLICT (attach_id) DO UPDATE SET state = ?8, resyncs = ?9, reason = ?10,"
+		" vector_sealed, session_id, created, changed, pcid) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11,"
+		" ?12, ?13, ?13, ?14) ON CONFLICT (attach_id) DO UPDATE SET state = ?8, resyncs = ?9, reason = ?10,"
 		" vector_sealed = ?11, session_id = ?12, changed = ?13");
 	if (!st)
 		return -1;
@@ -87,6 +87,7 @@ int vno_attach_save(sqlite3 *db, const uint8_t key[32], const vno_attach *a)
 	else
 		sqlite3_bind_null(st, 12);
 	sqlite3_bind_int64(st, 13, (sqlite3_int64)time(NULL));
+	sqlite3_bind_int(st, 14, a->pcid ? 1 : 0);
 	if (failed) {
 		sqlite3_finalize(st);
 		return -1;
@@ -119,6 +120,7 @@ static int read_row(sqlite3_stmt *st, const uint8_t key[32], vno_attach *a)
 	m2m_store_column_text(st, 6, state, sizeof state);
 	a->resyncs = sqlite3_column_int(st, 7);
 	a->reason = (m2m_reason)sqlite3_column_int(st, 8);
+	a->pcid = sqlite3_column_int(st, 11);
 	int o = origin_parse(origin), s = vno_attach_state_parse(state);
 	if (o < 0 || s < 0)
 		return -1;
@@ -137,7 +139,7 @@ int vno_attach_load(sqlite3 *db, const uint8_t key[32], const uint8_t id[VNO_ATT
 	memcpy(a->id, copy, sizeof a->id);
 	id = a->id;
 	sqlite3_stmt *st = m2m_store_prepare(db,
-		"SELECT device, imsi, imei, apn, home, origin, state, resyncs, reason, vector_sealed, session_id"
+		"SELECT device, imsi, imei, apn, home, origin, state, resyncs, reason, vector_sealed, session_id, pcid"
 		" FROM vno_attach WHERE attach_id = ?");
 	if (!st)
 		return -1;

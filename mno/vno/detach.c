@@ -34,29 +34,11 @@ static void on_purged(vno_context *v, m2m_request *req, const uint8_t id[VNO_ATT
 	m2m_refuse_recorded(v->node, req, r, "session closed, but the purge failed: %s", text);
 }
 
-/* The session a detachRequest names, open and of its sender: 0, or -1 after refusing. */
-static int session_of_device(vno_context *v, m2m_request *req, vno_session *s)
-{
-	const M2M_DETACH_REQUEST *q = req->env.body;
-	uint8_t id[M2M_SESSION_ID_LEN];
-	if (m2m_read_octets(q->session_id, id, sizeof id)) {
-		m2m_refuse(v->node, req, M2M_R_BAD_BODY, "sessionId must be %d octets", M2M_SESSION_ID_LEN);
-		return -1;
-	}
-	int rc = vno_session_load(v->db, v->settings.storage_key, id, s);
-	m2m_reason r = rc > 0 ? M2M_R_NOT_FOUND : rc < 0 ? M2M_R_INTERNAL : vno_session_usable(s, req->env.sender);
-	if (r != M2M_OK) {
-		m2m_refuse(v->node, req, r, "detach refused: %s", m2m_reason_name(r));
-		vno_session_wipe(s);
-		return -1;
-	}
-	return 0;
-}
-
 void vno_detach_request(vno_context *v, m2m_request *req)
 {
+	const M2M_DETACH_REQUEST *q = req->env.body;
 	vno_session s;
-	if (session_of_device(v, req, &s))
+	if (vno_session_of_device(v, req, q->session_id, &s))
 		return;
 	M2M_PURGE *p = vno_purge_message(v, s.imsi);
 	int rc = vno_session_close(v->db, s.id) || vno_home_call(v, s.home, M2M_MSG_PURGE, p, req, s.id, on_purged);

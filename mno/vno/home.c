@@ -1,7 +1,7 @@
 /*
- * Calls to a home operator on behalf of a device request: the request is deferred (the node
- * keeps it) until the home's answer, or its absence, arrives; the answer runs in its own step,
- * where the procedure stores its new state and then answers the device.
+ * Calls to a home operator on behalf of a device request (and, for the relay, to any peer): the
+ * request is deferred (the node keeps it) until the answer, or its absence, arrives; the answer
+ * runs in its own step, where the procedure stores its new state and then answers the device.
  *
  * Only what the answer cannot find in the database is kept here: which request waits, and the id
  * of the record (attach or session) it is about. The procedure reloads the record and checks

@@ -8,7 +8,7 @@
 
 #include <string.h>
 
-const char *vno_roaming_home(const vno_settings *s, const char *imsi)
+const vno_roaming *vno_roaming_find(const vno_settings *s, const char *imsi)
 {
 	const vno_roaming *best = NULL;
 	size_t best_len = 0;
@@ -19,7 +19,13 @@ const char *vno_roaming_home(const vno_settings *s, const char *imsi)
 			best_len = n;
 		}
 	}
-	return best ? best->home : NULL;
+	return best;
+}
+
+const char *vno_roaming_home(const vno_settings *s, const char *imsi)
+{
+	const vno_roaming *r = vno_roaming_find(s, imsi);
+	return r ? r->home : NULL;
 }
 
 int vno_serves(const vno_settings *s, const char *home, const char *imsi)

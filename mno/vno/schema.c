@@ -4,9 +4,10 @@
  * vno_attach: one row per attach procedure, its state persisted at every step. The current
  * vector (XRES, CK, IK) is only ever stored sealed under the storage key with aad = attach_id,
  * and dropped once the session key is derived. reason is the ReasonCode a failed attach ended
- * with (and, while purging, the one it will end with).
+ * with (and, while purging, the one it will end with). pcid: the IMSI is a PCID, routed to a
+ * registration operator's ICF (a roaming agreement with pcid = true).
  * vno_session: the protected sessions; the key from CK and IK sealed with aad = session_id;
- * last_uplink is -1 until the first protectedData.
+ * last_uplink is -1 until the first protectedData; pcid: opened by a PCID, a walled garden.
  * vno_replay_challenge: ATTACKER state (rogue.c, attack = "replay"): the last challenge relayed
  * per IMSI. RAND and AUTN cross the radio in clear, so they are not sealed.
  */
@@ -20,6 +21,7 @@ const char VNO_SCHEMA_V1[] =
 	" imei TEXT NOT NULL,"
 	" apn TEXT NOT NULL,"
 	" home TEXT NOT NULL,"
+	" pcid INTEGER NOT NULL DEFAULT 0 CHECK (pcid IN (0, 1)),"
 	" origin TEXT NOT NULL CHECK (origin IN ('home', 'false-network', 'replay')),"
 	" state TEXT NOT NULL CHECK (state IN ('awaitingVectors', 'challenged', 'resynchronising',"
 	"  'locating', 'purging', 'accepted', 'failed')),"
@@ -36,6 +38,7 @@ const char VNO_SCHEMA_V1[] =
 	" imsi TEXT NOT NULL,"
 	" home TEXT NOT NULL,"
 	" apn TEXT NOT NULL,"
+	" pcid INTEGER NOT NULL DEFAULT 0 CHECK (pcid IN (0, 1)),"
 	" key_sealed BLOB NOT NULL,"
 	" last_uplink INTEGER NOT NULL CHECK (last_uplink >= -1),"
 	" state TEXT NOT NULL CHECK (state IN ('open', 'closed')),"

@@ -2,7 +2,8 @@
  * The protected sessions an accepted attach opens (table vno_session). The session key is
  * m2m_session_key(CK, IK, sessionId), the same derivation the device makes from its card's CK
  * and IK (lib/aka/session.h); it is stored sealed under the storage key with the session id as
- * associated data, and erased when the session closes. Every function works inside the caller's
+ * associated data, and erased when the session closes. A session a PCID opened is marked so
+ * (pcid): it is a walled garden for its whole life. Every function works inside the caller's
  * transaction.
  */
 #include "vno/vno_impl.h"
@@ -28,6 +29,38 @@ m2m_reason vno_session_usable(const vno_session *s, const char *sender)
 	return s->open ? M2M_OK : M2M_R_NOT_ATTACHED;
 }
 
+const char *vno_session_refusal(m2m_reason r)
+{
+	switch (r) {
+	case M2M_R_NOT_FOUND:
+		return "no such session";
+	case M2M_R_NOT_AUTHORISED:
+		return "the session belongs to another device";
+	case M2M_R_NOT_ATTACHED:
+		return "the session is closed (detached or cancelled): attach again";
+	default:
+		return "the session cannot be served (internal error)";
+	}
+}
+
+int vno_session_of_device(vno_context *v, m2m_request *req, const ASN1_OCTET_STRING *field, vno_session *s)
+{
+	uint8_t id[M2M_SESSION_ID_LEN];
+	memset(s, 0, sizeof *s);
+	if (m2m_read_octets(field, id, sizeof id)) {
+		m2m_refuse(v->node, req, M2M_R_BAD_BODY, "sessionId must be %d octets", M2M_SESSION_ID_LEN);
+		return -1;
+	}
+	int rc = vno_session_load(v->db, v->settings.storage_key, id, s);
+	m2m_reason r = rc > 0 ? M2M_R_NOT_FOUND : rc < 0 ? M2M_R_INTERNAL : vno_session_usable(s, req->env.sender);
+	if (r != M2M_OK) {
+		m2m_refuse(v->node, req, r, "%s", vno_session_refusal(r));
+		vno_session_wipe(s);
+		return -1;
+	}
+	return 0;
+}
+
 static int insert(sqlite3 *db, const uint8_t storage_key[32], const vno_session *s)
 {
 	uint8_t sealed[SEALED_KEY_LEN];
@@ -35,7 +68,7 @@ static int insert(sqlite3 *db, const uint8_t storage_key[32], const vno_session 
 		return -1;
 	sqlite3_stmt *st = m2m_store_prepare(db,
 		"INSERT INTO vno_session (session_id, device, imsi, home, apn, key_sealed, last_uplink, state, created,"
-		" changed) VALUES (?1, ?2, ?3, ?4, ?5, ?6, -1, 'open', ?7, ?7)");
+		" changed, pcid) VALUES (?1, ?2, ?3, ?4, ?5, ?6, -1, 'open', ?7, ?7, ?8)");
 	if (!st)
 		return -1;
 	sqlite3_bind_blob(st, 1, s->id, sizeof s->id, SQLITE_TRANSIENT);
@@ -45,6 +78,7 @@ static int insert(sqlite3 *db, const uint8_t storage_key[32], const vno_session 
 	sqlite3_bind_text(st, 5, s->apn, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_blob(st, 6, sealed, sizeof sealed, SQLITE_TRANSIENT);
 	sqlite3_bind_int64(st, 7, (sqlite3_int64)time(NULL));
+	sqlite3_bind_int(st, 8, s->pcid ? 1 : 0);
 	return m2m_store_run(db, st);
 }
 
@@ -58,6 +92,7 @@ int vno_session_open(sqlite3 *db, const uint8_t storage_key[32], const vno_attac
 	snprintf(out->imsi, sizeof out->imsi, "%s", a->imsi);
 	snprintf(out->home, sizeof out->home, "%s", a->home);
 	snprintf(out->apn, sizeof out->apn, "%s", a->apn);
+	out->pcid = a->pcid;
 	out->last_uplink = -1;
 	out->open = 1;
 	if (m2m_session_key(a->vector.ck, a->vector.ik, out->id, out->key) || insert(db, storage_key, out)) {
@@ -77,6 +112,7 @@ static int read_row(sqlite3_stmt *st, const uint8_t storage_key[32], vno_session
 	s->last_uplink = sqlite3_column_int64(st, 5);
 	m2m_store_column_text(st, 6, state, sizeof state);
 	s->open = !strcmp(state, "open");
+	s->pcid = sqlite3_column_int(st, 7);
 	if (!s->open)
 		return 0;  /* its key was erased when it closed */
 	if (sqlite3_column_bytes(st, 4) != SEALED_KEY_LEN ||
@@ -96,7 +132,8 @@ int vno_session_load(sqlite3 *db, const uint8_t storage_key[32], const uint8_t i
 	memcpy(s->id, copy, sizeof s->id);
 	id = s->id;
 	sqlite3_stmt *st = m2m_store_prepare(db,
-		"SELECT device, imsi, home, apn, key_sealed, last_uplink, state FROM vno_session WHERE session_id = ?");
+		"SELECT device, imsi, home, apn, key_sealed, last_uplink, state, pcid FROM vno_session"
+		" WHERE session_id = ?");
 	if (!st)
 		return -1;
 	sqlite3_bind_blob(st, 1, id, M2M_SESSION_ID_LEN, SQLITE_TRANSIENT);

@@ -2,8 +2,9 @@
  * The visited operator's pure parts, in process and without daemons: routing by the roaming
  * table, the RES check, the attach state machine and its persistence (vector sealed, bound to its
  * attach), the session key against what the device derives from its card, the user plane's
- * counter and tag checks, profile enforcement, the settings, and the two attackers' challenges
- * against a real USIM. The attach through real processes is the testbed's (testbed/).
+ * counter and tag checks, profile enforcement, the relay's walled garden, the settings, and the
+ * two attackers' challenges against a real USIM. The attach through real processes is the
+ * testbed's (testbed/).
  */
 #include "test_vno_common.h"
 
@@ -88,6 +89,20 @@ Test(roaming, no_agreement)
 	cr_assert_null(vno_roaming_home(&s, "001030000000001"));
 	cr_assert_null(vno_roaming_home(&s, "00100"));
 	cr_assert_null(vno_roaming_home(&s, "00101"), "an IMSI is more than its PLMN");
+}
+
+Test(roaming, a_pcid_agreement_names_the_icf)
+{
+	vno_settings s = {0};
+	agree(&s, "00101", "mno-a");
+	agree(&s, "00109", "drf");
+	s.roaming[1].pcid = 1;
+	const vno_roaming *r = vno_roaming_find(&s, "001090000000001");
+	cr_assert_not_null(r);
+	cr_assert_str_eq(r->home, "drf");
+	cr_assert(r->pcid, "the ICF's agreement lost its pcid flag");
+	cr_assert_not(vno_roaming_find(&s, "001010000000001")->pcid, "an HSS's IMSI taken for a PCID");
+	cr_assert(vno_serves(&s, "drf", "001090000000001"), "the ICF may cancel its PCIDs");
 }
 
 Test(roaming, only_the_serving_home_may_cancel)
@@ -534,6 +549,26 @@ Test(user_plane, who_may_use_a_session)
 	m2m_store_close(db);
 }
 
+Test(session, a_pcid_session_stays_marked)
+{
+	sqlite3 *db = test_open_db();
+	vno_attach a;
+	m2m_aka_av av;
+	challenged_attach(&a, &av);
+	a.pcid = 1;
+	cr_assert_eq(vno_attach_save(db, test_storage_key, &a), 0);
+	vno_attach back;
+	cr_assert_eq(vno_attach_load(db, test_storage_key, a.id, &back), 0);
+	cr_assert(back.pcid, "the attach forgot it is a PCID's");
+	vno_session s, loaded;
+	cr_assert_eq(vno_session_open(db, test_storage_key, &back, &s), 0);
+	cr_assert_eq(vno_session_load(db, test_storage_key, s.id, &loaded), 0);
+	cr_assert(loaded.pcid, "the session forgot it is a PCID's");
+	cr_assert_eq(vno_uplink_admit(&loaded, "m2me-1", 1), M2M_R_WALLED_GARDEN, "user data on a PCID session");
+	cr_assert_eq(vno_uplink_admit(&loaded, "m2me-2", 1), M2M_R_NOT_AUTHORISED, "nothing said to another device");
+	m2m_store_close(db);
+}
+
 Test(user_plane, a_bad_tag_is_refused)
 {
 	sqlite3 *db = test_open_db();
@@ -552,6 +587,45 @@ Test(user_plane, a_bad_tag_is_refused)
 	cr_assert_eq(vno_uplink_echo(&s, 7, up, sizeof up, down), M2M_OK);
 	cr_assert_eq(vno_uplink_echo(&s, 7, down, sizeof down, up), M2M_R_AUTHENTICATION_FAILED);
 	m2m_store_close(db);
+}
+
+/* ---- the relay's policy (relay.c) ------------------------------------------------------------------ */
+
+Test(relay_policy, a_pcid_session_is_a_walled_garden)
+{
+	vno_settings set = {0};
+	snprintf(set.walled[0], sizeof set.walled[0], "drf");
+	snprintf(set.walled[1], sizeof set.walled[1], "mno-a");
+	set.nwalled = 2;
+	vno_session s = {.open = 1, .pcid = 1};
+	snprintf(s.device, sizeof s.device, "m2me-1");
+	cr_assert_eq(vno_relay_admit(&set, &s, "m2me-1", "drf", M2M_MSG_DISCOVERY_REQUEST), M2M_OK);
+	cr_assert_eq(vno_relay_admit(&set, &s, "m2me-1", "mno-a", M2M_MSG_MCIM_REQUEST), M2M_OK);
+	cr_assert_eq(vno_relay_admit(&set, &s, "m2me-1", "mno-a", M2M_MSG_INSTALL_RESULT), M2M_OK);
+	cr_assert_eq(vno_relay_admit(&set, &s, "m2me-1", "mno-b", M2M_MSG_DISCOVERY_REQUEST), M2M_R_WALLED_GARDEN);
+	cr_assert_eq(vno_relay_admit(&set, &s, "m2me-1", "drf", M2M_MSG_PING), M2M_R_WALLED_GARDEN);
+	cr_assert_eq(vno_relay_admit(&set, &s, "m2me-1", "drf", M2M_MSG_PCID_ASSIGN_REQUEST), M2M_R_WALLED_GARDEN);
+	cr_assert_eq(vno_relay_admit(&set, &s, "m2me-2", "drf", M2M_MSG_DISCOVERY_REQUEST), M2M_R_NOT_AUTHORISED);
+	s.open = 0;
+	cr_assert_eq(vno_relay_admit(&set, &s, "m2me-1", "drf", M2M_MSG_DISCOVERY_REQUEST), M2M_R_NOT_ATTACHED);
+	set.nwalled = 0;  /* an empty walled garden: a PCID reaches nothing */
+	s.open = 1;
+	cr_assert_eq(vno_relay_admit(&set, &s, "m2me-1", "drf", M2M_MSG_DISCOVERY_REQUEST), M2M_R_WALLED_GARDEN);
+}
+
+Test(relay_policy, an_operational_session_sends_no_operator_signalling)
+{
+	vno_settings set = {0};
+	vno_session s = {.open = 1};
+	snprintf(s.device, sizeof s.device, "m2me-1");
+	cr_assert_eq(vno_relay_admit(&set, &s, "m2me-1", "mno-b", M2M_MSG_PING), M2M_OK);
+	cr_assert_eq(vno_relay_admit(&set, &s, "m2me-1", "drf", M2M_MSG_DISCOVERY_REQUEST), M2M_OK);
+	static const int operator_types[] = {M2M_MSG_AUTH_INFO_REQUEST, M2M_MSG_UPDATE_LOCATION, M2M_MSG_PURGE,
+					     M2M_MSG_CANCEL_LOCATION, M2M_MSG_PROVISIONED, M2M_MSG_PCID_ASSIGN_REQUEST,
+					     M2M_MSG_REGISTRATION_REQUEST};
+	for (size_t i = 0; i < sizeof operator_types / sizeof operator_types[0]; i++)
+		cr_assert_eq(vno_relay_admit(&set, &s, "m2me-1", "mno-a", operator_types[i]), M2M_R_NOT_AUTHORISED, "%s",
+			     m2m_msgtype_name(operator_types[i]));
 }
 
 /* ---- the attackers (rogue.c) against a real USIM --------------------------------------------- */
@@ -674,6 +748,20 @@ Test(settings, visited_operator)
 		cr_assert_eq(s.storage_key[i], i == 31 ? 0x07 : 0);
 }
 
+Test(settings, a_registration_operator_and_its_walled_garden)
+{
+	vno_settings s;
+	cr_assert_eq(read_settings(&s, " plmn = \"00103\";\n"
+				       " roaming = ( { plmn = \"00101\"; home = \"mno-a\"; },\n"
+				       "             { plmn = \"00109\"; home = \"drf\"; pcid = true; } );\n"
+				       " walled_garden = [ \"drf\", \"mno-a\", \"certauth\" ];\n"),
+		     0, "%s", conf.error);
+	cr_assert_not(s.roaming[0].pcid, "pcid defaults to false");
+	cr_assert(s.roaming[1].pcid);
+	cr_assert_eq(s.nwalled, 3);
+	cr_assert_str_eq(s.walled[2], "certauth");
+}
+
 Test(settings, attackers_and_no_roaming)
 {
 	vno_settings s;
@@ -707,6 +795,11 @@ Test(settings, refusals)
 		 " { plmn = \"00101\"; home = \"mno-b\"; } );\n",
 		 "PLMN 00101 has two roaming agreements"},
 		{" plmn = \"00103\"; roaming = ( \"mno-a\" );\n", "each roaming agreement is a group"},
+		{" plmn = \"00103\"; roaming = ( { plmn = \"00109\"; home = \"drf\"; pcid = \"yes\"; } );\n",
+		 "mno.roaming.[0].pcid"},
+		{" plmn = \"00103\"; walled_garden = \"drf\";\n", "mno.walled_garden: must list at most 16"},
+		{" plmn = \"00103\"; walled_garden = [ \"drf\", \"\" ];\n", "mno.walled_garden.[1]: must be an entity id"},
+		{" plmn = \"00103\"; walled_garden = [ 7 ];\n", "mno.walled_garden.[0]: must be an entity id"},
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		vno_settings s;
@@ -743,15 +836,35 @@ Test(settings, every_home_must_be_a_callable_peer)
 	snprintf(nc->peers[0].endpoint, sizeof nc->peers[0].endpoint, "ipc:///tmp/a");
 	snprintf(nc->peers[1].id, sizeof nc->peers[1].id, "m2me-1");
 	config_setting_t *group = config_lookup(&conf.cfg, "mno");
-	vno_settings_check_homes(&conf, group, &s, nc);
+	vno_settings_check_peers(&conf, group, &s, nc);
 	expect_error("mno.roaming.[1].home: mno-b is not a configured peer");
 	conf.failed = 0;
 	snprintf(nc->peers[1].id, sizeof nc->peers[1].id, "mno-b");  /* listed, but only calls us */
-	vno_settings_check_homes(&conf, group, &s, nc);
+	vno_settings_check_peers(&conf, group, &s, nc);
 	expect_error("peer mno-b has no endpoint");
 	conf.failed = 0;
 	snprintf(nc->peers[1].endpoint, sizeof nc->peers[1].endpoint, "ipc:///tmp/b");
-	vno_settings_check_homes(&conf, group, &s, nc);
+	vno_settings_check_peers(&conf, group, &s, nc);
 	cr_assert_not(conf.failed, "%s", conf.error);
+	free(nc);
+}
+
+Test(settings, every_walled_garden_entity_must_be_a_callable_peer)
+{
+	vno_settings s;
+	cr_assert_eq(read_settings(&s, " plmn = \"00103\"; walled_garden = [ \"drf\", \"certauth\" ];\n"), 0, "%s",
+		     conf.error);
+	m2m_node_conf *nc = calloc(1, sizeof *nc);
+	nc->npeers = 1;
+	snprintf(nc->peers[0].id, sizeof nc->peers[0].id, "drf");
+	snprintf(nc->peers[0].endpoint, sizeof nc->peers[0].endpoint, "ipc:///tmp/drf");
+	config_setting_t *group = config_lookup(&conf.cfg, "mno");
+	vno_settings_check_peers(&conf, group, &s, nc);
+	expect_error("mno.walled_garden.[1]: certauth is not a configured peer");
+	conf.failed = 0;
+	nc->npeers = 2;
+	snprintf(nc->peers[1].id, sizeof nc->peers[1].id, "certauth");
+	vno_settings_check_peers(&conf, group, &s, nc);
+	expect_error("peer certauth has no endpoint: a walled-garden entity must be callable");
 	free(nc);
 }

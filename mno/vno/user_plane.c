@@ -5,6 +5,9 @@
  * counter in protectedDataEcho: an echo the device can open proves both ends derived the same key
  * from CK and IK.
  *
+ * A session a PCID opened carries no user data at all (walledGarden): a PCID gives access to
+ * provisioning only, never operational service (TR 33.812 T-1a-7, docs/alt1a.md step 3).
+ *
  * The uplink counter must rise strictly per session (else replayed): it is part of the GCM nonce,
  * so a repeated counter would also repeat a nonce. It only moves on data whose tag verified, so
  * forged messages cannot burn counters.
@@ -24,6 +27,8 @@ m2m_reason vno_uplink_admit(const vno_session *s, const char *sender, uint64_t c
 	m2m_reason r = vno_session_usable(s, sender);
 	if (r != M2M_OK)
 		return r;
+	if (s->pcid)
+		return M2M_R_WALLED_GARDEN;
 	if (s->last_uplink >= 0 && counter <= (uint64_t)s->last_uplink)
 		return M2M_R_REPLAYED;
 	return M2M_OK;
@@ -46,10 +51,8 @@ m2m_reason vno_uplink_echo(const vno_session *s, uint64_t counter, const uint8_t
 static const char *refusal_text(m2m_reason r)
 {
 	switch (r) {
-	case M2M_R_NOT_AUTHORISED:
-		return "the session belongs to another device";
-	case M2M_R_NOT_ATTACHED:
-		return "the session is closed (detached or cancelled): attach again";
+	case M2M_R_WALLED_GARDEN:
+		return "a PCID session carries no user data: it only reaches provisioning (relayRequest)";
 	case M2M_R_REPLAYED:
 		return "the counter is not above the last one accepted";
 	case M2M_R_AUTHENTICATION_FAILED:
@@ -57,7 +60,7 @@ static const char *refusal_text(m2m_reason r)
 	case M2M_R_BAD_BODY:
 		return "sealed must be 16 to 1040 octets";
 	default:
-		return "the session cannot be served (internal error)";
+		return vno_session_refusal(r);
 	}
 }
 

@@ -45,7 +45,7 @@ void vno_configure(m2m_daemon *d, m2m_conf *c, config_setting_t *group, mno_cont
 		return;
 	}
 	m2m_conf_node(c, nc);
-	vno_settings_check_homes(c, group, &ctx->vno->settings, nc);
+	vno_settings_check_peers(c, group, &ctx->vno->settings, nc);
 	m2m_wipe(nc->secret_key, sizeof nc->secret_key);
 	free(nc);
 }
@@ -53,7 +53,10 @@ void vno_configure(m2m_daemon *d, m2m_conf *c, config_setting_t *group, mno_cont
 static void log_roaming(const vno_settings *s)
 {
 	for (int i = 0; i < s->nroaming; i++)
-		m2m_info("roaming: IMSI %s... served by %s", s->roaming[i].plmn, s->roaming[i].home);
+		m2m_info("roaming: %s %s... served by %s%s", s->roaming[i].pcid ? "PCID" : "IMSI", s->roaming[i].plmn,
+			 s->roaming[i].home, s->roaming[i].pcid ? " (an ICF: walled garden)" : "");
+	for (int i = 0; i < s->nwalled; i++)
+		m2m_info("walled garden: a PCID session reaches %s", s->walled[i]);
 }
 
 int vno_start(m2m_daemon *d, mno_context *ctx)
@@ -111,10 +114,13 @@ void vno_serve(vno_context *v, m2m_request *req)
 	case M2M_MSG_CANCEL_LOCATION:
 		vno_cancel_location(v, req);
 		break;
+	case M2M_MSG_RELAY_REQUEST:
+		vno_relay_request(v, req);
+		break;
 	default:
 		m2m_refuse(v->node, req, M2M_R_UNEXPECTED_MESSAGE,
-			   "a visited operator serves attach, authentication, user data, detach and cancelLocation,"
-			   " not %s", m2m_msgtype_name(req->env.type));
+			   "a visited operator serves attach, authentication, user data, relay, detach and"
+			   " cancelLocation, not %s", m2m_msgtype_name(req->env.type));
 	}
 }
 

@@ -1,7 +1,9 @@
 /*
- * The visited operator's access network: attach (routing by MCC/MNC to the home operator,
- * challenge, RES check, re-synchronisation, profile enforcement), location reporting to the
- * home operator, detach, and protected user data. Entry points used by mno/main.c.
+ * The visited operator's access network: attach (routing by MCC/MNC to the home operator, or
+ * of a PCID to the registration operator's ICF; challenge, RES check, re-synchronisation,
+ * profile enforcement), location reporting to the home operator, detach, protected user data,
+ * and the relay of a device's messages to network functions (walled garden for a PCID). Entry
+ * points used by mno/main.c.
  */
 #ifndef MNO_VNO_H
 #define MNO_VNO_H

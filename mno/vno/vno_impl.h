@@ -11,6 +11,7 @@
  *   home.c            calls to a home operator on behalf of a deferred device request
  *   session.c         the protected sessions an accepted attach opens (key sealed at rest)
  *   user_plane.c      protectedData -> protectedDataEcho
+ *   relay.c           relayRequest: a device's message to a network function, walled garden
  *   detach.c          detachRequest (purge at the home operator, then detachAccept)
  *   cancel_location.c cancelLocation from the home operator that serves the IMSI
  *   rogue.c           ATTACKER behaviour of the attack scenarios (false network, replay)
@@ -37,6 +38,7 @@
 #define VNO_IMEI_MAX 16
 #define VNO_APN_MAX 100
 #define VNO_ROAMING_MAX 32
+#define VNO_WALLED_MAX 16     /* entities a PCID session may reach */
 #define VNO_ATTACH_ID_LEN 8
 #define VNO_RES_MAX 16        /* RES and XRES are 4..16 octets (TS 33.102 6.3.2) */
 /* Re-synchronisations allowed in one attach: the second sync failure ends it (contract). */
@@ -47,10 +49,13 @@
 /* Attacker modes for the attack scenarios only (rogue.c); "none" is an honest network. */
 typedef enum vno_attack { VNO_ATTACK_NONE, VNO_ATTACK_FALSE_NETWORK, VNO_ATTACK_REPLAY } vno_attack;
 
-/* One roaming agreement: IMSIs starting with plmn are served by the home operator entity home. */
+/* One roaming agreement: IMSIs starting with plmn are served by the home operator entity home.
+ * pcid: home is a registration operator's ICF and these IMSIs are PCIDs (docs/alt1a.md): it
+ * answers AKA like an HSS, and the sessions it authenticates are walled gardens. */
 typedef struct vno_roaming {
 	char plmn[VNO_PLMN_MAX + 1];
 	char home[M2M_ENTITY_MAX + 1];
+	int pcid;
 } vno_roaming;
 
 typedef struct vno_settings {
@@ -58,19 +63,25 @@ typedef struct vno_settings {
 	uint8_t storage_key[32];      /* seals vectors and session keys at rest */
 	int nroaming;
 	vno_roaming roaming[VNO_ROAMING_MAX];
+	int nwalled;
+	char walled[VNO_WALLED_MAX][M2M_ENTITY_MAX + 1];  /* walled_garden: what a PCID session reaches */
 	vno_attack attack;
 } vno_settings;
 
 /* Reads the group (NULL: missing) into out; problems go to c (m2m_conf_fail). */
 void vno_settings_read(m2m_conf *c, config_setting_t *group, vno_settings *out);
-/* Every roaming home must be a peer we can call (listed with an endpoint in nc). */
-void vno_settings_check_homes(m2m_conf *c, config_setting_t *group, const vno_settings *s,
+/* Every roaming home and walled-garden entity must be a peer we can call (listed with an
+ * endpoint in nc). */
+void vno_settings_check_peers(m2m_conf *c, config_setting_t *group, const vno_settings *s,
 			      const m2m_node_conf *nc);
+/* The peer id of nc, or NULL. */
+const m2m_peer_conf *vno_find_peer(const m2m_node_conf *nc, const char *id);
 void vno_settings_wipe(vno_settings *s);
 const char *vno_attack_name(vno_attack a);
 
-/* The home operator serving imsi: the entry with the longest PLMN that prefixes it, or NULL
- * when there is no roaming agreement for it. */
+/* The agreement serving imsi: the entry with the longest PLMN that prefixes it, or NULL when
+ * there is no roaming agreement for it. vno_roaming_home: its home operator. */
+const vno_roaming *vno_roaming_find(const vno_settings *s, const char *imsi);
 const char *vno_roaming_home(const vno_settings *s, const char *imsi);
 /* Only the home operator that serves an IMSI may speak about it (cancelLocation). */
 int vno_serves(const vno_settings *s, const char *home, const char *imsi);
@@ -106,7 +117,8 @@ int vno_read_apn(const ASN1_STRING *s, char apn[VNO_APN_MAX + 1]);
 typedef void (*vno_home_fn)(vno_context *v, m2m_request *req, const uint8_t id[VNO_ATTACH_ID_LEN],
 			    const m2m_envelope *resp, m2m_reason reason);
 
-/* Calls home; req (may be NULL) stays deferred until fn answers it. 0, or -1 (fn not called). */
+/* Calls home (a home operator, or for the relay any peer); req (may be NULL) stays deferred
+ * until fn answers it. 0, or -1 (fn not called). */
 int vno_home_call(vno_context *v, const char *home, int type, const void *body, m2m_request *req,
 		  const uint8_t id[VNO_ATTACH_ID_LEN], vno_home_fn fn);
 /* Why an answer is not the one expected: the ErrorReport's reason and text, the transport's
@@ -173,6 +185,7 @@ typedef struct vno_attach {
 	char imei[VNO_IMEI_MAX + 1];
 	char apn[VNO_APN_MAX + 1];
 	char home[M2M_ENTITY_MAX + 1];    /* "" when no home operator is involved (false network) */
+	int pcid;                         /* imsi is a PCID: home is an ICF (vno_roaming.pcid) */
 	vno_attach_state state;
 	int resyncs;
 	vno_origin origin;
@@ -234,6 +247,7 @@ typedef struct vno_session {
 	char imsi[VNO_IMSI_MAX + 1];
 	char home[M2M_ENTITY_MAX + 1];
 	char apn[VNO_APN_MAX + 1];
+	int pcid;              /* opened by a PCID: a walled garden (relay.c), no user data */
 	uint8_t key[32];       /* m2m_session_key(CK, IK, id): sealed at rest, aad = id */
 	int64_t last_uplink;   /* the highest uplink counter accepted; -1 before the first */
 	int open;              /* 0 once detached or cancelled */
@@ -254,7 +268,13 @@ void vno_session_wipe(vno_session *s);
 /* Whether sender may use the session: M2M_OK, notAuthorised (another device's) or notAttached
  * (closed: detached, or cancelled by the home operator). */
 m2m_reason vno_session_usable(const vno_session *s, const char *sender);
-/* vno_session_usable, and the counter: replayed when it is not above the last one accepted. */
+/* Why a session cannot be used, in words (notFound, notAuthorised, notAttached). */
+const char *vno_session_refusal(m2m_reason r);
+/* The session field names, loaded, and usable by the request's sender: 0, or -1 after refusing
+ * the request (badBody, notFound, notAuthorised, notAttached). */
+int vno_session_of_device(vno_context *v, m2m_request *req, const ASN1_OCTET_STRING *field, vno_session *s);
+/* vno_session_usable, walledGarden for a PCID session (no user data, T-1a-7), and the counter:
+ * replayed when it is not above the last one accepted. */
 m2m_reason vno_uplink_admit(const vno_session *s, const char *sender, uint64_t counter);
 /* Opens the uplink data sealed under counter and seals the same plaintext downlink under the
  * same counter into echo (sealed_len bytes). M2M_OK, badBody (length), or authenticationFailed
@@ -264,6 +284,18 @@ m2m_reason vno_uplink_echo(const vno_session *s, uint64_t counter, const uint8_t
 
 void vno_protected_data(vno_context *v, m2m_request *req);
 void vno_detach_request(vno_context *v, m2m_request *req);
+
+/* ---- the relay (relay.c) ------------------------------------------------------------------------ */
+
+/* Whether sender may relay a message of type to destination over session s: vno_session_usable,
+ * then for a PCID session walledGarden unless destination is in the walled garden and type is a
+ * provisioning step (discoveryRequest, mcimRequest, installResult); on any session
+ * notAuthorised for operator signalling (authInfoRequest, updateLocation, purge, ...), which
+ * the destination would take as the visited operator's own. Whether destination is a peer is
+ * the caller's check (unknownPeer). */
+m2m_reason vno_relay_admit(const vno_settings *settings, const vno_session *s, const char *sender,
+			   const char *destination, int type);
+void vno_relay_request(vno_context *v, m2m_request *req);
 void vno_cancel_location(vno_context *v, m2m_request *req);
 
 /* ---- the attacker (rogue.c) --------------------------------------------------------------------- */

@@ -1,0 +1,211 @@
+/*
+ * deviceControl provision: the TRE's provisioning (docs/alt1a.md steps 4 to 8; TR 33.812 §5.1,
+ * brief §2.1 steps 2, 4 and 11) carried over the device's session. The TRE decides every step;
+ * the device is its pipe to the network:
+ *
+ *   (attach)   not attached: attach with what the TRE names (its PCID: a walled garden)
+ *   ASKING     treProvision{answer?} sent to the TRE             -> treProvisionNext
+ *   RELAYING   relayRequest{session, step} sent to the network   -> relayResponse, the answer
+ *              handed to the TRE in the next treProvision
+ *   SWITCHING  the TRE is done: detach, then attach with the MCIM it now names
+ *
+ * The procedure ends with deviceStatus (imsi: the MCIM's) or with the reason the TRE, the
+ * network or the destination gave. Its progress is stored at every phase (table provision) and
+ * dropped at the end. A provision after a restart resumes from it: the TRE keeps its own state
+ * and repeats its current step when asked without an answer, so the step that was in flight is
+ * relayed again (its destinations answer a repeated step as they answered the first).
+ */
+#include "device.h"
+
+#include "log/log.h"
+
+#include <stdio.h>
+#include <string.h>
+
+/* A TRE that never ends would hold the device: discovery, order and install are three steps. */
+#define MAX_RELAYS 16
+
+static void ask(m2me_device *dev, const M2M_RELAY_RESPONSE *answer);
+
+/* The end: the row goes, in the step that answers the deviceControl. */
+static void finish(m2me_device *dev, m2m_reason reason, const char *text)
+{
+	if (m2me_store_forget_provision(dev) && !reason) {
+		reason = M2M_R_INTERNAL;
+		text = "the end of the provisioning could not be stored";
+	}
+	m2me_control_finish(dev, reason, text);
+}
+
+static int enter(m2me_device *dev, m2me_provision_phase phase)
+{
+	m2me_provision_run *p = &dev->proc.provision;
+	p->phase = phase;
+	if (m2me_store_save_provision(dev, p) == 0)
+		return 0;
+	m2me_control_fail(dev, M2M_R_INTERNAL, "the provisioning's progress could not be stored");
+	return -1;
+}
+
+/* ---- the operational attach ------------------------------------------------------------------ */
+
+static void after_attach(m2me_device *dev, m2m_reason reason, const char *text)
+{
+	if (!reason)
+		m2m_info("provision: done, attached with the MCIM %s", dev->state.session.imsi);
+	finish(dev, reason, text);
+}
+
+static void attach_with_the_mcim(m2me_device *dev)
+{
+	const m2me_provision_run *p = &dev->proc.provision;
+	m2me_attach(dev, p->network, p->apn, after_attach);
+}
+
+static void after_detach(m2me_device *dev, m2m_reason reason, const char *text)
+{
+	/* the session is forgotten whatever the network said: the MCIM attach goes ahead */
+	if (reason)
+		m2m_warn("provision: the detach of the PCID session failed (%s: %s)", m2me_reason_name(reason), text);
+	attach_with_the_mcim(dev);
+}
+
+static void switch_credential(m2me_device *dev)
+{
+	if (enter(dev, M2ME_PROV_SWITCHING))
+		return;
+	m2m_info("provision: the TRE is done; detach, then attach with its MCIM");
+	if (dev->state.attached)
+		m2me_detach(dev, after_detach);
+	else
+		attach_with_the_mcim(dev);
+}
+
+/* ---- relaying a step ----------------------------------------------------------------------------- */
+
+static void on_relayed(m2m_node *n, const m2m_envelope *resp, m2m_reason reason, void *arg)
+{
+	m2me_device *dev = arg;
+	const char *network = dev->state.session.network;
+	if (!resp || resp->type != M2M_MSG_RELAY_RESPONSE) {
+		char text[256];
+		m2m_reason r = m2me_answer_failure(network, resp, reason, text, sizeof text);
+		if (r == M2M_R_NOT_ATTACHED)  /* the network closed the session: a new attach is needed */
+			m2me_forget_session(dev);
+		finish(dev, r, text);
+		return;
+	}
+	const M2M_RELAY_RESPONSE *answer = resp->body;
+	m2m_info("provision: %s answered %s", dev->proc.provision.last_destination,
+		 m2m_msgtype_name(answer->message_type) ? m2m_msgtype_name(answer->message_type) : "?");
+	ask(dev, answer);
+}
+
+static void relay(m2me_device *dev, const M2M_RELAY_STEP *step)
+{
+	m2me_provision_run *p = &dev->proc.provision;
+	if (++p->relays > MAX_RELAYS) {
+		m2me_control_fail(dev, M2M_R_WRONG_STATE, "the TRE asked for more than %d steps", MAX_RELAYS);
+		return;
+	}
+	p->steps++;
+	p->last_type = step->message_type;
+	if (m2m_str(step->destination, p->last_destination, sizeof p->last_destination))
+		p->last_destination[0] = 0;  /* the network refuses it by name; we only log it */
+	if (enter(dev, M2ME_PROV_RELAYING))
+		return;
+	const m2me_session *s = &dev->state.session;
+	M2M_RELAY_REQUEST *q = M2M_RELAY_REQUEST_new();
+	ASN1_OCTET_STRING_set(q->session_id, s->id, M2M_SESSION_ID_LEN);
+	M2M_RELAY_STEP_free(q->step);
+	q->step = ASN1_item_dup(ASN1_ITEM_rptr(M2M_RELAY_STEP), step);
+	int rc = q->step ? m2m_call(dev->node, s->network, M2M_MSG_RELAY_REQUEST, q, on_relayed, dev) : -1;
+	M2M_RELAY_REQUEST_free(q);
+	if (rc) {
+		m2me_control_fail(dev, M2M_R_UNKNOWN_PEER, "%s is not a configured peer", s->network);
+		return;
+	}
+	m2m_info("provision: step %d, %s to %s relayed through %s", p->steps,
+		 m2m_msgtype_name(p->last_type) ? m2m_msgtype_name(p->last_type) : "?", p->last_destination, s->network);
+}
+
+/* ---- asking the TRE ------------------------------------------------------------------------------ */
+
+static void on_next(m2me_device *dev, const m2me_next *next, m2m_reason reason, const char *text)
+{
+	if (reason) {
+		finish(dev, reason, text);
+		return;
+	}
+	if (next->state == M2M_PROV_DONE)
+		switch_credential(dev);
+	else if (next->state == M2M_PROV_FAILED)
+		m2me_control_fail(dev, next->reason ? next->reason : M2M_R_INTERNAL, "the TRE's provisioning failed: %s",
+				  m2me_reason_name(next->reason));
+	else
+		relay(dev, next->step);
+}
+
+static void ask(m2me_device *dev, const M2M_RELAY_RESPONSE *answer)
+{
+	if (enter(dev, M2ME_PROV_ASKING))
+		return;
+	if (m2me_tre_provision(dev, answer, on_next))
+		m2me_control_fail(dev, M2M_R_UNKNOWN_PEER, "%s is not a configured peer", dev->settings.tre);
+}
+
+/* ---- the action ---------------------------------------------------------------------------------- */
+
+static void after_first_attach(m2me_device *dev, m2m_reason reason, const char *text)
+{
+	if (reason)
+		m2me_control_finish(dev, reason, text);
+	else
+		ask(dev, NULL);
+}
+
+/* What a restart interrupted: 0 when nothing was under way. */
+static int resume(m2me_device *dev)
+{
+	m2me_provision_run *p = &dev->proc.provision;
+	m2me_provision_run stored;
+	int found = m2me_store_load_provision(dev, &stored);
+	if (found <= 0)
+		return found;
+	p->phase = stored.phase;
+	p->steps = stored.steps;
+	p->last_type = stored.last_type;
+	snprintf(p->last_destination, sizeof p->last_destination, "%s", stored.last_destination);
+	m2m_info("provision: resuming at %s after %d step(s)", m2me_provision_phases[p->phase], p->steps);
+	return 1;
+}
+
+void m2me_provision(m2me_device *dev, const char *network, const char *apn)
+{
+	const m2me_state *st = &dev->state;
+	m2me_provision_run *p = &dev->proc.provision;
+	snprintf(p->network, sizeof p->network, "%s", network);
+	snprintf(p->apn, sizeof p->apn, "%s", apn);
+	if (!dev->settings.tre[0]) {
+		m2me_control_finish(dev, M2M_R_NO_CARD, "the device has no TRE to provision (setting m2me.tre)");
+		return;
+	}
+	if (!st->powered) {
+		m2me_control_finish(dev, M2M_R_WRONG_STATE, "powered off");
+		return;
+	}
+	if (st->attached && !st->session.via_tre) {
+		m2me_control_finish(dev, M2M_R_WRONG_STATE, "attached with the card: the TRE's provisioning needs a"
+							   " session of its own credential, detach first");
+		return;
+	}
+	int resumed = resume(dev);
+	if (resumed < 0)
+		m2me_control_finish(dev, M2M_R_INTERNAL, "the provisioning's progress cannot be read");
+	else if (resumed && p->phase == M2ME_PROV_SWITCHING)
+		switch_credential(dev);
+	else if (!st->attached)
+		m2me_attach(dev, network, apn, after_first_attach);
+	else
+		ask(dev, NULL);
+}
