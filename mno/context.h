@@ -1,7 +1,7 @@
 /*
- * The state of one operator process. An mno runs as a home operator (its network functions in
- * mno/hss: HSS/AuC, later the DPF and the OTA server) or as a visited operator (mno/vno: the
- * access network devices attach through), never both: the mode picks the dispatch function.
+ * The state of one operator process. An mno runs as a home operator (its network functions:
+ * mno/hss the HSS/AuC, mno/dpf the DPF, later the OTA server) or as a visited operator (mno/vno:
+ * the access network devices attach through), never both: the mode picks the dispatch function.
  */
 #ifndef MNO_CONTEXT_H
 #define MNO_CONTEXT_H
@@ -11,11 +11,13 @@
 typedef enum mno_mode { MNO_HOME, MNO_VISITED } mno_mode;
 
 typedef struct hss_context hss_context;
+typedef struct dpf_context dpf_context;
 typedef struct vno_context vno_context;
 
 typedef struct mno_context {
 	mno_mode mode;
 	hss_context *hss;  /* home mode */
+	dpf_context *dpf;  /* home mode with a `dpf` group (Alternative 1a) */
 	vno_context *vno;  /* visited mode */
 } mno_context;
 

@@ -2,6 +2,7 @@
  * is never half-migrated by a process started in the other mode. */
 #include "schema.h"
 
+#include "dpf/dpf.h"
 #include "hss/hss.h"
 #include "net/node.h"
 #include "vno/vno.h"
@@ -10,10 +11,11 @@
 
 const m2m_schema *mno_schema(void)
 {
-	static char migration_1[16384];
+	static char migration_1[32768];
 	static const char *const migrations[] = {migration_1};
 	static const m2m_schema schema = {migrations, sizeof migrations / sizeof migrations[0]};
 	if (!migration_1[0])
-		snprintf(migration_1, sizeof migration_1, "%s%s%s", M2M_NODE_SCHEMA, HSS_SCHEMA_V1, VNO_SCHEMA_V1);
+		snprintf(migration_1, sizeof migration_1, "%s%s%s%s", M2M_NODE_SCHEMA, HSS_SCHEMA_V1, DPF_SCHEMA_V1,
+			 VNO_SCHEMA_V1);
 	return &schema;
 }

@@ -89,11 +89,24 @@ static int write_components(const char *rundir, const tb_entity *e)
 	return 0;
 }
 
+const char *tb_enrolment_profile(const tb_entity *e)
+{
+	if (!strcmp(e->role, "tre"))
+		return "tre";
+	if (!strcmp(e->role, "drf"))
+		return "registration";
+	if (!strcmp(e->role, "mno") && e->settings && config_setting_get_member(e->settings, "dpf"))
+		return "operatorFunction";
+	return NULL;
+}
+
 int tb_agency_files(const char *rundir, const tb_topology *t)
 {
 	for (int i = 0; i < t->nentities; i++) {
 		const tb_entity *e = &t->entities[i];
-		if (!strcmp(e->role, "tre") && (write_secret(rundir, e->id) || write_components(rundir, e)))
+		if (tb_enrolment_profile(e) && write_secret(rundir, e->id))
+			return -1;
+		if (!strcmp(e->role, "tre") && write_components(rundir, e))
 			return -1;
 	}
 	return 0;
@@ -101,15 +114,15 @@ int tb_agency_files(const char *rundir, const tb_topology *t)
 
 /* ---- the agency's group ----------------------------------------------------------------------- */
 
-/* { id = TRE; profile = "tre"; secret_file = the TRE's own file }: agency and TRE read one file. */
-static int add_enrolment(config_setting_t *list, const char *rundir, const char *tre)
+/* { id; profile; secret_file = the entity's own file }: agency and entity read one file. */
+static int add_enrolment(config_setting_t *list, const char *rundir, const tb_entity *e)
 {
 	char path[PATH_MAX];
-	if (secret_path(path, sizeof path, rundir, tre))
+	if (secret_path(path, sizeof path, rundir, e->id))
 		return -1;
 	config_setting_t *entry = config_setting_add(list, NULL, CONFIG_TYPE_GROUP);
-	tb_conf_add_str(entry, "id", tre);
-	tb_conf_add_str(entry, "profile", "tre");
+	tb_conf_add_str(entry, "id", e->id);
+	tb_conf_add_str(entry, "profile", tb_enrolment_profile(e));
 	tb_conf_add_str(entry, "secret_file", path);
 	return 0;
 }
@@ -142,11 +155,11 @@ static int agency_settings(config_setting_t *g, const char *rundir, const tb_top
 	tb_conf_add_str(g, "root_certificate", root);
 	config_setting_t *list = NULL;
 	for (int i = 0; i < t->nentities; i++) {
-		if (strcmp(t->entities[i].role, "tre") || tb_agency_of(t, i) != self)
+		if (!tb_enrolment_profile(&t->entities[i]) || tb_agency_of(t, i) != self)
 			continue;
 		if (!list)
 			list = config_setting_add(g, "enrolment", CONFIG_TYPE_LIST);
-		if (add_enrolment(list, rundir, t->entities[i].id))
+		if (add_enrolment(list, rundir, &t->entities[i]))
 			return -1;
 	}
 	add_pva(g, t, e);
@@ -170,20 +183,63 @@ static int add_components(config_setting_t *g, const char *dir)
 	return 0;
 }
 
+/* What every enrolling entity is told of its agency, into g: the agency, its enrolment secret,
+ * the root, and the PVA (the agency hosts it). */
+static int identity_settings(config_setting_t *g, const char *rundir, const tb_topology *t, const tb_entity *e)
+{
+	char path[PATH_MAX];
+	int agency = tb_agency_of(t, (int)(e - t->entities));
+	if (agency < 0) {
+		fprintf(stderr, "testbed: %s enrols with an agency but is linked to no certauth entity\n", e->id);
+		return -1;
+	}
+	tb_conf_add_str(g, "agency", t->entities[agency].id);
+	tb_conf_add_str(g, "pva", t->entities[agency].id);
+	if (secret_path(path, sizeof path, rundir, e->id))
+		return -1;
+	tb_conf_add_str(g, "enrolment_secret_file", path);
+	if (tb_root_path(path, sizeof path, rundir, t->entities[agency].id))
+		return -1;
+	tb_conf_add_str(g, "root_certificate", path);
+	return 0;
+}
+
+/* The M2ME a TRE is linked with: the device it sits in; -1 when none. */
+static int device_of(const tb_topology *t, const tb_entity *tre)
+{
+	for (int i = 0; i < tre->npeers; i++)
+		if (!strcmp(t->entities[tre->peers[i]].role, "m2me"))
+			return tre->peers[i];
+	return -1;
+}
+
+/* Alternative 1a: the DRF it discovers its operator with, its M2ME (the only entity it serves
+ * credentials to) and that device's IMEI (M2ME_ID), and the factory's PCID file. */
+static int tre_device_settings(config_setting_t *g, const char *rundir, const tb_topology *t, const tb_entity *e)
+{
+	char dir[PATH_MAX], path[PATH_MAX];
+	const char *drf = tb_registration_operator(t);
+	int m2me = device_of(t, e);
+	if (drf)
+		tb_conf_add_str(g, "drf", drf);
+	if (m2me >= 0) {
+		tb_conf_add_str(g, "m2me", t->entities[m2me].id);
+		tb_conf_add_str(g, "m2me_id", tb_entity_setting(&t->entities[m2me], "imei", ""));
+	}
+	if (tb_path(dir, sizeof dir, rundir, "keys", "") || tb_path(path, sizeof path, dir, e->id, ".pcid"))
+		return -1;
+	tb_conf_add_str(g, "pcid_file", path);
+	return 0;
+}
+
 /* The agency is its PVA too, and the one its tamper reports go to (the PVA answers tamperAck;
  * the operators do not serve tamperReport). */
 static int tre_settings(config_setting_t *g, const char *rundir, const tb_topology *t, const tb_entity *e)
 {
 	char path[PATH_MAX];
+	if (identity_settings(g, rundir, t, e) || tre_device_settings(g, rundir, t, e))
+		return -1;
 	const char *agency = t->entities[tb_agency_of(t, (int)(e - t->entities))].id;
-	tb_conf_add_str(g, "agency", agency);
-	tb_conf_add_str(g, "pva", agency);
-	if (secret_path(path, sizeof path, rundir, e->id))
-		return -1;
-	tb_conf_add_str(g, "enrolment_secret_file", path);
-	if (tb_root_path(path, sizeof path, rundir, agency))
-		return -1;
-	tb_conf_add_str(g, "root_certificate", path);
 	config_setting_t *to = config_setting_add(g, "report_to", CONFIG_TYPE_LIST);
 	config_setting_set_string(config_setting_add(to, NULL, CONFIG_TYPE_STRING), agency);
 	if (!config_setting_get_member(g, "tamper_reaction"))
@@ -191,11 +247,47 @@ static int tre_settings(config_setting_t *g, const char *rundir, const tb_topolo
 	return components_dir(path, sizeof path, rundir, e->id) ? -1 : add_components(g, path);
 }
 
+/* The registration operator: its identity, and the testbed as the supplier that asks for PCIDs
+ * at `up` (m2m-manufacture) and the subscriber's portal that registers devices (scenario 1a). */
+static int drf_settings(config_setting_t *g, const char *rundir, const tb_topology *t, const tb_entity *e)
+{
+	if (identity_settings(g, rundir, t, e))
+		return -1;
+	static const char *const lists[] = {"suppliers", "registrars"};
+	for (size_t i = 0; i < sizeof lists / sizeof lists[0]; i++) {
+		config_setting_t *l = config_setting_add(g, lists[i], CONFIG_TYPE_LIST);
+		config_setting_set_string(config_setting_add(l, NULL, CONFIG_TYPE_STRING), TB_SELF);
+	}
+	return 0;
+}
+
+/* A home operator's DPF: its identity, the DRF whose tickets it honours, and where it exports
+ * each MCIM package with the certificates that check it (docs/alt1a.md). */
+static int dpf_settings(config_setting_t *g, const char *rundir, const tb_topology *t, const tb_entity *e)
+{
+	char path[PATH_MAX];
+	config_setting_t *dpf = config_setting_get_member(g, "dpf");
+	const char *drf = tb_registration_operator(t);
+	if (!dpf || identity_settings(dpf, rundir, t, e) || tb_path(path, sizeof path, rundir, "mcim-export", ""))
+		return -1;
+	if (mkdir(path, 0755) && errno != EEXIST) {
+		fprintf(stderr, "testbed: cannot create %s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	if (drf)
+		tb_conf_add_str(dpf, "drf", drf);
+	tb_conf_add_str(dpf, "export_dir", path);
+	return 0;
+}
+
 int tb_agency_settings(config_setting_t *g, const char *rundir, const tb_topology *t, const tb_entity *e)
 {
+	const char *profile = tb_enrolment_profile(e);
 	if (!strcmp(e->role, "certauth"))
 		return agency_settings(g, rundir, t, e);
 	if (!strcmp(e->role, "tre"))
 		return tre_settings(g, rundir, t, e);
-	return 0;
+	if (!strcmp(e->role, "drf"))
+		return drf_settings(g, rundir, t, e);
+	return profile ? dpf_settings(g, rundir, t, e) : 0;
 }

@@ -126,7 +126,7 @@ static int check_binaries(const tb_topology *t)
 	for (int i = 0; i < t->nentities; i++)
 		if (tb_role_binary(t->entities[i].role, bin, sizeof bin))
 			return -1;
-	return (t->ncards && tb_admin_check()) || tb_certify_check(t) ? -1 : 0;
+	return (t->ncards && tb_admin_check()) || tb_certify_check(t) || tb_manufacture_check(t) ? -1 : 0;
 }
 
 /* Cards and platform types, which the daemons find at their first start. */
@@ -147,7 +147,7 @@ static int start_fleet(const char *rundir, const tb_topology *t, tb_fleet *f)
 {
 	return start_daemons(rundir, t, f, 1) || tb_wait_roots(rundir, t, f, ROOT_DEADLINE_MS) ||
 	       start_daemons(rundir, t, f, 0) || start_recorder(rundir, f) || tb_wait_up(rundir, t, f, UP_DEADLINE_MS) ||
-	       tb_wait_tres(rundir, t, f, TRE_DEADLINE_MS);
+	       tb_wait_tres(rundir, t, f, TRE_DEADLINE_MS) || tb_manufacture(rundir, t, TRE_DEADLINE_MS);
 }
 
 int tb_cmd_up(tb_opts *o, int argc, char **argv)
@@ -171,8 +171,8 @@ int tb_cmd_up(tb_opts *o, int argc, char **argv)
 		stop_fleet(o->rundir, t, &f);
 		fprintf(stderr, "testbed: up failed; everything it had started is stopped\n");
 	} else {
-		printf("testbed is up in %s: %d daemons answer healthRequest, every TRE is enrolled and booted, the "
-		       "recorder writes trace.jsonl\n",
+		printf("testbed is up in %s: %d daemons answer healthRequest, every TRE is enrolled, booted and holds "
+		       "its PCID, the recorder writes trace.jsonl\n",
 		       o->rundir, t->nentities);
 	}
 	tb_topology_free(t);

@@ -30,6 +30,9 @@ const tb_scenario tb_scenarios[] = {
 	{"attack-apn", "attack: an APN outside the subscription is refused apnNotAllowed", tb_scenario_attack_apn},
 	{"validate", "platform validation, the testbed as relying party: tre-1 passes in each mode; tre-2, modified "
 		     "and opened, fails componentModified and tamperDetected and reports it", tb_scenario_validate},
+	{"1a", "Alternative 1a: m2me-3 without a card attaches with its TRE's PCID into a walled garden, discovers "
+	       "operator A through the DRF, is validated, receives its MCIM into the TRE and works on it",
+	 tb_scenario_1a},
 	{NULL, NULL, NULL},
 };
 

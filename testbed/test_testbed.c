@@ -395,7 +395,8 @@ static const char *const scenario_names[] = {"ping",          "2",
 					     "2-swap",        "attack-imei-lock",
 					     "attack-clone",  "attack-replay",
 					     "attack-false-network", "attack-apn",
-					     "validate",      NULL};
+					     "validate",      "1a",
+					     NULL};
 
 /* Runs a scenario that must pass on the running testbed; its output, which the caller frees. */
 static char *run_passing(const char *name)
@@ -460,6 +461,27 @@ static void hex_of(const char *text, char *out)
 {
 	for (size_t i = 0; text[i]; i++)
 		sprintf(out + 2 * i, "%02x", (unsigned char)text[i]);
+}
+
+Test(testbed, alt1a_pcid_walled_garden_then_mcim_in_the_tre, .timeout = 180)
+{
+	expect_ok("up");
+	char *out = run_passing("1a");
+	cr_expect_not_null(strstr(out, "user data on the PCID session is refused"));
+	cr_expect_not_null(strstr(out, "the echo, decrypted by m2me-3, equals what it sent"));
+	free(out);
+	char *chart = chart_of("1a");
+	cr_expect_geq(arcs(chart, "m2me-3", "mno-v", "relayRequest"), 3, "discovery, order and install result relayed");
+	cr_expect_eq(arcs(chart, "mno-v", "drf", "discoveryRequest"), 1);
+	cr_expect_eq(arcs(chart, "mno-a", "certauth", "validationRequest"), 1, "the DPF has the TRE validated");
+	cr_expect_eq(arcs(chart, "mno-a", "drf", "provisioned"), 1, "the ICF is told to release the PCID");
+	free(chart);
+	/* the MCIM's IMSI (mno-a's dpf range 0010100001...) is inside the package, never in clear on a link */
+	char *trace = read_text("trace.jsonl"), imsi_hex[64];
+	hex_of("0010100001", imsi_hex);
+	expect_not_in_lines(trace, "mcimPackage", imsi_hex);
+	expect_not_in_lines(trace, "relayResponse", imsi_hex);
+	free(trace);
 }
 
 Test(testbed, alt2_attach_sends_protected_data_and_detaches)
@@ -997,9 +1019,9 @@ Test(testbed, demo_leaves_no_key_material_in_logs_traces_or_databases, .timeout 
 	free(out);
 	secret secrets[128];
 	int n = load_secrets(secrets, 128);
-	/* 15 CURVE keys, 13 storage keys (5 mno, 3 uicc, 2 m2me, 2 tre, certauth), 2 enrolment
-	 * secrets, 3 images of 5 secrets */
-	cr_assert_geq(n, 15 + 13 + 2 + 15, "only %d secrets", n);
+	/* 18 CURVE keys, 16 storage keys (5 mno, 3 uicc, 3 m2me, 3 tre, certauth, drf), 6 enrolment
+	 * secrets (3 TREs, drf, 2 DPFs), 3 images of 5 secrets */
+	cr_assert_geq(n, 18 + 16 + 6 + 15, "only %d secrets", n);
 	int cards = 0, storage = 0, enrol = 0;
 	for (int i = 0; i < n; i++) {
 		cards += strstr(secrets[i].name, ".card ") != NULL;
@@ -1007,8 +1029,8 @@ Test(testbed, demo_leaves_no_key_material_in_logs_traces_or_databases, .timeout 
 		enrol += ends_with(secrets[i].name, ".enrol");
 	}
 	cr_expect_eq(cards, 15, "k, opc, adm, ota_kic and ota_kid of 3 card images, not %d", cards);
-	cr_expect_eq(storage, 13, "storage keys of 5 mno, 3 uicc, 2 m2me, 2 tre and certauth, not %d", storage);
-	cr_expect_eq(enrol, 2, "enrolment secrets of tre-1 and tre-2, not %d", enrol);
+	cr_expect_eq(storage, 16, "storage keys of 5 mno, 3 uicc, 3 m2me, 3 tre, certauth and drf, not %d", storage);
+	cr_expect_eq(enrol, 6, "enrolment secrets of tre-1 to tre-3, drf, mno-a and mno-b, not %d", enrol);
 	int files = scan_dir("", secrets, n);
 	cr_expect_geq(files, 30, "only %d files scanned", files);
 }

@@ -89,6 +89,8 @@ const char *tb_entity_setting(const tb_entity *e, const char *name, const char *
 int tb_entity_int(const tb_entity *e, const char *name, int dflt);
 /* Whether the role keeps secrets at rest: `up` generates RUNDIR/keys/ID.storage for it. */
 int tb_role_has_storage_key(const char *role);
+/* The registration operator (Alternative 1a): the topology's first drf entity, or NULL. */
+const char *tb_registration_operator(const tb_topology *t);
 /* The certauth entity a tre is linked with: its agency and PVA; -1 when none. */
 int tb_agency_of(const tb_topology *t, int tre);
 
@@ -141,6 +143,7 @@ typedef struct tb_fleet {
 /* The tools, by their path under the build directory (found like the daemons). */
 #define TB_MNO_ADMIN "mno/hss/mno-admin"
 #define TB_CERTAUTH_ADMIN "certauth/certauth-admin"
+#define TB_MANUFACTURE "tre/manufacture/m2m-manufacture"
 
 typedef struct tb_buf tb_buf;
 /* Runs `TOOL -c RUNDIR/ID.conf ARGS...` (args NULL-terminated), its standard output and error
@@ -177,7 +180,11 @@ extern const tb_component tb_components[];
 void tb_component_content(const tb_platform *p, const char *name, char *out, size_t len);
 /* RUNDIR/AGENCY.root.pem: where the agency writes its root certificate at every start. */
 int tb_root_path(char *out, size_t len, const char *rundir, const char *agency);
-/* Writes each TRE's enrolment secret (RUNDIR/keys/ID.enrol) and its component files. */
+/* The CertProfile name an entity enrols with at its agency: "tre", "registration" (a drf),
+ * "operatorFunction" (a home mno with a dpf group); NULL when it does not enrol. */
+const char *tb_enrolment_profile(const tb_entity *e);
+/* Writes the enrolment secret (RUNDIR/keys/ID.enrol) of every entity that enrols, and each
+ * TRE's component files. */
 int tb_agency_files(const char *rundir, const tb_topology *t);
 /* Adds what `up` generates to the group g of a certauth or tre entity (nothing for others);
  * -1 when a file it needs cannot be read. */
@@ -197,6 +204,14 @@ int tb_wait_roots(const char *rundir, const tb_topology *t, tb_fleet *f, int dea
 /* Waits until every TRE is enrolled (its certificate in its agency's register) and booted with
  * secure boot passed (treControl status); -1 after reporting which is not. */
 int tb_wait_tres(const char *rundir, const tb_topology *t, tb_fleet *f, int deadline_ms);
+
+/* ---- the factory step of Alternative 1a (manufacture.c) ----------------------------------- */
+
+/* Whether m2m-manufacture is built, when the topology has a drf and TREs. */
+int tb_manufacture_check(const tb_topology *t);
+/* Once the daemons run: a PCID from the drf's ICF for every TRE (m2m-manufacture), then waits
+ * until every TRE has taken its PCID file in; -1 after reporting what failed. */
+int tb_manufacture(const char *rundir, const tb_topology *t, int deadline_ms);
 
 /* ---- health (health.c) ------------------------------------------------------------------------ */
 
@@ -279,6 +294,7 @@ int tb_scenario_attack_replay(tb_session *s);
 int tb_scenario_attack_false_network(tb_session *s);
 int tb_scenario_attack_apn(tb_session *s);
 int tb_scenario_validate(tb_session *s);
+int tb_scenario_1a(tb_session *s);
 
 /* ---- what scenarios do to devices (device.c) --------------------------------------------- */
 

@@ -12,7 +12,7 @@ static const char *const roles[] = {"m2me", "tre", "uicc", "drf", "mno", "certau
 /* Names the run directory uses for the tool's own files. */
 static const char *const reserved[] = {TB_SELF, TB_RECORDER, "topology", NULL};
 /* Roles that seal secrets at rest: their storage key is generated into RUNDIR/keys/ID.storage. */
-static const char *const storage_roles[] = {"mno", "uicc", "m2me", "tre", "certauth", NULL};
+static const char *const storage_roles[] = {"mno", "uicc", "m2me", "tre", "certauth", "drf", NULL};
 /* Settings `up` writes itself (paths into the run directory, keys, who talks to whom): a topology
  * must not give them. By role; NULL: every role. */
 static const struct {
@@ -21,7 +21,9 @@ static const struct {
 	{NULL, "storage_key_file"}, {NULL, "image"},
 	{"certauth", "root_certificate"}, {"certauth", "enrolment"}, {"certauth", "pva"},
 	{"tre", "agency"}, {"tre", "pva"}, {"tre", "enrolment_secret_file"}, {"tre", "root_certificate"},
-	{"tre", "report_to"}, {"tre", "components"},
+	{"tre", "report_to"}, {"tre", "components"}, {"tre", "drf"}, {"tre", "m2me"}, {"tre", "m2me_id"},
+	{"tre", "pcid_file"}, {"drf", "agency"}, {"drf", "pva"}, {"drf", "enrolment_secret_file"},
+	{"drf", "root_certificate"}, {"drf", "suppliers"}, {"drf", "registrars"},
 };
 
 static int listed(const char *const *names, const char *s)
@@ -52,6 +54,14 @@ int tb_agency_of(const tb_topology *t, int tre)
 		if (!strcmp(t->entities[e->peers[i]].role, "certauth"))
 			return e->peers[i];
 	return -1;
+}
+
+const char *tb_registration_operator(const tb_topology *t)
+{
+	for (int i = 0; i < t->nentities; i++)
+		if (!strcmp(t->entities[i].role, "drf"))
+			return t->entities[i].id;
+	return NULL;
 }
 
 const char *tb_entity_setting(const tb_entity *e, const char *name, const char *dflt)

@@ -33,20 +33,6 @@ static m2m_reason check_challenge(const tre *t, const m2m_request *req, long *mo
 	return M2M_OK;
 }
 
-/* DER of the Evidence, signed. */
-static int sign_evidence(tre *t, M2M_EVIDENCE *e, M2M_SIGNED_OBJECT *so)
-{
-	unsigned char *der = NULL, *cms = NULL;
-	size_t cmslen = 0;
-	int len = i2d_M2M_EVIDENCE(e, &der);
-	int rc = len > 0 ? tre_keystore_sign(t, der, (size_t)len, &cms, &cmslen) : -1;
-	if (!rc)
-		ASN1_OCTET_STRING_set(so->cms, cms, (int)cmslen);
-	OPENSSL_free(der);
-	OPENSSL_free(cms);
-	return rc;
-}
-
 static const char *mode_name(long mode)
 {
 	static const char *const names[] = {"autonomous", "semiAutonomous", "remote"};
@@ -65,7 +51,7 @@ void tre_attest(tre *t, m2m_request *req)
 	const M2M_ATTESTATION_CHALLENGE *c = req->env.body;
 	M2M_EVIDENCE *e = tre_evidence_build(t, ASN1_STRING_get0_data(c->nonce), (m2m_validation_mode)mode);
 	M2M_SIGNED_OBJECT *so = M2M_SIGNED_OBJECT_new();
-	if (sign_evidence(t, e, so))
+	if (tre_keystore_sign_item(t, ASN1_ITEM_rptr(M2M_EVIDENCE), e, so))
 		m2m_refuse(t->node, req, M2M_R_INTERNAL, "the evidence could not be signed");
 	else {
 		m2m_log_event(M2M_LOG_INFO, req->env.txid, "attestationChallenge", "%s evidence for %s: secure boot %s",

@@ -24,6 +24,11 @@ m2m_trust *tre_trust_new(const tre *t, STACK_OF(X509) *extra)
 		for (int i = 0; i < sk_X509_num(lists[l]); i++)
 			if (X509_cmp(sk_X509_value(lists[l], i), t->root))  /* the root is no intermediate */
 				m2m_trust_add_intermediate(trust, sk_X509_value(lists[l], i));
+	/* the CRL while it is current: a stale one would fail every chain (crl.c) */
+	if (trust && tre_crl_current(t) && m2m_trust_set_crl(trust, t->crl, t->crl_len) != M2M_OK) {
+		m2m_trust_free(trust);
+		return NULL;
+	}
 	return trust;
 }
 

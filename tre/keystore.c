@@ -4,7 +4,8 @@
  *
  * The attestation key pair (P-256) is generated here on first start and never leaves this
  * file: it is stored as PKCS#8 sealed under the storage key (m2m_seal, associated data its row
- * name), held in memory as an EVP_PKEY, and used only to sign (the CSR, evidence, reports).
+ * name), held in memory as an EVP_PKEY, and used only to sign (the CSR, evidence, reports, the
+ * Alternative 1a objects) and to open the MCIM packages encrypted to its certificate.
  * Credential slots are sealed the same way, released only while tre_credentials_allowed, and
  * zeroised by deleting their rows with SQLite's secure_delete on (tre.c), which overwrites the
  * freed content.
@@ -199,6 +200,21 @@ int tre_keystore_sign(tre *t, const unsigned char *content, size_t len, unsigned
 	return m2m_cms_sign(t->key, t->cert, t->chain, content, len, cms, cmslen);
 }
 
+int tre_keystore_sign_item(tre *t, const ASN1_ITEM *item, const void *value, M2M_SIGNED_OBJECT *so)
+{
+	if (!t->cert)
+		return -1;
+	return m2m_cms_sign_item(t->key, t->cert, t->chain, item, value, so);
+}
+
+/* The package was encrypted to the certified key: only this TRE opens it (T-1a-3). */
+m2m_reason tre_keystore_decrypt(tre *t, const uint8_t *der, size_t len, uint8_t **content, size_t *clen)
+{
+	if (!t->cert)
+		return M2M_R_WRONG_STATE;
+	return m2m_cms_decrypt(t->key, t->cert, der, len, content, clen);
+}
+
 /* ---- credential slots --------------------------------------------------------------------- */
 
 int tre_slot_put(tre *t, const char *slot, const char *owner, const uint8_t *secret, size_t len)
@@ -207,7 +223,7 @@ int tre_slot_put(tre *t, const char *slot, const char *owner, const uint8_t *sec
 	size_t slen = 0;
 	if (seal_into(t, slot, secret, len, &sealed, &slen))
 		return -1;
-	sqlite3_stmt *st = m2m_store_prepare(t->db, "INSERT OR REPLACE INTO tre_slot (slot, owner, sealed) VALUES (?1, ?2, ?3)");
+	sqlite3_stmt *st = m2m_store_prepare(t->db, "INSERT INTO tre_slot (slot, owner, sealed) VALUES (?1, ?2, ?3)");
 	if (st) {
 		sqlite3_bind_text(st, 1, slot, -1, SQLITE_TRANSIENT);
 		sqlite3_bind_text(st, 2, owner, -1, SQLITE_TRANSIENT);
@@ -237,25 +253,9 @@ long tre_slot_get(tre *t, const char *slot, uint8_t *out, size_t max)
 	return n;
 }
 
-int tre_slot_owners(tre *t, char owners[][M2M_ENTITY_MAX + 1], int max)
-{
-	sqlite3_stmt *st = m2m_store_prepare(t->db, "SELECT DISTINCT owner FROM tre_slot ORDER BY owner");
-	int n = 0;
-	while (st && n < max && sqlite3_step(st) == SQLITE_ROW) {
-		const char *owner = (const char *)sqlite3_column_text(st, 0);
-		if (owner && owner[0] && strlen(owner) <= M2M_ENTITY_MAX)
-			snprintf(owners[n++], M2M_ENTITY_MAX + 1, "%s", owner);
-	}
-	sqlite3_finalize(st);
-	return n;
-}
-
 int tre_slot_count(tre *t)
 {
-	sqlite3_stmt *st = m2m_store_prepare(t->db, "SELECT COUNT(*) FROM tre_slot");
-	int n = st && sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int(st, 0) : 0;
-	sqlite3_finalize(st);
-	return n;
+	return tre_count(t->db, "SELECT COUNT(*) FROM tre_slot");
 }
 
 int tre_slots_wipe(tre *t)

@@ -12,7 +12,11 @@
  *           tamper_reaction = "refuse";        # or "zeroise" (default: refuse)
  *           components = (                     # measured in this order at every boot
  *             { name = "boot-rom"; file = "/run/tre-1/boot-rom.bin"; register = 0; },
- *             { name = "tre-code"; file = "/run/tre-1/tre-code.bin"; register = 1; } ); };
+ *             { name = "tre-code"; file = "/run/tre-1/tre-code.bin"; register = 1; } );
+ *           m2me = "m2me-1";                   # its M2ME: credentials, AKA, provisioning (a peer)
+ *           m2me_id = "356938035643809";       # the M2ME's IMEI (M2ME_ID of the discovery)
+ *           drf = "drf";                       # the registration operator (default drf)
+ *           pcid_file = "/run/tre-1/pcid"; };  # the factory's PCID, imported once then deleted
  *
  * At first start the key pair is generated; the TRE then enrols and fetches its platform type
  * in the background (repeated until it succeeds) while it serves requests.
@@ -46,9 +50,22 @@ static void dispatch(m2m_daemon *d, m2m_request *req)
 	case M2M_MSG_TRE_CONTROL:
 		tre_control(t, req);
 		break;
+	case M2M_MSG_TRE_CREDENTIAL_REQUEST:
+		tre_credential_request(t, req);
+		break;
+	case M2M_MSG_TRE_AKA_REQUEST:
+		tre_aka(t, req);
+		break;
+	case M2M_MSG_TRE_PROVISION:
+		tre_provision(t, req);
+		break;
+	case M2M_MSG_MCIM_COMMAND:
+		tre_mcim_command(t, req);
+		break;
 	default:
-		m2m_refuse(t->node, req, M2M_R_UNEXPECTED_MESSAGE, "a tre serves attestationChallenge and treControl, not %s",
-			   m2m_msgtype_name(req->env.type));
+		m2m_refuse(t->node, req, M2M_R_UNEXPECTED_MESSAGE,
+			   "a tre serves attestationChallenge, treControl, treCredentialRequest, treAkaRequest, "
+			   "treProvision and mcimCommand, not %s", m2m_msgtype_name(req->env.type));
 	}
 }
 
@@ -70,7 +87,7 @@ static void stop(m2m_daemon *d)
 
 static const m2m_role role = {
 	.name = "tre",
-	.description = "the trusted environment of the M2M equipment: keys, measurements, attestation",
+	.description = "the trusted environment of the M2M equipment: keys, measurements, attestation, PCID and MCIMs",
 	.schema = &tre_schema,
 	.configure = configure,
 	.start = start,

@@ -1,8 +1,9 @@
 /*
  * The TRE's database. Secrets are only ever stored sealed (m2m_seal under the storage key, the
  * row's name as associated data): the attestation key and the credential slots. The rest is
- * public or integrity-protected by its issuer: certificates, the agency-signed platform type,
- * the tamper state and the reports not yet acknowledged.
+ * public or integrity-protected by its issuer: certificates, the agency-signed platform type and
+ * CRL, the tamper state and the reports not yet acknowledged, the credentials' identities and
+ * SQN states, the provisioning procedure.
  */
 #include "tre.h"
 
@@ -31,6 +32,29 @@ static const char *const migrations[] = {
 	/* network credentials (PCID, MCIMs): sealed, aad = slot name; owner = the issuing operator */
 	"CREATE TABLE tre_slot (slot TEXT PRIMARY KEY, owner TEXT NOT NULL, sealed BLOB NOT NULL)"
 	" WITHOUT ROWID;",
+	/* 2: Alternative 1a. The rows of a credential refer to its slot ON DELETE CASCADE: deleting
+	 * the slot (a command, a zeroisation) removes the credential entirely. */
+	"CREATE TABLE tre_pcid (id INTEGER PRIMARY KEY CHECK (id = 1), imsi TEXT NOT NULL,"
+	" valid_until INTEGER NOT NULL, slot TEXT NOT NULL UNIQUE REFERENCES tre_slot (slot) ON DELETE CASCADE);"
+	"CREATE TABLE tre_mcim (mcim_id BLOB PRIMARY KEY CHECK (length(mcim_id) = 16), owner TEXT NOT NULL,"
+	" imsi TEXT NOT NULL UNIQUE, version INTEGER NOT NULL CHECK (version BETWEEN 1 AND 255),"
+	" state INTEGER NOT NULL CHECK (state IN (0, 1, 2)),"
+	" slot TEXT NOT NULL UNIQUE REFERENCES tre_slot (slot) ON DELETE CASCADE) WITHOUT ROWID;"
+	/* at most one active MCIM */
+	"CREATE UNIQUE INDEX tre_mcim_active ON tre_mcim (state) WHERE state = 1;"
+	/* the USIM side's SQN state of each credential (m2m_sqn_usim_serialise) */
+	"CREATE TABLE tre_sqn (slot TEXT PRIMARY KEY REFERENCES tre_slot (slot) ON DELETE CASCADE,"
+	" state BLOB NOT NULL) WITHOUT ROWID;"
+	/* the agency's latest CRL, checked again at each start */
+	"CREATE TABLE tre_crl (id INTEGER PRIMARY KEY CHECK (id = 1), der BLOB NOT NULL);"
+	/* the MCIM download (provision.c): nonces, the DRF's ticket, the step to relay */
+	"CREATE TABLE tre_provision (id INTEGER PRIMARY KEY CHECK (id = 1),"
+	" state INTEGER NOT NULL CHECK (state BETWEEN 0 AND 5), reason INTEGER NOT NULL DEFAULT 0,"
+	" refusal INTEGER NOT NULL DEFAULT 0, nonce BLOB, nonce2 BLOB, mcim_id BLOB, sho TEXT, dpf TEXT,"
+	" ticket BLOB, step BLOB);"
+	"INSERT INTO tre_provision (id, state) VALUES (1, 0);"
+	/* every mcimCommand nonce obeyed: single use */
+	"CREATE TABLE tre_command_nonce (nonce BLOB PRIMARY KEY, used INTEGER NOT NULL) WITHOUT ROWID;",
 };
 const m2m_schema tre_schema = {migrations, sizeof migrations / sizeof migrations[0]};
 
@@ -46,4 +70,12 @@ int tre_release(sqlite3 *db, int failed)
 	if (m2m_store_exec(db, "RELEASE tre"))
 		return -1;
 	return failed ? -1 : 0;
+}
+
+int tre_count(sqlite3 *db, const char *sql)
+{
+	sqlite3_stmt *st = m2m_store_prepare(db, sql);
+	int n = st && sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int(st, 0) : 0;
+	sqlite3_finalize(st);
+	return n;
 }

@@ -3,7 +3,8 @@
  * given at manufacture: its storage key, its platform (model, version, assurance level), the
  * agency it enrols with and the secret that authorises it, the agency's root certificate, the
  * components it measures, who may challenge and control it, where tamper reports go and how it
- * reacts to tampering.
+ * reacts to tampering; for Alternative 1a its M2ME and the M2ME's IMEI, the registration
+ * operator, and the factory's PCID file.
  */
 #include "tre.h"
 
@@ -15,7 +16,8 @@
 
 static const char *const setting_names[] = {
 	"storage_key_file", "agency", "enrolment_secret_file", "root_certificate", "model", "version",
-	"assurance_level", "pva", "controller", "report_to", "tamper_reaction", "components", NULL};
+	"assurance_level", "pva", "controller", "report_to", "tamper_reaction", "components", "m2me", "m2me_id", "drf",
+	"pcid_file", NULL};
 
 /* ---- small readers ------------------------------------------------------------------------ */
 
@@ -188,6 +190,33 @@ static void read_report_to(m2m_conf *c, config_setting_t *group, tre_settings *s
 	}
 }
 
+/* ---- Alternative 1a ----------------------------------------------------------------------- */
+
+/* The M2ME (a peer: it calls the TRE) and its IMEI; both optional: without them the TRE serves
+ * no M2ME (credentials, AKA, provisioning are refused). */
+static void read_m2me(m2m_conf *c, config_setting_t *group, tre_settings *s)
+{
+	if (config_setting_get_member(group, "m2me"))
+		read_peer(c, group, "m2me", NULL, 0, s->m2me);
+	const char *imei = m2m_conf_str(c, group, "m2me_id", NULL, 0);
+	if (imei && (strlen(imei) != TRE_IMEI_LEN || strspn(imei, "0123456789") != TRE_IMEI_LEN))
+		m2m_conf_fail(c, member_of(c, group, "m2me_id"), "must be the M2ME's IMEI: %d digits", TRE_IMEI_LEN);
+	else if (imei)
+		snprintf(s->m2me_id, sizeof s->m2me_id, "%s", imei);
+}
+
+/* The factory's PCID file: read now, so that a malformed one is refused like a bad setting;
+ * imported at start (pcid.c). An absent file is an imported one. */
+static void read_pcid_file(m2m_conf *c, config_setting_t *group, tre_settings *s)
+{
+	if (!config_setting_get_member(group, "pcid_file"))
+		return;
+	read_text(c, group, "pcid_file", 1, NULL, s->pcid_file, TRE_PATH_MAX);
+	char why[200];
+	if (!c->failed && tre_pcid_file_read(s->pcid_file, &s->pcid, why, sizeof why) < 0)
+		m2m_conf_fail(c, member_of(c, group, "pcid_file"), "%s: %s", s->pcid_file, why);
+}
+
 /* ---- the group ---------------------------------------------------------------------------- */
 
 void tre_settings_read(m2m_conf *c, config_setting_t *group, tre_settings *s, X509 **root)
@@ -212,6 +241,9 @@ void tre_settings_read(m2m_conf *c, config_setting_t *group, tre_settings *s, X5
 		read_report_to(c, group, s);
 	s->reaction = (m2m_tamper_reaction)m2m_conf_enum(c, group, "tamper_reaction", reactions, M2M_TAMPER_REFUSED, 0);
 	read_components(c, group, s);
+	read_m2me(c, group, s);
+	read_text(c, group, "drf", 0, "drf", s->drf, M2M_ENTITY_MAX);
+	read_pcid_file(c, group, s);
 }
 
 int tre_component_index(const tre_settings *s, const char *name)

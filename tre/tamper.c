@@ -6,10 +6,11 @@
  * Two events: the case was opened (a latch: it stays set, as a tamper-evident seal does), and a
  * boot found a component that differs from its certified reference value (set while the last
  * boot found one). The reaction is configured: refuse withholds every credential while a flag
- * is set (tre_credentials_allowed); zeroise also wipes the credential slots at once.
+ * is set (tre_credentials_allowed); zeroise also wipes the credential slots at once, and with
+ * them the PCID's and the MCIMs' rows.
  *
  * Each event makes one TamperReport for the configured recipients (report_to) and the operators
- * that own a credential slot. It is kept in the database until each recipient has acknowledged
+ * that own an MCIM in the TRE. It is kept in the database until each recipient has acknowledged
  * it (tamperAck with its reportId, the reply to tamperReport), and sent again on every boot and
  * after each failed attempt. It is signed when sent, so a report made before enrolment waits
  * for the certificate.
@@ -55,15 +56,16 @@ static int add_recipient(char list[][M2M_ENTITY_MAX + 1], int n, int max, const 
 	return n;
 }
 
-/* report_to, then every slot owner: the operator that owns the active credential must learn
- * that the TRE holding it was tampered with. Read before a zeroisation wipes the slots. */
+/* report_to, then the owner of every MCIM: an operator whose credential the TRE holds must
+ * learn that it was tampered with (its DPF answers tamperAck). Read before a zeroisation wipes
+ * the MCIMs. */
 static int recipients(tre *t, char list[][M2M_ENTITY_MAX + 1], int max)
 {
 	int n = 0;
 	for (int i = 0; i < t->s.nreport_to; i++)
 		n = add_recipient(list, n, max, t->s.report_to[i]);
 	char owners[TRE_MAX_RECIPIENTS][M2M_ENTITY_MAX + 1];
-	int k = tre_slot_owners(t, owners, TRE_MAX_RECIPIENTS);
+	int k = tre_mcim_owners(t, owners, TRE_MAX_RECIPIENTS);
 	for (int i = 0; i < k; i++)
 		n = add_recipient(list, n, max, owners[i]);
 	return n;
@@ -177,10 +179,7 @@ int tre_tamper_after_boot(tre *t, const tre_boot_state *b)
 
 int tre_tamper_pending(tre *t)
 {
-	sqlite3_stmt *st = m2m_store_prepare(t->db, "SELECT COUNT(DISTINCT report_id) FROM tre_delivery");
-	int n = st && sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int(st, 0) : 0;
-	sqlite3_finalize(st);
-	return n;
+	return tre_count(t->db, "SELECT COUNT(DISTINCT report_id) FROM tre_delivery");
 }
 
 int tre_tamper_report_der(tre *t, const uint8_t id[TRE_REPORT_ID_LEN], unsigned char **der, size_t *len)

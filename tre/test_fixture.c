@@ -5,6 +5,8 @@
 #include "log/log.h"
 
 #include <criterion/criterion.h>
+#include <openssl/cms.h>
+#include <openssl/ec.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -112,6 +114,218 @@ m2m_trust *fx_trust(const fx_agency *a)
 	return t;
 }
 
+/* ---- Alternative 1a ------------------------------------------------------------------------- */
+
+const uint8_t fx_mcim_k[16] = {0x46, 0x5b, 0x5c, 0xe8, 0xb1, 0x99, 0xb4, 0x9f, 0xaa, 0x5f, 0x0a, 0x2e, 0xe2, 0x38, 0xa6, 0xbc};
+const uint8_t fx_mcim_opc[16] = {0xcd, 0x63, 0xcb, 0x71, 0x95, 0x4a, 0x9f, 0x4e, 0x48, 0xa5, 0x99, 0x4e, 0x37, 0xa0, 0x2b, 0xaf};
+const uint8_t fx_pcid_k[16] = {0x0f, 0xe1, 0x2d, 0x33, 0x6a, 0x71, 0x84, 0x90, 0xa2, 0xb3, 0xc4, 0xd5, 0xe6, 0xf7, 0x08, 0x19};
+const uint8_t fx_pcid_opc[16] = {0x62, 0xe7, 0x5b, 0x8d, 0x6f, 0xa5, 0xbf, 0x46, 0xec, 0x87, 0xa9, 0x27, 0x6f, 0x9d, 0xf5, 0x4d};
+
+void fx_party_make(fx_agency *a, fx_party *p, const char *cn, int profile)
+{
+	p->key = m2m_pki_keygen();
+	p->serial = a->next_serial;
+	p->cert = issue(a, M2M_CERT_END_ENTITY, cn, p->key, profile, NULL, a->ca, a->ca_key);
+}
+
+void fx_party_free(fx_party *p)
+{
+	EVP_PKEY_free(p->key);
+	X509_free(p->cert);
+	memset(p, 0, sizeof *p);
+}
+
+uint8_t *fx_crl(const fx_agency *a, uint64_t number, const uint64_t *revoked, size_t n, size_t *len)
+{
+	time_t now = time(NULL);
+	m2m_crl_entry entries[8];
+	cr_assert_leq(n, 8);
+	for (size_t i = 0; i < n; i++)
+		entries[i] = (m2m_crl_entry){revoked[i], now - 60, M2M_CRL_KEY_COMPROMISE};
+	m2m_crl_spec spec = {entries, n, NULL, 0, number, now - 60, now + DAY};
+	uint8_t *der = NULL;
+	cr_assert_eq(m2m_pki_crl(&spec, a->ca, a->ca_key, &der, len), 0);
+	return der;
+}
+
+M2M_SIGNED_OBJECT *fx_sign(const fx_agency *a, const fx_party *p, const ASN1_ITEM *item, const void *value)
+{
+	STACK_OF(X509) *extra = sk_X509_new_null();
+	sk_X509_push(extra, a->ca);
+	M2M_SIGNED_OBJECT *so = M2M_SIGNED_OBJECT_new();
+	cr_assert_eq(m2m_cms_sign_item(p->key, p->cert, extra, item, value, so), 0);
+	sk_X509_free(extra);
+	return so;
+}
+
+void *fx_verify(const fx_agency *a, const M2M_SIGNED_OBJECT *so, const ASN1_ITEM *item, const char *cn)
+{
+	m2m_trust *trust = fx_trust(a);
+	void *value = NULL;
+	X509 *signer = NULL;
+	cr_assert_eq(m2m_cms_verify_item(trust, so, item, &value, &signer), M2M_OK, "a signed object of %s", cn);
+	char name[64];
+	cr_assert_eq(m2m_pki_cert_cn(signer, name, sizeof name), 0);
+	cr_assert_str_eq(name, cn);
+	X509_free(signer);
+	m2m_trust_free(trust);
+	return value;
+}
+
+uint8_t *fx_der(const ASN1_ITEM *item, const void *value, size_t *len)
+{
+	unsigned char *der = NULL;
+	int n = ASN1_item_i2d((const ASN1_VALUE *)value, &der, item);
+	cr_assert_gt(n, 0, "the body encodes");
+	*len = (size_t)n;
+	return der;
+}
+
+M2M_REGISTRATION_TICKET *fx_ticket(const char *tre_id, const char *m2me, const char *sho, const uint8_t nonce[32],
+				   long ttl)
+{
+	M2M_REGISTRATION_TICKET *k = M2M_REGISTRATION_TICKET_new();
+	m2m_set_str(k->tre, tre_id);
+	m2m_set_digits(&k->m2me, m2me);
+	m2m_set_str(k->sho, sho);
+	m2m_set_str(k->dpf, sho);
+	ASN1_OCTET_STRING_set(k->nonce, nonce, 32);
+	ASN1_GENERALIZEDTIME_set(k->expires, time(NULL) + ttl);
+	return k;
+}
+
+M2M_MCIM *fx_mcim(const uint8_t id[16], const char *owner, const char *tre_id, const uint8_t nonce[32], const char *imsi,
+		  uint64_t sqn)
+{
+	static const uint8_t amf[2] = {0x80, 0x00};
+	M2M_MCIM *m = M2M_MCIM_new();
+	ASN1_OCTET_STRING_set(m->mcim_id, id, 16);
+	m->version = 1;
+	m2m_set_str(m->owner, owner);
+	m2m_set_str(m->tre, tre_id);
+	ASN1_OCTET_STRING_set(m->nonce, nonce, 32);
+	m2m_set_digits(&m->imsi, imsi);
+	ASN1_OCTET_STRING_set(m->k, fx_mcim_k, 16);
+	ASN1_OCTET_STRING_set(m->opc, fx_mcim_opc, 16);
+	ASN1_OCTET_STRING_set(m->amf, amf, 2);
+	m->sqn = sqn;
+	ASN1_STRING *apn = ASN1_UTF8STRING_new();
+	m2m_set_str(apn, "m2m.meter");
+	sk_ASN1_UTF8STRING_push(m->profile->allowed_apns, apn);
+	m->profile->cs_allowed = 0;  /* a required BOOLEAN: FALSE, not OpenSSL's "absent" */
+	ASN1_GENERALIZEDTIME_set(m->issued_at, time(NULL));
+	return m;
+}
+
+/* The DPF's envelope, as a DPF makes it. */
+static uint8_t *envelope(X509 *to, const uint8_t *content, size_t clen, size_t *len)
+{
+	uint8_t *der = NULL;
+	cr_assert_eq(m2m_cms_encrypt(to, content, clen, &der, len), 0);
+	return der;
+}
+
+M2M_MCIM_PACKAGE *fx_package(const fx_agency *a, const fx_party *p, const M2M_MCIM *m, X509 *to)
+{
+	M2M_SIGNED_OBJECT *so = fx_sign(a, p, ASN1_ITEM_rptr(M2M_MCIM), m);
+	size_t len = 0;
+	uint8_t *env = envelope(to, so->cms->data, (size_t)so->cms->length, &len);
+	M2M_MCIM_PACKAGE *pkg = M2M_MCIM_PACKAGE_new();
+	ASN1_OCTET_STRING_set(pkg->mcim_id, ASN1_STRING_get0_data(m->mcim_id), ASN1_STRING_length(m->mcim_id));
+	ASN1_OCTET_STRING_set(pkg->package, env, (int)len);
+	OPENSSL_free(env);
+	M2M_SIGNED_OBJECT_free(so);
+	return pkg;
+}
+
+M2M_RELAY_RESPONSE *fx_relayed(int type, const void *body)
+{
+	size_t len = 0;
+	uint8_t *der = fx_der(m2m_msgdef_find(type)->item(), body, &len);
+	M2M_RELAY_RESPONSE *r = M2M_RELAY_RESPONSE_new();
+	r->message_type = type;
+	ASN1_OCTET_STRING_set(r->body, der, (int)len);
+	OPENSSL_free(der);
+	return r;
+}
+
+M2M_RELAY_RESPONSE *fx_relayed_ticket(const fx_agency *a, const fx_party *signer, const char *tre_id, const char *sho,
+				      const uint8_t nonce[32], long ttl)
+{
+	M2M_REGISTRATION_TICKET *k = fx_ticket(tre_id, FX_IMEI, sho, nonce, ttl);
+	M2M_SIGNED_OBJECT *so = fx_sign(a, signer, ASN1_ITEM_rptr(M2M_REGISTRATION_TICKET), k);
+	M2M_RELAY_RESPONSE *r = fx_relayed(M2M_MSG_DISCOVERY_RESPONSE, so);
+	M2M_SIGNED_OBJECT_free(so);
+	M2M_REGISTRATION_TICKET_free(k);
+	return r;
+}
+
+M2M_RELAY_RESPONSE *fx_relayed_package(const fx_agency *a, const fx_party *signer, const uint8_t id[16],
+				       const char *owner, const uint8_t nonce2[32], uint64_t sqn, X509 *to)
+{
+	M2M_MCIM *m = fx_mcim(id, owner, FX_ENTITY, nonce2, FX_MCIM_IMSI, sqn);
+	M2M_MCIM_PACKAGE *pkg = fx_package(a, signer, m, to);
+	M2M_RELAY_RESPONSE *r = fx_relayed(M2M_MSG_MCIM_PACKAGE, pkg);
+	M2M_MCIM_PACKAGE_free(pkg);
+	M2M_MCIM_free(m);
+	return r;
+}
+
+M2M_RELAY_RESPONSE *fx_relayed_ack(const uint8_t id[16])
+{
+	M2M_INSTALL_ACK *k = M2M_INSTALL_ACK_new();
+	ASN1_OCTET_STRING_set(k->mcim_id, id, 16);
+	M2M_RELAY_RESPONSE *r = fx_relayed(M2M_MSG_INSTALL_ACK, k);
+	M2M_INSTALL_ACK_free(k);
+	return r;
+}
+
+m2m_aka_av fx_vector(const uint8_t k[16], const uint8_t opc[16], uint64_t sqn)
+{
+	m2m_milenage m;
+	m2m_aka_av av;
+	uint8_t rand[16];
+	m2m_random(rand, sizeof rand);
+	cr_assert_eq(m2m_milenage_init(&m, k, opc), 0);
+	cr_assert_eq(m2m_aka_av_build(&m, rand, sqn, (const uint8_t[2]){0x80, 0x00}, &av), 0);
+	m2m_milenage_clear(&m);
+	return av;
+}
+
+M2M_SIGNED_OBJECT *fx_signed_command(const fx_agency *a, const fx_party *signer, const uint8_t id[16], const char *owner,
+				     const char *tre_id, int action, const uint8_t nonce[16])
+{
+	M2M_MCIM_COMMAND *c = M2M_MCIM_COMMAND_new();
+	ASN1_OCTET_STRING_set(c->mcim_id, id, 16);
+	m2m_set_str(c->owner, owner);
+	m2m_set_str(c->tre, tre_id);
+	ASN1_ENUMERATED_set(c->action, action);
+	ASN1_OCTET_STRING_set(c->nonce, nonce, 16);
+	M2M_SIGNED_OBJECT *so = fx_sign(a, signer, ASN1_ITEM_rptr(M2M_MCIM_COMMAND), c);
+	M2M_MCIM_COMMAND_free(c);
+	return so;
+}
+
+void fx_pcid(tre_pcid *p, int64_t valid_until)
+{
+	memset(p, 0, sizeof *p);
+	p->present = 1;
+	snprintf(p->imsi, sizeof p->imsi, FX_PCID);
+	memcpy(p->k, fx_pcid_k, 16);
+	memcpy(p->opc, fx_pcid_opc, 16);
+	p->valid_until = valid_until;
+}
+
+void fx_write_pcid(const char *dir, const char *name, const tre_pcid *p)
+{
+	char k[33], opc[33], text[200];
+	m2m_hex(p->k, 16, k);
+	m2m_hex(p->opc, 16, opc);
+	snprintf(text, sizeof text, "pcid = %s\nk = %s\nopc = %s\nvalid_until = %lld\n", p->imsi, k, opc,
+		 (long long)p->valid_until);
+	fx_write(dir, name, text, strlen(text));
+}
+
 /* ---- files -------------------------------------------------------------------------------- */
 
 void fx_tempdir(char *dir)
@@ -161,6 +375,15 @@ int fx_contains(const uint8_t *hay, size_t n, const uint8_t *needle, size_t m)
 	return 0;
 }
 
+int fx_file_holds(const char *path, const void *needle, size_t len)
+{
+	size_t n = 0;
+	uint8_t *buf = fx_read(path, &n);
+	int found = buf && fx_contains(buf, n, needle, len);
+	free(buf);
+	return found;
+}
+
 /* ---- a TRE -------------------------------------------------------------------------------- */
 
 void fx_settings(tre_settings *s, const char *dir, const uint8_t storage_key[32], m2m_tamper_reaction reaction)
@@ -179,6 +402,9 @@ void fx_settings(tre_settings *s, const char *dir, const uint8_t storage_key[32]
 	snprintf(s->report_to[0], sizeof s->report_to[0], FX_AGENCY);
 	snprintf(s->report_to[1], sizeof s->report_to[1], FX_OPERATOR);
 	s->reaction = reaction;
+	snprintf(s->m2me, sizeof s->m2me, FX_M2ME);
+	snprintf(s->m2me_id, sizeof s->m2me_id, FX_IMEI);
+	snprintf(s->drf, sizeof s->drf, FX_DRF);
 	s->ncomponents = FX_COMPONENTS;
 	for (int i = 0; i < FX_COMPONENTS; i++) {
 		tre_component *c = &s->components[i];

@@ -15,6 +15,11 @@
 #define FX_VERSION "1.0"
 #define FX_LEVEL 4
 #define FX_COMPONENTS 3
+#define FX_DRF "drf-t"                 /* the registration operator */
+#define FX_M2ME "m2me-t"               /* the TRE's M2ME */
+#define FX_IMEI "356938035643809"      /* its IMEI */
+#define FX_PCID "001090000000001"
+#define FX_MCIM_IMSI "001010000000042"
 
 /* The components and their certified content: boot-rom and tre-code extend register 0, os 1. */
 extern const char *const fx_component_names[FX_COMPONENTS];
@@ -40,6 +45,56 @@ M2M_SIGNED_OBJECT *fx_platform_type(const fx_agency *a, const char *model, const
 /* A trust store over the agency's root only: what a relying party holds. */
 m2m_trust *fx_trust(const fx_agency *a);
 
+/* ---- Alternative 1a: network functions and what they sign --------------------------------- */
+
+/* A network function certified by the agency: an end-entity key and certificate. */
+typedef struct fx_party {
+	EVP_PKEY *key;
+	X509 *cert;
+	uint64_t serial;
+} fx_party;
+
+void fx_party_make(fx_agency *a, fx_party *p, const char *cn, int profile);
+void fx_party_free(fx_party *p);
+/* The issuing CA's CRL number `number`, revoking the serials given; DER (OPENSSL_free). */
+uint8_t *fx_crl(const fx_agency *a, uint64_t number, const uint64_t *revoked, size_t n, size_t *len);
+/* A SignedObject over value (item) by p, its issuing CA included. */
+M2M_SIGNED_OBJECT *fx_sign(const fx_agency *a, const fx_party *p, const ASN1_ITEM *item, const void *value);
+/* Verifies a SignedObject over item against the agency's root; asserts the signer's CN. */
+void *fx_verify(const fx_agency *a, const M2M_SIGNED_OBJECT *so, const ASN1_ITEM *item, const char *cn);
+/* The DER of a body (i2d of item), OPENSSL_malloc'd. */
+uint8_t *fx_der(const ASN1_ITEM *item, const void *value, size_t *len);
+
+/* A RegistrationTicket for tre/m2me naming sho as SHO and DPF, expiring ttl seconds from now. */
+M2M_REGISTRATION_TICKET *fx_ticket(const char *tre_id, const char *m2me, const char *sho, const uint8_t nonce[32],
+				   long ttl);
+/* The MCIM keys of the tests. */
+extern const uint8_t fx_mcim_k[16], fx_mcim_opc[16], fx_pcid_k[16], fx_pcid_opc[16];
+/* An Mcim with the tests' keys, AMF 8000 and sqn. */
+M2M_MCIM *fx_mcim(const uint8_t id[16], const char *owner, const char *tre_id, const uint8_t nonce[32], const char *imsi,
+		  uint64_t sqn);
+/* mcimPackage: m signed by p, encrypted to the certificate `to`. */
+M2M_MCIM_PACKAGE *fx_package(const fx_agency *a, const fx_party *p, const M2M_MCIM *m, X509 *to);
+/* What a relayed destination answered: RelayResponse {type, DER of body}. */
+M2M_RELAY_RESPONSE *fx_relayed(int type, const void *body);
+/* The DRF's answer: a ticket for tre_id and FX_IMEI naming sho, signed by signer. */
+M2M_RELAY_RESPONSE *fx_relayed_ticket(const fx_agency *a, const fx_party *signer, const char *tre_id, const char *sho,
+				      const uint8_t nonce[32], long ttl);
+/* The DPF's answer: the package of an MCIM (FX_MCIM_IMSI, sqn) for FX_ENTITY owned by owner,
+ * signed by signer, encrypted to `to`. */
+M2M_RELAY_RESPONSE *fx_relayed_package(const fx_agency *a, const fx_party *signer, const uint8_t id[16],
+				       const char *owner, const uint8_t nonce2[32], uint64_t sqn, X509 *to);
+M2M_RELAY_RESPONSE *fx_relayed_ack(const uint8_t id[16]);
+/* The home network's vector for sqn with keys k, opc (lib/aka, the AuC's side), AMF 8000. */
+m2m_aka_av fx_vector(const uint8_t k[16], const uint8_t opc[16], uint64_t sqn);
+/* An mcimCommand body signed by signer. */
+M2M_SIGNED_OBJECT *fx_signed_command(const fx_agency *a, const fx_party *signer, const uint8_t id[16], const char *owner,
+				     const char *tre_id, int action, const uint8_t nonce[16]);
+/* A valid PCID credential with the tests' keys. */
+void fx_pcid(tre_pcid *p, int64_t valid_until);
+/* The PCID file the manufacture tool writes, for p. */
+void fx_write_pcid(const char *dir, const char *name, const tre_pcid *p);
+
 /* ---- files ------------------------------------------------------------------------------ */
 
 /* A fresh temporary directory into dir (64 bytes). */
@@ -50,6 +105,8 @@ void fx_write_components(const char *dir);
 /* The bytes of a file (malloc'd); *len its size; NULL when absent. */
 uint8_t *fx_read(const char *path, size_t *len);
 int fx_contains(const uint8_t *hay, size_t n, const uint8_t *needle, size_t m);
+/* Whether the file holds the bytes (a secret that must not be there). */
+int fx_file_holds(const char *path, const void *needle, size_t len);
 
 /* ---- a TRE without transport ------------------------------------------------------------ */
 

@@ -506,21 +506,22 @@ Test(tamper, refuse_withholds_credentials, .init = open_refuse, .fini = close_fx
 Test(tamper, zeroise_wipes_slots_and_reports_to_the_owner, .init = open_zeroise, .fini = close_fx)
 {
 	fx_boot(&fx);
-	const uint8_t secret[] = "mcim of mno-b";
-	cr_assert_eq(tre_slot_put(&fx.t, "mcim-1", "mno-b", secret, sizeof secret), 0);
+	tre_credential m = {.version = 1};
+	memset(m.mcim_id, 7, sizeof m.mcim_id);
+	snprintf(m.owner, sizeof m.owner, "mno-b");
+	snprintf(m.imsi, sizeof m.imsi, FX_MCIM_IMSI);
+	cr_assert_eq(tre_mcim_install(&fx.t, &m, fx_mcim_k, fx_mcim_opc, 0), 0);
+	cr_assert_eq(m.state, M2M_MCIM_ACTIVE, "the first MCIM is active at once");
 	cr_assert_eq(tre_tamper_open_case(&fx.t), 0);
 	cr_assert_eq(tre_slot_count(&fx.t), 0);
+	cr_assert_eq(tre_mcim_count(&fx.t), 0, "the MCIM's row goes with its slot");
 	uint8_t id[16];
 	M2M_TAMPER_REPORT *r = first_report(id, "mno-b");
 	cr_assert_eq(ASN1_ENUMERATED_get(r->reaction), M2M_TAMPER_ZEROISED);
 	M2M_TAMPER_REPORT_free(r);
-	/* the wiped slot's content is not left in the database file */
+	/* nothing of the wiped MCIM is left in the database file, not even its IMSI */
 	sqlite3_exec(fx.t.db, "PRAGMA wal_checkpoint(TRUNCATE)", NULL, NULL, NULL);
-	size_t n = 0;
-	uint8_t *file = fx_read(fx.dbpath, &n);
-	cr_assert_not_null(file);
-	cr_assert_not(fx_contains(file, n, secret, sizeof secret - 1));
-	free(file);
+	cr_assert_not(fx_file_holds(fx.dbpath, FX_MCIM_IMSI, strlen(FX_MCIM_IMSI)));
 }
 
 /* ---- keys --------------------------------------------------------------------------------- */
@@ -533,15 +534,6 @@ static void private_scalar(EVP_PKEY *key, uint8_t out[32])
 	BN_clear_free(d);
 }
 
-static int file_holds(const char *path, const uint8_t *needle, size_t len)
-{
-	size_t n = 0;
-	uint8_t *buf = fx_read(path, &n);
-	int found = buf && fx_contains(buf, n, needle, len);
-	free(buf);
-	return found;
-}
-
 Test(keys, private_key_is_sealed, .init = open_refuse, .fini = close_fx)
 {
 	uint8_t d[32];
@@ -552,10 +544,10 @@ Test(keys, private_key_is_sealed, .init = open_refuse, .fini = close_fx)
 	char wal[160];
 	snprintf(wal, sizeof wal, "%s-wal", fx.dbpath);
 	for (int pass = 0; pass < 2; pass++) {  /* in the WAL, then checkpointed into the file */
-		cr_assert_not(file_holds(fx.dbpath, d, sizeof d), "the database holds the private scalar");
-		cr_assert_not(file_holds(wal, d, sizeof d), "the WAL holds the private scalar");
-		cr_assert_not(file_holds(fx.dbpath, pkcs8, len));
-		cr_assert_not(file_holds(wal, pkcs8, len));
+		cr_assert_not(fx_file_holds(fx.dbpath, d, sizeof d), "the database holds the private scalar");
+		cr_assert_not(fx_file_holds(wal, d, sizeof d), "the WAL holds the private scalar");
+		cr_assert_not(fx_file_holds(fx.dbpath, pkcs8, len));
+		cr_assert_not(fx_file_holds(wal, pkcs8, len));
 		sqlite3_exec(fx.t.db, "PRAGMA wal_checkpoint(TRUNCATE)", NULL, NULL, NULL);
 	}
 	OPENSSL_clear_free(pkcs8, len);

@@ -1,7 +1,9 @@
 /*
- * The tre process, over the wire: a fake agency "ca-t" (enrolment, platform type, and the PVA
- * that challenges the TRE and acknowledges its tamper reports), a fake operator "mno-a" that
- * receives reports, and the test client "testbed" sending treControl.
+ * The tre process, over the wire: a fake agency "ca-t" (enrolment, platform type, CRL, and the
+ * PVA that challenges the TRE and acknowledges its tamper reports), a fake operator "mno-a" that
+ * receives reports and sends MCIM commands, the test client "testbed" sending treControl, and
+ * the M2ME "m2me-t" asking for credentials, AKA and provisioning (the test plays the DRF and the
+ * DPF it relays to).
  */
 #include "test_fixture.h"
 
@@ -25,7 +27,7 @@ typedef struct keypair {
 
 /* What the fake agency and operator saw. */
 typedef struct fake_party {
-	int enrols, platform_requests, reports, acks_refused;
+	int enrols, platform_requests, crl_requests, reports, acks_refused;
 	int refuse_acks;                 /* answer tamperReport with an error */
 	int last_event;
 	char last_component[64];
@@ -35,10 +37,12 @@ typedef struct fake_party {
 
 static struct {
 	char dir[64];
-	keypair key_tre, key_client, key_ca, key_mno;
+	keypair key_tre, key_client, key_ca, key_mno, key_m2me;
 	fx_agency agency;
+	fx_party drf, dpf, dpf_b;  /* what the test signs as the DRF and the operators */
+	X509 *tre_cert;            /* the TRE's certificate, as the fake agency issued it */
 	pid_t pid;
-	m2m_node *client_node, *ca_node, *mno_node;
+	m2m_node *client_node, *ca_node, *mno_node, *m2me_node;
 	fake_party ca, mno;
 } w;
 
@@ -57,7 +61,21 @@ static void serve_enrol(m2m_node *n, m2m_request *req)
 	M2M_ENROL_RESPONSE *r = fx_enrol_response(&w.agency, cert);
 	m2m_reply(n, req, M2M_MSG_ENROL_RESPONSE, r);
 	M2M_ENROL_RESPONSE_free(r);
-	X509_free(cert);
+	X509_free(w.tre_cert);
+	w.tre_cert = cert;
+}
+
+/* CRL 1: nothing revoked. */
+static void serve_crl(m2m_node *n, m2m_request *req)
+{
+	size_t len = 0;
+	uint8_t *der = fx_crl(&w.agency, 1, NULL, 0, &len);
+	M2M_CRL_RESPONSE *r = M2M_CRL_RESPONSE_new();
+	ASN1_OCTET_STRING_set(r->crl, der, (int)len);
+	w.ca.crl_requests++;
+	m2m_reply(n, req, M2M_MSG_CRL_RESPONSE, r);
+	M2M_CRL_RESPONSE_free(r);
+	OPENSSL_free(der);
 }
 
 static void serve_platform(m2m_node *n, m2m_request *req)
@@ -108,6 +126,8 @@ static void ca_serve(m2m_node *n, m2m_request *req, void *arg)
 		serve_enrol(n, req);
 	else if (req->env.type == M2M_MSG_PLATFORM_TYPE_REQUEST)
 		serve_platform(n, req);
+	else if (req->env.type == M2M_MSG_CRL_REQUEST)
+		serve_crl(n, req);
 	else if (req->env.type == M2M_MSG_TAMPER_REPORT)
 		serve_report(n, req, &w.ca);
 	else
@@ -162,14 +182,18 @@ static void write_config(void)
 		 " retries = 1; };\n"
 		 "peers = (\n"
 		 "  { id = \"testbed\"; public_key = \"%s\"; },\n"
+		 "  { id = \"" FX_M2ME "\"; public_key = \"%s\"; },\n"
 		 "  { id = \"" FX_AGENCY "\"; endpoint = \"ipc://%s/ca.sock\"; public_key = \"%s\"; },\n"
 		 "  { id = \"" FX_OPERATOR "\"; endpoint = \"ipc://%s/mno.sock\"; public_key = \"%s\"; }\n);\n"
 		 "tre = {\n  storage_key_file = \"%s/tre.storage\";\n  agency = \"" FX_AGENCY "\";\n"
 		 "  enrolment_secret_file = \"%s/tre.enrol\";\n  root_certificate = \"%s/root.pem\";\n"
 		 "  model = \"" FX_MODEL "\"; version = \"" FX_VERSION "\"; assurance_level = %d;\n"
 		 "  pva = \"" FX_AGENCY "\";\n  report_to = ( \"" FX_AGENCY "\", \"" FX_OPERATOR "\" );\n"
-		 "  tamper_reaction = \"refuse\";\n  components = (\n    %s );\n};\n",
-		 d, d, d, w.key_client.pub, d, w.key_ca.pub, d, w.key_mno.pub, d, d, d, FX_LEVEL, components);
+		 "  tamper_reaction = \"refuse\";\n  components = (\n    %s );\n"
+		 "  m2me = \"" FX_M2ME "\"; m2me_id = \"" FX_IMEI "\"; drf = \"" FX_DRF "\";\n"
+		 "  pcid_file = \"%s/tre.pcid\";\n};\n",
+		 d, d, d, w.key_client.pub, w.key_m2me.pub, d, w.key_ca.pub, d, w.key_mno.pub, d, d, d, FX_LEVEL,
+		 components, d);
 	write_text("tre.conf", text);
 }
 
@@ -186,6 +210,9 @@ static void write_secrets(void)
 	char path[128];
 	snprintf(path, sizeof path, "%s/root.pem", w.dir);
 	cr_assert_eq(m2m_pki_cert_write_pem(w.agency.root, path), 0);
+	tre_pcid pcid;
+	fx_pcid(&pcid, time(NULL) + 3600);
+	fx_write_pcid(w.dir, "tre.pcid", &pcid);
 }
 
 static void setup(void)
@@ -193,14 +220,18 @@ static void setup(void)
 	m2m_log_init("test", M2M_LOG_ERROR);
 	memset(&w, 0, sizeof w);
 	fx_tempdir(w.dir);
-	keypair *all[] = {&w.key_tre, &w.key_client, &w.key_ca, &w.key_mno};
+	keypair *all[] = {&w.key_tre, &w.key_client, &w.key_ca, &w.key_mno, &w.key_m2me};
 	for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
 		cr_assert_eq(zmq_curve_keypair(all[i]->pub, all[i]->sec), 0);
 	fx_agency_make(&w.agency);
+	fx_party_make(&w.agency, &w.drf, FX_DRF, M2M_PROFILE_REGISTRATION);
+	fx_party_make(&w.agency, &w.dpf, FX_OPERATOR, M2M_PROFILE_OPERATOR_FUNCTION);
+	fx_party_make(&w.agency, &w.dpf_b, "mno-b", M2M_PROFILE_OPERATOR_FUNCTION);
 	fx_write_components(w.dir);
 	write_secrets();
 	write_config();
 	w.client_node = open_node("testbed", NULL, &w.key_client, NULL);
+	w.m2me_node = open_node(FX_M2ME, NULL, &w.key_m2me, NULL);
 }
 
 static void start_ca(void)
@@ -253,6 +284,11 @@ static void teardown(void)
 	m2m_node_free(w.client_node);
 	m2m_node_free(w.ca_node);
 	m2m_node_free(w.mno_node);
+	m2m_node_free(w.m2me_node);
+	X509_free(w.tre_cert);
+	fx_party_free(&w.drf);
+	fx_party_free(&w.dpf);
+	fx_party_free(&w.dpf_b);
 	fx_agency_free(&w.agency);
 	if (rc || getenv("TRE_KEEP")) {
 		fprintf(stderr, "tre exited with %d: see %s/tre.log\n", rc, w.dir);
@@ -270,8 +306,18 @@ typedef struct answer {
 	int done, type;
 	m2m_reason reason;
 	char text[256];
-	void *body;       /* a copy of treStatus or the SignedObject of attestationEvidence */
+	void *body;       /* a copy of the body of the answers the tests read (kept()) */
 } answer;
+
+static int kept(int type)
+{
+	static const int types[] = {M2M_MSG_TRE_STATUS, M2M_MSG_ATTESTATION_EVIDENCE, M2M_MSG_TRE_CREDENTIAL,
+				    M2M_MSG_TRE_AKA_RESPONSE, M2M_MSG_TRE_PROVISION_NEXT, M2M_MSG_MCIM_RECEIPT};
+	for (size_t i = 0; i < sizeof types / sizeof types[0]; i++)
+		if (types[i] == type)
+			return 1;
+	return 0;
+}
 
 static void on_answer(m2m_node *n, const m2m_envelope *resp, m2m_reason reason, void *arg)
 {
@@ -283,16 +329,15 @@ static void on_answer(m2m_node *n, const m2m_envelope *resp, m2m_reason reason, 
 		const M2M_ERROR_REPORT *er = resp->body;
 		a->reason = (m2m_reason)ASN1_ENUMERATED_get(er->reason);
 		m2m_str(er->text, a->text, sizeof a->text);
-	} else if (resp && resp->type == M2M_MSG_TRE_STATUS) {
-		a->body = ASN1_item_dup(ASN1_ITEM_rptr(M2M_TRE_STATUS), resp->body);
-	} else if (resp && resp->type == M2M_MSG_ATTESTATION_EVIDENCE) {
-		a->body = ASN1_item_dup(ASN1_ITEM_rptr(M2M_SIGNED_OBJECT), resp->body);
+	} else if (resp && kept(resp->type)) {
+		a->body = ASN1_item_dup(m2m_msgdef_find(resp->type)->item(), resp->body);
 	}
 }
 
 static void poll_all(int ms)
 {
 	m2m_node_poll(w.client_node, ms);
+	m2m_node_poll(w.m2me_node, 0);
 	if (w.ca_node)
 		m2m_node_poll(w.ca_node, 0);
 	if (w.mno_node)
@@ -566,6 +611,139 @@ Test(daemon, open_case_reported_and_retried_after_a_refusal)
 	cr_assert_eq(stop_tre(), 0, "a clean stop: exit status 0, no leak (see %s/tre.log)", w.dir);
 }
 
+/* ---- Alternative 1a: the M2ME's requests and the owner's commands ------------------------- */
+
+static answer credential_of(m2m_node *from)
+{
+	ASN1_NULL *nothing = ASN1_NULL_new();
+	answer a = call(from, M2M_MSG_TRE_CREDENTIAL_REQUEST, nothing);
+	ASN1_NULL_free(nothing);
+	return a;
+}
+
+static long credential_kind(void)
+{
+	answer a = credential_of(w.m2me_node);
+	cr_assert_eq(a.type, M2M_MSG_TRE_CREDENTIAL, "treCredential expected (%s)", a.text);
+	long kind = ASN1_ENUMERATED_get(((M2M_TRE_CREDENTIAL *)a.body)->kind);
+	M2M_TRE_CREDENTIAL_free(a.body);
+	return kind;
+}
+
+static answer aka(const char *imsi, const m2m_aka_av *av)
+{
+	M2M_TRE_AKA_REQUEST *q = M2M_TRE_AKA_REQUEST_new();
+	m2m_set_digits(&q->imsi, imsi);
+	ASN1_OCTET_STRING_set(q->rand, av->rand, 16);
+	ASN1_OCTET_STRING_set(q->autn, av->autn, 16);
+	answer a = call(w.m2me_node, M2M_MSG_TRE_AKA_REQUEST, q);
+	M2M_TRE_AKA_REQUEST_free(q);
+	return a;
+}
+
+Test(daemon, pcid_imported_released_to_its_m2me_only_and_used_for_aka)
+{
+	start_provisioned();
+	char path[128];
+	snprintf(path, sizeof path, "%s/tre.pcid", w.dir);
+	cr_assert_neq(access(path, F_OK), 0, "the PCID file is imported and deleted at start");
+	cr_assert_eq(credential_kind(), M2M_CREDENTIAL_PCID);
+	answer a = credential_of(w.client_node);
+	cr_assert_eq(a.reason, M2M_R_NOT_AUTHORISED, "%s", a.text);
+	m2m_aka_av av = fx_vector(fx_pcid_k, fx_pcid_opc, UINT64_C(1) << M2M_SQN_IND_BITS_DEFAULT);
+	a = aka(FX_PCID, &av);
+	cr_assert_eq(a.type, M2M_MSG_TRE_AKA_RESPONSE, "%s", a.text);
+	M2M_TRE_AKA_RESPONSE *r = a.body;
+	cr_assert_arr_eq(ASN1_STRING_get0_data(r->res), av.xres, 8);
+	M2M_TRE_AKA_RESPONSE_free(r);
+	m2m_aka_av forged = fx_vector(fx_mcim_k, fx_mcim_opc, UINT64_C(2) << M2M_SQN_IND_BITS_DEFAULT);
+	a = aka(FX_PCID, &forged);
+	cr_assert_eq(a.reason, M2M_R_MAC_FAILURE, "%s", a.text);
+	cr_assert_eq(stop_tre(), 0, "a clean stop: exit status 0, no leak (see %s/tre.log)", w.dir);
+}
+
+static answer provision(M2M_RELAY_RESPONSE *relayed)
+{
+	M2M_TRE_PROVISION *q = M2M_TRE_PROVISION_new();
+	q->answer = relayed;
+	answer a = call(w.m2me_node, M2M_MSG_TRE_PROVISION, q);
+	M2M_TRE_PROVISION_free(q);
+	cr_assert_eq(a.type, M2M_MSG_TRE_PROVISION_NEXT, "treProvisionNext expected (%s)", a.text);
+	return a;
+}
+
+/* The step of a treProvisionNext: its signed body checked (the TRE signed it), decoded. */
+static void *step_value(answer *a, int state, const char *destination, const ASN1_ITEM *item)
+{
+	M2M_TRE_PROVISION_NEXT *n = a->body;
+	cr_assert_eq(ASN1_ENUMERATED_get(n->state), state);
+	char d[64];
+	cr_assert_eq(m2m_str(n->step->destination, d, sizeof d), 0);
+	cr_assert_str_eq(d, destination);
+	const unsigned char *p = n->step->body->data;
+	M2M_SIGNED_OBJECT *so = d2i_M2M_SIGNED_OBJECT(NULL, &p, n->step->body->length);
+	void *value = fx_verify(&w.agency, so, item, FX_ENTITY);
+	M2M_SIGNED_OBJECT_free(so);
+	M2M_TRE_PROVISION_NEXT_free(n);
+	return value;
+}
+
+static answer command(const fx_party *signer, const uint8_t id[16], const char *owner, int action,
+		      const uint8_t nonce[16])
+{
+	M2M_SIGNED_OBJECT *so = fx_signed_command(&w.agency, signer, id, owner, FX_ENTITY, action, nonce);
+	answer a = call(w.mno_node, M2M_MSG_MCIM_COMMAND, so);
+	M2M_SIGNED_OBJECT_free(so);
+	return a;
+}
+
+Test(daemon, provisions_an_mcim_and_obeys_its_owner)
+{
+	static const uint8_t id[16] = {0x4d, 0x43, 0x49, 0x4d, 42};
+	start_provisioned();
+	start_mno();
+	answer a = provision(NULL);
+	cr_assert_eq(w.ca.crl_requests, 1, "the agency's CRL is fetched first");
+	M2M_DISCOVERY_REQUEST *d = step_value(&a, M2M_PROV_DISCOVERING, FX_DRF, ASN1_ITEM_rptr(M2M_DISCOVERY_REQUEST));
+	uint8_t nonce[32], nonce2[32];
+	memcpy(nonce, ASN1_STRING_get0_data(d->nonce), 32);
+	M2M_DISCOVERY_REQUEST_free(d);
+	a = provision(fx_relayed_ticket(&w.agency, &w.drf, FX_ENTITY, FX_OPERATOR, nonce, 600));
+	M2M_MCIM_ORDER *o = step_value(&a, M2M_PROV_ORDERING, FX_OPERATOR, ASN1_ITEM_rptr(M2M_MCIM_ORDER));
+	memcpy(nonce2, ASN1_STRING_get0_data(o->nonce), 32);
+	M2M_MCIM_ORDER_free(o);
+	a = provision(fx_relayed_package(&w.agency, &w.dpf, id, FX_OPERATOR, nonce2, 160, w.tre_cert));
+	M2M_INSTALL_RESULT *ir = step_value(&a, M2M_PROV_CONFIRMING, FX_OPERATOR, ASN1_ITEM_rptr(M2M_INSTALL_RESULT));
+	cr_assert_eq(ASN1_ENUMERATED_get(ir->status), M2M_INSTALLED);
+	M2M_INSTALL_RESULT_free(ir);
+	a = provision(fx_relayed_ack(id));
+	cr_assert_eq(ASN1_ENUMERATED_get(((M2M_TRE_PROVISION_NEXT *)a.body)->state), M2M_PROV_DONE);
+	M2M_TRE_PROVISION_NEXT_free(a.body);
+	cr_assert_eq(credential_kind(), M2M_CREDENTIAL_MCIM);
+	/* its owner deactivates it: a receipt signed by the TRE; the nonce is single use */
+	uint8_t nonce3[16];
+	m2m_random(nonce3, sizeof nonce3);
+	a = command(&w.dpf, id, FX_OPERATOR, M2M_MCIM_DEACTIVATE, nonce3);
+	cr_assert_eq(a.type, M2M_MSG_MCIM_RECEIPT, "%s", a.text);
+	M2M_MCIM_RECEIPT *r = fx_verify(&w.agency, a.body, ASN1_ITEM_rptr(M2M_MCIM_RECEIPT), FX_ENTITY);
+	cr_assert_eq(ASN1_ENUMERATED_get(r->state), M2M_MCIM_INACTIVE);
+	M2M_MCIM_RECEIPT_free(r);
+	M2M_SIGNED_OBJECT_free(a.body);
+	a = command(&w.dpf, id, FX_OPERATOR, M2M_MCIM_ACTIVATE, nonce3);
+	cr_assert_eq(a.reason, M2M_R_NONCE_REPLAYED, "%s", a.text);
+	m2m_random(nonce3, sizeof nonce3);
+	a = command(&w.dpf_b, id, "mno-b", M2M_MCIM_ACTIVATE, nonce3);
+	cr_assert_eq(a.reason, M2M_R_NOT_OWNER, "%s", a.text);
+	cr_assert_eq(credential_kind(), M2M_CREDENTIAL_PCID, "the MCIM stays inactive");
+	/* the procedure's state survives a restart */
+	cr_assert_eq(stop_tre(), 0);
+	start_tre();
+	a = provision(NULL);
+	cr_assert_eq(ASN1_ENUMERATED_get(((M2M_TRE_PROVISION_NEXT *)a.body)->state), M2M_PROV_DONE);
+	M2M_TRE_PROVISION_NEXT_free(a.body);
+	cr_assert_eq(stop_tre(), 0, "a clean stop: exit status 0, no leak (see %s/tre.log)", w.dir);
+}
+
 /* ---- configuration ------------------------------------------------------------------------ */
 
 static int check_config(const char *find, const char *replace)
@@ -598,4 +776,12 @@ Test(daemon, configuration_checked)
 	cr_assert_eq(check_config("tre.enrol", "tre.absent"), 2);
 	cr_assert_eq(check_config("root.pem", "tre.conf"), 2, "not a certificate");
 	cr_assert_eq(check_config("model =", "modle ="), 2, "misspelt");
+	cr_assert_eq(check_config("m2me_id = \"" FX_IMEI "\"", "m2me_id = \"35693803564380\""), 2, "14 digits");
+	cr_assert_eq(check_config("m2me = \"" FX_M2ME "\"", "m2me = \"nobody\""), 2, "not a peer");
+	fx_write(w.dir, "tre.pcid", "pcid = 00109\n", 13);
+	cr_assert_eq(check_config("tamper_reaction", "tamper_reaction"), 2, "a malformed PCID file");
+	char path[128];
+	snprintf(path, sizeof path, "%s/tre.pcid", w.dir);
+	cr_assert_eq(remove(path), 0);
+	cr_assert_eq(check_config("tamper_reaction", "tamper_reaction"), 0, "no PCID file: imported already");
 }

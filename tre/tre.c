@@ -9,6 +9,7 @@
 #include "log/log.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 int tre_open(tre *t, const char *entity, sqlite3 *db, m2m_node *node)
@@ -19,7 +20,10 @@ int tre_open(tre *t, const char *entity, sqlite3 *db, m2m_node *node)
 	/* deleted rows (a zeroised slot) are overwritten, not merely unlinked */
 	if (m2m_store_exec(db, "PRAGMA secure_delete = ON"))
 		return -1;
-	return tre_keystore_open(t) || tre_platform_load(t) || tre_tamper_load(t) ? -1 : 0;
+	/* the CRL is checked against the chain, and the platform type against both */
+	return tre_keystore_open(t) || tre_crl_load(t) || tre_platform_load(t) || tre_tamper_load(t) || tre_pcid_import(t)
+		       ? -1
+		       : 0;
 }
 
 int tre_power_on(tre *t)
@@ -44,6 +48,8 @@ int tre_power_on(tre *t)
 void tre_close(tre *t)
 {
 	tre_keystore_close(t);
+	free(t->crl);
+	t->crl = NULL;
 	X509_free(t->root);
 	t->root = NULL;
 	m2m_wipe(&t->s, sizeof t->s);  /* the storage key and the enrolment secret */

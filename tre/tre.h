@@ -8,11 +8,18 @@
  * The engine needs no transport: with node NULL nothing is sent, which the unit tests use.
  *
  * Secrets: the attestation key lives only in keystore.c (in memory as an EVP_PKEY, in the
- * database sealed under the storage key); no function returns it and nothing logs it.
+ * database sealed under the storage key); no function returns it and nothing logs it. The
+ * network credentials (the PCID's K_pc and OPc_pc, each MCIM's K and OPc) live in sealed slots
+ * and are opened only to run AKA (aka.c); they never leave the TRE.
+ *
+ * Alternative 1a (docs/alt1a.md): pcid.c, mcim_store.c and credential.c hold the credentials,
+ * aka.c runs AKA with them, provision.c drives the MCIM download (ticket.c, package.c), and
+ * commands.c obeys the MCIM owner's commands; crl.c keeps the agency's CRL they check against.
  */
 #ifndef TRE_H
 #define TRE_H
 
+#include "aka/aka.h"
 #include "daemon/daemon.h"
 #include "pki/pki.h"
 
@@ -39,6 +46,13 @@
 /* After a peer refused a request: the soonest it is asked again (there is no timer, so the
  * retry waits for the next event after that: a request, a reply, a boot). */
 #define TRE_RETRY_SECONDS 5
+#define TRE_IMEI_LEN 15          /* M2ME_ID: the IMEI of the TRE's M2ME */
+#define TRE_IMSI_MAX 15          /* Imsi: 6..15 digits */
+#define TRE_IMSI_MIN 6
+#define TRE_MCIM_ID_LEN 16
+#define TRE_AKA_KEY_LEN 16       /* K and OPc */
+#define TRE_SLOT_MAX 63          /* "pcid", "mcim:" and 32 hex digits */
+#define TRE_WAITERS 8            /* requests waiting for the agency's CRL at once */
 
 typedef struct tre tre;
 
@@ -49,6 +63,14 @@ typedef struct tre_component {
 	char file[TRE_PATH_MAX + 1];
 	int reg;  /* the register its measurement extends, 0..7 */
 } tre_component;
+
+/* A PCID credential as the factory's file gives it (pcid.c). */
+typedef struct tre_pcid {
+	int present;
+	char imsi[TRE_IMSI_MAX + 1];
+	uint8_t k[TRE_AKA_KEY_LEN], opc[TRE_AKA_KEY_LEN];  /* SECRET */
+	int64_t valid_until;                               /* Unix seconds */
+} tre_pcid;
 
 typedef struct tre_settings {
 	uint8_t storage_key[32];                   /* seals the attestation key and the credential slots */
@@ -65,6 +87,12 @@ typedef struct tre_settings {
 	m2m_tamper_reaction reaction;
 	int ncomponents;
 	tre_component components[TRE_MAX_COMPONENTS];
+	char m2me[M2M_ENTITY_MAX + 1];             /* its M2ME: the only sender of treCredentialRequest,
+						      treAkaRequest, treProvision ("" none) */
+	char m2me_id[TRE_IMEI_LEN + 1];            /* the M2ME's IMEI: M2ME_ID of the discovery ("" none) */
+	char drf[M2M_ENTITY_MAX + 1];              /* the registration operator: signs tickets, owns the PCID */
+	char pcid_file[TRE_PATH_MAX + 1];          /* the factory's PCID file ("" none) */
+	tre_pcid pcid;                             /* read from it at configuration, imported at start */
 } tre_settings;
 
 /* Reads and checks the group; problems go to c (m2m_conf_fail). *root receives the agency's
@@ -158,16 +186,23 @@ int tre_keystore_save_chain(tre *t, X509 *cert, STACK_OF(X509) *chain);
  * OPENSSL_malloc'd. Needs the certificate (tre_enrolled). */
 int tre_keystore_sign(tre *t, const unsigned char *content, size_t len, unsigned char **cms, size_t *cmslen);
 
-/* Credential slots (PCID credentials, MCIMs: later issues fill them), sealed with the slot
- * name as associated data. owner: the operator that issued it. 0 or -1. */
+/* The same over the DER of an ASN.1 template value, into so->cms (so allocated by the caller). */
+int tre_keystore_sign_item(tre *t, const ASN1_ITEM *item, const void *value, M2M_SIGNED_OBJECT *so);
+/* Opens a CMS AuthEnvelopedData addressed to the attestation key's certificate (an MCIM
+ * package): content OPENSSL_malloc'd, SECRET (free with OPENSSL_clear_free). M2M_OK, or
+ * m2m_cms_decrypt's reason (badSignature: for another key, or tampered); wrongState before
+ * enrolment. */
+m2m_reason tre_keystore_decrypt(tre *t, const uint8_t *der, size_t len, uint8_t **content, size_t *clen);
+
+/* Credential slots (the PCID's, the MCIMs'), sealed with the slot name as associated data.
+ * owner: the operator that issued it. A new slot only (an existing name is an error). 0 or -1. */
 int tre_slot_put(tre *t, const char *slot, const char *owner, const uint8_t *secret, size_t len);
 /* Opens a slot into out (max bytes); the length, or -1 when absent, too long or not opening.
  * Refused (-1) while credentials are withheld (tre_credentials_allowed). */
 long tre_slot_get(tre *t, const char *slot, uint8_t *out, size_t max);
-/* The owners of every slot, for tamper reports; count written (at most max). */
-int tre_slot_owners(tre *t, char owners[][M2M_ENTITY_MAX + 1], int max);
 int tre_slot_count(tre *t);
-/* Zeroisation: every slot deleted and its pages overwritten; 0 or -1. */
+/* Zeroisation: every slot deleted and its pages overwritten, and with them (ON DELETE CASCADE)
+ * the PCID's and the MCIMs' rows and their SQN state; 0 or -1. */
 int tre_slots_wipe(tre *t);
 
 /* ---- platform.c: the local copy of the certified platform type ------------------------------- */
@@ -183,7 +218,7 @@ void tre_platform_resume(tre *t);
 /* ---- enrol.c: key and certificate at manufacture --------------------------------------------- */
 
 /* The agency's hierarchy as this TRE knows it: its root, the chain it was enrolled with, and
- * extra (may be NULL) as intermediates. */
+ * extra (may be NULL) as intermediates; the CRL held while it is current (crl.c). */
 m2m_trust *tre_trust_new(const tre *t, STACK_OF(X509) *extra);
 /* Verifies an enrolResponse (it certifies our key, names us, chains to the root) and keeps it.
  * 0, or a reason with why. */
@@ -212,6 +247,154 @@ void tre_tamper_send_due(tre *t);
 void tre_tamper_retry_now(tre *t);
 /* The TamperReport (DER) kept for a report id; -1 when unknown. */
 int tre_tamper_report_der(tre *t, const uint8_t id[TRE_REPORT_ID_LEN], unsigned char **der, size_t *len);
+
+/* ---- credentials: pcid.c, mcim_store.c, credential.c ---------------------------------------- */
+
+/* One network credential the TRE holds: the PCID, or an MCIM (its row; the keys stay sealed in
+ * the slot). */
+typedef struct tre_credential {
+	m2m_credential_kind kind;
+	char slot[TRE_SLOT_MAX + 1];
+	char imsi[TRE_IMSI_MAX + 1];
+	char owner[M2M_ENTITY_MAX + 1];     /* the PCID's: the registration operator; an MCIM's: its SHO */
+	int64_t valid_until;                /* PCID */
+	uint8_t mcim_id[TRE_MCIM_ID_LEN];   /* MCIM */
+	int version;                        /* MCIM: 1..255 */
+	m2m_mcim_state state;               /* MCIM: installed, active or inactive */
+} tre_credential;
+
+/* Reads the factory's PCID file: 1 when there is no such file, 0 read, -1 malformed (why). */
+int tre_pcid_file_read(const char *path, tre_pcid *out, char *why, size_t whylen);
+/* At start: imports the PCID read from pcid_file when the TRE holds none, then deletes the file
+ * (the factory's one-time injection channel). 0 or -1. */
+int tre_pcid_import(tre *t);
+/* The PCID held: 0, 1 when none, -1 on a database failure. */
+int tre_pcid_held(tre *t, tre_credential *c);
+int tre_pcid_valid(const tre_credential *c);
+
+/* A new MCIM in a new slot with its keys sealed and a fresh SQN state accepting what follows
+ * sqn; m gives id, owner, imsi and version, and gets its slot and state (active when no other
+ * is, else installed). 0 or -1. */
+int tre_mcim_install(tre *t, tre_credential *m, const uint8_t k[TRE_AKA_KEY_LEN], const uint8_t opc[TRE_AKA_KEY_LEN],
+		     uint64_t sqn);
+/* The MCIM id as its owner names it (T-1a-12: every operation names the MCIM and its owner):
+ * 0 found, M2M_R_NOT_FOUND, M2M_R_NOT_OWNER (it belongs to another operator), -1 database. */
+int tre_mcim_find(tre *t, const uint8_t id[TRE_MCIM_ID_LEN], const char *owner, tre_credential *m);
+/* The active MCIM: 0, 1 when none, -1. */
+int tre_mcim_active(tre *t, tre_credential *m);
+/* activate (the active one of any owner becomes inactive) or deactivate m (found by its owner);
+ * m->state is updated. 0 or -1. */
+int tre_mcim_set_state(tre *t, tre_credential *m, m2m_mcim_state state);
+/* Zeroises m: its slot, row and SQN state deleted, the pages overwritten. 0 or -1. */
+int tre_mcim_delete(tre *t, const tre_credential *m);
+/* Whether an IMSI is the PCID's or an MCIM's already. */
+int tre_imsi_held(tre *t, const char *imsi);
+/* The owners of the MCIMs held: tamper report recipients. Count written (at most max). */
+int tre_mcim_owners(tre *t, char owners[][M2M_ENTITY_MAX + 1], int max);
+int tre_mcim_count(tre *t);
+
+/* The credential to attach with: the active MCIM, else the PCID while valid; kind none when
+ * there is neither or credentials are withheld (tre_credentials_allowed). */
+void tre_credential_current(tre *t, tre_credential *c);
+/* The credential whose IMSI this is, when it may run AKA: the PCID or the active MCIM. 0,
+ * M2M_R_NOT_FOUND, or -1. */
+int tre_credential_for(tre *t, const char *imsi, tre_credential *c);
+/* The SQN state of a credential (USIM side, TS 33.102 Annex C). 0 or -1. */
+int tre_sqn_create(tre *t, const char *slot, uint64_t sqn);
+int tre_sqn_load(tre *t, const char *slot, m2m_sqn_usim *u);
+int tre_sqn_save(tre *t, const char *slot, const m2m_sqn_usim *u);
+/* Why credentials are withheld: wrongState (not booted, secure boot failed) or tamperDetected. */
+m2m_reason tre_withheld(const tre *t, char *why, size_t len);
+/* 1 (and req refused with notAuthorised) unless the sender is the configured M2ME. */
+int tre_refuse_unless_m2me(tre *t, m2m_request *req);
+M2M_TRE_CREDENTIAL *tre_credential_body(tre *t);
+void tre_credential_request(tre *t, m2m_request *req);
+
+/* ---- aka.c: AKA with a credential (TS 33.102 6.3.3) ---------------------------------------- */
+
+/* treAkaRequest: M2M_OK with *resp (res, ck, ik, or auts alone on a synchronisation failure;
+ * the SQN state persisted), or the refusal (macFailure, notFound, ...) with why. */
+m2m_reason tre_aka_run(tre *t, const M2M_TRE_AKA_REQUEST *q, M2M_TRE_AKA_RESPONSE **resp, char *why, size_t len);
+void tre_aka(tre *t, m2m_request *req);
+
+/* ---- crl.c: the agency's CRL --------------------------------------------------------------- */
+
+/* Keeps a CRL (DER) of the agency's issuing CA: signed by it, not older than the one held;
+ * persisted. M2M_OK or m2m_trust_set_crl's reason with why. */
+m2m_reason tre_crl_accept(tre *t, const uint8_t *der, size_t len, char *why, size_t whylen);
+int tre_crl_load(tre *t);
+/* A CRL is held and its nextUpdate has not passed: revocation can be checked. */
+int tre_crl_current(const tre *t);
+/* Runs run(t, req) once a current CRL is held: at once when one is and !fetch; else after a
+ * crlRequest to the agency, req deferred meanwhile (refused if no CRL comes). */
+void tre_with_crl(tre *t, m2m_request *req, int fetch, void (*run)(tre *t, m2m_request *req));
+
+/* ---- relay.c: signed objects and relayed bodies -------------------------------------------- */
+
+/* DER of a SignedObject over value (item), signed by the TRE: a relayed body. 0 or -1. */
+int tre_signed_der(tre *t, const ASN1_ITEM *item, const void *value, uint8_t **der, size_t *len);
+/* A relayed body (DER) of message type type, decoded strictly: the body, or NULL. */
+void *tre_body_decode(int type, const uint8_t *der, size_t len);
+/* Who signed a verified object: its certificate's CN and m2m_cert_profile. */
+typedef struct tre_signer {
+	char cn[M2M_ENTITY_MAX + 1];
+	int profile;
+} tre_signer;
+/* Verifies a SignedObject over item (what: "the ticket", for why) against the agency's root and
+ * the current CRL: M2M_OK with *value and its signer; wrongState when no current CRL is held
+ * (revocation could not be checked); otherwise lib/pki's reason. */
+m2m_reason tre_verify_signed(tre *t, const M2M_SIGNED_OBJECT *so, const ASN1_ITEM *item, const char *what, void **value,
+			     tre_signer *signer, char *why, size_t len);
+/* The signer is cn, certified for profile: M2M_OK, else bad_profile or bad_cn with why. */
+m2m_reason tre_signer_check(const tre_signer *s, int profile, const char *cn, m2m_reason bad_profile, m2m_reason bad_cn,
+			    const char *what, char *why, size_t len);
+
+/* ---- provision.c, ticket.c, package.c: the MCIM download (docs/alt1a.md) ------------------- */
+
+/* The procedure as persisted (table tre_provision). */
+typedef struct tre_provision_state {
+	m2m_provision_state state;
+	m2m_reason reason;     /* failed: why */
+	m2m_reason refusal;    /* confirming: the InstallResult refused the package for this reason */
+	uint8_t nonce[TRE_NONCE_LEN], nonce2[TRE_NONCE_LEN];
+	uint8_t mcim_id[TRE_MCIM_ID_LEN];
+	char sho[M2M_ENTITY_MAX + 1], dpf[M2M_ENTITY_MAX + 1];
+	uint8_t *ticket;       /* the DRF's discoveryResponse CMS, as received */
+	size_t ticket_len;
+	uint8_t *step;         /* DER of the RelayStep the M2ME is to relay */
+	size_t step_len;
+} tre_provision_state;
+
+/* One treProvision: M2M_OK with *next (state persisted), or a refusal that changed nothing. */
+m2m_reason tre_provision_run(tre *t, const M2M_TRE_PROVISION *p, M2M_TRE_PROVISION_NEXT **next, char *why,
+			     size_t len);
+void tre_provision(tre *t, m2m_request *req);
+
+/* The discoveryRequest body for nonce. 0 or -1. */
+int tre_discovery_der(tre *t, const uint8_t nonce[TRE_NONCE_LEN], uint8_t **der, size_t *len);
+/* Checks a discoveryResponse body (a SignedObject over RegistrationTicket) against the
+ * discovery p is in; on M2M_OK p gets the ticket, its SHO and DPF. */
+m2m_reason tre_ticket_accept(tre *t, const M2M_SIGNED_OBJECT *so, tre_provision_state *p, char *why, size_t len);
+/* The mcimRequest body: McimOrder {tre, ticket, nonce2}, signed. 0 or -1. */
+int tre_order_der(tre *t, const tre_provision_state *p, uint8_t **der, size_t *len);
+
+/* Opens an mcimPackage for the order p is in. A refusal (no state change) when it is not
+ * authentic or not for this order: not for this TRE's key, a signer that is not the ticket's
+ * SHO (operatorFunction, CN = sho) or whose certificate is revoked, an old nonce. M2M_OK with
+ * *mcim (free with tre_mcim_free) otherwise. */
+m2m_reason tre_package_open(tre *t, const M2M_MCIM_PACKAGE *pkg, const tre_provision_state *p, M2M_MCIM **mcim,
+			    char *why, size_t len);
+/* Installs an authentic Mcim: M2M_OK, or the reason to refuse it in the InstallResult. */
+m2m_reason tre_package_install(tre *t, const M2M_MCIM *mcim, const tre_provision_state *p, char *why, size_t len);
+void tre_mcim_free(M2M_MCIM *m);
+/* The installResult body: InstallResult {mcimId, tre, nonce2, installed or refused (reason)}. */
+int tre_install_result_der(tre *t, const tre_provision_state *p, uint8_t **der, size_t *len);
+
+/* ---- commands.c: the MCIM owner's commands (TR O4, T-1a-9, T-1a-12) ------------------------ */
+
+/* mcimCommand: M2M_OK with the signed receipt in receipt, or a refusal that changed nothing. */
+m2m_reason tre_command_run(tre *t, const M2M_SIGNED_OBJECT *so, M2M_SIGNED_OBJECT *receipt, char *why, size_t len);
+void tre_mcim_command(tre *t, m2m_request *req);
 
 /* ---- evidence.c: the three forms of evidence ------------------------------------------------- */
 
@@ -250,8 +433,16 @@ extern const m2m_schema tre_schema;
  * since tre_savepoint when failed. Both 0 or -1. */
 int tre_savepoint(sqlite3 *db);
 int tre_release(sqlite3 *db, int failed);
+/* The number a `SELECT COUNT(...)` gives; 0 when it fails. */
+int tre_count(sqlite3 *db, const char *sql);
 
 /* ---- the context ------------------------------------------------------------------------------ */
+
+/* A request waiting for the agency's CRL (crl.c). */
+typedef struct tre_waiter {
+	m2m_request *req;
+	void (*run)(tre *t, m2m_request *req);
+} tre_waiter;
 
 typedef struct tre_flight {
 	int used;
@@ -276,6 +467,12 @@ struct tre {
 	int case_opened;
 	tre_retry enrol, platform;
 	tre_flight flights[TRE_MAX_FLIGHTS];
+	uint8_t *crl;             /* the agency's CRL (DER), NULL until fetched */
+	size_t crl_len;
+	uint64_t crl_number;
+	int64_t crl_next_update;
+	int crl_in_flight;
+	tre_waiter waiters[TRE_WAITERS];
 };
 
 /* Sets up a TRE over an open database (schema applied): keys, platform type, tamper state.

@@ -649,3 +649,83 @@ Test(openssl, cms_verify)
 	free_entity(&pva);
 	free_hierarchy(&h);
 }
+
+/* ---- CMS AuthEnvelopedData: an MCIM package's envelope (envelope.c) ------------------------- */
+
+static void encrypt_for(const entity *to, uint8_t **der, size_t *len)
+{
+	cr_assert_eq(m2m_cms_encrypt(to->cert, payload, sizeof payload, der, len), 0);
+}
+
+Test(envelope, only_the_recipient_opens_it)
+{
+	hierarchy h = make_hierarchy("agency");
+	entity tre = enrol_tre(&h, "tre-3", "acme-tre", "2.1");
+	entity other = enrol_tre(&h, "tre-4", "acme-tre", "2.1");
+	uint8_t *der, *out = NULL;
+	size_t len, outlen = 0;
+	encrypt_for(&tre, &der, &len);
+	cr_assert(!memmem(der, len, payload, sizeof payload), "the content is not in clear");
+	cr_assert_eq(m2m_cms_decrypt(tre.key, tre.cert, der, len, &out, &outlen), M2M_OK);
+	cr_assert(outlen == sizeof payload && !memcmp(out, payload, outlen));
+	OPENSSL_free(out);
+	out = NULL;
+	cr_assert_eq(m2m_cms_decrypt(other.key, other.cert, der, len, &out, &outlen), M2M_R_BAD_SIGNATURE,
+		     "another TRE's key does not open it");
+	cr_assert_null(out);
+	OPENSSL_free(der);
+	free_entity(&tre);
+	free_entity(&other);
+	free_hierarchy(&h);
+}
+
+Test(envelope, tampering_and_garbage_are_refused)
+{
+	hierarchy h = make_hierarchy("agency");
+	entity tre = enrol_tre(&h, "tre-3", "acme-tre", "2.1");
+	uint8_t *der, *out = NULL;
+	size_t len, outlen;
+	encrypt_for(&tre, &der, &len);
+	der[len - 20] ^= 0x01;  /* inside the ciphertext or the GCM tag: the tag no longer verifies */
+	cr_assert_eq(m2m_cms_decrypt(tre.key, tre.cert, der, len, &out, &outlen), M2M_R_BAD_SIGNATURE);
+	cr_assert_eq(m2m_cms_decrypt(tre.key, tre.cert, der, len - 1, &out, &outlen), M2M_R_MALFORMED);
+	uint8_t *signed_der;
+	size_t signed_len;
+	sign(&h, &tre, &signed_der, &signed_len);
+	cr_assert_eq(m2m_cms_decrypt(tre.key, tre.cert, signed_der, signed_len, &out, &outlen), M2M_R_MALFORMED,
+		     "a SignedData is not an envelope");
+	cr_assert_null(out);
+	OPENSSL_free(der);
+	OPENSSL_free(signed_der);
+	free_entity(&tre);
+	free_hierarchy(&h);
+}
+
+/* docs/alt1a.md shows this command on an exported package. */
+Test(openssl, cms_decrypt_of_an_envelope)
+{
+	hierarchy h = make_hierarchy("agency");
+	entity tre = enrol_tre(&h, "tre-3", "acme-tre", "2.1");
+	uint8_t *der, *key;
+	size_t len, keylen;
+	encrypt_for(&tre, &der, &len);
+	cr_assert_eq(m2m_pki_key_der(tre.key, &key, &keylen), 0);
+	workdir w = make_workdir();
+	write_pem(&w, "tre.pem", tre.cert);
+	write_bytes(&w, "key.der", key, keylen);
+	write_bytes(&w, "package.der", der, len);
+	cr_assert_eq(openssl(&w, "cms -cmsout -print -inform DER -in package.der"), 0);
+	cr_assert_eq(openssl(&w, "cms -decrypt -inform DER -in package.der -recip tre.pem -inkey key.der "
+				 "-keyform DER -binary -out content.bin"), 0);
+	char path[128];
+	FILE *f = fopen(file_in(&w, "content.bin", path, sizeof path), "rb");
+	uint8_t back[sizeof payload + 1];
+	cr_assert(f && fread(back, 1, sizeof back, f) == sizeof payload && !memcmp(back, payload, sizeof payload));
+	fclose(f);
+	remove_workdir(&w);
+	m2m_wipe(key, keylen);
+	OPENSSL_free(key);
+	OPENSSL_free(der);
+	free_entity(&tre);
+	free_hierarchy(&h);
+}

@@ -54,13 +54,17 @@ void m2m_store_rollback(sqlite3 *db)
 }
 
 /* One migration and its version bump commit together, so a crash mid-migration leaves the
- * database at the previous version, never between two. */
+ * database at the previous version, never between two. The version is read again under the
+ * write lock: another process (a daemon and its admin tool starting at once) may have applied
+ * the migration since, and then there is nothing to do. 1 applied, 0 already there, -1 failed. */
 static int migrate_one(sqlite3 *db, const char *sql, int to, char *err, size_t errlen)
 {
 	char bump[64];
 	char *msg = NULL;
 	snprintf(bump, sizeof bump, "PRAGMA user_version=%d", to);
-	if (m2m_store_begin(db) != 0 || sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK ||
+	if (m2m_store_begin(db) == 0 && m2m_store_version(db) >= to)
+		return m2m_store_commit(db) == 0 ? 0 : -1;
+	if (sqlite3_get_autocommit(db) || sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK ||
 	    m2m_store_exec(db, bump) != 0 || m2m_store_commit(db) != 0) {
 		snprintf(err, errlen, "migration to schema version %d failed: %s", to,
 			 msg ? msg : sqlite3_errmsg(db));
@@ -68,7 +72,7 @@ static int migrate_one(sqlite3 *db, const char *sql, int to, char *err, size_t e
 		m2m_store_rollback(db);
 		return -1;
 	}
-	return 0;
+	return 1;
 }
 
 static int migrate(sqlite3 *db, const m2m_schema *schema, char *err, size_t errlen)
@@ -83,9 +87,25 @@ static int migrate(sqlite3 *db, const m2m_schema *schema, char *err, size_t errl
 		return -1;
 	}
 	for (; v < schema->count; v++)
-		if (migrate_one(db, schema->migrations[v], v + 1, err, errlen) != 0)
+		if (migrate_one(db, schema->migrations[v], v + 1, err, errlen) < 0)
 			return -1;
 	return 0;
+}
+
+/* Two processes creating one database at once race to switch it to WAL, and SQLite answers the
+ * loser SQLITE_BUSY at once, without calling the busy handler: it tries again a little later. */
+static int set_pragmas(sqlite3 *db, char **msg)
+{
+	int rc = SQLITE_BUSY;
+	for (int tries = 0; tries < 100 && rc == SQLITE_BUSY; tries++) {
+		if (tries) {
+			sqlite3_free(*msg);
+			*msg = NULL;
+			sqlite3_sleep(20);
+		}
+		rc = sqlite3_exec(db, pragmas, NULL, NULL, msg);
+	}
+	return rc;
 }
 
 sqlite3 *m2m_store_open(const char *path, const m2m_schema *schema, char *err, size_t errlen)
@@ -99,7 +119,7 @@ sqlite3 *m2m_store_open(const char *path, const m2m_schema *schema, char *err, s
 		return NULL;
 	}
 	sqlite3_busy_timeout(db, 5000);
-	if (sqlite3_exec(db, pragmas, NULL, NULL, &msg) != SQLITE_OK) {
+	if (set_pragmas(db, &msg) != SQLITE_OK) {
 		snprintf(err, errlen, "%s: %s", path, msg ? msg : sqlite3_errmsg(db));
 		sqlite3_free(msg);
 		sqlite3_close(db);

@@ -183,3 +183,45 @@ Test(store, second_writer_waits_for_the_first)
 	cr_assert_eq(count(db, "SELECT count(*) FROM subscriber"), 2);
 	m2m_store_close(db);
 }
+
+/* A daemon and its admin tool may open a fresh database at the same moment: both must find it
+ * migrated once, neither may fail on the other's tables (the version is read under the lock). */
+Test(store, two_processes_migrating_a_fresh_database_at_once)
+{
+	for (int round = 0; round < 20; round++) {
+		static const char *const suffixes[] = {"", "-wal", "-shm"};
+		for (size_t k = 0; k < 3; k++) {
+			char p[128];
+			snprintf(p, sizeof p, "%s%s", path, suffixes[k]);
+			unlink(p);
+		}
+		int go[2];
+		cr_assert_eq(pipe(go), 0);
+		pid_t pids[4];
+		for (int i = 0; i < 4; i++) {
+			pids[i] = fork();
+			if (pids[i] == 0) {
+				char x;
+				close(go[1]);
+				if (read(go[0], &x, 1) != 0)
+					_exit(3);
+				m2m_schema s = {v2, 2};
+				char err[256];
+				sqlite3 *db = m2m_store_open(path, &s, err, sizeof err);
+				if (!db)
+					fprintf(stderr, "%s\n", err);
+				_exit(db ? 0 : 4);
+			}
+		}
+		close(go[0]);
+		close(go[1]);  /* every child starts now */
+		for (int i = 0; i < 4; i++) {
+			int status;
+			waitpid(pids[i], &status, 0);
+			cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "round %d: an opener failed", round);
+		}
+	}
+	sqlite3 *db = open_ok(v2, 2);
+	cr_assert_eq(m2m_store_version(db), 2);
+	m2m_store_close(db);
+}

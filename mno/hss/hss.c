@@ -102,7 +102,7 @@ m2m_reason hss_serviceable(hss_context *h, const char *imsi, hss_subscriber *s, 
 		snprintf(why, len, "IMSI %s is not a subscriber of PLMN %s", imsi, h->settings.plmn);
 		r = M2M_R_NOT_FOUND;
 	} else if (s->state == HSS_PENDING) {
-		snprintf(why, len, "IMSI %s has no card yet (pending)", imsi);
+		snprintf(why, len, "IMSI %s is pending: no card yet, or its MCIM is not installed yet", imsi);
 		r = M2M_R_WRONG_STATE;
 	} else if (s->state == HSS_SUSPENDED) {
 		snprintf(why, len, "IMSI %s is suspended", imsi);

@@ -36,7 +36,8 @@ void hss_serve(hss_context *h, m2m_request *req);
 int hss_request_imsi(hss_context *h, m2m_request *req, const ASN1_STRING *imsi_field,
 		     const ASN1_STRING *network_field, char imsi[HSS_IMSI_MAX + 1]);
 /* Loads a subscriber that may be served (keys unsealed): M2M_OK, or notFound (unknown or
- * deleted), wrongState (pending: no card yet), subscriberSuspended, internalError, with why. */
+ * deleted), wrongState (pending: no card yet, or an MCIM not installed yet), subscriberSuspended,
+ * internalError, with why. */
 m2m_reason hss_serviceable(hss_context *h, const char *imsi, hss_subscriber *s, char *why, size_t len);
 
 /* ---- authInfoRequest (auth_info.c) ----------------------------------------------------------- */
@@ -70,6 +71,8 @@ typedef struct hss_located {
 /* Records that imsi is attached at network with imei, with clone detection per clone_policy. */
 m2m_reason hss_locate(hss_context *h, const char *network, const char *imsi, const char *imei, hss_located *out);
 void hss_update_location(hss_context *h, m2m_request *req);
+/* The profile as the module carries it (updateLocationAck, an MCIM's profile). */
+M2M_SUBSCRIPTION_PROFILE *hss_profile_message(const hss_profile *p);
 
 /* Clears the location of imsi if network holds it (*cleared 1) and otherwise changes nothing:
  * M2M_OK, notFound for an unknown IMSI, or internalError. */

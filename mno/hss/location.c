@@ -84,7 +84,7 @@ m2m_reason hss_locate(hss_context *h, const char *network, const char *imsi, con
 
 /* ---- the message -------------------------------------------------------------------------------- */
 
-static M2M_SUBSCRIPTION_PROFILE *profile_message(const hss_profile *p)
+M2M_SUBSCRIPTION_PROFILE *hss_profile_message(const hss_profile *p)
 {
 	M2M_SUBSCRIPTION_PROFILE *m = M2M_SUBSCRIPTION_PROFILE_new();
 	for (int i = 0; i < p->napns; i++) {
@@ -121,7 +121,7 @@ void hss_update_location(hss_context *h, m2m_request *req)
 		m2m_refuse_recorded(h->node, req, r, "%s", out.why);
 		return;
 	}
-	M2M_SUBSCRIPTION_PROFILE *profile = profile_message(&out.profile);
+	M2M_SUBSCRIPTION_PROFILE *profile = hss_profile_message(&out.profile);
 	m2m_reply(h->node, req, M2M_MSG_UPDATE_LOCATION_ACK, profile);
 	M2M_SUBSCRIPTION_PROFILE_free(profile);
 }

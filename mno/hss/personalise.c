@@ -117,7 +117,8 @@ static int gives_profile(const hss_order *o)
 	return o->napns > 0 || o->cs_allowed || o->imei_lock;
 }
 
-/* A pending IMSI (allocated by `add` without keys) gets its card; otherwise a new subscriber. */
+/* A pending IMSI (allocated by `add` without keys) gets its card; otherwise a new subscriber.
+ * A pending record with keys is an MCIM the DPF made (mno/dpf): it is not the staff's. */
 static hss_outcome store_card(sqlite3 *db, const hss_settings *s, const hss_order *o, hss_subscriber *rec,
 			      const char *actor, char *err, size_t len)
 {
@@ -127,6 +128,10 @@ static hss_outcome store_card(sqlite3 *db, const hss_settings *s, const hss_orde
 	int rc = hss_subscriber_load(db, NULL, rec->imsi, &old);
 	if (rc != 0 || old.state != HSS_PENDING)
 		return hss_create(db, s->storage_key, rec, actor, "personalise", detail, err, len);
+	if (old.has_keys) {
+		snprintf(err, len, "IMSI %s is an MCIM on its way to its TRE, not a card to make", rec->imsi);
+		return HSS_FAILED;
+	}
 	if (!gives_profile(o))
 		rec->profile = old.profile;
 	if (!o->amf)

@@ -143,10 +143,15 @@ typedef struct transition {
 
 #define FROM(s) (1u << (s))
 
-static const transition suspension = {"suspend", FROM(HSS_ACTIVE), HSS_SUSPENDED, "not active"};
-static const transition resumption = {"resume", FROM(HSS_SUSPENDED), HSS_ACTIVE, "not suspended"};
-static const transition deletion = {"delete", FROM(HSS_PENDING) | FROM(HSS_ACTIVE) | FROM(HSS_SUSPENDED),
-				    HSS_DELETED, "already deleted"};
+/* Indexed by hss_change. Activation is the DPF's: a pending record becomes active once it
+ * holds keys (its TRE installed the MCIM); a record without keys needs personalise instead. */
+static const transition transitions[] = {
+	[HSS_CHANGE_ACTIVATE] = {"activate", FROM(HSS_PENDING), HSS_ACTIVE, "not pending"},
+	[HSS_CHANGE_SUSPEND] = {"suspend", FROM(HSS_ACTIVE), HSS_SUSPENDED, "not active"},
+	[HSS_CHANGE_RESUME] = {"resume", FROM(HSS_SUSPENDED), HSS_ACTIVE, "not suspended"},
+	[HSS_CHANGE_DELETE] = {"delete", FROM(HSS_PENDING) | FROM(HSS_ACTIVE) | FROM(HSS_SUSPENDED), HSS_DELETED,
+			       "already deleted"},
+};
 
 static hss_outcome apply(sqlite3 *db, const char *imsi, const transition *t, const char *actor, char *err, size_t len)
 {
@@ -162,6 +167,10 @@ static hss_outcome apply(sqlite3 *db, const char *imsi, const transition *t, con
 		snprintf(err, len, "IMSI %s is %s, %s", imsi, hss_state_name(s.state), t->refusal);
 		return HSS_FAILED;
 	}
+	if (t->to == HSS_ACTIVE && !s.has_keys) {
+		snprintf(err, len, "IMSI %s has no keys: it needs a card (personalise)", imsi);
+		return HSS_FAILED;
+	}
 	/* a deleted subscriber is attached nowhere; a suspended one keeps its location until the
 	 * serving network purges it, and is refused at its next authentication */
 	if (hss_subscriber_set_state(db, imsi, t->to) || (t->to == HSS_DELETED && hss_location_clear(db, imsi)) ||
@@ -170,26 +179,30 @@ static hss_outcome apply(sqlite3 *db, const char *imsi, const transition *t, con
 	return HSS_DONE;
 }
 
-static hss_outcome change(sqlite3 *db, const char *imsi, const transition *t, const char *actor, char *err,
-			  size_t len)
+hss_outcome hss_change_in(sqlite3 *db, const char *imsi, hss_change which, const char *actor, char *err, size_t len)
 {
 	if (!hss_imsi_valid(imsi))
 		return bad(err, len, "an IMSI is 6 to 15 digits", imsi);
+	return apply(db, imsi, &transitions[which], actor, err, len);
+}
+
+static hss_outcome change(sqlite3 *db, const char *imsi, hss_change which, const char *actor, char *err, size_t len)
+{
 	hss_outcome r = hss_begin(db, err, len);
-	return r == HSS_DONE ? hss_end(db, apply(db, imsi, t, actor, err, len), err, len) : r;
+	return r == HSS_DONE ? hss_end(db, hss_change_in(db, imsi, which, actor, err, len), err, len) : r;
 }
 
 hss_outcome hss_suspend(sqlite3 *db, const char *imsi, const char *actor, char *err, size_t len)
 {
-	return change(db, imsi, &suspension, actor, err, len);
+	return change(db, imsi, HSS_CHANGE_SUSPEND, actor, err, len);
 }
 
 hss_outcome hss_resume(sqlite3 *db, const char *imsi, const char *actor, char *err, size_t len)
 {
-	return change(db, imsi, &resumption, actor, err, len);
+	return change(db, imsi, HSS_CHANGE_RESUME, actor, err, len);
 }
 
 hss_outcome hss_delete(sqlite3 *db, const char *imsi, const char *actor, char *err, size_t len)
 {
-	return change(db, imsi, &deletion, actor, err, len);
+	return change(db, imsi, HSS_CHANGE_DELETE, actor, err, len);
 }

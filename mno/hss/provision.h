@@ -43,6 +43,12 @@ hss_outcome hss_create(sqlite3 *db, const uint8_t key[32], const hss_subscriber 
 		       const char *action, const char *detail, char *err, size_t len);
 
 hss_outcome hss_add(sqlite3 *db, const hss_settings *s, const hss_order *o, const char *actor, char *err, size_t len);
+
+/* The state changes, each audited. activate: a pending record that holds keys (an MCIM its TRE
+ * installed, mno/dpf) becomes active. hss_change_in works inside the caller's transaction (a
+ * protocol step); hss_suspend, hss_resume and hss_delete are one transaction each. */
+typedef enum hss_change { HSS_CHANGE_ACTIVATE, HSS_CHANGE_SUSPEND, HSS_CHANGE_RESUME, HSS_CHANGE_DELETE } hss_change;
+hss_outcome hss_change_in(sqlite3 *db, const char *imsi, hss_change which, const char *actor, char *err, size_t len);
 hss_outcome hss_suspend(sqlite3 *db, const char *imsi, const char *actor, char *err, size_t len);
 hss_outcome hss_resume(sqlite3 *db, const char *imsi, const char *actor, char *err, size_t len);
 hss_outcome hss_delete(sqlite3 *db, const char *imsi, const char *actor, char *err, size_t len);

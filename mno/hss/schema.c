@@ -2,9 +2,10 @@
  * The HSS tables (part of migration 1 of the mno schema, after M2M_NODE_SCHEMA).
  *
  * K || OPc and the card's keys (ADM, the first OTA keyset) are only ever stored sealed (m2m_seal under the storage key,
- * aad = the IMSI, so a sealed value cannot be moved to another subscriber); exactly the active
- * and suspended records hold them (the CHECK): a pending one has no card yet, a deleted one's
- * keys are erased. The SQN state is the serialised m2m_sqn_he.
+ * aad = the IMSI, so a sealed value cannot be moved to another subscriber); the active and
+ * suspended records hold them, a deleted one's keys are erased (the CHECK). A pending record has
+ * no card yet (staff), or holds the keys of an MCIM its TRE has not confirmed yet (mno/dpf): either
+ * way it is not served. The SQN state is the serialised m2m_sqn_he.
  * The audit trail has no foreign key: it outlives the records it speaks of.
  */
 #include "hss/hss.h"
@@ -22,7 +23,8 @@ const char HSS_SCHEMA_V1[] =
 	" imei_lock TEXT,"
 	" created INTEGER NOT NULL,"
 	" changed INTEGER NOT NULL,"
-	" CHECK ((k_opc_sealed IS NOT NULL) = (state IN ('active', 'suspended')))) WITHOUT ROWID;"
+	" CHECK (state = 'pending' OR (k_opc_sealed IS NOT NULL) = (state IN ('active', 'suspended'))))"
+	" WITHOUT ROWID;"
 	"CREATE TABLE hss_apn ("
 	" imsi TEXT NOT NULL REFERENCES hss_subscriber (imsi) ON DELETE CASCADE,"
 	" position INTEGER NOT NULL,"

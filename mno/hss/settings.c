@@ -22,7 +22,8 @@ static void read_plmn(m2m_conf *c, config_setting_t *group, hss_settings *out)
 
 void hss_settings_read(m2m_conf *c, config_setting_t *group, hss_settings *out)
 {
-	static const char *const names[] = {"mode", "plmn", "storage_key_file", "clone_policy", NULL};
+	/* dpf: the DPF's own group (mno/dpf/settings.h), read by dpf_configure */
+	static const char *const names[] = {"mode", "plmn", "storage_key_file", "clone_policy", "dpf", NULL};
 	static const char *const policies[] = {"suspend", "log", NULL};
 	memset(out, 0, sizeof *out);
 	if (!group) {

@@ -6,7 +6,8 @@
  *   mno = { mode = "home";                       # "visited" is mno/vno's
  *           plmn = "00101";                      # MCC || MNC: every IMSI of this HSS starts with it
  *           storage_key_file = "/run/keys/mno-a.storage";   # 64 hex digits: seals K, OPc, ADM
- *           clone_policy = "suspend"; };         # or "log": what concurrent use of an IMSI does
+ *           clone_policy = "suspend";            # or "log": what concurrent use of an IMSI does
+ *           dpf = { ... }; };                    # optional: the DPF of Alternative 1a (mno/dpf/settings.h)
  */
 #ifndef MNO_HSS_SETTINGS_H
 #define MNO_HSS_SETTINGS_H

@@ -7,6 +7,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -256,6 +257,34 @@ int hss_subscriber_store(sqlite3 *db, const uint8_t key[32], const hss_subscribe
 	bind_text_or_null(st, 9, s->profile.imei_lock);
 	sqlite3_bind_int64(st, 10, (sqlite3_int64)time(NULL));
 	return m2m_store_run(db, st) || store_apns(db, s) ? -1 : 0;
+}
+
+/* One query: the range's first number, and every used one's successor, are the candidates;
+ * the lowest unused candidate is the first gap. IMSIs of one length compare as text like numbers. */
+int hss_imsi_first_free(sqlite3 *db, const char *first, long count, char out[HSS_IMSI_MAX + 1])
+{
+	size_t n = strlen(first);
+	if (!hss_imsi_valid(first) || count < 1)
+		return -1;
+	char format[32];
+	snprintf(format, sizeof format, "%%0%zulld", n);
+	sqlite3_stmt *st = m2m_store_prepare(db,
+		"WITH used (n) AS (SELECT CAST(imsi AS INTEGER) FROM hss_subscriber"
+		"  WHERE length(imsi) = ?1 AND imsi BETWEEN printf(?2, ?3) AND printf(?2, ?4))"
+		" SELECT printf(?2, c) FROM (SELECT ?3 AS c UNION SELECT n + 1 FROM used)"
+		" WHERE c <= ?4 AND c NOT IN (SELECT n FROM used) ORDER BY c LIMIT 1");
+	if (!st)
+		return -1;
+	long long lo = strtoll(first, NULL, 10);
+	sqlite3_bind_int(st, 1, (int)n);
+	sqlite3_bind_text(st, 2, format, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, lo);
+	sqlite3_bind_int64(st, 4, lo + count - 1);
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		m2m_store_column_text(st, 0, out, HSS_IMSI_MAX + 1);
+	sqlite3_finalize(st);
+	return rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? 1 : -1;
 }
 
 int hss_subscriber_set_state(sqlite3 *db, const char *imsi, hss_state state)

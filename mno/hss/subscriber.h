@@ -82,6 +82,10 @@ void hss_subscriber_wipe(hss_subscriber *s);
 int hss_subscriber_load(sqlite3 *db, const uint8_t key[32], const char *imsi, hss_subscriber *s);
 /* Creates or replaces the record (and its APN list); 0 or -1. */
 int hss_subscriber_store(sqlite3 *db, const uint8_t key[32], const hss_subscriber *s);
+/* The lowest IMSI of the range first .. first + count - 1 (numbers of first's length) that no
+ * record has ever used, deleted ones included, so that an IMSI is never handed out twice: 0 with
+ * it in out, 1 when the range is used up, -1 on a database error. */
+int hss_imsi_first_free(sqlite3 *db, const char *first, long count, char out[HSS_IMSI_MAX + 1]);
 /* State change; leaving a usable state (deleted) also erases the sealed keys. 0 or -1. */
 int hss_subscriber_set_state(sqlite3 *db, const char *imsi, hss_state state);
 /* The AuC's SQN after vectors or a re-synchronisation; 0 or -1. */

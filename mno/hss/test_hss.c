@@ -561,6 +561,80 @@ Test(hss, vectors_only_for_serviceable_subscribers)
 	cr_assert_eq(vectors(IMSI_1, 1, NULL, v), M2M_R_NOT_FOUND);
 }
 
+/* What the DPF stores for an MCIM on its way to its TRE: pending, with its keys. */
+static hss_outcome add_mcim_record(const char *imsi)
+{
+	hss_subscriber rec;
+	hss_subscriber_init(&rec, imsi);
+	m2m_random(rec.k, sizeof rec.k);
+	m2m_random(rec.opc, sizeof rec.opc);
+	rec.has_keys = 1;
+	rec.state = HSS_PENDING;
+	hss_outcome r = hss_begin(db(), fx.err, sizeof fx.err);
+	if (r == HSS_DONE)
+		r = hss_end(db(), hss_create(db(), settings()->storage_key, &rec, "dpf", "mcim", "MCIM", fx.err, sizeof fx.err),
+			    fx.err, sizeof fx.err);
+	hss_subscriber_wipe(&rec);
+	return r;
+}
+
+static hss_outcome change_in(const char *imsi, hss_change which)
+{
+	hss_outcome r = hss_begin(db(), fx.err, sizeof fx.err);
+	return r == HSS_DONE ? hss_end(db(), hss_change_in(db(), imsi, which, "dpf", fx.err, sizeof fx.err), fx.err,
+				       sizeof fx.err)
+			     : r;
+}
+
+Test(hss, an_mcim_record_is_served_only_once_activated)
+{
+	hss_vector v[1];
+	cr_assert_eq(add_mcim_record(IMSI_1), HSS_DONE, "%s", fx.err);
+	cr_assert_eq(state_of(IMSI_1), HSS_PENDING);
+	cr_assert_eq(vectors(IMSI_1, 1, NULL, v), M2M_R_WRONG_STATE, "served before its TRE installed it");
+	/* the staff cannot make a card of it */
+	cr_assert_eq(personalise(IMSI_1, ICCID_1, "uicc-1.card"), HSS_FAILED);
+	cr_assert(strstr(fx.err, "MCIM"), "%s", fx.err);
+	cr_assert_eq(change_in(IMSI_1, HSS_CHANGE_ACTIVATE), HSS_DONE, "%s", fx.err);
+	cr_assert_eq(vectors(IMSI_1, 1, NULL, v), M2M_OK);
+	cr_assert_eq(audited(IMSI_1, "activate", "dpf"), 1);
+	cr_assert_eq(change_in(IMSI_1, HSS_CHANGE_ACTIVATE), HSS_FAILED, "active already");
+	/* a pending record without keys (no card yet) cannot be activated: it needs personalise */
+	hss_order pending = {.imsi = IMSI_2};
+	cr_assert_eq(hss_add(db(), settings(), &pending, "admin", fx.err, sizeof fx.err), HSS_DONE);
+	cr_assert_eq(change_in(IMSI_2, HSS_CHANGE_ACTIVATE), HSS_FAILED);
+	cr_assert_eq(state_of(IMSI_2), HSS_PENDING);
+	/* withdrawn before its install: deleted, keys erased */
+	cr_assert_eq(add_mcim_record(IMSI_3), HSS_DONE);
+	cr_assert_eq(change_in(IMSI_3, HSS_CHANGE_DELETE), HSS_DONE);
+	cr_assert_eq(count_rows("SELECT count(*) FROM hss_subscriber WHERE imsi = '" IMSI_3 "' AND k_opc_sealed IS NULL"), 1);
+}
+
+static const char *first_free(const char *first, long count)
+{
+	static char imsi[HSS_IMSI_MAX + 1];
+	int rc = hss_imsi_first_free(db(), first, count, imsi);
+	cr_assert_geq(rc, 0);
+	return rc ? "none" : imsi;
+}
+
+Test(hss, the_first_free_imsi_of_a_range_is_never_one_used_before)
+{
+	cr_assert_str_eq(first_free(IMSI_1, 3), IMSI_1);
+	cr_assert_eq(add_mcim_record(IMSI_1), HSS_DONE);
+	cr_assert_eq(add_mcim_record(IMSI_3), HSS_DONE);
+	cr_assert_str_eq(first_free(IMSI_1, 3), IMSI_2, "the gap");
+	cr_assert_eq(add_mcim_record(IMSI_2), HSS_DONE);
+	cr_assert_str_eq(first_free(IMSI_1, 3), "none");
+	cr_assert_str_eq(first_free(IMSI_1, 4), "001010000000004");
+	/* a deleted record's IMSI stays used */
+	cr_assert_eq(change_in(IMSI_3, HSS_CHANGE_DELETE), HSS_DONE);
+	cr_assert_str_eq(first_free(IMSI_3, 1), "none");
+	/* other lengths and other ranges do not count */
+	cr_assert_eq(add_keyed("00101000000005"), HSS_DONE);
+	cr_assert_str_eq(first_free("001010000000005", 1), "001010000000005");
+}
+
 Test(hss, resync_with_a_genuine_auts_moves_sqn_and_a_tampered_one_is_refused)
 {
 	cr_assert_eq(personalise(IMSI_1, ICCID_1, "uicc-1.card"), HSS_DONE, "%s", fx.err);

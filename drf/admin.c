@@ -1,0 +1,211 @@
+/*
+ * drf-admin: the registration operator's administration tool. It opens the database named in the
+ * daemon's own configuration file, whether the daemon runs or not (SQLite WAL, one transaction
+ * per command): registrations from a file (what the subscriber's portal hands over), the state of
+ * the PCID pool, and the registrations held.
+ *
+ * Exit status: 0 done, 1 failed (the reason on stderr), 2 bad usage or configuration.
+ */
+#include "drf.h"
+
+#include "daemon/admin_tool.h"
+#include "log/log.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define ACTOR "admin"
+#define USAGE_ERROR 2
+
+static const char usage_text[] =
+	"usage: drf-admin -c DRF.conf COMMAND ...\n"
+	"  register --file F   register the devices of F, one per line: IMEI TRE SHO DPF\n"
+	"                      (# starts a comment); all or none\n"
+	"  pool list           the PCIDs assigned: PCID TRE valid-until, and where each is in use\n"
+	"  registrations       every registration: TRE M2ME SHO DPF and whether it is provisioned\n"
+	"Exit status: 0 done, 1 failed (reason on stderr), 2 bad usage or configuration.\n";
+
+static const m2m_admin_tool tool;
+
+typedef struct admin {
+	m2m_conf conf;
+	drf f;
+} admin;
+
+/* ---- configuration and database ----------------------------------------------------------------- */
+
+static int open_tool(void *state, const char *config)
+{
+	admin *a = state;
+	m2m_conf *c = &a->conf;
+	char err[512] = "";
+	const char *db = NULL;
+	if (m2m_conf_load(c, config) == 0) {
+		db = m2m_conf_str(c, NULL, "database", NULL, 1);
+		drf_settings_read(c, config_lookup(&c->cfg, "drf"), &a->f.s);
+	}
+	if (c->failed) {
+		fprintf(stderr, "drf-admin: %s\n", c->error);
+		return USAGE_ERROR;
+	}
+	a->f.db = m2m_store_open(db, &drf_schema, err, sizeof err);
+	if (!a->f.db) {
+		fprintf(stderr, "drf-admin: database %s: %s\n", db, err);
+		return 1;
+	}
+	return 0;
+}
+
+static void close_tool(void *state)
+{
+	admin *a = state;
+	m2m_store_close(a->f.db);
+	drf_settings_clear(&a->f.s);
+	m2m_conf_free(&a->conf);
+}
+
+/* ---- register --file F ---------------------------------------------------------------------------- */
+
+/* One line of the file into r: 1 a registration, 0 blank or a comment, -1 with why. */
+static int parse_line(char *line, drf_registration *r, char *why, size_t len)
+{
+	char *fields[5] = {0}, *save = NULL;
+	int n = 0;
+	line[strcspn(line, "#\r\n")] = 0;
+	for (char *t = strtok_r(line, " \t", &save); t && n < 5; t = strtok_r(NULL, " \t", &save))
+		fields[n++] = t;
+	if (n == 0)
+		return 0;
+	memset(r, 0, sizeof *r);
+	why[0] = 0;
+	if (n != 4)
+		snprintf(why, len, "%d fields, not 4 (IMEI TRE SHO DPF)", n);
+	else if (!drf_imei_valid(fields[0]))
+		snprintf(why, len, "%s is not an IMEI (14 to 16 digits, the check digit right)", fields[0]);
+	else if (strlen(fields[1]) > M2M_ENTITY_MAX || strlen(fields[2]) > M2M_ENTITY_MAX ||
+		 strlen(fields[3]) > M2M_ENTITY_MAX)
+		snprintf(why, len, "an entity id is 1 to %d characters", M2M_ENTITY_MAX);
+	if (n != 4 || why[0])
+		return -1;
+	snprintf(r->m2me, sizeof r->m2me, "%s", fields[0]);
+	snprintf(r->tre, sizeof r->tre, "%s", fields[1]);
+	snprintf(r->sho, sizeof r->sho, "%s", fields[2]);
+	snprintf(r->dpf, sizeof r->dpf, "%s", fields[3]);
+	return 1;
+}
+
+/* Every line of f registered, in the caller's transaction: the count, or -1 with err. */
+static int register_lines(admin *a, FILE *f, const char *path, char *err, size_t len)
+{
+	char line[512], why[300];
+	drf_registration r;
+	int count = 0, rc = 0;
+	for (int no = 1; rc >= 0 && fgets(line, sizeof line, f); no++) {
+		rc = parse_line(line, &r, why, sizeof why);
+		if (rc > 0 && drf_register(&a->f, &r, ACTOR, time(NULL), why, sizeof why) != M2M_OK)
+			rc = -1;
+		if (rc < 0)
+			snprintf(err, len, "%s:%d: %s; none registered", path, no, why);
+		count += rc > 0;
+	}
+	return rc < 0 ? -1 : count;
+}
+
+static int cmd_register(void *state, int argc, char **argv, char *err, size_t len)
+{
+	admin *a = state;
+	if (argc != 2 || strcmp(argv[0], "--file"))
+		return m2m_admin_usage(&tool, "register takes --file F");
+	FILE *f = fopen(argv[1], "r");
+	if (!f) {
+		snprintf(err, len, "cannot read %s: %s", argv[1], strerror(errno));
+		return 1;
+	}
+	int n = m2m_store_begin(a->f.db) ? -1 : register_lines(a, f, argv[1], err, len);
+	fclose(f);
+	if (n >= 0 && m2m_store_commit(a->f.db))
+		n = -1, snprintf(err, len, "the registrations cannot be committed");
+	if (n < 0) {
+		m2m_store_rollback(a->f.db);
+		if (!err[0])
+			snprintf(err, len, "the database is busy");
+		return 1;
+	}
+	printf("registered %d device(s)\n", n);
+	return 0;
+}
+
+/* ---- pool list, registrations ----------------------------------------------------------------------- */
+
+/* Every row of sql printed by row(); 0, or 1 with err. */
+static int list(admin *a, const char *sql, void (*row)(sqlite3_stmt *), char *err, size_t len)
+{
+	sqlite3_stmt *st = m2m_store_prepare(a->f.db, sql);
+	int rc = st ? SQLITE_ROW : SQLITE_ERROR;
+	while (st && (rc = sqlite3_step(st)) == SQLITE_ROW)
+		row(st);
+	sqlite3_finalize(st);
+	if (rc == SQLITE_DONE)
+		return 0;
+	snprintf(err, len, "the database cannot be read");
+	return 1;
+}
+
+static void pcid_row(sqlite3_stmt *st)
+{
+	time_t until = (time_t)sqlite3_column_int64(st, 2);
+	char when[32];
+	strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", gmtime(&until));
+	printf("%s %s %s", sqlite3_column_text(st, 0), sqlite3_column_text(st, 1), when);
+	if (sqlite3_column_type(st, 3) != SQLITE_NULL)
+		printf(" in-use %s@%s", sqlite3_column_text(st, 3), sqlite3_column_text(st, 4));
+	putchar('\n');
+}
+
+static int cmd_pool(void *state, int argc, char **argv, char *err, size_t len)
+{
+	admin *a = state;
+	if (argc != 1 || strcmp(argv[0], "list"))
+		return m2m_admin_usage(&tool, "pool takes list");
+	printf("pool %s: %ld PCIDs from %s\n", a->f.s.plmn, a->f.s.pool_size, a->f.s.pool_first);
+	return list(a, "SELECT imsi, tre, valid_until, imei, network FROM drf_pcid ORDER BY imsi", pcid_row, err, len);
+}
+
+static void registration_row(sqlite3_stmt *st)
+{
+	printf("%s %s %s %s %s\n", sqlite3_column_text(st, 0), sqlite3_column_text(st, 1), sqlite3_column_text(st, 2),
+	       sqlite3_column_text(st, 3), sqlite3_column_int(st, 4) ? "provisioned" : "registered");
+}
+
+static int cmd_registrations(void *state, int argc, char **argv, char *err, size_t len)
+{
+	if (argc)
+		return m2m_admin_usage(&tool, "registrations takes no argument");
+	return list(state, "SELECT tre, m2me, sho, dpf, provisioned_at IS NOT NULL FROM drf_registration ORDER BY tre",
+		    registration_row, err, len);
+}
+
+static const m2m_admin_command commands[] = {
+	{"register", cmd_register},
+	{"pool", cmd_pool},
+	{"registrations", cmd_registrations},
+};
+
+static admin the_admin;
+static const m2m_admin_tool tool = {
+	.name = "drf-admin",
+	.usage_text = usage_text,
+	.config_hint = "DRF.conf",
+	.commands = commands,
+	.ncommands = sizeof commands / sizeof commands[0],
+	.state = &the_admin,
+	.open = open_tool,
+	.close = close_tool,
+};
+
+int main(int argc, char **argv)
+{
+	return m2m_admin_main(argc, argv, &tool);
+}

@@ -1,0 +1,161 @@
+/*
+ * The registration operator (TR 33.812 5.1, Alternative 1a; docs/alt1a.md, docs/drf.md): one
+ * process with two functions.
+ *   ICF: the pool of provisional connectivity identities (PCIDs, IMSIs of its own PLMN) with their
+ *        keys; it assigns them to TREs at manufacture and acts as the HSS/AuC of a PCID for the
+ *        visited operator a device attaches through, gated on the PVA's verdict when so set.
+ *   DRF: the registrations (which SHO and DPF a device is for) and the signed registration
+ *        tickets a TRE's discovery gets; the DPF's `provisioned` releases the PCID.
+ * Every procedure writes its state in the node's step transaction before its reply leaves, and a
+ * refusal changes nothing (m2m_refuse rolls the step back).
+ *
+ * Everything but main() is a static library (drf_core) so that drf-admin and the tests share it.
+ */
+#ifndef DRF_H
+#define DRF_H
+
+#include "aka/aka.h"
+#include "daemon/daemon.h"
+#include "daemon/identity.h"
+
+#include <stdint.h>
+#include <time.h>
+
+#define DRF_IMSI_MAX 15
+#define DRF_IMEI_MIN 14          /* Imei: IMEI (15) or IMEISV (16); 14 without the check digit */
+#define DRF_IMEI_MAX 16
+#define DRF_APN_MAX 100
+#define DRF_POOL_MAX 1000000
+#define DRF_LIST_MAX 32          /* suppliers, registrars */
+#define DRF_NONCE_LEN 32         /* DiscoveryRequest.nonce */
+#define DRF_ID_LEN 16            /* Provisioned.mcimId, DiscoveryRequest.changeId */
+#define DRF_MAX_VECTORS 5
+
+typedef struct drf drf;
+
+/* ---- settings.c: the drf group --------------------------------------------------------------- */
+
+typedef enum drf_gate {
+	DRF_GATE_AFTER_ATTACH,  /* vectors at once: the walled garden protects until the DPF validates */
+	DRF_GATE_BEFORE_AV,     /* vectors only with a fresh OK verdict for the PCID's TRE */
+} drf_gate;
+
+typedef struct drf_settings {
+	uint8_t storage_key[32];          /* seals K_pc and OPc_pc, and the identity key */
+	m2m_identity_settings identity;   /* agency, enrolment secret, root, CRL refresh */
+	char plmn[7];
+	char pool_first[DRF_IMSI_MAX + 1];
+	long pool_size;
+	int pcid_validity_days;
+	drf_gate gate;
+	char pva[M2M_ENTITY_MAX + 1];     /* "" unless given (required for before_av) */
+	m2m_validation_mode validation_mode;
+	int min_assurance;
+	int nsuppliers, nregistrars;
+	char suppliers[DRF_LIST_MAX][M2M_ENTITY_MAX + 1];
+	char registrars[DRF_LIST_MAX][M2M_ENTITY_MAX + 1];
+	int ticket_seconds;
+	char apn[DRF_APN_MAX + 1];
+} drf_settings;
+
+/* Reads the group (NULL: missing); problems go to c. */
+void drf_settings_read(m2m_conf *c, config_setting_t *group, drf_settings *out);
+void drf_settings_clear(drf_settings *s);
+int drf_is_supplier(const drf_settings *s, const char *id);
+int drf_is_registrar(const drf_settings *s, const char *id);
+
+/* ---- schema.c ------------------------------------------------------------------------------- */
+
+extern const m2m_schema drf_schema;
+
+/* ---- the process (main.c) ------------------------------------------------------------------- */
+
+typedef struct drf_validation drf_validation;
+
+struct drf {
+	drf_settings s;
+	char entity[M2M_ENTITY_MAX + 1];
+	m2m_node *node;  /* NULL in drf-admin */
+	sqlite3 *db;
+	m2m_identity *id;
+	drf_validation *validations;  /* validationRequests in flight (gate.c) */
+};
+
+/* ---- expiry.c: what lasts only so long ------------------------------------------------------- */
+
+/* Every PCID whose validity ended by now back to the pool: how many, or -1. */
+int drf_pool_expire(drf *d, int64_t now);
+/* That, and cached verdicts and tickets past their validity forgotten; in its own transaction
+ * (from the tick, outside any step). 0 or -1. */
+int drf_expire(drf *d, int64_t now);
+
+/* ---- pool.c: the ICF's PCIDs ----------------------------------------------------------------- */
+
+typedef struct drf_pcid {
+	char imsi[DRF_IMSI_MAX + 1];
+	char tre[M2M_ENTITY_MAX + 1];
+	uint8_t k[16], opc[16];   /* unsealed only when loaded with keys */
+	m2m_sqn_he sqn;
+	int64_t assigned_at, valid_until;
+	char imei[DRF_IMEI_MAX + 1];          /* "" when not in use */
+	char network[M2M_ENTITY_MAX + 1];
+} drf_pcid;
+
+/* Loads the PCID imsi (keys: unseal K and OPc): 0, 1 when not assigned, -1 on failure. */
+int drf_pcid_load(drf *d, const char *imsi, int keys, drf_pcid *p);
+/* The PCID assigned to tre: 0, 1 when none, -1 on failure. */
+int drf_pcid_of_tre(drf *d, const char *tre, int keys, drf_pcid *p);
+void drf_pcid_wipe(drf_pcid *p);
+/* Back to the pool: the assignment and its credentials deleted (secure_delete overwrites them). */
+int drf_pcid_release(drf *d, const char *imsi);
+int drf_pcid_set_sqn(drf *d, const char *imsi, const m2m_sqn_he *sqn);
+/* In use by imei at network, or (imei NULL) not in use. */
+int drf_pcid_set_use(drf *d, const char *imsi, const char *imei, const char *network, int64_t now);
+/* The PCID of a request: M2M_OK (keys unsealed when asked), notFound, or pcidExpired after
+ * releasing it (the caller records that refusal: m2m_refuse_recorded). */
+m2m_reason drf_pcid_usable(drf *d, const char *imsi, int keys, int64_t now, drf_pcid *p, char *why, size_t len);
+/* One PCID per TRE, the same one for a TRE that holds a valid one; all or nothing: M2M_OK, or
+ * poolExhausted / internalError with why (the caller's refusal rolls back what was assigned). */
+m2m_reason drf_pool_assign(drf *d, char (*tres)[M2M_ENTITY_MAX + 1], int n, int64_t now, drf_pcid *out, char *why,
+			   size_t len);
+/* pcidAssignRequest from a supplier. */
+void drf_pcid_assign_request(drf *d, m2m_request *req);
+
+/* ---- icf_auth.c: the ICF as the PCID's HSS/AuC ------------------------------------------------ */
+
+void drf_auth_info_request(drf *d, m2m_request *req);
+/* A deferred authInfoRequest once the gate passed it: everything again but the gate (whose verdict
+ * the caller just cached), so that a PCID released meanwhile is refused. */
+void drf_auth_info_resume(drf *d, m2m_request *req);
+void drf_update_location(drf *d, m2m_request *req);
+void drf_purge(drf *d, m2m_request *req);
+
+/* ---- gate.c: the validation gate before vectors ---------------------------------------------- */
+
+/* Whether the gate lets vectors for tre out now (1). Otherwise (0) it took the request: deferred
+ * until the PVA's verdict, then resumed (drf_auth_info_resume) or refused. */
+int drf_gate_pass(drf *d, m2m_request *req, const char *tre);
+void drf_gate_free(drf *d);
+
+/* ---- registration.c, discovery.c, provisioned.c: the DRF -------------------------------------- */
+
+typedef struct drf_registration {
+	char m2me[DRF_IMEI_MAX + 1];
+	char tre[M2M_ENTITY_MAX + 1];
+	char sho[M2M_ENTITY_MAX + 1];
+	char dpf[M2M_ENTITY_MAX + 1];
+	int provisioned;
+} drf_registration;
+
+/* An IMEI (the check digit right) or IMEISV: 14 to 16 digits. */
+int drf_imei_valid(const char *imei);
+/* Registers one device for actor (audit): M2M_OK, wrongState (registered for another SHO), or
+ * internalError, with why. */
+m2m_reason drf_register(drf *d, const drf_registration *r, const char *actor, int64_t now, char *why, size_t len);
+/* The registration of tre: 0, 1 when none, -1 on failure. */
+int drf_registration_load(drf *d, const char *tre, drf_registration *r);
+void drf_registration_request(drf *d, m2m_request *req);
+void drf_discovery_request(drf *d, m2m_request *req);
+void drf_provisioned(drf *d, m2m_request *req);
+
+#endif

@@ -1,0 +1,230 @@
+/* A real certauth process for tests, and the files and processes around it (test_agency.h). */
+#include "daemon/test_agency.h"
+
+#include "crypto/crypto.h"
+#include "pki/pki.h"
+
+#include <criterion/criterion.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <zmq.h>
+
+/* ---- files, keys, processes ------------------------------------------------------------------ */
+
+void ta_tempdir(char dir[64])
+{
+	snprintf(dir, 64, "/tmp/m2mtaXXXXXX");
+	cr_assert_not_null(mkdtemp(dir));
+}
+
+void ta_path(char *out, size_t len, const char *dir, const char *name)
+{
+	cr_assert_lt((size_t)snprintf(out, len, "%s/%s", dir, name), len);
+}
+
+void ta_write(const char *dir, const char *name, const char *text)
+{
+	char path[256];
+	ta_path(path, sizeof path, dir, name);
+	FILE *f = fopen(path, "w");
+	cr_assert_not_null(f, "cannot write %s", path);
+	fputs(text, f);
+	fclose(f);
+}
+
+void ta_keypair_make(ta_keypair *k)
+{
+	cr_assert_eq(zmq_curve_keypair(k->pub, k->sec), 0);
+}
+
+void ta_random_file(const char *dir, const char *name, size_t n)
+{
+	uint8_t bytes[64];
+	char hex[2 * sizeof bytes + 2];
+	cr_assert_leq(n, sizeof bytes);
+	m2m_random(bytes, n);
+	m2m_hex(bytes, n, hex);
+	strcat(hex, "\n");
+	ta_write(dir, name, hex);
+}
+
+const char *ta_binary(const char *env, const char *relative, char *buf, size_t len)
+{
+	const char *set = getenv(env);
+	if (set)
+		return set;
+	char exe[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+	cr_assert_gt(n, 0);
+	exe[n] = 0;
+	/* the test is BUILD/DIR/test_NAME: the binaries are BUILD/ROLE/ROLE */
+	char *build = dirname(dirname(exe));
+	cr_assert_lt((size_t)snprintf(buf, len, "%s/%s", build, relative), len);
+	cr_assert_eq(access(buf, X_OK), 0, "%s is not built (or set %s)", buf, env);
+	return buf;
+}
+
+pid_t ta_spawn(const char *binary, const char *conf, const char *log)
+{
+	pid_t pid = fork();
+	cr_assert_neq(pid, -1);
+	if (pid == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		int fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0600);
+		dup2(fd, 1);
+		dup2(fd, 2);
+		execl(binary, binary, "-c", conf, (char *)NULL);
+		_exit(127);
+	}
+	return pid;
+}
+
+int ta_stop(pid_t pid)
+{
+	int status = 0;
+	if (pid <= 0)
+		return 0;
+	kill(pid, SIGTERM);
+	waitpid(pid, &status, 0);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+static int vrun(const char *fmt, va_list ap)
+{
+	char cmd[2048];
+	cr_assert_lt((size_t)vsnprintf(cmd, sizeof cmd, fmt, ap), sizeof cmd);
+	int status = system(cmd);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+int ta_run(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	int rc = vrun(fmt, ap);
+	va_end(ap);
+	return rc;
+}
+
+/* ---- calls ------------------------------------------------------------------------------------- */
+
+static void on_answer(m2m_node *n, const m2m_envelope *resp, m2m_reason reason, void *arg)
+{
+	ta_answer *a = arg;
+	a->done = 1;
+	a->type = resp ? resp->type : -1;
+	a->reason = reason;
+	if (resp && resp->type == M2M_MSG_ERROR) {
+		const M2M_ERROR_REPORT *er = resp->body;
+		a->reason = (m2m_reason)ASN1_ENUMERATED_get(er->reason);
+		m2m_str(er->text, a->text, sizeof a->text);
+	} else if (resp) {
+		a->body = ASN1_item_dup(m2m_msgdef_find(resp->type)->item(), resp->body);
+	}
+}
+
+ta_answer ta_call(m2m_node *from, const char *peer, int type, const void *body)
+{
+	ta_answer a = {0};
+	cr_assert_eq(m2m_call(from, peer, type, body, on_answer, &a), 0, "no route to %s", peer);
+	while (!a.done)
+		m2m_node_poll(from, 20);
+	return a;
+}
+
+void ta_answer_free(ta_answer *a)
+{
+	if (a->body)
+		ASN1_item_free(a->body, m2m_msgdef_find(a->type)->item());
+	a->body = NULL;
+}
+
+/* ---- the agency -------------------------------------------------------------------------------- */
+
+static void append(char *buf, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+static void append(char *buf, size_t len, const char *fmt, ...)
+{
+	size_t used = strlen(buf);
+	va_list ap;
+	va_start(ap, fmt);
+	cr_assert_lt((size_t)vsnprintf(buf + used, len - used, fmt, ap), len - used, "configuration too long");
+	va_end(ap);
+}
+
+void ta_agency_configure(ta_agency *a, const char *dir, const ta_peer *peers, int npeers, const char *extra)
+{
+	char peer_list[8192] = "", enrolments[8192] = "", text[20000] = "", line[64];
+	memset(a, 0, sizeof *a);
+	snprintf(a->dir, sizeof a->dir, "%s", dir);
+	ta_keypair_make(&a->key);
+	snprintf(line, sizeof line, "%s\n", a->key.sec);
+	ta_write(dir, "certauth.key", line);
+	ta_random_file(dir, "certauth.storage", 32);
+	snprintf(a->endpoint, sizeof a->endpoint, "ipc://%s/certauth.sock", dir);
+	ta_path(a->root, sizeof a->root, dir, "root.pem");
+	ta_path(a->conf, sizeof a->conf, dir, "certauth.conf");
+	for (int i = 0; i < npeers; i++) {
+		const ta_peer *p = &peers[i];
+		append(peer_list, sizeof peer_list, "%s  { id = \"%s\"; public_key = \"%s\";%s%s%s }", i ? ",\n" : "", p->id,
+		       p->pub, p->endpoint ? " endpoint = \"" : "", p->endpoint ? p->endpoint : "", p->endpoint ? "\";" : "");
+		if (p->profile)
+			append(enrolments, sizeof enrolments, "%s    { id = \"%s\"; profile = \"%s\"; secret_file = \"%s\"; }",
+			       enrolments[0] ? ",\n" : "", p->id, p->profile, p->secret_file);
+	}
+	append(text, sizeof text,
+	       "entity = \"" TA_AGENCY "\";\ndatabase = \"%s/certauth.db\";\nlog_level = \"debug\";\n"
+	       "transport = { bind = \"%s\"; secret_key_file = \"%s/certauth.key\"; timeout_ms = 2000; retries = 1; };\n"
+	       "peers = (\n%s\n);\n"
+	       "certauth = {\n  storage_key_file = \"%s/certauth.storage\";\n  root_certificate = \"%s\";\n",
+	       dir, a->endpoint, dir, peer_list, dir, a->root);
+	if (enrolments[0])
+		append(text, sizeof text, "  enrolment = (\n%s\n  );\n", enrolments);
+	append(text, sizeof text, "%s\n};\n", extra ? extra : "");
+	ta_write(dir, "certauth.conf", text);
+}
+
+int ta_agency_admin(ta_agency *a, const char *fmt, ...)
+{
+	char admin[PATH_MAX], args[1024];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(args, sizeof args, fmt, ap);
+	va_end(ap);
+	return ta_run("%s -c %s %s >>%s/certauth-admin.log 2>&1",
+		      ta_binary("CERTAUTH_ADMIN", "certauth/certauth-admin", admin, sizeof admin), a->conf, args, a->dir);
+}
+
+void ta_agency_start(ta_agency *a)
+{
+	char bin[PATH_MAX], log[128];
+	ta_path(log, sizeof log, a->dir, "certauth.log");
+	a->pid = ta_spawn(ta_binary("CERTAUTH_BINARY", "certauth/certauth", bin, sizeof bin), a->conf, log);
+	struct timespec pause = {0, 20 * 1000 * 1000};
+	for (int i = 0; i < 1000; i++) {
+		X509 *root = m2m_pki_cert_read_pem(a->root);
+		X509_free(root);
+		if (root)
+			return;
+		cr_assert_eq(waitpid(a->pid, NULL, WNOHANG), 0, "certauth exited: see %s", log);
+		nanosleep(&pause, NULL);
+	}
+	cr_assert_fail("certauth wrote no root certificate: see %s", log);
+}
+
+int ta_agency_stop(ta_agency *a)
+{
+	int rc = ta_stop(a->pid);
+	a->pid = 0;
+	return rc;
+}

@@ -1,0 +1,81 @@
+/*
+ * For tests that need the real certification agency (and its PVA): a certauth process of their
+ * own in a temporary directory, configured with the peers and enrolments the test names, and the
+ * small things around processes (files, keys, binaries next to the test's own). Used by
+ * lib/daemon/test_identity.c and drf/test_drf.c.
+ */
+#ifndef M2M_TEST_AGENCY_H
+#define M2M_TEST_AGENCY_H
+
+#include "net/node.h"
+
+#include <stddef.h>
+#include <sys/types.h>
+
+#define TA_AGENCY "certauth"
+
+typedef struct ta_keypair {
+	char pub[M2M_KEY_Z85], sec[M2M_KEY_Z85];
+} ta_keypair;
+
+/* An entity the agency knows. */
+typedef struct ta_peer {
+	const char *id;
+	const char *pub;          /* its CurveZMQ public key */
+	const char *endpoint;     /* NULL: it only calls the agency (a TRE the PVA challenges has one) */
+	const char *profile;      /* NULL: it does not enrol; else its CertProfile name */
+	const char *secret_file;  /* with a profile: its enrolment secret file */
+} ta_peer;
+
+typedef struct ta_agency {
+	char dir[64];
+	ta_keypair key;
+	pid_t pid;
+	char endpoint[128], root[128], conf[128];
+} ta_agency;
+
+/* ---- files, keys, processes ------------------------------------------------------------------ */
+
+void ta_tempdir(char dir[64]);
+/* DIR/NAME into out. */
+void ta_path(char *out, size_t len, const char *dir, const char *name);
+void ta_write(const char *dir, const char *name, const char *text);
+void ta_keypair_make(ta_keypair *k);
+/* DIR/NAME holding n random bytes as hex (a storage key, an enrolment secret). */
+void ta_random_file(const char *dir, const char *name, size_t n);
+/* The binary named by environment variable env, or else relative (e.g. "certauth/certauth") to
+ * the build directory of the running test. */
+const char *ta_binary(const char *env, const char *relative, char *buf, size_t len);
+/* binary -c conf in a child process, its output appended to log. */
+pid_t ta_spawn(const char *binary, const char *conf, const char *log);
+/* SIGTERM and wait: the exit status (128 + signal when killed). */
+int ta_stop(pid_t pid);
+/* A shell command's exit status. */
+int ta_run(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* ---- calls ------------------------------------------------------------------------------------- */
+
+/* What a call got: a reply (a copy of its body), an ErrorReport (reason and text), or nothing
+ * (type -1, reason timeout). */
+typedef struct ta_answer {
+	int done, type;
+	m2m_reason reason;
+	char text[256];
+	void *body;
+} ta_answer;
+
+/* Calls peer from node and polls that node until the answer comes. */
+ta_answer ta_call(m2m_node *from, const char *peer, int type, const void *body);
+void ta_answer_free(ta_answer *a);
+
+/* ---- the agency -------------------------------------------------------------------------------- */
+
+/* Its configuration in dir (extra: more settings of the certauth group, may be NULL). */
+void ta_agency_configure(ta_agency *a, const char *dir, const ta_peer *peers, int npeers, const char *extra);
+/* certauth-admin -c its configuration ARGS: the exit status. */
+int ta_agency_admin(ta_agency *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Starts the process and waits until its root certificate is written. */
+void ta_agency_start(ta_agency *a);
+int ta_agency_stop(ta_agency *a);
+
+#endif

@@ -1,0 +1,93 @@
+/*
+ * The DPF in the mno daemon: its settings, its life (the signing identity enrolled at the agency
+ * and kept fresh from the tick, the provisioned notices resent from it) and the dispatch of its
+ * requests to one procedure each.
+ */
+#include "dpf/dpf_impl.h"
+
+#include "crypto/crypto.h"
+#include "hss/hss_impl.h"
+#include "log/log.h"
+
+#include <stdlib.h>
+
+static void dpf_context_free(dpf_context *dpf)
+{
+	if (!dpf)
+		return;
+	dpf_waits_free(dpf);
+	dpf_notices_free(dpf);
+	m2m_identity_free(dpf->id);
+	dpf_settings_clear(&dpf->settings);
+	free(dpf);
+}
+
+void dpf_configure(m2m_daemon *d, m2m_conf *c, config_setting_t *group, mno_context *ctx)
+{
+	config_setting_t *g = group ? config_setting_get_member(group, "dpf") : NULL;
+	if (!g)
+		return;  /* no DPF: Alternative 2 only */
+	ctx->dpf = calloc(1, sizeof *ctx->dpf);
+	if (!ctx->dpf)
+		m2m_conf_fail(c, g, "out of memory");
+	else
+		dpf_settings_read(c, g, ctx->hss->settings.plmn, &ctx->dpf->settings);
+}
+
+int dpf_start(m2m_daemon *d, mno_context *ctx)
+{
+	dpf_context *dpf = ctx->dpf;
+	if (!dpf)
+		return 0;
+	dpf->hss = ctx->hss;
+	dpf->node = m2m_daemon_node(d);
+	dpf->db = m2m_daemon_db(d);
+	snprintf(dpf->entity, sizeof dpf->entity, "%s", m2m_daemon_entity(d));
+	dpf->id = m2m_identity_open(dpf->db, ctx->hss->settings.storage_key, dpf->entity, &dpf->settings.identity);
+	if (!dpf->id)
+		return -1;
+	m2m_info("DPF: MCIMs from IMSI %s (%ld), tickets of %s, verdicts of %s (mode %d, assurance >= %d)",
+		 dpf->settings.imsi_first, dpf->settings.imsi_count, dpf->settings.drf, dpf->settings.pva,
+		 (int)dpf->settings.mode, dpf->settings.min_assurance);
+	return 0;
+}
+
+int dpf_serves(int type)
+{
+	return type == M2M_MSG_MCIM_REQUEST || type == M2M_MSG_INSTALL_RESULT || type == M2M_MSG_TAMPER_REPORT;
+}
+
+void dpf_dispatch(m2m_daemon *d, mno_context *ctx, m2m_request *req)
+{
+	dpf_context *dpf = ctx->dpf;
+	if (!m2m_identity_ready(dpf->id)) {
+		m2m_refuse(dpf->node, req, M2M_R_WRONG_STATE, "the DPF of %s is not enrolled at %s yet", dpf->entity,
+			   dpf->settings.identity.agency);
+		return;
+	}
+	switch (req->env.type) {
+	case M2M_MSG_MCIM_REQUEST:
+		dpf_mcim_request(dpf, req);
+		break;
+	case M2M_MSG_INSTALL_RESULT:
+		dpf_install_result(dpf, req);
+		break;
+	default:
+		dpf_tamper_report(dpf, req);
+	}
+}
+
+void dpf_tick(m2m_daemon *d, mno_context *ctx)
+{
+	dpf_context *dpf = ctx->dpf;
+	if (!dpf || !dpf->id)
+		return;
+	m2m_identity_tick(dpf->id, dpf->node);
+	dpf_notify_tick(dpf);
+}
+
+void dpf_stop(mno_context *ctx)
+{
+	dpf_context_free(ctx->dpf);
+	ctx->dpf = NULL;
+}

@@ -1,0 +1,139 @@
+/*
+ * The DPF inside the mno daemon: its context, its persisted orders, and the procedures dpf.c
+ * hands requests to, one file each (order.c, validate.c, mcim.c, package.c, install.c,
+ * notify.c, tamper.c, command.c). Every procedure runs inside the node's step transaction and
+ * writes its state before it replies; a refusal changes nothing.
+ *
+ * One order is one state machine, keyed by the TRE and the order's nonce (table dpf_order):
+ *
+ *   validating --(fresh OK verdict: MCIM, pending HSS record, package)--> packaged
+ *   packaged --(installResult installed: HSS active, provisioned to the DRF)--> installed
+ *   packaged --(installResult refused: HSS record deleted)--> refused
+ *   packaged --(a newer order of the TRE packaged, or a tamper report)--> withdrawn
+ *
+ * An order refused before it is packaged (a verdict other than a fresh OK) leaves no row: the
+ * device may order again with the same nonce once the cause is gone.
+ */
+#ifndef MNO_DPF_IMPL_H
+#define MNO_DPF_IMPL_H
+
+#include "dpf/dpf.h"
+#include "dpf/settings.h"
+
+#include "daemon/identity.h"
+#include "pki/pki.h"
+
+#include <stdint.h>
+
+#define DPF_NONCE_LEN 32
+#define DPF_MCIM_ID_LEN 16
+#define DPF_ACTOR "dpf"  /* the HSS audit trail's actor for what the DPF does */
+
+typedef struct dpf_wait dpf_wait;
+typedef struct dpf_notice dpf_notice;
+
+struct dpf_context {
+	dpf_settings settings;
+	hss_context *hss;  /* the MCIMs' subscriber records are the HSS's, sealed with its key */
+	m2m_node *node;    /* NULL until started */
+	sqlite3 *db;
+	m2m_identity *id;
+	char entity[M2M_ENTITY_MAX + 1];  /* the SHO tickets must name, the MCIMs' owner */
+	dpf_wait *waits;                  /* orders awaiting their verdict (validate.c) */
+	dpf_notice *notices;              /* provisioned calls in flight (notify.c) */
+	int64_t notify_due;               /* when unacknowledged provisioned are sent again */
+};
+
+/* ---- orders (order_store.c) ------------------------------------------------------------------- */
+
+typedef enum dpf_order_state {
+	DPF_VALIDATING, DPF_PACKAGED, DPF_INSTALLED, DPF_REFUSED, DPF_WITHDRAWN
+} dpf_order_state;
+
+typedef struct dpf_order {
+	int64_t id;                          /* increasing: a later order has a larger id */
+	char tre[M2M_ENTITY_MAX + 1];
+	uint8_t nonce[DPF_NONCE_LEN];
+	dpf_order_state state;
+	uint8_t *tre_cert;                   /* DER of the certificate that signed the order: the recipient */
+	size_t tre_cert_len;
+	uint8_t mcim_id[DPF_MCIM_ID_LEN];   /* packaged onwards */
+	char imsi[HSS_IMSI_MAX + 1];         /* packaged onwards */
+	uint8_t *package;                    /* packaged onwards: DER AuthEnvelopedData */
+	size_t package_len;
+} dpf_order;
+
+const char *dpf_order_state_name(dpf_order_state s);
+void dpf_order_clear(dpf_order *o);
+/* 0 with the order, 1 when there is none, -1 on a database error. */
+int dpf_order_find(sqlite3 *db, const char *tre, const uint8_t nonce[DPF_NONCE_LEN], dpf_order *o);
+int dpf_order_by_id(sqlite3 *db, int64_t id, dpf_order *o);
+int dpf_order_by_mcim(sqlite3 *db, const uint8_t mcim_id[DPF_MCIM_ID_LEN], dpf_order *o);
+/* A new order validating (o->id set); 0 or -1. */
+int dpf_order_insert(sqlite3 *db, dpf_order *o);
+/* Its MCIM made: mcimId, IMSI and package stored, state packaged; 0 or -1. */
+int dpf_order_packaged(sqlite3 *db, const dpf_order *o);
+int dpf_order_set_state(sqlite3 *db, int64_t id, dpf_order_state state);
+int dpf_order_delete(sqlite3 *db, int64_t id);
+/* A prepared query's answer (st finalized; NULL from a failed prepare): 1 a row, 0 none, -1 error. */
+int dpf_exists(sqlite3_stmt *st);
+/* Whether the TRE placed an order after this one that is still alive (validating or packaged): 1,
+ * 0, or -1 on error. */
+int dpf_order_superseded(sqlite3 *db, const dpf_order *o);
+
+/* The orders of a TRE in one state, as (id, IMSI) pairs: malloc'd, *n of them; NULL with *n 0
+ * when none, NULL with *n -1 on a database error. */
+typedef struct dpf_order_ref {
+	int64_t id;
+	char imsi[HSS_IMSI_MAX + 1];
+} dpf_order_ref;
+dpf_order_ref *dpf_order_refs(sqlite3 *db, const char *tre, dpf_order_state state, int *n);
+/* Withdraws an order and deletes its pending HSS record: M2M_OK or internalError. */
+m2m_reason dpf_order_withdraw(dpf_context *dpf, const dpf_order_ref *ref, const char *why);
+
+/* ---- signed objects from a TRE (tre_signed.c) ------------------------------------------------ */
+
+/*
+ * A SignedObject over item, signed by a TRE: the CMS, the signer's chain and revocation under
+ * the identity's trust store, the signer a TRE certificate of a model not revoked
+ * (m2m_pki_verify_tre). M2M_OK with *value (free with ASN1_item_free), *signer (a reference) and
+ * its CN in tre; otherwise badSignature (no SignedData, a bad signature, a certificate that is
+ * not a TRE's), badBody (the content is not DER of item), badChain, certificateExpired,
+ * certificateRevoked or modelRevoked, with why.
+ */
+m2m_reason dpf_tre_signed(m2m_trust *trust, const M2M_SIGNED_OBJECT *so, const ASN1_ITEM *item, void **value,
+			  X509 **signer, char tre[M2M_ENTITY_MAX + 1], const char **why);
+/* Whether a UTF8String of the module equals name. */
+int dpf_same_name(const ASN1_STRING *s, const char *name);
+
+/* ---- procedures -------------------------------------------------------------------------------- */
+
+void dpf_mcim_request(dpf_context *dpf, m2m_request *req);           /* order.c */
+void dpf_install_result(dpf_context *dpf, m2m_request *req);         /* install.c */
+void dpf_tamper_report(dpf_context *dpf, m2m_request *req);          /* tamper.c */
+
+/* validate.c: asks the PVA about the order's TRE and defers req until the verdict; a second
+ * request for an order already waiting joins it. On a fresh OK verdict the order is packaged
+ * (dpf_package_order) and every request waiting on it gets the package. */
+void dpf_validate(dpf_context *dpf, m2m_request *req, const dpf_order *o);
+void dpf_waits_free(dpf_context *dpf);
+
+/* mcim.c: the MCIM of an order, its IMSI the next free of the range and its subscriber record
+ * created pending (keys sealed by the HSS). M2M_OK with *mcim (free with dpf_mcim_free, which
+ * wipes K and OPc) and o->imsi, o->mcim_id set; poolExhausted or internalError with why. */
+m2m_reason dpf_mcim_make(dpf_context *dpf, dpf_order *o, M2M_MCIM **mcim, char *why, size_t len);
+void dpf_mcim_free(M2M_MCIM *m);
+
+/* package.c: makes the order's MCIM and its package, withdraws the TRE's older packaged orders,
+ * and stores the order packaged (o updated). M2M_OK, or the reason with why (nothing written). */
+m2m_reason dpf_package_order(dpf_context *dpf, dpf_order *o, char *why, size_t len);
+/* Answers req with the order's stored package. */
+void dpf_package_reply(dpf_context *dpf, m2m_request *req, const dpf_order *o);
+
+/* notify.c: provisioned {tre, sho, mcimId} to the DRF, persisted in the caller's step and sent
+ * until the DRF acknowledges it. */
+int dpf_notify_add(dpf_context *dpf, const char *tre, const uint8_t mcim_id[DPF_MCIM_ID_LEN]);
+void dpf_notify_tick(dpf_context *dpf);
+void dpf_notices_free(dpf_context *dpf);
+
+#endif

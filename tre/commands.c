@@ -1,0 +1,158 @@
+/*
+ * The MCIM owner's commands (docs/alt1a.md, "MCIM life cycle in the TRE"; TR O4; brief T-1a-9:
+ * "a DELETE_MCIM not signed by the owner is refused by the TRE"; T-1a-12, isolation):
+ *   mcimCommand  SignedObject over McimCommand {mcimId, owner, tre, action, nonce}
+ *   mcimReceipt  SignedObject over McimReceipt {mcimId, tre, action, nonce, state}, by the TRE
+ * It may come from anyone, over any path: its authority is its signature. It is obeyed only when
+ * the signer's certificate chains to the root and is not revoked (a current CRL is held or
+ * fetched first), is an operator function's, and names (CN) the command's owner, who must be
+ * the MCIM's owner (notOwner otherwise); when it is for this TRE; and when its nonce was never
+ * used (nonceReplayed): every nonce obeyed is kept.
+ *   activate    the MCIM becomes the active one (the one active before becomes inactive)
+ *   deactivate  it becomes inactive
+ *   delete      it is zeroised: slot, row and SQN state deleted, the pages overwritten
+ */
+#include "tre.h"
+
+#include "log/log.h"
+#include "wire/read.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#define NONCE_MIN 16
+#define NONCE_MAX 32
+
+static const char *const action_names[] = {"activate", "deactivate", "delete"};
+
+typedef struct command {
+	uint8_t mcim_id[TRE_MCIM_ID_LEN];
+	char owner[M2M_ENTITY_MAX + 1];
+	int action;
+	uint8_t nonce[NONCE_MAX];
+	size_t nonce_len;
+} command;
+
+/* ---- checks ------------------------------------------------------------------------------- */
+
+static m2m_reason read_command(const tre *t, const M2M_MCIM_COMMAND *m, command *c, char *why, size_t len)
+{
+	char tre_id[M2M_ENTITY_MAX + 1];
+	int n = ASN1_STRING_length(m->nonce);
+	if (m2m_read_octets(m->mcim_id, c->mcim_id, TRE_MCIM_ID_LEN) || m2m_read_name(m->owner, c->owner, M2M_ENTITY_MAX) ||
+	    m2m_read_enum(m->action, M2M_MCIM_DELETE, &c->action) || n < NONCE_MIN || n > NONCE_MAX ||
+	    m2m_read_name(m->tre, tre_id, M2M_ENTITY_MAX))
+		return snprintf(why, len, "the command needs mcimId (16 bytes), owner, tre, action (0..2), nonce (16..32 bytes)"),
+		       M2M_R_BAD_BODY;
+	memcpy(c->nonce, ASN1_STRING_get0_data(m->nonce), (size_t)n);
+	c->nonce_len = (size_t)n;
+	if (strcmp(tre_id, t->entity))
+		return snprintf(why, len, "the command is for %s, not this TRE", tre_id), M2M_R_NOT_AUTHORISED;
+	return M2M_OK;
+}
+
+static int nonce_used(tre *t, const command *c)
+{
+	sqlite3_stmt *st = m2m_store_prepare(t->db, "SELECT 1 FROM tre_command_nonce WHERE nonce = ?1");
+	if (st)
+		sqlite3_bind_blob(st, 1, c->nonce, (int)c->nonce_len, SQLITE_TRANSIENT);
+	int used = !st || sqlite3_step(st) == SQLITE_ROW;
+	sqlite3_finalize(st);
+	return used;
+}
+
+static int keep_nonce(tre *t, const command *c)
+{
+	sqlite3_stmt *st = m2m_store_prepare(t->db, "INSERT INTO tre_command_nonce (nonce, used) VALUES (?1, ?2)");
+	if (st) {
+		sqlite3_bind_blob(st, 1, c->nonce, (int)c->nonce_len, SQLITE_TRANSIENT);
+		sqlite3_bind_int64(st, 2, (sqlite3_int64)time(NULL));
+	}
+	return m2m_store_run(t->db, st);
+}
+
+/* The command, authentic and for an MCIM of its signer, whose nonce is fresh. */
+static m2m_reason accept(tre *t, const M2M_SIGNED_OBJECT *so, command *c, tre_credential *m, char *why, size_t len)
+{
+	void *value = NULL;
+	tre_signer signer;
+	m2m_reason r = tre_verify_signed(t, so, ASN1_ITEM_rptr(M2M_MCIM_COMMAND), "the command", &value, &signer, why, len);
+	if (r == M2M_OK && (r = read_command(t, value, c, why, len)) == M2M_OK &&
+	    (r = tre_signer_check(&signer, M2M_PROFILE_OPERATOR_FUNCTION, c->owner, M2M_R_NOT_OWNER, M2M_R_NOT_OWNER,
+				  "the command", why, len)) == M2M_OK &&
+	    nonce_used(t, c))
+		r = M2M_R_NONCE_REPLAYED, snprintf(why, len, "this command's nonce was used already");
+	M2M_MCIM_COMMAND_free(value);
+	if (r)
+		return r;
+	int found = tre_mcim_find(t, c->mcim_id, c->owner, m);
+	if (found == M2M_R_NOT_FOUND)
+		return snprintf(why, len, "no such MCIM in this TRE"), M2M_R_NOT_FOUND;
+	if (found == M2M_R_NOT_OWNER)
+		return snprintf(why, len, "the MCIM is not %s's", c->owner), M2M_R_NOT_OWNER;
+	return found ? (snprintf(why, len, "the MCIMs could not be read"), M2M_R_INTERNAL) : M2M_OK;
+}
+
+/* ---- obeying ------------------------------------------------------------------------------ */
+
+static int apply(tre *t, const command *c, tre_credential *m)
+{
+	if (c->action == M2M_MCIM_DELETE) {
+		m->state = M2M_MCIM_DELETED;
+		return tre_mcim_delete(t, m);
+	}
+	return tre_mcim_set_state(t, m, c->action == M2M_MCIM_ACTIVATE ? M2M_MCIM_ACTIVE : M2M_MCIM_INACTIVE);
+}
+
+static int sign_receipt(tre *t, const command *c, const tre_credential *m, M2M_SIGNED_OBJECT *so)
+{
+	M2M_MCIM_RECEIPT *r = M2M_MCIM_RECEIPT_new();
+	int rc = !r || !ASN1_OCTET_STRING_set(r->mcim_id, c->mcim_id, TRE_MCIM_ID_LEN) || m2m_set_str(r->tre, t->entity) ||
+			 !ASN1_ENUMERATED_set(r->action, c->action) ||
+			 !ASN1_OCTET_STRING_set(r->nonce, c->nonce, (int)c->nonce_len) || !ASN1_ENUMERATED_set(r->state, m->state)
+		 ? -1
+		 : tre_keystore_sign_item(t, ASN1_ITEM_rptr(M2M_MCIM_RECEIPT), r, so);
+	M2M_MCIM_RECEIPT_free(r);
+	return rc;
+}
+
+static m2m_reason obey(tre *t, const M2M_SIGNED_OBJECT *so, M2M_SIGNED_OBJECT *receipt, char *why, size_t len)
+{
+	command c;
+	tre_credential m;
+	m2m_reason r = accept(t, so, &c, &m, why, len);
+	if (r)
+		return r;
+	if (apply(t, &c, &m) || keep_nonce(t, &c) || sign_receipt(t, &c, &m, receipt))
+		return snprintf(why, len, "the command could not be carried out"), M2M_R_INTERNAL;
+	m2m_info("MCIM of %s in slot %s: %s", c.owner, m.slot, action_names[c.action]);
+	return M2M_OK;
+}
+
+/* All or nothing: a refusal changes no MCIM and uses no nonce. */
+m2m_reason tre_command_run(tre *t, const M2M_SIGNED_OBJECT *so, M2M_SIGNED_OBJECT *receipt, char *why, size_t len)
+{
+	if (tre_savepoint(t->db))
+		return snprintf(why, len, "no transaction"), M2M_R_INTERNAL;
+	m2m_reason r = obey(t, so, receipt, why, len);
+	if (tre_release(t->db, r != M2M_OK) && r == M2M_OK)
+		r = M2M_R_INTERNAL, snprintf(why, len, "the command could not be stored");
+	return r;
+}
+
+static void answer(tre *t, m2m_request *req)
+{
+	char why[256];
+	M2M_SIGNED_OBJECT *receipt = M2M_SIGNED_OBJECT_new();
+	m2m_reason r = tre_command_run(t, req->env.body, receipt, why, sizeof why);
+	if (r)
+		m2m_refuse(t->node, req, r, "%s", why);
+	else
+		m2m_reply(t->node, req, M2M_MSG_MCIM_RECEIPT, receipt);
+	M2M_SIGNED_OBJECT_free(receipt);
+}
+
+void tre_mcim_command(tre *t, m2m_request *req)
+{
+	tre_with_crl(t, req, 0, answer);
+}
