@@ -220,12 +220,13 @@ void drf_purge(drf *d, m2m_request *req)
 	if (read_pcid(d, req, q->imsi, q->serving_network, imsi))
 		return;
 	int rc = drf_pcid_load(d, imsi, 0, &p);
-	if (rc) {
-		m2m_refuse(d->node, req, rc > 0 ? M2M_R_NOT_FOUND : M2M_R_INTERNAL, "%s is not an assigned PCID", imsi);
+	if (rc < 0) {
+		m2m_refuse(d->node, req, M2M_R_INTERNAL, "PCID %s cannot be read", imsi);
 		return;
 	}
-	/* a late purge from a network the device has left changes nothing */
-	if (!strcmp(p.network, req->env.sender) && drf_pcid_set_use(d, imsi, NULL, NULL, 0)) {
+	/* Released meanwhile (the device got its MCIM, or the PCID expired) or a late purge from a
+	 * network the device has left: no location to clear, and the detach must still complete. */
+	if (rc == 0 && !strcmp(p.network, req->env.sender) && drf_pcid_set_use(d, imsi, NULL, NULL, 0)) {
 		m2m_refuse(d->node, req, M2M_R_INTERNAL, "the location of PCID %s cannot be cleared", imsi);
 		return;
 	}

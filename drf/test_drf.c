@@ -494,6 +494,10 @@ Test(drf, one_device_per_pcid)
 	answer_free(&a);
 	a = update_location("001099999999999", IMEI_B);
 	assert_refused(a, M2M_R_NOT_FOUND);
+	/* a purge after the PCID was released (the device detaching once it has its MCIM) */
+	a = purge("001099999999999");
+	assert_type(a, M2M_MSG_PURGE_ACK);
+	answer_free(&a);
 }
 
 /* ---- registration ---------------------------------------------------------------------------------- */

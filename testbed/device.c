@@ -10,7 +10,7 @@
 #include <string.h>
 
 static const char *const action_names[] = {"status", "powerOn", "powerOff", "insertCard", "removeCard",
-					   "setImei", "attach", "detach", "sendData"};
+					   "setImei", "attach", "detach", "sendData", "provision"};
 
 static M2M_DEVICE_CONTROL *control_body(const tb_control *c)
 {

@@ -9,9 +9,10 @@
  *   k = 32 hex digits            (K_pc)
  *   opc = 32 hex digits          (OPc_pc)
  *   valid_until = Unix seconds
- * The file is read with the configuration (a malformed one is refused like a bad setting), and
- * at start imported into the sealed slot "pcid" when the TRE holds no PCID; then it is deleted:
- * from then on K_pc exists only sealed. The slot's owner is the registration operator (drf).
+ * A file present at start is read with the configuration (a malformed one is refused like a bad
+ * setting); one that appears later is found by the tick (the supplier's tool may run after the
+ * TRE's first power-on). Either is imported into the sealed slot "pcid" when the TRE holds no
+ * PCID, then deleted: from then on K_pc exists only sealed. The slot's owner is the registration operator (drf).
  */
 #include "tre.h"
 
@@ -195,4 +196,17 @@ int tre_pcid_import(tre *t)
 		delete_file(t);
 	m2m_wipe(p, sizeof *p);
 	return rc < 0 ? -1 : 0;
+}
+
+void tre_pcid_poll(tre *t)
+{
+	if (!t->s.pcid_file[0] || access(t->s.pcid_file, F_OK))
+		return;
+	char why[200];
+	int rc = tre_pcid_file_read(t->s.pcid_file, &t->s.pcid, why, sizeof why);
+	if (rc < 0 && !t->pcid_file_refused)
+		m2m_error("the PCID file %s is refused: %s", t->s.pcid_file, why);
+	t->pcid_file_refused = rc < 0;
+	if (rc == 0 && tre_pcid_import(t))
+		m2m_error("the PCID of %s could not be stored", t->s.pcid_file);
 }

@@ -50,6 +50,7 @@ void tre_tick(tre *t)
 {
 	if (!t->node)
 		return;
+	tre_pcid_poll(t);
 	tre_enrol_resume(t);
 	tre_platform_resume(t);
 	tre_tamper_send_due(t);

@@ -109,6 +109,31 @@ Test(pcid, imported_sealed_and_its_file_deleted)
 	M2M_TRE_CREDENTIAL_free(credential(M2M_CREDENTIAL_PCID, FX_PCID));
 }
 
+/* The supplier's tool may run after the TRE's first power-on: the tick finds the file. */
+Test(pcid, a_file_that_appears_later_is_imported_by_the_tick)
+{
+	teardown();  /* a TRE fresh from the factory, without the PCID the suite's setup imported */
+	parties();
+	tre_credential c;
+	snprintf(fx.t.s.pcid_file, sizeof fx.t.s.pcid_file, "%s/late.pcid", fx.dir);
+	tre_pcid_poll(&fx.t);
+	cr_assert_eq(tre_pcid_held(&fx.t, &c), 1, "no file yet: no PCID");
+	char bad[PATH_MAX];
+	snprintf(bad, sizeof bad, "%s/late.pcid", fx.dir);
+	FILE *f = fopen(bad, "w");
+	cr_assert(f && fputs("pcid = 12\n", f) >= 0 && !fclose(f));
+	tre_pcid_poll(&fx.t);
+	cr_assert_eq(tre_pcid_held(&fx.t, &c), 1, "a malformed file is not imported");
+	cr_assert_eq(access(fx.t.s.pcid_file, F_OK), 0, "and stays for the supplier to see");
+	tre_pcid p;
+	fx_pcid(&p, time(NULL) + 3600);
+	fx_write_pcid(fx.dir, "late.pcid", &p);
+	tre_pcid_poll(&fx.t);
+	cr_assert_eq(tre_pcid_held(&fx.t, &c), 0);
+	cr_assert_str_eq(c.imsi, FX_PCID);
+	cr_assert_neq(access(fx.t.s.pcid_file, F_OK), 0, "imported, then deleted");
+}
+
 Test(pcid, malformed_files_refused)
 {
 	static const char *const bad[] = {

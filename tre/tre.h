@@ -268,6 +268,9 @@ int tre_pcid_file_read(const char *path, tre_pcid *out, char *why, size_t whylen
 /* At start: imports the PCID read from pcid_file when the TRE holds none, then deletes the file
  * (the factory's one-time injection channel). 0 or -1. */
 int tre_pcid_import(tre *t);
+/* From the tick: a factory file that appeared while the TRE runs is imported like one found at
+ * start (the supplier's tool may run after power-on); a malformed one is reported once. */
+void tre_pcid_poll(tre *t);
 /* The PCID held: 0, 1 when none, -1 on a database failure. */
 int tre_pcid_held(tre *t, tre_credential *c);
 int tre_pcid_valid(const tre_credential *c);
@@ -473,6 +476,7 @@ struct tre {
 	int64_t crl_next_update;
 	int crl_in_flight;
 	tre_waiter waiters[TRE_WAITERS];
+	int pcid_file_refused;    /* a malformed factory file was reported: not again */
 };
 
 /* Sets up a TRE over an open database (schema applied): keys, platform type, tamper state.
