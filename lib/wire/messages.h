@@ -77,6 +77,15 @@ typedef enum m2m_msgtype {
 	M2M_MSG_TRE_PROVISION_NEXT = 79,
 	M2M_MSG_MCIM_COMMAND = 80,
 	M2M_MSG_MCIM_RECEIPT = 81,
+	M2M_MSG_CHANGE_REQUEST = 82,
+	M2M_MSG_CHANGE_RESPONSE = 83,
+	M2M_MSG_CHANGE_NOTIFY = 84,
+	M2M_MSG_CHANGE_CONSENT = 85,
+	M2M_MSG_CHANGE_COMPLETE = 86,
+	M2M_MSG_CHANGE_COMPLETE_ACK = 87,
+	M2M_MSG_CHANGE_RELEASE = 88,
+	M2M_MSG_CHANGE_RELEASE_ACK = 89,
+	M2M_MSG_TRE_ATTACHED = 90,
 } m2m_msgtype;
 
 /* Envelope: the body is kept as ANY here and decoded through the registry (codec.c). */
@@ -602,6 +611,7 @@ typedef struct {
 	ASN1_UTF8STRING *tre;
 	ASN1_UTF8STRING *sho;
 	ASN1_UTF8STRING *dpf;
+	ASN1_OCTET_STRING *subscriber_key;  /* [0] OPTIONAL: DER SubjectPublicKeyInfo, P-256 */
 } M2M_REGISTRATION;
 DECLARE_ASN1_FUNCTIONS(M2M_REGISTRATION)
 DEFINE_STACK_OF(M2M_REGISTRATION)
@@ -681,6 +691,8 @@ typedef enum m2m_provision_state {
 	M2M_PROV_CONFIRMING = 3,
 	M2M_PROV_DONE = 4,
 	M2M_PROV_FAILED = 5,
+	M2M_PROV_SWITCHING = 6,   /* a change: the new MCIM installed, the M2ME to attach with it */
+	M2M_PROV_COMPLETING = 7,  /* a change: attached with the new MCIM, the DRF to be told */
 } m2m_provision_state;
 
 typedef struct {
@@ -694,6 +706,7 @@ typedef enum m2m_mcim_action {
 	M2M_MCIM_ACTIVATE = 0,
 	M2M_MCIM_DEACTIVATE = 1,
 	M2M_MCIM_DELETE = 2,
+	M2M_MCIM_REPROVISION = 3,  /* the owner lets a change of subscription start (changeId) */
 } m2m_mcim_action;
 
 typedef enum m2m_mcim_state {
@@ -723,5 +736,79 @@ typedef struct {
 	ASN1_ENUMERATED *state;         /* m2m_mcim_state: after the command */
 } M2M_MCIM_RECEIPT;
 DECLARE_ASN1_FUNCTIONS(M2M_MCIM_RECEIPT)
+
+/* ---- Alternative 1a: change of subscription (msg_alt1a.c) ---------------------------------- */
+
+/* What the subscriber signs with the key registered for the device. */
+typedef struct {
+	ASN1_UTF8STRING *tre;
+	ASN1_STRING *m2me;              /* Imei */
+	ASN1_UTF8STRING *from_sho;
+	ASN1_UTF8STRING *to_sho;
+	ASN1_OCTET_STRING *nonce;       /* 16 octets, single use */
+	ASN1_GENERALIZEDTIME *issued_at;
+} M2M_CHANGE_AUTHORISATION;
+DECLARE_ASN1_FUNCTIONS(M2M_CHANGE_AUTHORISATION)
+
+typedef struct {
+	M2M_CHANGE_AUTHORISATION *content;
+	ASN1_OCTET_STRING *signature;   /* ECDSA P-256 with SHA-256 over the DER of content (Ecdsa-Sig-Value) */
+} M2M_SUBSCRIBER_AUTHORISATION;
+DECLARE_ASN1_FUNCTIONS(M2M_SUBSCRIBER_AUTHORISATION)
+
+typedef struct {
+	M2M_SUBSCRIBER_AUTHORISATION *authorisation;
+	ASN1_UTF8STRING *dpf;           /* the new SHO's DPF */
+} M2M_CHANGE_REQUEST;
+DECLARE_ASN1_FUNCTIONS(M2M_CHANGE_REQUEST)
+
+typedef struct {
+	ASN1_OCTET_STRING *change_id;   /* 16 octets */
+} M2M_CHANGE_RESPONSE;
+DECLARE_ASN1_FUNCTIONS(M2M_CHANGE_RESPONSE)
+
+typedef struct {
+	ASN1_OCTET_STRING *change_id;
+	ASN1_UTF8STRING *tre;
+	ASN1_STRING *m2me;              /* Imei */
+	ASN1_UTF8STRING *to_sho;
+} M2M_CHANGE_NOTIFY;
+DECLARE_ASN1_FUNCTIONS(M2M_CHANGE_NOTIFY)
+
+typedef struct {
+	ASN1_OCTET_STRING *change_id;
+	ASN1_OCTET_STRING *mcim_id;     /* the current SHO's MCIM the change replaces */
+} M2M_CHANGE_CONSENT;
+DECLARE_ASN1_FUNCTIONS(M2M_CHANGE_CONSENT)
+
+/* changeComplete: SignedObject over ChangeComplete, signed by the TRE. */
+typedef struct {
+	ASN1_OCTET_STRING *change_id;
+	ASN1_UTF8STRING *tre;
+	ASN1_UTF8STRING *sho;           /* the new SHO */
+	ASN1_OCTET_STRING *mcim_id;     /* the new MCIM, active and attached with */
+} M2M_CHANGE_COMPLETE;
+DECLARE_ASN1_FUNCTIONS(M2M_CHANGE_COMPLETE)
+
+typedef struct {
+	ASN1_OCTET_STRING *change_id;
+} M2M_CHANGE_ACK;
+DECLARE_ASN1_FUNCTIONS(M2M_CHANGE_ACK)
+
+typedef struct {
+	ASN1_OCTET_STRING *change_id;
+	ASN1_UTF8STRING *tre;
+	ASN1_OCTET_STRING *mcim_id;     /* the old SHO's MCIM: to delete */
+} M2M_CHANGE_RELEASE;
+DECLARE_ASN1_FUNCTIONS(M2M_CHANGE_RELEASE)
+
+/* treAttached: the M2ME tells its TRE how an attach with a TRE credential ended. */
+enum { M2M_ATTACH_OK = 0, M2M_ATTACH_FAILED = 1 };
+typedef struct {
+	ASN1_STRING *imsi;
+	ASN1_ENUMERATED *result;        /* M2M_ATTACH_OK or M2M_ATTACH_FAILED */
+	ASN1_ENUMERATED *reason;        /* OPTIONAL: failed, why */
+} M2M_TRE_ATTACHED;
+DECLARE_ASN1_FUNCTIONS(M2M_TRE_ATTACHED)
 
 #endif
