@@ -1247,10 +1247,13 @@ static M2M_REGISTRATION *registration(const char *imei, const char *tre, const c
 	return r;
 }
 
+/* the first with the subscriber's key, the second without */
 static void *build_registration_request(void)
 {
 	M2M_REGISTRATION_REQUEST *q = sk_M2M_REGISTRATION_new_null();
-	sk_M2M_REGISTRATION_push(q, registration(TEST_IMEI, "tre-3", "mno-a"));
+	M2M_REGISTRATION *keyed = registration(TEST_IMEI, "tre-3", "mno-a");
+	keyed->subscriber_key = run(91, 0x30);  /* the size of a P-256 SubjectPublicKeyInfo */
+	sk_M2M_REGISTRATION_push(q, keyed);
 	sk_M2M_REGISTRATION_push(q, registration("490154203237518", "tre-4", "mno-b"));
 	return q;
 }
@@ -1265,6 +1268,7 @@ static void check_registration_request(const void *want_, const void *got_)
 		SAME(tre);
 		SAME(sho);
 		SAME(dpf);
+		SAME(subscriber_key);
 	}
 }
 
@@ -1621,6 +1625,164 @@ static void check_mcim_receipt(const void *want_, const void *got_)
 	SAME(state);
 }
 
+/* ---- change of subscription (types 82..90) ----------------------------------------------- */
+
+static M2M_CHANGE_AUTHORISATION *change_authorisation(void)
+{
+	M2M_CHANGE_AUTHORISATION *a = M2M_CHANGE_AUTHORISATION_new();
+	m2m_set_str(a->tre, "tre-3");
+	set_digits(&a->m2me, TEST_IMEI);
+	m2m_set_str(a->from_sho, "mno-a");
+	m2m_set_str(a->to_sho, "mno-b");
+	set_run(a->nonce, 16, 0x41);
+	set_gtime(a->issued_at, "20261123130000Z");
+	return a;
+}
+
+static void check_change_authorisation(const M2M_CHANGE_AUTHORISATION *want, const M2M_CHANGE_AUTHORISATION *got)
+{
+	SAME(tre);
+	SAME(m2me);
+	SAME(from_sho);
+	SAME(to_sho);
+	SAME(nonce);
+	SAME(issued_at);
+}
+
+static void *build_change_request(void)
+{
+	M2M_CHANGE_REQUEST *r = M2M_CHANGE_REQUEST_new();
+	M2M_CHANGE_AUTHORISATION_free(r->authorisation->content);
+	r->authorisation->content = change_authorisation();
+	set_run(r->authorisation->signature, 72, 0x30);
+	m2m_set_str(r->dpf, "mno-b");
+	return r;
+}
+
+static void check_change_request(const void *want_, const void *got_)
+{
+	const M2M_CHANGE_REQUEST *w = want_, *g = got_;
+	check_change_authorisation(w->authorisation->content, g->authorisation->content);
+	same_string(w->authorisation->signature, g->authorisation->signature, "signature");
+	same_string(w->dpf, g->dpf, "dpf");
+}
+
+static void *build_change_id(void)
+{
+	M2M_CHANGE_ACK *a = M2M_CHANGE_ACK_new();
+	set_run(a->change_id, 16, 0x80);
+	return a;
+}
+
+static void check_change_id(const void *want_, const void *got_)
+{
+	const M2M_CHANGE_ACK *want = want_, *got = got_;
+	SAME(change_id);
+}
+
+static void *build_change_response(void)
+{
+	M2M_CHANGE_RESPONSE *r = M2M_CHANGE_RESPONSE_new();
+	set_run(r->change_id, 16, 0x80);
+	return r;
+}
+
+static void check_change_response(const void *want_, const void *got_)
+{
+	const M2M_CHANGE_RESPONSE *want = want_, *got = got_;
+	SAME(change_id);
+}
+
+static void *build_change_notify(void)
+{
+	M2M_CHANGE_NOTIFY *n = M2M_CHANGE_NOTIFY_new();
+	set_run(n->change_id, 16, 0x80);
+	m2m_set_str(n->tre, "tre-3");
+	set_digits(&n->m2me, TEST_IMEI);
+	m2m_set_str(n->to_sho, "mno-b");
+	return n;
+}
+
+static void check_change_notify(const void *want_, const void *got_)
+{
+	const M2M_CHANGE_NOTIFY *want = want_, *got = got_;
+	SAME(change_id);
+	SAME(tre);
+	SAME(m2me);
+	SAME(to_sho);
+}
+
+static void *build_change_consent(void)
+{
+	M2M_CHANGE_CONSENT *c = M2M_CHANGE_CONSENT_new();
+	set_run(c->change_id, 16, 0x80);
+	set_run(c->mcim_id, 16, 0x60);
+	return c;
+}
+
+static void check_change_consent(const void *want_, const void *got_)
+{
+	const M2M_CHANGE_CONSENT *want = want_, *got = got_;
+	SAME(change_id);
+	SAME(mcim_id);
+}
+
+static void *build_change_complete(void)
+{
+	M2M_CHANGE_COMPLETE *c = M2M_CHANGE_COMPLETE_new();
+	set_run(c->change_id, 16, 0x80);
+	m2m_set_str(c->tre, "tre-3");
+	m2m_set_str(c->sho, "mno-b");
+	set_run(c->mcim_id, 16, 0x90);
+	return c;
+}
+
+static void check_change_complete(const void *want_, const void *got_)
+{
+	const M2M_CHANGE_COMPLETE *want = want_, *got = got_;
+	SAME(change_id);
+	SAME(tre);
+	SAME(sho);
+	SAME(mcim_id);
+}
+
+static void *build_change_release(void)
+{
+	M2M_CHANGE_RELEASE *r = M2M_CHANGE_RELEASE_new();
+	set_run(r->change_id, 16, 0x80);
+	m2m_set_str(r->tre, "tre-3");
+	set_run(r->mcim_id, 16, 0x60);
+	return r;
+}
+
+static void check_change_release(const void *want_, const void *got_)
+{
+	const M2M_CHANGE_RELEASE *want = want_, *got = got_;
+	SAME(change_id);
+	SAME(tre);
+	SAME(mcim_id);
+}
+
+/* full: a failed attach with its reason; minimal: attached */
+static void *make_tre_attached(int full)
+{
+	M2M_TRE_ATTACHED *a = M2M_TRE_ATTACHED_new();
+	set_digits(&a->imsi, TEST_IMSI);
+	set_enum(&a->result, full ? M2M_ATTACH_FAILED : M2M_ATTACH_OK);
+	if (full)
+		set_enum(&a->reason, M2M_R_AUTHENTICATION_FAILED);
+	return a;
+}
+FULL_AND_MINIMAL(tre_attached)
+
+static void check_tre_attached(const void *want_, const void *got_)
+{
+	const M2M_TRE_ATTACHED *want = want_, *got = got_;
+	SAME(imsi);
+	SAME(result);
+	assert_enum_eq(want->reason, got->reason, "reason");
+}
+
 typedef struct body_case {
 	int type;
 	void *(*build)(void);
@@ -1697,6 +1859,15 @@ static const body_case body_cases[] = {
 	{M2M_MSG_TRE_PROVISION_NEXT, build_tre_provision_next, check_tre_provision_next},
 	{M2M_MSG_MCIM_COMMAND, build_signed_object, check_signed_object},
 	{M2M_MSG_MCIM_RECEIPT, build_signed_object, check_signed_object},
+	{M2M_MSG_CHANGE_REQUEST, build_change_request, check_change_request},
+	{M2M_MSG_CHANGE_RESPONSE, build_change_response, check_change_response},
+	{M2M_MSG_CHANGE_NOTIFY, build_change_notify, check_change_notify},
+	{M2M_MSG_CHANGE_CONSENT, build_change_consent, check_change_consent},
+	{M2M_MSG_CHANGE_COMPLETE, build_signed_object, check_signed_object},
+	{M2M_MSG_CHANGE_COMPLETE_ACK, build_change_id, check_change_id},
+	{M2M_MSG_CHANGE_RELEASE, build_change_release, check_change_release},
+	{M2M_MSG_CHANGE_RELEASE_ACK, build_change_id, check_change_id},
+	{M2M_MSG_TRE_ATTACHED, build_tre_attached, check_tre_attached},
 };
 #define NCASES (sizeof body_cases / sizeof body_cases[0])
 #define MAX_TYPE_SCANNED 100
@@ -1848,6 +2019,7 @@ static const body_case minimal_cases[] = {
 	{M2M_MSG_TRE_AKA_RESPONSE, build_tre_aka_response_minimal, check_tre_aka_response},
 	{M2M_MSG_TRE_PROVISION, build_tre_provision_minimal, check_tre_provision},
 	{M2M_MSG_TRE_PROVISION_NEXT, build_tre_provision_next_minimal, check_tre_provision_next},
+	{M2M_MSG_TRE_ATTACHED, build_tre_attached_minimal, check_tre_attached},
 };
 
 Test(roundtrip, every_optional_field_absent)
@@ -1892,6 +2064,7 @@ static const econtent_case econtent_cases[] = {
 	{"McimCommand", ASN1_ITEM_ref(M2M_MCIM_COMMAND), build_mcim_command, check_mcim_command},
 	{"McimCommand (no change)", ASN1_ITEM_ref(M2M_MCIM_COMMAND), build_mcim_command_minimal, check_mcim_command},
 	{"McimReceipt", ASN1_ITEM_ref(M2M_MCIM_RECEIPT), build_mcim_receipt, check_mcim_receipt},
+	{"ChangeComplete", ASN1_ITEM_ref(M2M_CHANGE_COMPLETE), build_change_complete, check_change_complete},
 };
 
 Test(roundtrip, signed_object_contents)
@@ -2711,6 +2884,7 @@ Test(summary, minimal_bodies_leave_absent_fields_out)
 		"auts=e0e1e2e3e4e5e6e7e8e9eaebeced",
 		"",
 		"state=4",
+		"imsi=001010000000001 result=0",
 	};
 	cr_assert_eq(sizeof want / sizeof want[0], sizeof minimal_cases / sizeof minimal_cases[0]);
 	for (size_t i = 0; i < sizeof minimal_cases / sizeof minimal_cases[0]; i++) {

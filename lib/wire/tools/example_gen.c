@@ -824,6 +824,83 @@ static void *make_mcim_receipt(void)
 	return signed_object("<SignedData over McimReceipt, by tre-3>");
 }
 
+/* ---- change of subscription ---- */
+
+static const uint8_t example_change_id[16] = {0x43, 0x48, 0x41, 0x4e, 0x47, 0x45, 0x2d, 0x41,
+					      0x2d, 0x54, 0x4f, 0x2d, 0x42, 0x2d, 0x30, 0x31};
+
+static void *make_change_request(void)
+{
+	static const uint8_t nonce[16] = {0x9e, 0x11, 0x62, 0x07, 0xc4, 0x3b, 0x58, 0xd0,
+					  0x21, 0x7a, 0xe5, 0x0f, 0x96, 0x4c, 0xb3, 0x28};
+	M2M_CHANGE_REQUEST *r = M2M_CHANGE_REQUEST_new();
+	M2M_CHANGE_AUTHORISATION *a = r->authorisation->content;
+	set_text(a->tre, "tre-3");
+	set_digits(&a->m2me, EXAMPLE_IMEI);
+	set_text(a->from_sho, "mno-a");
+	set_text(a->to_sho, "mno-b");
+	set_octets(a->nonce, nonce, sizeof nonce);
+	set_time(a->issued_at, EXAMPLE_TIME);
+	placeholder(r->authorisation->signature, "<ECDSA by the subscriber's key>");
+	set_text(r->dpf, "mno-b");
+	return r;
+}
+
+static void *make_change_response(void)
+{
+	M2M_CHANGE_RESPONSE *r = M2M_CHANGE_RESPONSE_new();
+	set_octets(r->change_id, example_change_id, sizeof example_change_id);
+	return r;
+}
+
+static void *make_change_notify(void)
+{
+	M2M_CHANGE_NOTIFY *n = M2M_CHANGE_NOTIFY_new();
+	set_octets(n->change_id, example_change_id, sizeof example_change_id);
+	set_text(n->tre, "tre-3");
+	set_digits(&n->m2me, EXAMPLE_IMEI);
+	set_text(n->to_sho, "mno-b");
+	return n;
+}
+
+static void *make_change_consent(void)
+{
+	M2M_CHANGE_CONSENT *c = M2M_CHANGE_CONSENT_new();
+	set_octets(c->change_id, example_change_id, sizeof example_change_id);
+	set_octets(c->mcim_id, example_mcim_id, sizeof example_mcim_id);
+	return c;
+}
+
+static void *make_change_complete(void)
+{
+	return signed_object("<SignedData over ChangeComplete, by tre-3>");
+}
+
+static void *make_change_ack(void)
+{
+	M2M_CHANGE_ACK *a = M2M_CHANGE_ACK_new();
+	set_octets(a->change_id, example_change_id, sizeof example_change_id);
+	return a;
+}
+
+static void *make_change_release(void)
+{
+	M2M_CHANGE_RELEASE *r = M2M_CHANGE_RELEASE_new();
+	set_octets(r->change_id, example_change_id, sizeof example_change_id);
+	set_text(r->tre, "tre-3");
+	set_octets(r->mcim_id, example_mcim_id, sizeof example_mcim_id);
+	return r;
+}
+
+/* The M2ME attached with MCIM B: the TRE commits the switch. */
+static void *make_tre_attached(void)
+{
+	M2M_TRE_ATTACHED *a = M2M_TRE_ATTACHED_new();
+	set_digits(&a->imsi, "001020000100001");
+	set_enum(a->result, M2M_ATTACH_OK);
+	return a;
+}
+
 typedef struct example {
 	int type;
 	const char *sender, *recipient;
@@ -904,6 +981,15 @@ static const example examples[] = {
 	{M2M_MSG_TRE_PROVISION_NEXT, REPLY("tre-3", "m2me-3"), make_tre_provision_next},
 	{M2M_MSG_MCIM_COMMAND, REQUEST("mno-a", "tre-3"), make_mcim_command},
 	{M2M_MSG_MCIM_RECEIPT, REPLY("tre-3", "mno-a"), make_mcim_receipt},
+	{M2M_MSG_CHANGE_REQUEST, REQUEST("mno-b", "drf"), make_change_request},
+	{M2M_MSG_CHANGE_RESPONSE, REPLY("drf", "mno-b"), make_change_response},
+	{M2M_MSG_CHANGE_NOTIFY, REQUEST("drf", "mno-a"), make_change_notify},
+	{M2M_MSG_CHANGE_CONSENT, REPLY("mno-a", "drf"), make_change_consent},
+	{M2M_MSG_CHANGE_COMPLETE, REQUEST("mno-v", "drf"), make_change_complete},
+	{M2M_MSG_CHANGE_COMPLETE_ACK, REPLY("drf", "mno-v"), make_change_ack},
+	{M2M_MSG_CHANGE_RELEASE, REQUEST("drf", "mno-a"), make_change_release},
+	{M2M_MSG_CHANGE_RELEASE_ACK, REPLY("mno-a", "drf"), make_change_ack},
+	{M2M_MSG_TRE_ATTACHED, REQUEST("m2me-3", "tre-3"), make_tre_attached},
 };
 
 static const example *example_for(int type)
