@@ -463,6 +463,90 @@ static void hex_of(const char *text, char *out)
 		sprintf(out + 2 * i, "%02x", (unsigned char)text[i]);
 }
 
+/* m2m-manufacture as the equipment supplier runs it against the running ICF, as the client
+ * "testbed" (a supplier the drf knows); its output and exit status. */
+static char *manufacture(int *status, const char *args)
+{
+	char cmd[1024];
+	const char *bin = getenv("M2M_BIN_DIR");
+	cr_assert_not_null(bin, "M2M_BIN_DIR is not set (meson test sets it)");
+	snprintf(cmd, sizeof cmd, "%s/tre/manufacture/m2m-manufacture -c %s/testbed.conf --out %s/factory %s 2>&1", bin,
+		 rundir, rundir, args);
+	FILE *p = popen(cmd, "r");
+	cr_assert_not_null(p);
+	size_t len = 0;
+	char *out = calloc(1, 65536);
+	for (size_t n; (n = fread(out + len, 1, 65535 - len, p)) > 0;)
+		len += n;
+	int st = pclose(p);
+	*status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+	printf("$ m2m-manufacture %s -> %d\n%s", args, *status, out);
+	return out;
+}
+
+static int count_lines_with(const char *text, const char *needle)
+{
+	int n = 0;
+	for (const char *p = text; (p = strstr(p, needle)); p++)
+		n++;
+	return n;
+}
+
+Test(testbed, manufacture_gives_a_fleet_pcids_from_the_pool_all_or_nothing, .timeout = 180)
+{
+	expect_ok("up");
+	char path[128];
+	snprintf(path, sizeof path, "%s/factory", rundir);
+	cr_assert_eq(mkdir(path, 0700), 0);
+	snprintf(path, sizeof path, "%s/fleet.txt", rundir);
+	FILE *f = fopen(path, "w");
+	cr_assert(f && fputs("meter-1\nmeter-2  # comment\n\nmeter-3\n", f) >= 0 && !fclose(f));
+	char args[256];
+	snprintf(args, sizeof args, "--icf drf --batch %s", path);
+	int st;
+	char *out = manufacture(&st, args);
+	cr_assert_eq(st, 0);
+	cr_expect_eq(count_lines_with(out, ": PCID 00109"), 3, "one PCID each, from the drf's range");
+	free(out);
+	for (int i = 1; i <= 3; i++) {
+		char rel[64];
+		struct stat sb;
+		snprintf(rel, sizeof rel, "factory/meter-%d.pcid", i);
+		snprintf(path, sizeof path, "%s/%s", rundir, rel);
+		cr_assert_eq(stat(path, &sb), 0, "%s", rel);
+		cr_expect_eq(sb.st_mode & 0777, 0600, "%s is readable by its owner only", rel);
+		char *text = read_text(rel);
+		cr_expect(strstr(text, "pcid = 00109") && strstr(text, "\nk = ") && strstr(text, "\nopc = ") &&
+			  strstr(text, "\nvalid_until = "), "%s: the TRE's file format", rel);
+		free(text);
+	}
+	/* the same TRE asks again: the same PCID (the ICF's assignment is idempotent) */
+	char *first = read_text("factory/meter-1.pcid");
+	out = manufacture(&st, "--icf drf meter-1");
+	cr_expect_eq(st, 0);
+	free(out);
+	char *again = read_text("factory/meter-1.pcid");
+	cr_expect_str_eq(again, first);
+	free(first);
+	free(again);
+	/* 64 PCIDs, 6 assigned: a fleet of 59 exhausts the pool, and nothing at all is written */
+	char many[2048] = "--icf drf";
+	for (int i = 0; i < 59; i++)
+		snprintf(many + strlen(many), sizeof many - strlen(many), " big-%d", i);
+	out = manufacture(&st, many);
+	cr_expect_eq(st, 1);
+	cr_expect_not_null(strstr(out, "poolExhausted"), "the ICF's reason is shown");
+	free(out);
+	snprintf(path, sizeof path, "%s/factory/big-0.pcid", rundir);
+	cr_expect_neq(access(path, F_OK), 0, "nothing written for a refused fleet");
+	out = manufacture(&st, "--icf nosuch tre-9");
+	cr_expect_eq(st, 2, "an ICF that is not a peer is a configuration error");
+	free(out);
+	out = manufacture(&st, "meter-1");
+	cr_expect_eq(st, 2, "--icf is required");
+	free(out);
+}
+
 Test(testbed, alt1a_pcid_walled_garden_then_mcim_in_the_tre, .timeout = 180)
 {
 	expect_ok("up");
