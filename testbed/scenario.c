@@ -33,6 +33,9 @@ const tb_scenario tb_scenarios[] = {
 	{"1a", "Alternative 1a: m2me-3 without a card attaches with its TRE's PCID into a walled garden, discovers "
 	       "operator A through the DRF, is validated, receives its MCIM into the TRE and works on it",
 	 tb_scenario_1a},
+	{"1a-change", "Alternative 1a: after 1a, m2me-3 moves from operator A to B with the subscriber's signed "
+		      "authorisation (a forged one and A's contract lock refused); make before break, then A's "
+		      "signed deletion", tb_scenario_1a_change},
 	{NULL, NULL, NULL},
 };
 

@@ -26,15 +26,20 @@ static const char *icf(const tb_session *s)
 	return tb_registration_operator(s->topology);
 }
 
-/* The subscriber's portal (the testbed, a registrar of the DRF) registers the device with A. */
+/* The subscriber's portal (the testbed, a registrar of the DRF) registers the device with A,
+ * and the subscriber's public key, which a later change of subscription must be signed with. */
 static int register_device(tb_session *s)
 {
 	const tb_entity *m = &s->topology->entities[tb_entity_index(s->topology, DEVICE)];
-	tb_step(s, "the subscriber registers %s (%s) with %s at the DRF %s", DEVICE, TRE, SHO, icf(s));
+	tb_step(s, "the subscriber registers %s (%s) with %s at the DRF %s, with the subscriber's key", DEVICE, TRE,
+		SHO, icf(s));
+	EVP_PKEY *key = tb_subscriber_key(s->rundir);
 	M2M_REGISTRATION *r = M2M_REGISTRATION_new();
 	M2M_REGISTRATION_REQUEST *q = sk_M2M_REGISTRATION_new_null();
-	int bad = !r || !q || m2m_set_digits(&r->m2me, tb_entity_setting(m, "imei", "")) || m2m_set_str(r->tre, TRE) ||
-		  m2m_set_str(r->sho, SHO) || m2m_set_str(r->dpf, SHO) || !sk_M2M_REGISTRATION_push(q, r);
+	int bad = !key || !r || !q || m2m_set_digits(&r->m2me, tb_entity_setting(m, "imei", "")) ||
+		  m2m_set_str(r->tre, TRE) || m2m_set_str(r->sho, SHO) || m2m_set_str(r->dpf, SHO) ||
+		  tb_subscriber_public(key, &r->subscriber_key) || !sk_M2M_REGISTRATION_push(q, r);
+	EVP_PKEY_free(key);
 	if (bad)
 		M2M_REGISTRATION_free(r);
 	tb_reply rep = {0};

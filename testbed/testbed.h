@@ -9,6 +9,8 @@
 #include "conf/conf.h"
 #include "net/node.h"
 
+#include <openssl/evp.h>
+
 #include <limits.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -295,6 +297,7 @@ int tb_scenario_attack_false_network(tb_session *s);
 int tb_scenario_attack_apn(tb_session *s);
 int tb_scenario_validate(tb_session *s);
 int tb_scenario_1a(tb_session *s);
+int tb_scenario_1a_change(tb_session *s);
 
 /* ---- what scenarios do to devices (device.c) --------------------------------------------- */
 
@@ -393,6 +396,19 @@ int tb_subscriber_admin(tb_session *s, const char *command, const char *card, co
 /* A step checking with `mno-admin show` that the subscriber of card is in state ("suspended",
  * "active"), and that the output mentions each of the NULL-terminated words (audit entries). */
 int tb_subscriber_expect(tb_session *s, const char *card, const char *state, const char *const *words);
+
+/* ---- the subscriber of the Alternative 1a device (subscriber_key.c) ---------------------- */
+
+/* At `up`: a fresh P-256 key in RUNDIR/keys/subscriber.key (PKCS#8 DER in hex, mode 0600). */
+int tb_subscriber_key_write(const char *rundir);
+/* The key `up` wrote; NULL after saying why. */
+EVP_PKEY *tb_subscriber_key(const char *rundir);
+/* Its public half as Registration.subscriberKey (DER SubjectPublicKeyInfo); 0 or -1. */
+int tb_subscriber_public(EVP_PKEY *key, ASN1_OCTET_STRING **out);
+/* The subscriber's authorisation of a move of tre (in the M2ME of imei) from one SHO to
+ * another: a fresh nonce, now, signed with key. NULL on failure. */
+M2M_SUBSCRIBER_AUTHORISATION *tb_subscriber_authorise(EVP_PKEY *key, const char *tre, const char *imei,
+						       const char *from, const char *to);
 
 /* ---- what scenarios expect in the trace (expect.c) ------------------------------------- */
 

@@ -1,0 +1,185 @@
+/*
+ * 1a-change: the change of subscription of Alternative 1a (docs/alt1a-change.md), after `1a`
+ * left m2me-3 working on operator A's MCIM. The subscriber moves the device to operator B: the
+ * DRF refuses an authorisation not signed by the subscriber's registered key and, while A holds a
+ * contract lock, A's refusal; with the lock lifted, A consents and lets the TRE start; the device
+ * discovers B, B has the TRE validated afresh and sends MCIM B, which the TRE installs beside A's;
+ * the device switches and attaches with B (make before break), the TRE tells the DRF, and only then
+ * does A delete its MCIM, with a receipt signed by the TRE, and its HSS record.
+ */
+#include "testbed.h"
+
+#include "pki/pki.h"
+#include "wire/read.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define DEVICE "m2me-3"
+#define TRE "tre-3"
+#define NETWORK "mno-v"
+#define FROM "mno-a"
+#define TO "mno-b"
+#define CHANGE_ID_LEN 16
+
+static const char *drf(const tb_session *s)
+{
+	return tb_registration_operator(s->topology);
+}
+
+static const char *imei(const tb_session *s)
+{
+	return tb_entity_setting(&s->topology->entities[tb_entity_index(s->topology, DEVICE)], "imei", "");
+}
+
+/* Powers the device on and attaches it: it must be on A's MCIM (scenario 1a ran before). */
+static int on_mcim_a(tb_session *s, char imsi_a[16])
+{
+	tb_device_status st;
+	tb_control on = {.action = M2M_DEV_POWER_ON}, at = {.action = M2M_DEV_ATTACH, .network = NETWORK};
+	if (tb_device_ok(s, DEVICE, &on, &st, "%s powers on", DEVICE) ||
+	    tb_device_ok(s, DEVICE, &at, &st, "%s attaches with the MCIM its TRE holds", DEVICE))
+		return -1;
+	tb_step(s, "the device works on %s's MCIM (IMSI 00101...; scenario 1a provisioned it)", FROM);
+	if (strncmp(st.imsi, "00101", 5))
+		return tb_step_fail(s, "it attached with %s: run scenario 1a first", st.imsi[0] ? st.imsi : "nothing");
+	snprintf(imsi_a, 16, "%s", st.imsi);
+	return tb_step_ok(s);
+}
+
+/* changeRequest {authorisation, dpf B} from the subscriber's portal to the DRF. */
+static m2m_reason request_change(tb_session *s, EVP_PKEY *signer, uint8_t change_id[CHANGE_ID_LEN], char *why,
+				 size_t len)
+{
+	M2M_CHANGE_REQUEST *q = M2M_CHANGE_REQUEST_new();
+	M2M_SUBSCRIBER_AUTHORISATION *a = tb_subscriber_authorise(signer, TRE, imei(s), FROM, TO);
+	if (!q || !a || m2m_set_str(q->dpf, TO)) {
+		M2M_CHANGE_REQUEST_free(q);
+		M2M_SUBSCRIBER_AUTHORISATION_free(a);
+		snprintf(why, len, "cannot build the request");
+		return M2M_R_INTERNAL;
+	}
+	M2M_SUBSCRIBER_AUTHORISATION_free(q->authorisation);
+	q->authorisation = a;
+	tb_reply r = {0};
+	int rc = tb_call(s->node, drf(s), M2M_MSG_CHANGE_REQUEST, q, &r);
+	M2M_CHANGE_REQUEST_free(q);
+	m2m_reason out = M2M_OK;
+	if (rc || r.type != M2M_MSG_CHANGE_RESPONSE) {
+		tb_reply_problem(&r, M2M_MSG_CHANGE_RESPONSE, why, len);
+		out = rc ? M2M_R_INTERNAL : r.reason ? r.reason : M2M_R_UNEXPECTED_MESSAGE;
+	} else if (m2m_read_octets(((const M2M_CHANGE_RESPONSE *)r.body)->change_id, change_id, CHANGE_ID_LEN)) {
+		snprintf(why, len, "the changeId is not 16 octets");
+		out = M2M_R_BAD_BODY;
+	}
+	tb_reply_clear(&r);
+	return out;
+}
+
+static int change_refused(tb_session *s, EVP_PKEY *signer, m2m_reason want, const char *what)
+{
+	uint8_t id[CHANGE_ID_LEN];
+	char why[300] = "";
+	tb_step(s, "%s: refused %s", what, m2m_reason_name(want));
+	m2m_reason r = request_change(s, signer, id, why, sizeof why);
+	if (r != want)
+		return tb_step_fail(s, "%s", r == M2M_OK ? "the change was accepted" : why);
+	printf("(%s) ", why);
+	return tb_step_ok(s);
+}
+
+static int admin_a(tb_session *s, const char *const *args, const char *what)
+{
+	tb_buf out = {0}, err = {0};
+	tb_step(s, "%s", what);
+	int rc = tb_admin(s->rundir, FROM, args, &out, &err);
+	char how[64];
+	if (rc)
+		tb_step_fail(s, "mno-admin %s %s: %s", args[0], tb_tool_status(rc, how, sizeof how), err.data ? err.data : "");
+	else
+		tb_step_ok(s);
+	tb_buf_free(&out);
+	tb_buf_free(&err);
+	return rc ? -1 : 0;
+}
+
+/* T-1a-9, O15, O16: a forged authorisation, and A's contract lock. */
+static int refusals(tb_session *s, EVP_PKEY *subscriber, const char *imsi_a)
+{
+	EVP_PKEY *other = m2m_pki_keygen();
+	int rc = change_refused(s, other, M2M_R_NOT_AUTHORISED, "an authorisation signed by another key than the "
+								  "subscriber's");
+	EVP_PKEY_free(other);
+	const char *lock[] = {"lock", imsi_a, "--days", "30", NULL}, *unlock[] = {"unlock", imsi_a, NULL};
+	if (rc || admin_a(s, lock, "operator A puts the subscription under a 30-day contract lock (mno-admin lock)"))
+		return -1;
+	rc = change_refused(s, subscriber, M2M_R_CONTRACT_LOCKED, "the subscriber's own authorisation, under A's lock");
+	return admin_a(s, unlock, "operator A lifts the lock (mno-admin unlock)") || rc ? -1 : 0;
+}
+
+static int consented(tb_session *s, EVP_PKEY *subscriber, uint64_t since)
+{
+	uint8_t id[CHANGE_ID_LEN];
+	char why[300] = "";
+	tb_step(s, "the subscriber authorises the move of %s to %s: the DRF answers a changeId", DEVICE, TO);
+	if (request_change(s, subscriber, id, why, sizeof why) != M2M_OK)
+		return tb_step_fail(s, "%s", why);
+	tb_step_ok(s);
+	const tb_msg flow[] = {
+		{drf(s), FROM, "changeNotify", NULL},
+		{FROM, drf(s), "changeConsent", NULL},
+		{drf(s), TB_SELF, "changeResponse", NULL},
+		{FROM, TRE, "mcimCommand", NULL},
+		{TRE, FROM, "mcimReceipt", NULL},
+	};
+	return tb_expect_flow(s, "A consents, then lets its TRE start the change (reprovision, signed receipt)", flow, 5,
+			      since);
+}
+
+static int switched(tb_session *s, uint64_t since)
+{
+	tb_device_status st;
+	tb_control c = {.action = M2M_DEV_PROVISION};
+	if (tb_device_ok(s, DEVICE, &c, &st, "%s runs its TRE's procedure over A's session", DEVICE))
+		return -1;
+	tb_step(s, "the device now works on %s's MCIM (IMSI 00102...)", TO);
+	if (strncmp(st.imsi, "00102", 5) || strcmp(st.attached_to, NETWORK))
+		return tb_step_fail(s, "it says IMSI %s attached to %s", st.imsi, st.attached_to);
+	tb_step_ok(s);
+	const tb_msg flow[] = {
+		{NETWORK, drf(s), "discoveryRequest", NULL},
+		{NETWORK, TO, "mcimRequest", NULL},
+		{TO, "certauth", "validationRequest", "tre=" TRE},
+		{"certauth", TRE, "attestationChallenge", NULL},
+		{TO, NETWORK, "mcimPackage", NULL},
+		{NETWORK, TO, "installResult", NULL},
+		{DEVICE, NETWORK, "attachRequest", "imsi=00102"},
+		{NETWORK, TO, "authInfoRequest", "imsi=00102"},
+		{DEVICE, TRE, "treAttached", "imsi=00102"},
+		{NETWORK, drf(s), "changeComplete", NULL},
+		{drf(s), FROM, "changeRelease", NULL},
+		{FROM, TRE, "mcimCommand", NULL},
+		{TRE, FROM, "mcimReceipt", NULL},
+	};
+	return tb_expect_flow(s, "ticket for B, fresh validation by B, MCIM B, attach with B, then A's release and "
+				 "signed deletion",
+			      flow, (int)(sizeof flow / sizeof flow[0]), since);
+}
+
+int tb_scenario_1a_change(tb_session *s)
+{
+	static const tb_fit fits[] = {{DEVICE, NULL}};
+	char imsi_a[16];
+	if (tb_known_state(s, fits, 1) || on_mcim_a(s, imsi_a))
+		return -1;
+	EVP_PKEY *subscriber = tb_subscriber_key(s->rundir);
+	int rc = !subscriber || refusals(s, subscriber, imsi_a) || consented(s, subscriber, tb_now_us());
+	EVP_PKEY_free(subscriber);
+	if (rc || switched(s, tb_now_us()) || tb_device_send(s, DEVICE, "meter 0007: 91.4 kWh"))
+		return -1;
+	printf("outcome: %s moved from %s to %s with the subscriber's signed authorisation: %s's MCIM was installed "
+	       "and used before %s deleted its own, with a receipt signed by the TRE\n",
+	       DEVICE, FROM, TO, TO, FROM);
+	return 0;
+}
