@@ -17,20 +17,11 @@ m2m_node *tb_client_open(const char *rundir, int quick_ms)
 	char path[PATH_MAX], err[256] = "";
 	if (tb_path(path, sizeof path, rundir, TB_SELF, ".conf"))
 		return NULL;
-	m2m_conf c;
-	memset(&c, 0, sizeof c);
 	m2m_node_conf nc;
-	memset(&nc, 0, sizeof nc);
-	if (m2m_conf_load(&c, path) == 0)
-		m2m_conf_node(&c, &nc);
-	else
-		c.failed = 1;
-	if (c.failed) {
-		fprintf(stderr, "testbed: %s\n", c.error);
-		m2m_conf_free(&c);
+	if (m2m_client_conf(path, &nc, err, sizeof err)) {
+		fprintf(stderr, "testbed: %s\n", err);
 		return NULL;
 	}
-	m2m_conf_free(&c);
 	if (quick_ms > 0) {
 		nc.timeout_ms = quick_ms;
 		nc.retries = 0;

@@ -46,5 +46,8 @@ void m2m_daemon_set_ctx(m2m_daemon *d, void *ctx);
 
 /* Reads a transport section and peers list (shared with the testbed tool). */
 void m2m_conf_node(m2m_conf *c, m2m_node_conf *out);
+/* The node settings of a client's file (the testbed tool, the supplier's m2m-manufacture): 0, or
+ * -1 with the reason ("FILE:LINE: ...") in err. The caller wipes out->secret_key after use. */
+int m2m_client_conf(const char *path, m2m_node_conf *out, char *err, size_t errlen);
 
 #endif

@@ -73,3 +73,19 @@ void m2m_conf_node(m2m_conf *c, m2m_node_conf *out)
 	}
 	out->npeers = count < M2M_MAX_PEERS ? count : M2M_MAX_PEERS;
 }
+
+int m2m_client_conf(const char *path, m2m_node_conf *out, char *err, size_t errlen)
+{
+	m2m_conf c;
+	memset(&c, 0, sizeof c);
+	memset(out, 0, sizeof *out);
+	if (m2m_conf_load(&c, path) == 0)
+		m2m_conf_node(&c, out);
+	else
+		c.failed = 1;
+	int failed = c.failed;
+	if (failed)
+		snprintf(err, errlen, "%s", c.error);
+	m2m_conf_free(&c);
+	return failed ? -1 : 0;
+}

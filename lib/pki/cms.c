@@ -14,8 +14,13 @@ int m2m_cms_sign(EVP_PKEY *key, X509 *signer, STACK_OF(X509) *extra, const uint8
 	BIO *in = len <= INT_MAX ? BIO_new_mem_buf(content, (int)len) : NULL;
 	/* binary: no line-ending rewriting; no S/MIME capabilities, which mean nothing here */
 	CMS_ContentInfo *cms = in ? CMS_sign(signer, key, extra, in, CMS_BINARY | CMS_NOSMIMECAP) : NULL;
+	return pki_cms_der(cms != NULL, cms, in, der, derlen);
+}
+
+int pki_cms_der(int ok, CMS_ContentInfo *cms, BIO *in, uint8_t **der, size_t *derlen)
+{
 	unsigned char *out = NULL;
-	int n = cms ? i2d_CMS_ContentInfo(cms, &out) : -1;
+	int n = ok && cms ? i2d_CMS_ContentInfo(cms, &out) : -1;
 	CMS_ContentInfo_free(cms);
 	BIO_free(in);
 	ERR_clear_error();

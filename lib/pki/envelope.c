@@ -22,19 +22,10 @@ int m2m_cms_encrypt(X509 *recipient, const uint8_t *content, size_t len, uint8_t
 {
 	BIO *in = len <= INT_MAX ? BIO_new_mem_buf(content, (int)len) : NULL;
 	CMS_ContentInfo *cms = in ? CMS_AuthEnvelopedData_create(EVP_aes_256_gcm()) : NULL;
+	/* the ciphertext inside: AuthEnvelopedData starts out detached, unlike CMS_encrypt's */
 	int ok = cms && CMS_add1_recipient_cert(cms, recipient, CMS_KEY_PARAM) && !choose_kdf(cms) &&
-		 CMS_set_detached(cms, 0) &&
-		 CMS_final(cms, in, NULL, CMS_BINARY) == 1;
-	unsigned char *out = NULL;
-	int n = ok ? i2d_CMS_ContentInfo(cms, &out) : -1;
-	CMS_ContentInfo_free(cms);
-	BIO_free(in);
-	ERR_clear_error();
-	if (n <= 0)
-		return -1;
-	*der = out;
-	*derlen = (size_t)n;
-	return 0;
+		 CMS_set_detached(cms, 0) && CMS_final(cms, in, NULL, CMS_BINARY) == 1;
+	return pki_cms_der(ok, cms, in, der, derlen);
 }
 
 m2m_reason m2m_cms_decrypt(EVP_PKEY *key, X509 *cert, const uint8_t *der, size_t len, uint8_t **content,

@@ -22,6 +22,9 @@ int pki_models_der(const m2m_revoked_model *models, size_t n, uint8_t **out, siz
 int pki_models_parse(const uint8_t *der, size_t len, int (*add)(void *arg, const m2m_revoked_model *m),
 		     void *arg);
 
+/* The DER of a CMS made from in (whose BIO it frees with it) when ok: 0, or -1 (also when !ok). */
+int pki_cms_der(int ok, CMS_ContentInfo *cms, BIO *in, uint8_t **der, size_t *derlen);
+
 /* m2m_trust_verify with extra untrusted certificates (those a CMS brought along). */
 m2m_reason pki_verify_with(m2m_trust *t, X509 *cert, STACK_OF(X509) *extra, int profile);
 

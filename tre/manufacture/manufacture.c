@@ -133,22 +133,15 @@ static void on_answer(m2m_node *n, const m2m_envelope *resp, m2m_reason reason, 
 
 static m2m_node *open_node(const char *path)
 {
-	m2m_conf c;
-	memset(&c, 0, sizeof c);
 	m2m_node_conf nc;
-	memset(&nc, 0, sizeof nc);
-	if (m2m_conf_load(&c, path) == 0)
-		m2m_conf_node(&c, &nc);
-	else
-		c.failed = 1;
-	if (c.failed)
-		fprintf(stderr, "m2m-manufacture: %s\n", c.error);
-	int failed = c.failed;
-	m2m_conf_free(&c);
 	char err[256] = "";
-	m2m_node *n = failed ? NULL : m2m_node_new(&nc, NULL, err, sizeof err);
+	if (m2m_client_conf(path, &nc, err, sizeof err)) {
+		fprintf(stderr, "m2m-manufacture: %s\n", err);
+		return NULL;
+	}
+	m2m_node *n = m2m_node_new(&nc, NULL, err, sizeof err);
 	m2m_wipe(nc.secret_key, sizeof nc.secret_key);
-	if (!failed && !n)
+	if (!n)
 		fprintf(stderr, "m2m-manufacture: %s: %s\n", path, err);
 	return n;
 }
