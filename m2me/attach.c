@@ -15,6 +15,12 @@
  *
  * Any ErrorReport ends the attach with the network's reason. CK and IK stay in the procedure
  * only until the session key is derived from them.
+ *
+ * An attach with a credential of the TRE ends by telling the TRE how it went (treAttached
+ * {imsi, attached | failed + reason}), success or failure: in a change of subscription the TRE
+ * commits the new MCIM, or returns to the old one, on it (docs/alt1a-change.md step 5). The
+ * TRE's answer names what to attach with next; the caller finds it in the run (told, next).
+ * A TRE that does not answer it does not change how the attach ended.
  */
 #include "device.h"
 
@@ -199,50 +205,105 @@ static void request(m2me_device *dev)
 	M2M_ATTACH_REQUEST_free(q);
 }
 
-static void on_credential(m2me_device *dev, const m2me_credential *c, m2m_reason reason, const char *text)
+/* ---- telling the TRE ------------------------------------------------------------------------- */
+
+static void on_told(m2me_device *dev, const m2me_credential *c, m2m_reason reason, const char *text)
 {
 	m2me_attach_run *run = &dev->proc.attach;
-	if (reason) {
-		run->done(dev, reason, text);
-		return;
-	}
+	run->told = reason;
+	if (c)
+		run->next = *c;
+	else
+		m2m_warn("attach: %s was not told how the attach ended (%s: %s)", run->holder, m2me_reason_name(reason),
+			 text);
+	run->then(dev, run->result, run->result ? run->result_text : NULL);
+}
+
+/* The end of an attach with a TRE credential: done only once the TRE has been told. */
+static void tell_the_tre(m2me_device *dev, m2m_reason reason, const char *text)
+{
+	m2me_attach_run *run = &dev->proc.attach;
+	run->result = reason;
+	snprintf(run->result_text, sizeof run->result_text, "%s", text ? text : "");
+	m2m_info("attach: telling %s that the attach with IMSI %s %s%s", run->holder, run->imsi,
+		 reason ? "failed: " : "succeeded", reason ? m2me_reason_name(reason) : "");
+	if (m2me_tre_attached(dev, run->imsi, reason, on_told))
+		on_told(dev, NULL, M2M_R_UNKNOWN_PEER, "the TRE cannot be called");
+}
+
+/* ---- starting ------------------------------------------------------------------------------------ */
+
+/* The attach with what the TRE named: a PCID reaches provisioning only. */
+static void with_credential(m2me_device *dev, const m2me_credential *c)
+{
+	m2me_attach_run *run = &dev->proc.attach;
 	snprintf(run->imsi, sizeof run->imsi, "%s", c->imsi);
 	m2m_info("%s names its %s %s", run->holder, c->kind == M2M_CREDENTIAL_PCID ? "PCID" : "MCIM", c->imsi);
-	if (c->kind == M2M_CREDENTIAL_PCID)  /* a PCID reaches provisioning only */
+	if (c->kind == M2M_CREDENTIAL_PCID)
 		snprintf(run->apn, sizeof run->apn, "%s", dev->settings.provisioning_apn);
+	run->done = tell_the_tre;
 	request(dev);
+}
+
+static void on_credential(m2me_device *dev, const m2me_credential *c, m2m_reason reason, const char *text)
+{
+	if (reason)
+		dev->proc.attach.done(dev, reason, text);
+	else
+		with_credential(dev, c);
+}
+
+/* 0 when an attach may start now (the run set up for it), else done was called. */
+static int begin(m2me_device *dev, const char *network, const char *apn, int tre_only, m2me_done_fn done)
+{
+	const m2me_state *st = &dev->state;
+	m2me_attach_run *run = &dev->proc.attach;
+	*run = (m2me_attach_run){.done = done, .then = done};
+	if (!st->powered) {
+		done(dev, M2M_R_WRONG_STATE, "powered off");
+		return -1;
+	}
+	if (st->attached) {
+		m2me_fail(dev, done, M2M_R_WRONG_STATE, "already attached to %s: detach first", st->session.network);
+		return -1;
+	}
+	if (!dev->settings.tre[0] && (tre_only || !st->card_read)) {
+		done(dev, M2M_R_NO_CARD, tre_only ? "the device has no TRE"
+						  : "no card was read at power-on and the device has no TRE");
+		return -1;
+	}
+	snprintf(run->network, sizeof run->network, "%s", network);
+	snprintf(run->apn, sizeof run->apn, "%s", apn);
+	if (st->card_read && !tre_only) {
+		snprintf(run->imsi, sizeof run->imsi, "%s", st->info.imsi);
+		snprintf(run->holder, sizeof run->holder, "%s", st->card);
+		run->aka = m2me_card_aka;
+	} else {
+		snprintf(run->holder, sizeof run->holder, "%s", dev->settings.tre);
+		run->aka = m2me_tre_aka;
+		run->via_tre = 1;
+	}
+	return 0;
 }
 
 void m2me_attach(m2me_device *dev, const char *network, const char *apn, m2me_done_fn done)
 {
-	const m2me_state *st = &dev->state;
+	if (begin(dev, network, apn, 0, done))
+		return;
 	m2me_attach_run *run = &dev->proc.attach;
-	*run = (m2me_attach_run){.done = done};
-	if (!st->powered) {
-		done(dev, M2M_R_WRONG_STATE, "powered off");
-		return;
-	}
-	if (st->attached) {
-		m2me_fail(dev, done, M2M_R_WRONG_STATE, "already attached to %s: detach first", st->session.network);
-		return;
-	}
-	if (!st->card_read && !dev->settings.tre[0]) {
-		done(dev, M2M_R_NO_CARD, "no card was read at power-on and the device has no TRE");
-		return;
-	}
-	snprintf(run->network, sizeof run->network, "%s", network);
-	snprintf(run->apn, sizeof run->apn, "%s", apn);
-	if (st->card_read) {
-		snprintf(run->imsi, sizeof run->imsi, "%s", st->info.imsi);
-		snprintf(run->holder, sizeof run->holder, "%s", st->card);
-		run->aka = m2me_card_aka;
+	if (!run->via_tre) {
 		request(dev);
 		return;
 	}
-	snprintf(run->holder, sizeof run->holder, "%s", dev->settings.tre);
-	run->aka = m2me_tre_aka;
-	run->via_tre = 1;
 	run->phase = NAMING;
 	if (m2me_tre_credential(dev, on_credential))
 		m2me_fail(dev, done, M2M_R_UNKNOWN_PEER, "%s is not a configured peer", run->holder);
+}
+
+void m2me_attach_named(m2me_device *dev, const char *network, const char *apn, const m2me_credential *c,
+		       m2me_done_fn done)
+{
+	m2me_credential named = *c;  /* c may live in the run that begin() resets */
+	if (begin(dev, network, apn, 1, done) == 0)
+		with_credential(dev, &named);
 }

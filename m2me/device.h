@@ -104,6 +104,14 @@ typedef void (*m2me_aka_fn)(m2me_device *dev, m2me_auth_outcome outcome, const m
 typedef int (*m2me_aka_start_fn)(m2me_device *dev, const char *imsi, const uint8_t rand[16], const uint8_t autn[16],
 				 m2me_aka_fn done);
 
+/* What the TRE names to attach with (treCredential, also its answer to treAttached). */
+typedef struct m2me_credential {
+	m2m_credential_kind kind;  /* pcid or mcim */
+	char imsi[M2ME_IMSI_MAX + 1];
+} m2me_credential;
+typedef void (*m2me_credential_fn)(m2me_device *dev, const m2me_credential *c, m2m_reason reason,
+				   const char *text);
+
 /* One attach procedure (attach.c). CK and IK live here between the holder and attachAccept. */
 typedef struct m2me_attach_run {
 	int phase;
@@ -118,16 +126,15 @@ typedef struct m2me_attach_run {
 	int challenges;
 	uint8_t ck[16];
 	uint8_t ik[16];
+	/* An attach with a credential the TRE named ends by telling the TRE (treAttached): */
+	m2me_done_fn then;           /* the caller's done, once the TRE answered */
+	m2m_reason result;           /* how the attach ended ... */
+	char result_text[256];
+	m2m_reason told;             /* M2M_OK when the TRE answered, else why it did not */
+	m2me_credential next;        /* ... and its answer: what to attach with next */
 } m2me_attach_run;
 
-/* What the TRE names to attach with (treCredential), and where its provisioning stands
- * (treProvisionNext: step valid during the callback only). */
-typedef struct m2me_credential {
-	m2m_credential_kind kind;  /* pcid or mcim */
-	char imsi[M2ME_IMSI_MAX + 1];
-} m2me_credential;
-typedef void (*m2me_credential_fn)(m2me_device *dev, const m2me_credential *c, m2m_reason reason,
-				   const char *text);
+/* Where the TRE's provisioning stands (treProvisionNext: step valid during the callback only). */
 typedef struct m2me_next {
 	m2m_provision_state state;
 	const M2M_RELAY_STEP *step;  /* NULL when done or failed */
@@ -136,7 +143,13 @@ typedef struct m2me_next {
 typedef void (*m2me_next_fn)(m2me_device *dev, const m2me_next *next, m2m_reason reason, const char *text);
 
 /* The provisioning procedure (provision.c) and its row in the database. */
-typedef enum m2me_provision_phase { M2ME_PROV_ASKING, M2ME_PROV_RELAYING, M2ME_PROV_SWITCHING } m2me_provision_phase;
+typedef enum m2me_provision_phase {
+	M2ME_PROV_ASKING,
+	M2ME_PROV_RELAYING,
+	M2ME_PROV_SWITCHING,  /* the TRE is done: attach with the MCIM it names, then the end */
+	M2ME_PROV_CHANGING,   /* the TRE is switching (a change): attach with the new MCIM, tell it */
+} m2me_provision_phase;
+#define M2ME_PROV_PHASES 4
 extern const char *const m2me_provision_phases[];  /* their names in the database */
 typedef struct m2me_provision_run {
 	m2me_provision_phase phase;
@@ -146,6 +159,13 @@ typedef struct m2me_provision_run {
 	char last_destination[M2M_ENTITY_MAX + 1];
 	char network[M2M_ENTITY_MAX + 1];
 	char apn[M2ME_APN_MAX + 1];  /* of the operational attach at the end */
+	/* changing (persisted): the IMSI of the session the change started on ("" none), and why
+	 * the attach with the new MCIM failed (M2M_OK: it has not), the action's end once back */
+	char from_imsi[M2ME_IMSI_MAX + 1];
+	m2m_reason failure;
+	char failure_text[256];      /* not persisted: a resumed procedure says less */
+	m2me_credential target;      /* the credential being attached with (switch.c) */
+	m2me_done_fn then;           /* ... and what follows the attach */
 } m2me_provision_run;
 
 /* The procedure in progress: the deviceControl it answers and each procedure's working state. */
@@ -196,6 +216,22 @@ struct m2me_device {
 	" last_type INTEGER, last_destination TEXT,"                                             \
 	" started INTEGER NOT NULL, changed INTEGER NOT NULL);"
 
+/* Migration 2: the change of subscription (docs/alt1a-change.md). The provisioning gains the
+ * phase changing, the IMSI the change started from and the reason its switch failed; SQLite
+ * cannot alter a CHECK, so the table is rebuilt with what it holds. */
+#define M2ME_SCHEMA_V2                                                                          \
+	"CREATE TABLE provision_v2 (id INTEGER PRIMARY KEY CHECK (id = 1),"                      \
+	" phase TEXT NOT NULL CHECK (phase IN ('asking', 'relaying', 'switching', 'changing')),"  \
+	" steps INTEGER NOT NULL CHECK (steps >= 0),"                                            \
+	" last_type INTEGER, last_destination TEXT,"                                             \
+	" from_imsi TEXT,"                              /* changing: the session's before */     \
+	" failure INTEGER NOT NULL DEFAULT 0 CHECK (failure >= 0),"  /* changing: its reason */  \
+	" started INTEGER NOT NULL, changed INTEGER NOT NULL);"                                  \
+	"INSERT INTO provision_v2 (id, phase, steps, last_type, last_destination, started, changed)" \
+	" SELECT id, phase, steps, last_type, last_destination, started, changed FROM provision;" \
+	"DROP TABLE provision;"                                                                  \
+	"ALTER TABLE provision_v2 RENAME TO provision;"
+
 /* imei.c: 15 digits whose last is the Luhn check digit of the first 14 (TS 23.003 Annex B). */
 int m2me_imei_valid(const char *imei);
 
@@ -229,6 +265,8 @@ int m2me_tre_credential(m2me_device *dev, m2me_credential_fn done);
 int m2me_tre_aka(m2me_device *dev, const char *imsi, const uint8_t rand[16], const uint8_t autn[16],
 		 m2me_aka_fn done);
 int m2me_tre_provision(m2me_device *dev, const M2M_RELAY_RESPONSE *answer, m2me_next_fn done);
+/* treAttached{imsi, attached (reason M2M_OK) | failed + reason}, answered with treCredential. */
+int m2me_tre_attached(m2me_device *dev, const char *imsi, m2m_reason reason, m2me_credential_fn done);
 
 /* power.c */
 void m2me_power_on(m2me_device *dev);
@@ -239,12 +277,28 @@ void m2me_remove_card(m2me_device *dev);
 void m2me_card_read_start(m2me_device *dev, m2me_read_fn done);
 
 /* attach.c: with the card when one was read at power-on, else with what the TRE names (a PCID
- * attaches with the provisioning APN); ends with done. */
+ * attaches with the provisioning APN); ends with done. An attach with a TRE credential, named
+ * by the TRE or given (m2me_attach_named: the TRE's last answer), ends by telling the TRE how it
+ * went (treAttached); done then finds the TRE's answer in dev->proc.attach (told, next). */
 void m2me_attach(m2me_device *dev, const char *network, const char *apn, m2me_done_fn done);
+void m2me_attach_named(m2me_device *dev, const char *network, const char *apn, const m2me_credential *c,
+		       m2me_done_fn done);
 
 /* provision.c: the TRE's provisioning over the session (attached first if need be), then the
  * attach with the MCIM; resumes what a restart interrupted. Ends the deviceControl. */
 void m2me_provision(m2me_device *dev, const char *network, const char *apn);
+/* For switch.c: the end (the row dropped, the deviceControl answered); the phase stored (0, or
+ * -1 with the action ended); the loop continued by asking the TRE where it stands. */
+void m2me_provision_finish(m2me_device *dev, m2m_reason reason, const char *text);
+int m2me_provision_enter(m2me_device *dev, m2me_provision_phase phase);
+void m2me_provision_continue(m2me_device *dev);
+
+/* switch.c: the TRE is done (first MCIM): attach with what it names unless attached with it,
+ * then the end. The TRE is switching (a change): detach, attach with the new MCIM it names, tell
+ * it; on success the loop continues, on failure the device goes back to what the TRE names
+ * then and the action ends with the failure. Both resume their phase after a restart. */
+void m2me_switch_settle(m2me_device *dev);
+void m2me_switch_change(m2me_device *dev);
 
 /* user_data.c */
 void m2me_send_data(m2me_device *dev, const uint8_t *data, size_t len);

@@ -80,14 +80,14 @@ int m2me_store_forget_session(m2me_device *dev)
 	return m2m_store_run(dev->db, m2m_store_prepare(dev->db, "DELETE FROM session"));
 }
 
-const char *const m2me_provision_phases[] = {"asking", "relaying", "switching"};
+const char *const m2me_provision_phases[M2ME_PROV_PHASES] = {"asking", "relaying", "switching", "changing"};
 
 int m2me_store_save_provision(m2me_device *dev, const m2me_provision_run *p)
 {
 	sqlite3_stmt *st = m2m_store_prepare(dev->db,
-		"INSERT INTO provision (id, phase, steps, last_type, last_destination, started, changed)"
-		" VALUES (1, ?1, ?2, ?3, ?4, ?5, ?5) ON CONFLICT (id) DO UPDATE SET phase = ?1, steps = ?2,"
-		" last_type = ?3, last_destination = ?4, changed = ?5");
+		"INSERT INTO provision (id, phase, steps, last_type, last_destination, from_imsi, failure, started,"
+		" changed) VALUES (1, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7) ON CONFLICT (id) DO UPDATE SET phase = ?1,"
+		" steps = ?2, last_type = ?3, last_destination = ?4, from_imsi = ?5, failure = ?6, changed = ?7");
 	if (st) {
 		sqlite3_bind_text(st, 1, m2me_provision_phases[p->phase], -1, SQLITE_STATIC);
 		sqlite3_bind_int(st, 2, p->steps);
@@ -95,14 +95,17 @@ int m2me_store_save_provision(m2me_device *dev, const m2me_provision_run *p)
 			sqlite3_bind_int(st, 3, p->last_type);
 			sqlite3_bind_text(st, 4, p->last_destination, -1, SQLITE_TRANSIENT);
 		}
-		sqlite3_bind_int64(st, 5, (sqlite3_int64)time(NULL));
+		bind_text_or_null(st, 5, p->from_imsi, 1);
+		sqlite3_bind_int(st, 6, (int)p->failure);
+		sqlite3_bind_int64(st, 7, (sqlite3_int64)time(NULL));
 	}
 	return m2m_store_run(dev->db, st);
 }
 
 int m2me_store_load_provision(m2me_device *dev, m2me_provision_run *p)
 {
-	sqlite3_stmt *st = m2m_store_prepare(dev->db, "SELECT phase, steps, last_type, last_destination FROM provision");
+	sqlite3_stmt *st = m2m_store_prepare(dev->db,
+		"SELECT phase, steps, last_type, last_destination, from_imsi, failure FROM provision");
 	if (!st)
 		return -1;
 	int rc = sqlite3_step(st), found = rc == SQLITE_DONE ? 0 : -1;
@@ -110,7 +113,7 @@ int m2me_store_load_provision(m2me_device *dev, m2me_provision_run *p)
 		char phase[16];
 		column_text(st, 0, phase, sizeof phase);
 		memset(p, 0, sizeof *p);
-		for (int i = 0; i < 3; i++)
+		for (int i = 0; i < M2ME_PROV_PHASES; i++)
 			if (!strcmp(phase, m2me_provision_phases[i])) {
 				p->phase = (m2me_provision_phase)i;
 				found = 1;
@@ -118,6 +121,8 @@ int m2me_store_load_provision(m2me_device *dev, m2me_provision_run *p)
 		p->steps = sqlite3_column_int(st, 1);
 		p->last_type = sqlite3_column_int(st, 2);
 		column_text(st, 3, p->last_destination, sizeof p->last_destination);
+		column_text(st, 4, p->from_imsi, sizeof p->from_imsi);
+		p->failure = (m2m_reason)sqlite3_column_int(st, 5);
 	}
 	sqlite3_finalize(st);
 	return found;

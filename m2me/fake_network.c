@@ -10,6 +10,7 @@
 #include "crypto/crypto.h"
 
 #include <criterion/criterion.h>
+#include <stdio.h>
 #include <string.h>
 
 static void send_challenge(m2m_node *n, m2m_request *req)
@@ -31,9 +32,9 @@ static void fresh_vector(void)
 /* The network's copy of the keys of imsi (the home operator's, or the ICF's for the PCID). */
 static void keys_of(const char *imsi)
 {
-	int pcid = !strcmp(imsi, TRE_PCID), mcim = !strcmp(imsi, TRE_MCIM);
-	fake_net.key_m = pcid ? &fake_net.m_pcid : mcim ? &fake_net.m_mcim : &fake_net.m;
-	fake_net.key_he = pcid ? &fake_net.he_pcid : mcim ? &fake_net.he_mcim : &fake_net.he;
+	int pcid = !strcmp(imsi, TRE_PCID), mcim = !strcmp(imsi, TRE_MCIM), mcim_b = !strcmp(imsi, TRE_MCIM_B);
+	fake_net.key_m = pcid ? &fake_net.m_pcid : mcim ? &fake_net.m_mcim : mcim_b ? &fake_net.m_mcim_b : &fake_net.m;
+	fake_net.key_he = pcid ? &fake_net.he_pcid : mcim ? &fake_net.he_mcim : mcim_b ? &fake_net.he_mcim_b : &fake_net.he;
 }
 
 static void false_vector(void)
@@ -58,6 +59,10 @@ static void net_attach(m2m_node *n, m2m_request *req)
 	keys_of(fake_net.imsi);
 	if (fake_net.mode == NET_REFUSE) {
 		m2m_refuse(n, req, M2M_R_IMEI_NOT_ALLOWED, "the subscription is locked to another IMEI");
+		return;
+	}
+	if (!strcmp(fake_net.imsi, fake_net.refuse_imsi)) {
+		m2m_refuse(n, req, M2M_R_ROAMING_NOT_ALLOWED, "no roaming agreement for IMSI %s", fake_net.imsi);
 		return;
 	}
 	m2m_random(fake_net.attach_id, 8);
@@ -210,6 +215,7 @@ static void net_relay(m2m_node *n, m2m_request *req)
 	int i = fake_net.relays++ % 8, type = q->step->message_type;
 	m2m_str(q->step->destination, fake_net.relayed_to[i], sizeof fake_net.relayed_to[i]);
 	fake_net.relayed_type[i] = type;
+	snprintf(fake_net.relayed_on[i], sizeof fake_net.relayed_on[i], "%s", fake_net.imsi);
 	if (type == M2M_MSG_DISCOVERY_REQUEST && fake_net.relay_error) {
 		reply_relayed_error(n, req, fake_net.relay_error);
 		return;

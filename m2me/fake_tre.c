@@ -3,8 +3,11 @@
  * with that credential over the USIM functions of lib/aka (RES, CK, IK; AUTS; macFailure), and
  * the provisioning machine of docs/alt1a.md reduced to its shape: discovering -> ordering ->
  * confirming -> done, each step a SignedObject to relay, each answer checked byte for byte
- * against what the fake network sends, an ErrorReport answer ending in failed. No signature is
- * made or checked here: that is the real TRE's (tre/), tested there.
+ * against what the fake network sends, an ErrorReport answer ending in failed. With a change
+ * open (docs/alt1a-change.md) the order goes to mno-b and confirming leads to switching: MCIM B
+ * is named until treAttached says how its attach went (attached: B committed, completing with
+ * changeComplete to relay; failed: back to A, failed with that reason). No signature is made or
+ * checked here: that is the real TRE's (tre/), tested there.
  */
 #include "m2me_harness.h"
 
@@ -37,6 +40,14 @@ int fake_step_answer(int step_type, int *answer_type, unsigned char **der)
 		M2M_MCIM_PACKAGE_free(p);
 		return len;
 	}
+	if (step_type == M2M_MSG_CHANGE_COMPLETE) {
+		M2M_CHANGE_ACK *a = M2M_CHANGE_ACK_new();
+		ASN1_OCTET_STRING_set(a->change_id, mcim_id, sizeof mcim_id);
+		*answer_type = M2M_MSG_CHANGE_COMPLETE_ACK;
+		int len = i2d_M2M_CHANGE_ACK(a, der);
+		M2M_CHANGE_ACK_free(a);
+		return len;
+	}
 	M2M_INSTALL_ACK *a = M2M_INSTALL_ACK_new();
 	ASN1_OCTET_STRING_set(a->mcim_id, mcim_id, sizeof mcim_id);
 	*answer_type = M2M_MSG_INSTALL_ACK;
@@ -47,22 +58,66 @@ int fake_step_answer(int step_type, int *answer_type, unsigned char **der)
 
 /* ---- the credential and AKA ------------------------------------------------------------------ */
 
+/* B while switching (until the M2ME reports) and once committed, else A, else the PCID. */
 static const char *current_imsi(void)
 {
-	return fake_tre.empty ? NULL : fake_tre.provisioned ? TRE_MCIM : TRE_PCID;
+	if (fake_tre.empty)
+		return NULL;
+	if (fake_tre.state == M2M_PROV_SWITCHING || fake_tre.changed)
+		return TRE_MCIM_B;
+	return fake_tre.provisioned ? TRE_MCIM : TRE_PCID;
+}
+
+static void reply_credential(m2m_node *n, m2m_request *req)
+{
+	M2M_TRE_CREDENTIAL *c = M2M_TRE_CREDENTIAL_new();
+	const char *imsi = current_imsi();
+	ASN1_ENUMERATED_set(c->kind, !imsi ? M2M_CREDENTIAL_NONE
+				     : strcmp(imsi, TRE_PCID) ? M2M_CREDENTIAL_MCIM : M2M_CREDENTIAL_PCID);
+	if (imsi)
+		m2m_set_digits(&c->imsi, imsi);
+	m2m_reply(n, req, M2M_MSG_TRE_CREDENTIAL, c);
+	M2M_TRE_CREDENTIAL_free(c);
 }
 
 static void tre_credential(m2m_node *n, m2m_request *req)
 {
 	fake_tre.credentials++;
-	M2M_TRE_CREDENTIAL *c = M2M_TRE_CREDENTIAL_new();
-	const char *imsi = current_imsi();
-	ASN1_ENUMERATED_set(c->kind, !imsi ? M2M_CREDENTIAL_NONE
-				     : fake_tre.provisioned ? M2M_CREDENTIAL_MCIM : M2M_CREDENTIAL_PCID);
-	if (imsi)
-		m2m_set_digits(&c->imsi, imsi);
-	m2m_reply(n, req, M2M_MSG_TRE_CREDENTIAL, c);
-	M2M_TRE_CREDENTIAL_free(c);
+	reply_credential(n, req);
+}
+
+void fake_tre_deadline(void)
+{
+	cr_assert_eq(fake_tre.state, M2M_PROV_SWITCHING, "no switch under way");
+	fake_tre.state = M2M_PROV_FAILED;
+	fake_tre.reason = M2M_R_TIMEOUT;
+}
+
+/* The change commits or rolls back on the report of the attach with B; any report is answered
+ * with what to attach with now. */
+static void tre_attached(m2m_node *n, m2m_request *req)
+{
+	const M2M_TRE_ATTACHED *q = req->env.body;
+	if (fake_tre.refuse_told) {
+		m2m_refuse(n, req, fake_tre.refuse_told, "treAttached is not served");
+		return;
+	}
+	if (fake_tre.late && fake_tre.state == M2M_PROV_SWITCHING)
+		fake_tre_deadline();
+	fake_tre.told++;
+	cr_assert_eq(m2m_digits(q->imsi, fake_tre.told_imsi, sizeof fake_tre.told_imsi, 6, 15), 0);
+	fake_tre.told_failed = ASN1_ENUMERATED_get(q->result) == M2M_ATTACH_FAILED;
+	cr_assert_eq(fake_tre.told_failed, q->reason != NULL, "a reason exactly when failed");
+	fake_tre.told_reason = q->reason ? (m2m_reason)ASN1_ENUMERATED_get(q->reason) : M2M_OK;
+	size_t used = strlen(fake_tre.told_log);
+	snprintf(fake_tre.told_log + used, sizeof fake_tre.told_log - used, "%s%.3s%c", used ? " " : "",
+		 fake_tre.told_imsi + 12, fake_tre.told_failed ? '-' : '+');
+	if (fake_tre.state == M2M_PROV_SWITCHING && !strcmp(fake_tre.told_imsi, TRE_MCIM_B)) {
+		fake_tre.changed = !fake_tre.told_failed;
+		fake_tre.state = fake_tre.told_failed ? M2M_PROV_FAILED : M2M_PROV_COMPLETING;
+		fake_tre.reason = fake_tre.told_reason;
+	}
+	reply_credential(n, req);
 }
 
 static void tre_aka(m2m_node *n, m2m_request *req)
@@ -75,10 +130,10 @@ static void tre_aka(m2m_node *n, m2m_request *req)
 		m2m_refuse(n, req, M2M_R_NOT_FOUND, "no credential for IMSI %s", fake_tre.aka_imsi);
 		return;
 	}
-	int pcid = !fake_tre.provisioned;
+	int pcid = !strcmp(imsi, TRE_PCID), b = !strcmp(imsi, TRE_MCIM_B);
 	m2m_aka_usim_result r;
-	m2m_aka_status st = m2m_aka_usim_authenticate(pcid ? &fake_tre.pcid : &fake_tre.mcim,
-						      pcid ? &fake_tre.sqn_pcid : &fake_tre.sqn_mcim,
+	m2m_aka_status st = m2m_aka_usim_authenticate(pcid ? &fake_tre.pcid : b ? &fake_tre.mcim_b : &fake_tre.mcim,
+						      pcid ? &fake_tre.sqn_pcid : b ? &fake_tre.sqn_mcim_b : &fake_tre.sqn_mcim,
 						      ASN1_STRING_get0_data(q->rand), ASN1_STRING_get0_data(q->autn), &r);
 	if (st == M2M_AKA_MAC_FAILURE) {
 		m2m_refuse(n, req, M2M_R_MAC_FAILURE, "AUTN was not made with this credential's K");
@@ -99,26 +154,34 @@ static void tre_aka(m2m_node *n, m2m_request *req)
 
 /* ---- provisioning -------------------------------------------------------------------------------- */
 
-/* The step of each state that has one (its answer: fake_step_answer). */
+/* The step of each state that has one (its answer: fake_step_answer); "sho" is mno-a, or
+ * mno-b in a change. */
 static const struct {
 	const char *destination, *label;
 	int type;
 } steps[] = {
 	[M2M_PROV_DISCOVERING] = {"drf", "discovery", M2M_MSG_DISCOVERY_REQUEST},
-	[M2M_PROV_ORDERING] = {"mno-a", "order", M2M_MSG_MCIM_REQUEST},
-	[M2M_PROV_CONFIRMING] = {"mno-a", "installed", M2M_MSG_INSTALL_RESULT},
+	[M2M_PROV_ORDERING] = {"sho", "order", M2M_MSG_MCIM_REQUEST},
+	[M2M_PROV_CONFIRMING] = {"sho", "installed", M2M_MSG_INSTALL_RESULT},
+	[M2M_PROV_COMPLETING] = {"drf", "changed", M2M_MSG_CHANGE_COMPLETE},
 };
+
+static int with_step(int s)
+{
+	return (s >= M2M_PROV_DISCOVERING && s <= M2M_PROV_CONFIRMING) || s == M2M_PROV_COMPLETING;
+}
 
 static void reply_next(m2m_node *n, m2m_request *req)
 {
 	M2M_TRE_PROVISION_NEXT *next = M2M_TRE_PROVISION_NEXT_new();
 	int s = fake_tre.state;
 	ASN1_ENUMERATED_set(next->state, s);
-	if (s >= M2M_PROV_DISCOVERING && s <= M2M_PROV_CONFIRMING) {
+	if (with_step(s)) {
 		unsigned char *der = NULL;
 		int len = signed_der(steps[s].label, &der);
+		const char *to = steps[s].destination;
 		next->step = M2M_RELAY_STEP_new();
-		m2m_set_str(next->step->destination, steps[s].destination);
+		m2m_set_str(next->step->destination, strcmp(to, "sho") ? to : fake_tre.change ? "mno-b" : "mno-a");
 		next->step->message_type = steps[s].type;
 		ASN1_OCTET_STRING_set(next->step->body, der, len);
 		OPENSSL_free(der);
@@ -146,16 +209,20 @@ static void take_answer(m2m_node *n, m2m_request *req, const M2M_RELAY_RESPONSE 
 {
 	fake_tre.answers++;
 	int s = fake_tre.state;
-	if (r->message_type == M2M_MSG_ERROR && s >= M2M_PROV_DISCOVERING && s <= M2M_PROV_CONFIRMING) {
+	if (r->message_type == M2M_MSG_ERROR && with_step(s)) {
 		const unsigned char *p = ASN1_STRING_get0_data(r->body);
 		M2M_ERROR_REPORT *er = d2i_M2M_ERROR_REPORT(NULL, &p, ASN1_STRING_length(r->body));
 		cr_assert_not_null(er, "the relayed ErrorReport does not decode");
 		fake_tre.reason = (m2m_reason)ASN1_ENUMERATED_get(er->reason);
 		M2M_ERROR_REPORT_free(er);
 		fake_tre.state = M2M_PROV_FAILED;
-	} else if (s >= M2M_PROV_DISCOVERING && s <= M2M_PROV_CONFIRMING && expected_answer(r)) {
-		fake_tre.state = s + 1;
+	} else if (with_step(s) && expected_answer(r)) {
+		/* a change switches after the install ack, and is done after the DRF's ack */
+		fake_tre.state = s == M2M_PROV_COMPLETING ? M2M_PROV_DONE
+				 : s == M2M_PROV_CONFIRMING && fake_tre.change ? M2M_PROV_SWITCHING : s + 1;
+		fake_tre.switched += fake_tre.state == M2M_PROV_SWITCHING;
 		fake_tre.provisioned |= fake_tre.state == M2M_PROV_DONE;
+		fake_tre.change &= fake_tre.state != M2M_PROV_DONE;
 	} else {
 		m2m_refuse(n, req, M2M_R_UNEXPECTED_MESSAGE, "not the answer to the current step");
 		return;
@@ -194,6 +261,9 @@ void fake_tre_serve(m2m_node *n, m2m_request *req, void *arg)
 		break;
 	case M2M_MSG_TRE_PROVISION:
 		tre_provision(n, req);
+		break;
+	case M2M_MSG_TRE_ATTACHED:
+		tre_attached(n, req);
 		break;
 	default:
 		m2m_refuse(n, req, M2M_R_UNEXPECTED_MESSAGE, "a TRE");

@@ -7,6 +7,7 @@
 #include <criterion/criterion.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -70,6 +71,24 @@ char *world_read(const char *name, size_t *len)
 	buf[*len] = 0;
 	fclose(f);
 	return buf;
+}
+
+int world_query(const char *sql, char *out, size_t len)
+{
+	char path[128];
+	path_of(path, sizeof path, "m2me.db");
+	sqlite3 *db;
+	sqlite3_stmt *st;
+	cr_assert_eq(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+	sqlite3_busy_timeout(db, 5000);
+	cr_assert_eq(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK, "%s: %s", sql, sqlite3_errmsg(db));
+	int rc = sqlite3_step(st);
+	cr_assert(rc == SQLITE_ROW || rc == SQLITE_DONE, "%s: %s", sql, sqlite3_errmsg(db));
+	const unsigned char *text = rc == SQLITE_ROW ? sqlite3_column_text(st, 0) : NULL;
+	snprintf(out, len, "%s", text ? (const char *)text : "");
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	return rc == SQLITE_ROW;
 }
 
 /* ---- nodes and processes -------------------------------------------------------------------------- */
@@ -149,12 +168,14 @@ static void credentials(void)
 	milenage_of(&fake_net.m_pcid, PCID_K, PCID_OPC);
 	milenage_of(&fake_tre.mcim, MCIM_K, MCIM_OPC);
 	milenage_of(&fake_net.m_mcim, MCIM_K, MCIM_OPC);
-	cr_assert_eq(m2m_sqn_usim_init(&fake_card.sqn, NULL), 0);
-	cr_assert_eq(m2m_sqn_usim_init(&fake_tre.sqn_pcid, NULL), 0);
-	cr_assert_eq(m2m_sqn_usim_init(&fake_tre.sqn_mcim, NULL), 0);
-	cr_assert_eq(m2m_sqn_he_init(&fake_net.he, NULL, 0), 0);
-	cr_assert_eq(m2m_sqn_he_init(&fake_net.he_pcid, NULL, 0), 0);
-	cr_assert_eq(m2m_sqn_he_init(&fake_net.he_mcim, NULL, 0), 0);
+	milenage_of(&fake_tre.mcim_b, MCIM_B_K, MCIM_B_OPC);
+	milenage_of(&fake_net.m_mcim_b, MCIM_B_K, MCIM_B_OPC);
+	m2m_sqn_usim *usim[] = {&fake_card.sqn, &fake_tre.sqn_pcid, &fake_tre.sqn_mcim, &fake_tre.sqn_mcim_b};
+	for (size_t i = 0; i < sizeof usim / sizeof usim[0]; i++)
+		cr_assert_eq(m2m_sqn_usim_init(usim[i], NULL), 0);
+	m2m_sqn_he *he[] = {&fake_net.he, &fake_net.he_pcid, &fake_net.he_mcim, &fake_net.he_mcim_b};
+	for (size_t i = 0; i < sizeof he / sizeof he[0]; i++)
+		cr_assert_eq(m2m_sqn_he_init(he[i], NULL, 0), 0);
 }
 
 void world_setup(void)
@@ -242,6 +263,14 @@ void world_stop_m2me(void)
 	cr_assert_eq(rc, 0, "m2me exited with status %d (see %s/m2me.log)", rc, world_dir);
 }
 
+void world_kill_m2me(void)
+{
+	cr_assert_neq(w.m2me_pid, 0);
+	kill(w.m2me_pid, SIGKILL);
+	waitpid(w.m2me_pid, NULL, 0);
+	w.m2me_pid = 0;
+}
+
 void world_teardown(void)
 {
 	if (!world_dir[0])
@@ -255,8 +284,8 @@ void world_teardown(void)
 	m2m_node_free(w.tre_node);
 	w.client_node = w.card_node = w.net_node = w.tre_node = NULL;
 	w.m2me_pid = w.uicc_pid = 0;
-	m2m_milenage *keys[] = {&fake_card.m, &fake_net.m, &fake_tre.pcid, &fake_net.m_pcid, &fake_tre.mcim,
-				&fake_net.m_mcim};
+	m2m_milenage *keys[] = {&fake_card.m,   &fake_net.m,      &fake_tre.pcid,   &fake_net.m_pcid,
+				&fake_tre.mcim, &fake_net.m_mcim, &fake_tre.mcim_b, &fake_net.m_mcim_b};
 	for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
 		m2m_milenage_clear(keys[i]);
 	/* the tests stop the m2me themselves and check its exit; here a failure can only be reported
@@ -402,16 +431,20 @@ void control_start(ctl c, answer *a)
 	M2M_DEVICE_CONTROL_free(b);
 }
 
+void world_step(int net)
+{
+	m2m_node_poll(w.client_node, 2);
+	if (w.card_node)
+		m2m_node_poll(w.card_node, 0);
+	m2m_node_poll(w.tre_node, 0);
+	if (net)
+		m2m_node_poll(w.net_node, 0);
+}
+
 void world_poll_until(const int *flag, int net)
 {
-	for (time_t end = time(NULL) + 20; !*flag && time(NULL) < end;) {
-		m2m_node_poll(w.client_node, 2);
-		if (w.card_node)
-			m2m_node_poll(w.card_node, 0);
-		m2m_node_poll(w.tre_node, 0);
-		if (net)
-			m2m_node_poll(w.net_node, 0);
-	}
+	for (time_t end = time(NULL) + 20; !*flag && time(NULL) < end;)
+		world_step(net);
 	cr_assert(*flag, "the world stood still for 20 s");
 }
 
@@ -480,6 +513,22 @@ void assert_refused(const answer *a, m2m_reason want)
 		     a->type == M2M_MSG_DEVICE_STATUS ? "deviceStatus" : "no answer");
 	cr_assert_eq(a->reason, want, "refused with %s (%s), expected %s", m2me_reason_name(a->reason), a->text,
 		     m2me_reason_name(want));
+}
+
+void assert_relayed(int i, const char *destination, int type, const char *imsi)
+{
+	cr_assert_str_eq(fake_net.relayed_to[i], destination, "step %d went to %s", i + 1, fake_net.relayed_to[i]);
+	cr_assert_eq(fake_net.relayed_type[i], type, "step %d was a %s", i + 1, m2m_msgtype_name(fake_net.relayed_type[i]));
+	cr_assert(!imsi || !strcmp(fake_net.relayed_on[i], imsi), "step %d went over the session of %s", i + 1,
+		  fake_net.relayed_on[i]);
+}
+
+int world_rows(const char *table)
+{
+	char sql[64], n[16];
+	snprintf(sql, sizeof sql, "SELECT count(*) FROM %s", table);
+	world_query(sql, n, sizeof n);
+	return atoi(n);
 }
 
 answer act(int action)

@@ -28,6 +28,10 @@
 #define TRE_MCIM "001010000000077"
 #define MCIM_K "8899aabbccddeeff0011223344556677"
 #define MCIM_OPC "7766554433221100ffeeddccbbaa9988"
+/* The MCIM of SHO B that a change of subscription installs (docs/alt1a-change.md). */
+#define TRE_MCIM_B "001020000000042"
+#define MCIM_B_K "0123456789abcdeffedcba9876543210"
+#define MCIM_B_OPC "00112233445566778899aabbccddeeff"
 
 /* One deviceControl: the action and the optional fields it carries (NULL: absent). */
 typedef struct ctl {
@@ -85,29 +89,46 @@ typedef struct fake_net_state {
 	uint8_t session_id[8], key[32];
 	uint64_t last_uplink;
 	/* the TRE's credentials, and the keys of the attach in progress */
-	m2m_milenage m_pcid, m_mcim;
-	m2m_sqn_he he_pcid, he_mcim;
+	m2m_milenage m_pcid, m_mcim, m_mcim_b;
+	m2m_sqn_he he_pcid, he_mcim, he_mcim_b;
+	char refuse_imsi[16];     /* attachRequest for this IMSI is refused with roamingNotAllowed */
 	m2m_milenage *key_m;
 	m2m_sqn_he *key_he;
 	/* relayRequest: what was relayed where, and how it is answered */
 	int relays;
 	char relayed_to[8][M2M_ENTITY_MAX + 1];
 	int relayed_type[8];
+	char relayed_on[8][16];   /* the IMSI of the session it was relayed over */
 	m2m_reason refuse_relay;  /* the visited network refuses relayRequest with it */
 	m2m_reason relay_error;   /* the DRF refuses the discoveryRequest with it */
 } fake_net_state;
 
-/* The fake TRE: a PCID, and once provisioned an active MCIM; its provisioning machine. */
+/* The fake TRE: a PCID, and once provisioned an active MCIM; its provisioning machine, and the
+ * change of subscription to MCIM B (switching until told attached, then completing). */
 typedef struct fake_tre_state {
 	int empty;             /* holds no credential: treCredential{none} */
 	int provisioned;       /* the MCIM is installed and active: named instead of the PCID */
+	int change;            /* a change is open (reprovision received): the procedure installs B */
+	int changed;           /* B is active (committed on treAttached{B, attached}) */
+	int switched;          /* times the procedure entered switching */
 	int state;             /* m2m_provision_state */
 	m2m_reason reason;     /* failed: why */
-	m2m_milenage pcid, mcim;
-	m2m_sqn_usim sqn_pcid, sqn_mcim;
+	m2m_milenage pcid, mcim, mcim_b;
+	m2m_sqn_usim sqn_pcid, sqn_mcim, sqn_mcim_b;
 	int credentials, akas, provisions, repeats, answers;
 	char aka_imsi[M2ME_IMSI_MAX + 1];  /* the IMSI of the last treAkaRequest */
+	/* treAttached: how many, the last one, and the whole sequence ("A+ B- A+": IMSI tail, result) */
+	int told;
+	m2m_reason refuse_told;  /* refuses treAttached with it (a TRE that does not know it) */
+	int late;                /* the switch deadline passes just before the report of B arrives */
+	char told_imsi[M2ME_IMSI_MAX + 1];
+	int told_failed;
+	m2m_reason told_reason;
+	char told_log[128];
 } fake_tre_state;
+
+/* The fake TRE's switch deadline passes: from switching back to MCIM A, failed with timeout. */
+void fake_tre_deadline(void);
 
 /* What the DRF and the DPF answer a step of step_type: *answer_type and the DER of its body
  * (*der OpenSSL's), which the fake TRE expects back byte for byte. Its length. */
@@ -139,20 +160,32 @@ void world_use_tre(void);
 void world_start_m2me(void);
 /* SIGTERM, then checks a clean exit (status 0). */
 void world_stop_m2me(void);
+/* SIGKILL: a crash, nothing flushed or closed. */
+void world_kill_m2me(void);
 answer control(ctl c);
 answer act(int action);  /* control with no field */
 /* The answer is deviceStatus with these values ("" for an absent field). */
 void assert_status(const answer *a, int powered, const char *imsi, const char *attached_to);
 /* The answer is the refusal want. */
 void assert_refused(const answer *a, m2m_reason want);
+/* The i-th relayRequest the fake network served went to destination, of type, over the session
+ * of imsi (NULL: any). */
+void assert_relayed(int i, const char *destination, int type, const char *imsi);
+/* The rows of a table of the m2me's database. */
+int world_rows(const char *table);
 /* The same in two halves, to hold a procedure open: net 0 leaves the network unanswered. */
 void control_start(ctl c, answer *a);
 void world_poll(answer *a, int net);
 /* Runs the world until *flag is set (at most 20 s); net 0 leaves the network unanswered. */
 void world_poll_until(const int *flag, int net);
+/* One round of it. */
+void world_step(int net);
 /* The m2me's configuration with one substitution, checked by `m2me --check-config`: its exit status. */
 int world_check_config(const char *find, const char *replace);
 int world_exists(const char *name);
+/* The first column of the first row of sql on the m2me's database (running or not) into out:
+ * 1, or 0 when there is no row. */
+int world_query(const char *sql, char *out, size_t len);
 /* The bytes of a file of the world ("m2me.log"), malloc'd; *len its size. */
 char *world_read(const char *name, size_t *len);
 /* 1 when secret (at most 32 bytes), raw or in hex of either case, occurs in buf. */

@@ -22,7 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const migrations[] = {M2M_NODE_SCHEMA M2ME_SCHEMA_V1};
+static const char *const migrations[] = {M2M_NODE_SCHEMA M2ME_SCHEMA_V1, M2ME_SCHEMA_V2};
 static const m2m_schema schema = {migrations, sizeof migrations / sizeof migrations[0]};
 
 /* ---- configure ------------------------------------------------------------------------------ */

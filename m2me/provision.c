@@ -1,13 +1,17 @@
 /*
  * deviceControl provision: the TRE's provisioning (docs/alt1a.md steps 4 to 8; TR 33.812 §5.1,
- * brief §2.1 steps 2, 4 and 11) carried over the device's session. The TRE decides every step;
- * the device is its pipe to the network:
+ * brief §2.1 steps 2, 4 and 11), and a change of subscription (docs/alt1a-change.md steps 3 to
+ * 5), carried over the device's session. The TRE decides every step; the device is its pipe to
+ * the network:
  *
- *   (attach)   not attached: attach with what the TRE names (its PCID: a walled garden)
+ *   (attach)   not attached: attach with what the TRE names (its PCID: a walled garden; its
+ *              active MCIM: an operational session, which may relay to any peer)
  *   ASKING     treProvision{answer?} sent to the TRE             -> treProvisionNext
  *   RELAYING   relayRequest{session, step} sent to the network   -> relayResponse, the answer
  *              handed to the TRE in the next treProvision
- *   SWITCHING  the TRE is done: detach, then attach with the MCIM it now names
+ *   SWITCHING  the TRE is done: attach with the MCIM it now names (switch.c), the end
+ *   CHANGING   the TRE is switching: detach, attach with the new MCIM, tell the TRE (switch.c);
+ *              then ASKING again (completing: changeComplete relayed over the new session)
  *
  * The procedure ends with deviceStatus (imsi: the MCIM's) or with the reason the TRE, the
  * network or the destination gave. Its progress is stored at every phase (table provision) and
@@ -22,13 +26,14 @@
 #include <stdio.h>
 #include <string.h>
 
-/* A TRE that never ends would hold the device: discovery, order and install are three steps. */
+/* A TRE that never ends would hold the device: discovery, order and install are three steps,
+ * a change adds changeComplete. */
 #define MAX_RELAYS 16
 
 static void ask(m2me_device *dev, const M2M_RELAY_RESPONSE *answer);
 
 /* The end: the row goes, in the step that answers the deviceControl. */
-static void finish(m2me_device *dev, m2m_reason reason, const char *text)
+void m2me_provision_finish(m2me_device *dev, m2m_reason reason, const char *text)
 {
 	if (m2me_store_forget_provision(dev) && !reason) {
 		reason = M2M_R_INTERNAL;
@@ -37,7 +42,7 @@ static void finish(m2me_device *dev, m2m_reason reason, const char *text)
 	m2me_control_finish(dev, reason, text);
 }
 
-static int enter(m2me_device *dev, m2me_provision_phase phase)
+int m2me_provision_enter(m2me_device *dev, m2me_provision_phase phase)
 {
 	m2me_provision_run *p = &dev->proc.provision;
 	p->phase = phase;
@@ -47,38 +52,9 @@ static int enter(m2me_device *dev, m2me_provision_phase phase)
 	return -1;
 }
 
-/* ---- the operational attach ------------------------------------------------------------------ */
-
-static void after_attach(m2me_device *dev, m2m_reason reason, const char *text)
+void m2me_provision_continue(m2me_device *dev)
 {
-	if (!reason)
-		m2m_info("provision: done, attached with the MCIM %s", dev->state.session.imsi);
-	finish(dev, reason, text);
-}
-
-static void attach_with_the_mcim(m2me_device *dev)
-{
-	const m2me_provision_run *p = &dev->proc.provision;
-	m2me_attach(dev, p->network, p->apn, after_attach);
-}
-
-static void after_detach(m2me_device *dev, m2m_reason reason, const char *text)
-{
-	/* the session is forgotten whatever the network said: the MCIM attach goes ahead */
-	if (reason)
-		m2m_warn("provision: the detach of the PCID session failed (%s: %s)", m2me_reason_name(reason), text);
-	attach_with_the_mcim(dev);
-}
-
-static void switch_credential(m2me_device *dev)
-{
-	if (enter(dev, M2ME_PROV_SWITCHING))
-		return;
-	m2m_info("provision: the TRE is done; detach, then attach with its MCIM");
-	if (dev->state.attached)
-		m2me_detach(dev, after_detach);
-	else
-		attach_with_the_mcim(dev);
+	ask(dev, NULL);
 }
 
 /* ---- relaying a step ----------------------------------------------------------------------------- */
@@ -92,7 +68,7 @@ static void on_relayed(m2m_node *n, const m2m_envelope *resp, m2m_reason reason,
 		m2m_reason r = m2me_answer_failure(network, resp, reason, text, sizeof text);
 		if (r == M2M_R_NOT_ATTACHED)  /* the network closed the session: a new attach is needed */
 			m2me_forget_session(dev);
-		finish(dev, r, text);
+		m2me_provision_finish(dev, r, text);
 		return;
 	}
 	const M2M_RELAY_RESPONSE *answer = resp->body;
@@ -112,7 +88,7 @@ static void relay(m2me_device *dev, const M2M_RELAY_STEP *step)
 	p->last_type = step->message_type;
 	if (m2m_str(step->destination, p->last_destination, sizeof p->last_destination))
 		p->last_destination[0] = 0;  /* the network refuses it by name; we only log it */
-	if (enter(dev, M2ME_PROV_RELAYING))
+	if (m2me_provision_enter(dev, M2ME_PROV_RELAYING))
 		return;
 	const m2me_session *s = &dev->state.session;
 	M2M_RELAY_REQUEST *q = M2M_RELAY_REQUEST_new();
@@ -134,11 +110,13 @@ static void relay(m2me_device *dev, const M2M_RELAY_STEP *step)
 static void on_next(m2me_device *dev, const m2me_next *next, m2m_reason reason, const char *text)
 {
 	if (reason) {
-		finish(dev, reason, text);
+		m2me_provision_finish(dev, reason, text);
 		return;
 	}
 	if (next->state == M2M_PROV_DONE)
-		switch_credential(dev);
+		m2me_switch_settle(dev);
+	else if (next->state == M2M_PROV_SWITCHING)
+		m2me_switch_change(dev);
 	else if (next->state == M2M_PROV_FAILED)
 		m2me_control_fail(dev, next->reason ? next->reason : M2M_R_INTERNAL, "the TRE's provisioning failed: %s",
 				  m2me_reason_name(next->reason));
@@ -148,7 +126,7 @@ static void on_next(m2me_device *dev, const m2me_next *next, m2m_reason reason, 
 
 static void ask(m2me_device *dev, const M2M_RELAY_RESPONSE *answer)
 {
-	if (enter(dev, M2ME_PROV_ASKING))
+	if (m2me_provision_enter(dev, M2ME_PROV_ASKING))
 		return;
 	if (m2me_tre_provision(dev, answer, on_next))
 		m2me_control_fail(dev, M2M_R_UNKNOWN_PEER, "%s is not a configured peer", dev->settings.tre);
@@ -176,6 +154,8 @@ static int resume(m2me_device *dev)
 	p->steps = stored.steps;
 	p->last_type = stored.last_type;
 	snprintf(p->last_destination, sizeof p->last_destination, "%s", stored.last_destination);
+	snprintf(p->from_imsi, sizeof p->from_imsi, "%s", stored.from_imsi);
+	p->failure = stored.failure;
 	m2m_info("provision: resuming at %s after %d step(s)", m2me_provision_phases[p->phase], p->steps);
 	return 1;
 }
@@ -203,7 +183,9 @@ void m2me_provision(m2me_device *dev, const char *network, const char *apn)
 	if (resumed < 0)
 		m2me_control_finish(dev, M2M_R_INTERNAL, "the provisioning's progress cannot be read");
 	else if (resumed && p->phase == M2ME_PROV_SWITCHING)
-		switch_credential(dev);
+		m2me_switch_settle(dev);
+	else if (resumed && p->phase == M2ME_PROV_CHANGING)
+		m2me_switch_change(dev);
 	else if (!st->attached)
 		m2me_attach(dev, network, apn, after_first_attach);
 	else

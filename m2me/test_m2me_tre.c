@@ -11,7 +11,6 @@
 #include "crypto/crypto.h"
 
 #include <criterion/criterion.h>
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,29 +23,6 @@ static void start_with_tre(void)
 	world_start_m2me();
 	answer a = act(M2M_DEV_POWER_ON);
 	assert_status(&a, 1, "", "");
-}
-
-static void expect_relayed(int i, const char *destination, int type)
-{
-	cr_assert_str_eq(fake_net.relayed_to[i], destination, "step %d went to %s", i + 1, fake_net.relayed_to[i]);
-	cr_assert_eq(fake_net.relayed_type[i], type, "step %d was a %s", i + 1, m2m_msgtype_name(fake_net.relayed_type[i]));
-}
-
-/* The rows of a table of the stopped m2me's database. */
-static int rows(const char *table)
-{
-	char path[128], sql[64];
-	snprintf(path, sizeof path, "%s/m2me.db", world_dir);
-	snprintf(sql, sizeof sql, "SELECT count(*) FROM %s", table);
-	sqlite3 *db;
-	sqlite3_stmt *st;
-	cr_assert_eq(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
-	cr_assert_eq(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
-	cr_assert_eq(sqlite3_step(st), SQLITE_ROW);
-	int n = sqlite3_column_int(st, 0);
-	sqlite3_finalize(st);
-	sqlite3_close(db);
-	return n;
 }
 
 /* ---- attach with the TRE --------------------------------------------------------------------- */
@@ -62,6 +38,7 @@ Test(tre, attach_with_the_pcid_the_tre_names)
 	cr_assert_eq(fake_tre.akas, 1);
 	cr_assert_str_eq(fake_tre.aka_imsi, TRE_PCID);
 	cr_assert_eq(fake_card.authenticates, 0);
+	cr_assert_str_eq(fake_tre.told_log, "001+", "the TRE was not told of the attach");
 	/* the echo opens under the key from the TRE's CK and IK */
 	a = control((ctl){.action = M2M_DEV_SEND_DATA, .data = "keyed by the TRE"});
 	assert_status(&a, 1, TRE_PCID, "mno-v");
@@ -83,6 +60,8 @@ Test(tre, a_false_network_is_refused_by_the_tre)
 	assert_refused(&a, M2M_R_MAC_FAILURE);
 	cr_assert(strstr(a.text, "tre-t"), "%s", a.text);
 	cr_assert_eq(fake_net.mac_failures, 1, "the device reported authFailure{macFailure}");
+	cr_assert_str_eq(fake_tre.told_log, "001-");
+	cr_assert_eq(fake_tre.told_reason, M2M_R_MAC_FAILURE);
 	assert_status((a = act(M2M_DEV_STATUS), &a), 1, "", "");
 	world_stop_m2me();
 }
@@ -99,6 +78,16 @@ Test(tre, a_stale_challenge_is_resynchronised_by_the_tre)
 	cr_assert_eq(fake_net.synch_failures, 1);
 	cr_assert_eq(fake_net.resyncs, 1, "the TRE's AUTS did not open at the network");
 	cr_assert_eq(fake_tre.akas, 3, "the first challenge, the stale one, the fresh one");
+	world_stop_m2me();
+}
+
+Test(tre, a_tre_that_is_not_told_does_not_undo_an_attach)
+{
+	start_with_tre();
+	fake_tre.refuse_told = M2M_R_UNEXPECTED_MESSAGE;
+	answer a = act(M2M_DEV_ATTACH);
+	assert_status(&a, 1, TRE_PCID, "mno-v");
+	cr_assert_eq(fake_tre.told, 0);
 	world_stop_m2me();
 }
 
@@ -137,9 +126,9 @@ Test(tre, provision_relays_each_step_and_ends_attached_with_the_mcim)
 	answer a = act(M2M_DEV_PROVISION);
 	assert_status(&a, 1, TRE_MCIM, "mno-v");
 	cr_assert_eq(fake_net.relays, 3, "discovery, order and install result");
-	expect_relayed(0, "drf", M2M_MSG_DISCOVERY_REQUEST);
-	expect_relayed(1, "mno-a", M2M_MSG_MCIM_REQUEST);
-	expect_relayed(2, "mno-a", M2M_MSG_INSTALL_RESULT);
+	assert_relayed(0, "drf", M2M_MSG_DISCOVERY_REQUEST, TRE_PCID);
+	assert_relayed(1, "mno-a", M2M_MSG_MCIM_REQUEST, TRE_PCID);
+	assert_relayed(2, "mno-a", M2M_MSG_INSTALL_RESULT, TRE_PCID);
 	cr_assert_eq(fake_tre.answers, 3, "every answer went back to the TRE");
 	cr_assert_eq(fake_tre.state, M2M_PROV_DONE);
 	cr_assert_eq(fake_net.detaches, 1, "the PCID session was not detached");
@@ -147,10 +136,11 @@ Test(tre, provision_relays_each_step_and_ends_attached_with_the_mcim)
 	cr_assert_str_eq(fake_net.imsi, TRE_MCIM);
 	cr_assert_str_eq(fake_net.apn, "m2m.meter", "the MCIM attach asks for the configured APN");
 	cr_assert_str_eq(fake_tre.aka_imsi, TRE_MCIM);
+	cr_assert_str_eq(fake_tre.told_log, "001+ 077+", "each attach, the PCID's and the MCIM's, told");
 	a = control((ctl){.action = M2M_DEV_SEND_DATA, .data = "over the MCIM"});
 	assert_status(&a, 1, TRE_MCIM, "mno-v");
 	world_stop_m2me();
-	cr_assert_eq(rows("provision"), 0, "the finished provisioning left its row");
+	cr_assert_eq(world_rows("provision"), 0, "the finished provisioning left its row");
 }
 
 Test(tre, provision_from_a_pcid_session)
@@ -179,7 +169,7 @@ Test(tre, a_refused_step_ends_the_provisioning_with_its_reason)
 	a = act(M2M_DEV_PROVISION);
 	assert_status(&a, 1, TRE_MCIM, "mno-v");
 	world_stop_m2me();
-	cr_assert_eq(rows("provision"), 0);
+	cr_assert_eq(world_rows("provision"), 0);
 }
 
 Test(tre, a_relay_the_network_refuses_ends_the_provisioning)
@@ -191,7 +181,7 @@ Test(tre, a_relay_the_network_refuses_ends_the_provisioning)
 	cr_assert(strstr(a.text, "mno-v"), "%s", a.text);
 	cr_assert_eq(fake_tre.state, M2M_PROV_DISCOVERING, "the TRE keeps its step for a later provision");
 	world_stop_m2me();
-	cr_assert_eq(rows("provision"), 0);
+	cr_assert_eq(world_rows("provision"), 0);
 }
 
 Test(tre, provision_refusals)
@@ -217,7 +207,7 @@ Test(tre, a_restarted_device_resumes_the_provisioning)
 	control_start((ctl){.action = M2M_DEV_PROVISION}, &held);
 	world_poll_until(&fake_tre.provisions, 0);
 	world_stop_m2me();
-	cr_assert_eq(rows("provision"), 1, "the progress was not stored");
+	cr_assert_eq(world_rows("provision"), 1, "the progress was not stored");
 	world_start_m2me();
 	/* the testbed's retry of the same deviceControl reaches the new process, which resumes */
 	world_poll(&held, 1);
@@ -225,7 +215,7 @@ Test(tre, a_restarted_device_resumes_the_provisioning)
 	cr_assert_geq(fake_tre.repeats, 1, "the TRE was not asked for its current step again");
 	cr_assert_eq(fake_tre.state, M2M_PROV_DONE);
 	world_stop_m2me();
-	cr_assert_eq(rows("provision"), 0);
+	cr_assert_eq(world_rows("provision"), 0);
 }
 
 Test(tre, no_ck_or_ik_of_the_tre_in_the_log_or_the_database)

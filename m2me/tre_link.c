@@ -1,8 +1,9 @@
 /*
  * The contacts between the device and its TRE (Alternative 1a, docs/alt1a.md), one request at a
  * time: which credential to attach with (treCredentialRequest), AKA with it (treAkaRequest,
- * offered to the attach behind the interface the card's AUTHENTICATE has), and the steps of the
- * TRE's provisioning (treProvision). The TRE keeps K, K_pc and its MCIMs; only RES, CK and IK
+ * offered to the attach behind the interface the card's AUTHENTICATE has), how the attach ended
+ * (treAttached, answered like treCredentialRequest: a change of subscription commits or rolls
+ * back on it, docs/alt1a-change.md), and the steps of the TRE's provisioning (treProvision). The TRE keeps K, K_pc and its MCIMs; only RES, CK and IK
  * of an AKA come out, handed to the attach and wiped here, never logged.
  */
 #include "device.h"
@@ -76,6 +77,24 @@ int m2me_tre_credential(m2me_device *dev, m2me_credential_fn done)
 	return rc;
 }
 
+/* ---- treAttached ------------------------------------------------------------------------------ */
+
+int m2me_tre_attached(m2me_device *dev, const char *imsi, m2m_reason reason, m2me_credential_fn done)
+{
+	M2M_TRE_ATTACHED *q = M2M_TRE_ATTACHED_new();
+	m2m_set_digits(&q->imsi, imsi);
+	ASN1_ENUMERATED_set(q->result, reason ? M2M_ATTACH_FAILED : M2M_ATTACH_OK);
+	if (reason) {
+		q->reason = ASN1_ENUMERATED_new();
+		ASN1_ENUMERATED_set(q->reason, reason);
+	}
+	int rc = call_tre(dev, M2M_MSG_TRE_ATTACHED, q, on_credential);
+	M2M_TRE_ATTACHED_free(q);
+	if (rc == 0)
+		dev->credential_answer = done;
+	return rc;
+}
+
 /* ---- treAkaRequest ------------------------------------------------------------------------------- */
 
 /* RES, CK and IK (success) or AUTS alone (synchronisation failure): the outcome, or GARBLED. */
@@ -130,17 +149,19 @@ int m2me_tre_aka(m2me_device *dev, const char *imsi, const uint8_t rand[16], con
 
 /* ---- treProvision ---------------------------------------------------------------------------------- */
 
-/* A state with a step names one, done and failed none: M2M_OK, or badBody. */
+/* A state with a step names one; done, failed and switching (the device's turn: an attach)
+ * none: M2M_OK, or badBody. */
 static m2m_reason read_next(const M2M_TRE_PROVISION_NEXT *p, m2me_next *out)
 {
 	int state, reason = 0;
-	if (m2m_read_enum(p->state, M2M_PROV_FAILED, &state) || (p->reason && m2m_read_enum(p->reason, 255, &reason)))
+	if (m2m_read_enum(p->state, M2M_PROV_COMPLETING, &state) ||
+	    (p->reason && m2m_read_enum(p->reason, 255, &reason)))
 		return M2M_R_BAD_BODY;
 	out->state = (m2m_provision_state)state;
 	out->step = p->step;
 	out->reason = (m2m_reason)reason;
-	int ended = state == M2M_PROV_DONE || state == M2M_PROV_FAILED;
-	return ended == !p->step ? M2M_OK : M2M_R_BAD_BODY;
+	int stepless = state == M2M_PROV_DONE || state == M2M_PROV_FAILED || state == M2M_PROV_SWITCHING;
+	return stepless == !p->step ? M2M_OK : M2M_R_BAD_BODY;
 }
 
 static void on_next(m2m_node *n, const m2m_envelope *resp, m2m_reason reason, void *arg)
