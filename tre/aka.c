@@ -2,10 +2,11 @@
  * AKA inside the TRE (brief §2.1 step 4: "The TRE runs Milenage with K_pc and checks MAC and
  * SQN. It returns {RES, CK, IK} or {AUTS} (resync) or MAC_FAIL"; step 11 the same with the
  * MCIM's K). treAkaRequest {imsi, rand, autn} from the TRE's M2ME names the credential: the PCID
- * or the active MCIM. The USIM side is lib/aka's, as the software UICC runs it for AUTHENTICATE
- * (uicc/auth.c): the MAC first, then the SQN freshness; the SQN state moves only on success
- * and is persisted with the step. K and OPc are opened from the sealed slot for the computation
- * and wiped after it: they never leave the TRE.
+ * or the active MCIM (and, while a change of subscription switches, the new MCIM). The USIM side
+ * is lib/aka's, as the software UICC runs it for AUTHENTICATE (uicc/auth.c): the MAC first, then
+ * the SQN freshness; the SQN state moves only on success and is persisted with the step. K and
+ * OPc are opened from the sealed slot for the computation and wiped after it: they never leave
+ * the TRE.
  *
  *   success                 treAkaResponse {res, ck, ik}
  *   synchronisation failure treAkaResponse {auts}
@@ -43,7 +44,7 @@ static m2m_reason choose(tre *t, const char *imsi, tre_credential *c, char *why,
 	if (rc < 0)
 		return snprintf(why, len, "the credentials could not be read"), M2M_R_INTERNAL;
 	if (rc)
-		return snprintf(why, len, "%s is neither the PCID nor the active MCIM's IMSI", imsi), M2M_R_NOT_FOUND;
+		return snprintf(why, len, "%s is not the IMSI of the PCID, the active MCIM or one being switched to", imsi), M2M_R_NOT_FOUND;
 	if (c->kind == M2M_CREDENTIAL_PCID && !tre_pcid_valid(c))
 		return snprintf(why, len, "the PCID %s expired at %lld", imsi, (long long)c->valid_until), M2M_R_PCID_EXPIRED;
 	return M2M_OK;

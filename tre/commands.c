@@ -10,7 +10,12 @@
  * used (nonceReplayed): every nonce obeyed is kept.
  *   activate    the MCIM becomes the active one (the one active before becomes inactive)
  *   deactivate  it becomes inactive
- *   delete      it is zeroised: slot, row and SQN state deleted, the pages overwritten
+ *   delete      it is zeroised: slot, row and SQN state deleted, the pages overwritten (a delete
+ *               of an MCIM deleted already: notFound, which its owner takes as done)
+ *   reprovision {changeId}: the owner of the ACTIVE MCIM lets a change of subscription start
+ *               (docs/alt1a-change.md); the change is recorded (change.c), the MCIM unchanged
+ * While a change is under way, commands that would take away the MCIM to fall back on, or touch
+ * the one being switched to, are refused wrongState (change.c).
  */
 #include "tre.h"
 
@@ -23,7 +28,7 @@
 #define NONCE_MIN 16
 #define NONCE_MAX 32
 
-static const char *const action_names[] = {"activate", "deactivate", "delete"};
+static const char *const action_names[] = {"activate", "deactivate", "delete", "reprovision"};
 
 typedef struct command {
 	uint8_t mcim_id[TRE_MCIM_ID_LEN];
@@ -31,6 +36,8 @@ typedef struct command {
 	int action;
 	uint8_t nonce[NONCE_MAX];
 	size_t nonce_len;
+	int has_change;
+	uint8_t change_id[TRE_CHANGE_ID_LEN];  /* reprovision */
 } command;
 
 /* ---- checks ------------------------------------------------------------------------------- */
@@ -40,12 +47,17 @@ static m2m_reason read_command(const tre *t, const M2M_MCIM_COMMAND *m, command 
 	char tre_id[M2M_ENTITY_MAX + 1];
 	int n = ASN1_STRING_length(m->nonce);
 	if (m2m_read_octets(m->mcim_id, c->mcim_id, TRE_MCIM_ID_LEN) || m2m_read_name(m->owner, c->owner, M2M_ENTITY_MAX) ||
-	    m2m_read_enum(m->action, M2M_MCIM_DELETE, &c->action) || n < NONCE_MIN || n > NONCE_MAX ||
+	    m2m_read_enum(m->action, M2M_MCIM_REPROVISION, &c->action) || n < NONCE_MIN || n > NONCE_MAX ||
 	    m2m_read_name(m->tre, tre_id, M2M_ENTITY_MAX))
-		return snprintf(why, len, "the command needs mcimId (16 bytes), owner, tre, action (0..2), nonce (16..32 bytes)"),
+		return snprintf(why, len, "the command needs mcimId (16 bytes), owner, tre, action (0..3), nonce (16..32 bytes)"),
 		       M2M_R_BAD_BODY;
 	memcpy(c->nonce, ASN1_STRING_get0_data(m->nonce), (size_t)n);
 	c->nonce_len = (size_t)n;
+	c->has_change = m->change_id != NULL;
+	if (c->has_change && m2m_read_octets(m->change_id, c->change_id, TRE_CHANGE_ID_LEN))
+		return snprintf(why, len, "changeId must be %d bytes", TRE_CHANGE_ID_LEN), M2M_R_BAD_BODY;
+	if (c->action == M2M_MCIM_REPROVISION && !c->has_change)
+		return snprintf(why, len, "reprovision needs the changeId of the change it lets start"), M2M_R_BAD_BODY;
 	if (strcmp(tre_id, t->entity))
 		return snprintf(why, len, "the command is for %s, not this TRE", tre_id), M2M_R_NOT_AUTHORISED;
 	return M2M_OK;
@@ -95,8 +107,19 @@ static m2m_reason accept(tre *t, const M2M_SIGNED_OBJECT *so, command *c, tre_cr
 
 /* ---- obeying ------------------------------------------------------------------------------ */
 
+/* A refusal of what a change of subscription in the TRE forbids, or the change opened. */
+static m2m_reason respect_change(tre *t, const command *c, const tre_credential *m, char *why, size_t len)
+{
+	m2m_reason r = tre_change_guard(t, c->action, m, why, len);
+	if (r == M2M_OK && c->action == M2M_MCIM_REPROVISION)
+		r = tre_change_begin(t, c->change_id, m, why, len);
+	return r;
+}
+
 static int apply(tre *t, const command *c, tre_credential *m)
 {
+	if (c->action == M2M_MCIM_REPROVISION)
+		return 0;  /* the MCIM stays active: the change opened is the effect */
 	if (c->action == M2M_MCIM_DELETE) {
 		m->state = M2M_MCIM_DELETED;
 		return tre_mcim_delete(t, m);
@@ -121,6 +144,8 @@ static m2m_reason obey(tre *t, const M2M_SIGNED_OBJECT *so, M2M_SIGNED_OBJECT *r
 	command c;
 	tre_credential m;
 	m2m_reason r = accept(t, so, &c, &m, why, len);
+	if (r == M2M_OK)
+		r = respect_change(t, &c, &m, why, len);
 	if (r)
 		return r;
 	if (apply(t, &c, &m) || keep_nonce(t, &c) || sign_receipt(t, &c, &m, receipt))

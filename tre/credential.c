@@ -1,9 +1,11 @@
 /*
  * Which credential the M2ME attaches with (docs/alt1a.md): treCredentialRequest from the TRE's
- * own M2ME -> treCredential {kind, imsi, mcimId, owner}. The active MCIM when there is one, else
- * the PCID while it is valid, else none; and none whenever credentials are withheld (secure boot
- * failed or a tamper flag is set: autonomous validation, brief §3). The M2ME learns identities
- * only; the keys stay in the TRE, which runs AKA itself (aka.c).
+ * own M2ME -> treCredential {kind, imsi, mcimId, owner}. While a change of subscription switches
+ * (switch.c) the new MCIM, which is installed but not yet active; else the active MCIM when there
+ * is one, else the PCID while it is valid, else none; and none whenever credentials are withheld
+ * (secure boot failed or a tamper flag is set: autonomous validation, brief §3). The M2ME learns
+ * identities only; the keys stay in the TRE, which runs AKA itself (aka.c) with the credential
+ * named, the active MCIM's, or the PCID.
  *
  * Each credential has its SQN state (the USIM side of TS 33.102 Annex C) in tre_sqn, keyed by
  * its slot and deleted with it.
@@ -20,7 +22,7 @@
 void tre_credential_current(tre *t, tre_credential *c)
 {
 	tre_credential pcid;
-	if (tre_credentials_allowed(t) && !tre_mcim_active(t, c))
+	if (tre_credentials_allowed(t) && (!tre_switch_target(t, c) || !tre_mcim_active(t, c)))
 		return;
 	memset(c, 0, sizeof *c);
 	if (tre_credentials_allowed(t) && !tre_pcid_held(t, &pcid) && tre_pcid_valid(&pcid))
@@ -32,6 +34,10 @@ void tre_credential_current(tre *t, tre_credential *c)
 int tre_credential_for(tre *t, const char *imsi, tre_credential *c)
 {
 	int rc = tre_mcim_active(t, c);
+	if (rc == 0 && !strcmp(c->imsi, imsi))
+		return 0;
+	if (rc >= 0)
+		rc = tre_switch_target(t, c);
 	if (rc == 0 && !strcmp(c->imsi, imsi))
 		return 0;
 	if (rc >= 0)

@@ -16,6 +16,7 @@
  *           m2me = "m2me-1";                   # its M2ME: credentials, AKA, provisioning (a peer)
  *           m2me_id = "356938035643809";       # the M2ME's IMEI (M2ME_ID of the discovery)
  *           drf = "drf";                       # the registration operator (default drf)
+ *           switch_seconds = 30;               # a change of subscription: time to attach with the new MCIM
  *           pcid_file = "/run/tre-1/pcid"; };  # the factory's PCID, imported once then deleted
  *
  * At first start the key pair is generated; the TRE then enrols and fetches its platform type
@@ -43,6 +44,8 @@ static int start(m2m_daemon *d)
 static void dispatch(m2m_daemon *d, m2m_request *req)
 {
 	tre *t = m2m_daemon_ctx(d);
+	/* a switch whose deadline passed since the last tick is rolled back before anything is answered */
+	tre_switch_expire(t);
 	switch (req->env.type) {
 	case M2M_MSG_ATTESTATION_CHALLENGE:
 		tre_attest(t, req);
@@ -62,10 +65,13 @@ static void dispatch(m2m_daemon *d, m2m_request *req)
 	case M2M_MSG_MCIM_COMMAND:
 		tre_mcim_command(t, req);
 		break;
+	case M2M_MSG_TRE_ATTACHED:
+		tre_attached(t, req);
+		break;
 	default:
 		m2m_refuse(t->node, req, M2M_R_UNEXPECTED_MESSAGE,
 			   "a tre serves attestationChallenge, treControl, treCredentialRequest, treAkaRequest, "
-			   "treProvision and mcimCommand, not %s", m2m_msgtype_name(req->env.type));
+			   "treProvision, treAttached and mcimCommand, not %s", m2m_msgtype_name(req->env.type));
 	}
 }
 

@@ -56,14 +56,14 @@ static int insert_row(tre *t, const tre_credential *m)
 }
 
 int tre_mcim_install(tre *t, tre_credential *m, const uint8_t k[TRE_AKA_KEY_LEN], const uint8_t opc[TRE_AKA_KEY_LEN],
-		     uint64_t sqn)
+		     uint64_t sqn, int may_activate)
 {
 	tre_credential active;
 	int none = tre_mcim_active(t, &active);
 	if (none < 0)
 		return -1;
 	m->kind = M2M_CREDENTIAL_MCIM;
-	m->state = none ? M2M_MCIM_ACTIVE : M2M_MCIM_INSTALLED;
+	m->state = none && may_activate ? M2M_MCIM_ACTIVE : M2M_MCIM_INSTALLED;
 	slot_name(m->mcim_id, m->slot);
 	uint8_t secret[2 * TRE_AKA_KEY_LEN];
 	memcpy(secret, k, TRE_AKA_KEY_LEN);

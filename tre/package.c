@@ -106,21 +106,39 @@ static m2m_reason read_mcim(const tre *t, const M2M_MCIM *m, const tre_provision
 	return M2M_OK;
 }
 
+/* The checks and the install; in a change the new MCIM waits, installed, for the switch (the old
+ * one stays active: make before break), and replaces the one of a failed attempt of its SHO. */
+static m2m_reason install(tre *t, const M2M_MCIM *mcim, const tre_provision_state *p, tre_credential *c, char *why,
+			  size_t len)
+{
+	m2m_reason r = read_mcim(t, mcim, p, c, why, len);
+	if (r)
+		return r;
+	if (p->has_change && tre_change_supersede(t, c->owner))
+		return snprintf(why, len, "the MCIM of the failed attempt could not be replaced"), M2M_R_INTERNAL;
+	if (tre_imsi_held(t, c->imsi))
+		return snprintf(why, len, "an MCIM or the PCID has the IMSI %s already", c->imsi), M2M_R_BAD_BODY;
+	if (tre_mcim_find(t, c->mcim_id, c->owner, &(tre_credential){0}) != M2M_R_NOT_FOUND)
+		return snprintf(why, len, "this MCIM is installed already"), M2M_R_BAD_BODY;
+	if (tre_mcim_install(t, c, ASN1_STRING_get0_data(mcim->k), ASN1_STRING_get0_data(mcim->opc), mcim->sqn,
+			     !p->has_change))
+		return snprintf(why, len, "the MCIM could not be stored"), M2M_R_INTERNAL;
+	return M2M_OK;
+}
+
+/* All or nothing: a refused package replaces nothing either. */
 m2m_reason tre_package_install(tre *t, const M2M_MCIM *mcim, const tre_provision_state *p, char *why, size_t len)
 {
 	tre_credential c = {0};
-	m2m_reason r = read_mcim(t, mcim, p, &c, why, len);
-	if (r)
-		return r;
-	if (tre_imsi_held(t, c.imsi))
-		return snprintf(why, len, "an MCIM or the PCID has the IMSI %s already", c.imsi), M2M_R_BAD_BODY;
-	if (tre_mcim_find(t, c.mcim_id, c.owner, &(tre_credential){0}) != M2M_R_NOT_FOUND)
-		return snprintf(why, len, "this MCIM is installed already"), M2M_R_BAD_BODY;
-	if (tre_mcim_install(t, &c, ASN1_STRING_get0_data(mcim->k), ASN1_STRING_get0_data(mcim->opc), mcim->sqn))
-		return snprintf(why, len, "the MCIM could not be stored"), M2M_R_INTERNAL;
-	m2m_info("MCIM of %s installed (IMSI %s, version %d) in slot %s: %s", c.owner, c.imsi, c.version, c.slot,
-		 c.state == M2M_MCIM_ACTIVE ? "active" : "installed, another is active");
-	return M2M_OK;
+	if (tre_savepoint(t->db))
+		return snprintf(why, len, "no transaction"), M2M_R_INTERNAL;
+	m2m_reason r = install(t, mcim, p, &c, why, len);
+	if (tre_release(t->db, r != M2M_OK) && r == M2M_OK)
+		r = M2M_R_INTERNAL, snprintf(why, len, "the MCIM could not be stored");
+	if (r == M2M_OK)
+		m2m_info("MCIM of %s installed (IMSI %s, version %d) in slot %s: %s", c.owner, c.imsi, c.version, c.slot,
+			 c.state == M2M_MCIM_ACTIVE ? "active" : "installed, another is active or a switch awaits it");
+	return r;
 }
 
 int tre_install_result_der(tre *t, const tre_provision_state *p, uint8_t **der, size_t *len)

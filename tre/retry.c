@@ -1,9 +1,11 @@
 /*
  * The TRE's background work, repeated until it succeeds: enrolment, fetching the platform type,
- * delivering tamper reports. tre_tick runs from the daemon frame's tick (about once a second and
- * after every event), and after each reply or timeout of the TRE's own calls. A call that timed out has waited already and is repeated at once, which makes an
- * unreachable peer asked again every transport timeout; a peer that refused is asked again no
- * sooner than TRE_RETRY_SECONDS later, at the next event, so that a refusal cannot make a loop.
+ * delivering tamper reports; and the deadline of a change of subscription's switch (switch.c).
+ * tre_tick runs from the daemon frame's tick (about once a second and after every event), and
+ * after each reply or timeout of the TRE's own calls. A call that timed out has waited already
+ * and is repeated at once, which makes an unreachable peer asked again every transport timeout;
+ * a peer that refused is asked again no sooner than TRE_RETRY_SECONDS later, at the next event,
+ * so that a refusal cannot make a loop.
  */
 #include "tre.h"
 
@@ -48,6 +50,7 @@ const char *tre_call_failure(const char *peer, const m2m_envelope *resp, m2m_rea
 
 void tre_tick(tre *t)
 {
+	tre_switch_expire(t);  /* local: a switch past its deadline returns to the old MCIM */
 	if (!t->node)
 		return;
 	tre_pcid_poll(t);

@@ -55,6 +55,24 @@ static const char *const migrations[] = {
 	"INSERT INTO tre_provision (id, state) VALUES (1, 0);"
 	/* every mcimCommand nonce obeyed: single use */
 	"CREATE TABLE tre_command_nonce (nonce BLOB PRIMARY KEY, used INTEGER NOT NULL) WITHOUT ROWID;",
+	/* 3: the change of subscription (docs/alt1a-change.md). The procedure gets the states switching
+	 * (6) and completing (7), the changeId it runs for and the switch deadline (Unix seconds). */
+	"CREATE TABLE tre_provision_3 (id INTEGER PRIMARY KEY CHECK (id = 1),"
+	" state INTEGER NOT NULL CHECK (state BETWEEN 0 AND 7), reason INTEGER NOT NULL DEFAULT 0,"
+	" refusal INTEGER NOT NULL DEFAULT 0, nonce BLOB, nonce2 BLOB, mcim_id BLOB, sho TEXT, dpf TEXT,"
+	" ticket BLOB, step BLOB, change_id BLOB CHECK (change_id IS NULL OR length(change_id) = 16),"
+	" deadline INTEGER NOT NULL DEFAULT 0);"
+	"INSERT INTO tre_provision_3 (id, state, reason, refusal, nonce, nonce2, mcim_id, sho, dpf, ticket, step)"
+	" SELECT id, state, reason, refusal, nonce, nonce2, mcim_id, sho, dpf, ticket, step FROM tre_provision;"
+	"DROP TABLE tre_provision;"
+	"ALTER TABLE tre_provision_3 RENAME TO tre_provision;"
+	/* the open change, from its owner's reprovision until the DRF acknowledges changeComplete: the
+	 * MCIM it replaces, whether the switch is committed, and the new MCIM of a failed attempt that
+	 * the next attempt's package replaces */
+	"CREATE TABLE tre_change (id INTEGER PRIMARY KEY CHECK (id = 1),"
+	" change_id BLOB NOT NULL CHECK (length(change_id) = 16), owner TEXT NOT NULL,"
+	" mcim_id BLOB NOT NULL CHECK (length(mcim_id) = 16), committed INTEGER NOT NULL CHECK (committed IN (0, 1)),"
+	" superseded BLOB CHECK (superseded IS NULL OR length(superseded) = 16));",
 };
 const m2m_schema tre_schema = {migrations, sizeof migrations / sizeof migrations[0]};
 

@@ -4,7 +4,8 @@
  * agency it enrols with and the secret that authorises it, the agency's root certificate, the
  * components it measures, who may challenge and control it, where tamper reports go and how it
  * reacts to tampering; for Alternative 1a its M2ME and the M2ME's IMEI, the registration
- * operator, and the factory's PCID file.
+ * operator, the factory's PCID file, and how long a change of subscription waits for the attach
+ * with the new MCIM.
  */
 #include "tre.h"
 
@@ -17,7 +18,7 @@
 static const char *const setting_names[] = {
 	"storage_key_file", "agency", "enrolment_secret_file", "root_certificate", "model", "version",
 	"assurance_level", "pva", "controller", "report_to", "tamper_reaction", "components", "m2me", "m2me_id", "drf",
-	"pcid_file", NULL};
+	"pcid_file", "switch_seconds", NULL};
 
 /* ---- small readers ------------------------------------------------------------------------ */
 
@@ -244,6 +245,7 @@ void tre_settings_read(m2m_conf *c, config_setting_t *group, tre_settings *s, X5
 	read_m2me(c, group, s);
 	read_text(c, group, "drf", 0, "drf", s->drf, M2M_ENTITY_MAX);
 	read_pcid_file(c, group, s);
+	s->switch_seconds = (int)m2m_conf_int(c, group, "switch_seconds", 30, 1, 3600, 0);
 }
 
 int tre_component_index(const tre_settings *s, const char *name)

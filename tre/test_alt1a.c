@@ -25,11 +25,7 @@ static fx_party drf, dpf, dpf_b;  /* the registration operator, the SHO mno-a, a
 
 static void accept_crl(uint64_t number, const uint64_t *revoked, size_t n)
 {
-	size_t len = 0;
-	char why[300];
-	uint8_t *der = fx_crl(&fx.agency, number, revoked, n, &len);
-	cr_assert_eq(tre_crl_accept(&fx.t, der, len, why, sizeof why), M2M_OK, "%s", why);
-	OPENSSL_free(der);
+	fx_accept_crl(&fx, number, revoked, n);
 }
 
 /* Through the file, as the daemon does at start. */
@@ -72,16 +68,7 @@ static void teardown(void)
 
 static M2M_TRE_CREDENTIAL *credential(int kind, const char *imsi)
 {
-	M2M_TRE_CREDENTIAL *c = tre_credential_body(&fx.t);
-	cr_assert_eq(ASN1_ENUMERATED_get(c->kind), kind);
-	char digits[16] = "";
-	if (imsi) {
-		cr_assert_eq(m2m_digits(c->imsi, digits, sizeof digits, 6, 15), 0);
-		cr_assert_str_eq(digits, imsi);
-	} else {
-		cr_assert_null(c->imsi);
-	}
-	return c;
+	return fx_credential(&fx, kind, imsi);
 }
 
 TestSuite(pcid, .init = setup, .fini = teardown);
@@ -271,68 +258,29 @@ Test(aka, refused_precisely)
 
 /* ---- provisioning: the test plays the M2ME, the DRF and the DPF ------------------------------ */
 
-/* Everything a refusal must leave as it was. */
 static char *snapshot(void)
 {
-	sqlite3_stmt *st = m2m_store_prepare(fx.t.db, "SELECT state || '/' || reason || '/' || refusal || '/' || hex(nonce)"
-				       " || hex(nonce2) || hex(mcim_id) || ifnull(sho, '') || ifnull(dpf, '') || hex(ticket)"
-				       " || hex(step) || '/' || (SELECT COUNT(*) FROM tre_slot) || '/' ||"
-				       " (SELECT COUNT(*) FROM tre_mcim) FROM tre_provision");
-	cr_assert_eq(sqlite3_step(st), SQLITE_ROW);
-	char *s = strdup((const char *)sqlite3_column_text(st, 0));
-	sqlite3_finalize(st);
-	return s;
+	return fx_snapshot(&fx);
 }
-
-static char last_why[256];  /* the last refusal's text */
 
 static m2m_reason provision(M2M_RELAY_RESPONSE *answer, M2M_TRE_PROVISION_NEXT **next)
 {
-	M2M_TRE_PROVISION *q = M2M_TRE_PROVISION_new();
-	q->answer = answer;
-	last_why[0] = 0;
-	*next = NULL;
-	m2m_reason r = tre_provision_run(&fx.t, q, next, last_why, sizeof last_why);
-	M2M_TRE_PROVISION_free(q);
-	cr_assert(r == M2M_OK || last_why[0], "a refusal says why");
-	return r;
+	return fx_provision(&fx, answer, next);
 }
 
 static M2M_TRE_PROVISION_NEXT *provision_ok(M2M_RELAY_RESPONSE *answer)
 {
-	M2M_TRE_PROVISION_NEXT *next = NULL;
-	m2m_reason r = provision(answer, &next);
-	cr_assert_eq(r, M2M_OK, "refused: %s (%s)", m2m_reason_name(r), last_why);
-	return next;
+	return fx_provision_ok(&fx, answer);
 }
 
-/* Refused, and nothing changed. */
 static void provision_refused(M2M_RELAY_RESPONSE *answer, m2m_reason expect, const char *what)
 {
-	char *before = snapshot();
-	M2M_TRE_PROVISION_NEXT *next = NULL;
-	m2m_reason r = provision(answer, &next);
-	cr_assert_eq(r, expect, "%s: %s, not %s (%s)", what, m2m_reason_name(r), m2m_reason_name(expect), last_why);
-	char *after = snapshot();
-	cr_assert_str_eq(after, before, "%s changed the state", what);
-	free(before);
-	free(after);
+	fx_provision_refused(&fx, answer, expect, what);
 }
 
-/* The step of next, checked; its body decoded as a SignedObject. */
 static M2M_SIGNED_OBJECT *step_of(M2M_TRE_PROVISION_NEXT *next, int state, const char *destination, int type)
 {
-	cr_assert_eq(ASN1_ENUMERATED_get(next->state), state);
-	cr_assert_not_null(next->step);
-	char d[64];
-	cr_assert_eq(m2m_str(next->step->destination, d, sizeof d), 0);
-	cr_assert_str_eq(d, destination);
-	cr_assert_eq(next->step->message_type, type);
-	const unsigned char *p = next->step->body->data;
-	M2M_SIGNED_OBJECT *so = d2i_M2M_SIGNED_OBJECT(NULL, &p, next->step->body->length);
-	cr_assert_not_null(so);
-	M2M_TRE_PROVISION_NEXT_free(next);
-	return so;
+	return fx_step_of(next, state, destination, type);
 }
 
 /* treProvision {}: the discovery, whose nonce is returned. */
@@ -388,16 +336,6 @@ static M2M_INSTALL_RESULT *install_result(M2M_RELAY_RESPONSE *answer, const uint
 	cr_assert_arr_eq(ASN1_STRING_get0_data(ir->nonce), nonce2, 32);
 	M2M_SIGNED_OBJECT_free(so);
 	return ir;
-}
-
-static M2M_RELAY_RESPONSE *refusal(m2m_reason reason)
-{
-	M2M_ERROR_REPORT *er = M2M_ERROR_REPORT_new();
-	ASN1_ENUMERATED_set(er->reason, reason);
-	m2m_set_str(er->text, "refused by the destination");
-	M2M_RELAY_RESPONSE *r = fx_relayed(M2M_MSG_ERROR, er);
-	M2M_ERROR_REPORT_free(er);
-	return r;
 }
 
 static void expect_state(M2M_TRE_PROVISION_NEXT *next, int state, long reason)
@@ -541,8 +479,8 @@ Test(provision, a_refusal_relayed_fails_it_and_it_starts_again)
 {
 	uint8_t nonce[32], again[32];
 	start(nonce);
-	expect_state(provision_ok(refusal(M2M_R_NOT_REGISTERED)), M2M_PROV_FAILED, M2M_R_NOT_REGISTERED);
-	provision_refused(refusal(M2M_R_NOT_REGISTERED), M2M_R_UNEXPECTED_MESSAGE, "an answer when failed");
+	expect_state(provision_ok(fx_relayed_refusal(M2M_R_NOT_REGISTERED)), M2M_PROV_FAILED, M2M_R_NOT_REGISTERED);
+	provision_refused(fx_relayed_refusal(M2M_R_NOT_REGISTERED), M2M_R_UNEXPECTED_MESSAGE, "an answer when failed");
 	/* failed: {} starts anew, with a new nonce */
 	start(again);
 	cr_assert_arr_neq(again, nonce, 32);
@@ -576,7 +514,7 @@ static void install(const uint8_t id[16], const char *owner, const char *imsi)
 	memcpy(m.mcim_id, id, 16);
 	snprintf(m.owner, sizeof m.owner, "%s", owner);
 	snprintf(m.imsi, sizeof m.imsi, "%s", imsi);
-	cr_assert_eq(tre_mcim_install(&fx.t, &m, fx_mcim_k, fx_mcim_opc, SQN0), 0);
+	cr_assert_eq(tre_mcim_install(&fx.t, &m, fx_mcim_k, fx_mcim_opc, SQN0, 1), 0);
 }
 
 static void commands_setup(void)
@@ -589,7 +527,7 @@ static void commands_setup(void)
 static m2m_reason command(const fx_party *signer, const uint8_t id[16], const char *owner, const char *tre_id,
 			  int action, const uint8_t nonce[16], M2M_MCIM_RECEIPT **receipt)
 {
-	M2M_SIGNED_OBJECT *so = fx_signed_command(&fx.agency, signer, id, owner, tre_id, action, nonce);
+	M2M_SIGNED_OBJECT *so = fx_signed_command(&fx.agency, signer, id, owner, tre_id, action, nonce, NULL);
 	M2M_SIGNED_OBJECT *out = M2M_SIGNED_OBJECT_new();
 	char why[256] = "";
 	char *before = snapshot();

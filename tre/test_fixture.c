@@ -271,6 +271,16 @@ M2M_RELAY_RESPONSE *fx_relayed_package(const fx_agency *a, const fx_party *signe
 	return r;
 }
 
+M2M_RELAY_RESPONSE *fx_relayed_refusal(m2m_reason reason)
+{
+	M2M_ERROR_REPORT *er = M2M_ERROR_REPORT_new();
+	ASN1_ENUMERATED_set(er->reason, reason);
+	m2m_set_str(er->text, "refused by the destination");
+	M2M_RELAY_RESPONSE *r = fx_relayed(M2M_MSG_ERROR, er);
+	M2M_ERROR_REPORT_free(er);
+	return r;
+}
+
 M2M_RELAY_RESPONSE *fx_relayed_ack(const uint8_t id[16])
 {
 	M2M_INSTALL_ACK *k = M2M_INSTALL_ACK_new();
@@ -293,7 +303,7 @@ m2m_aka_av fx_vector(const uint8_t k[16], const uint8_t opc[16], uint64_t sqn)
 }
 
 M2M_SIGNED_OBJECT *fx_signed_command(const fx_agency *a, const fx_party *signer, const uint8_t id[16], const char *owner,
-				     const char *tre_id, int action, const uint8_t nonce[16])
+				     const char *tre_id, int action, const uint8_t nonce[16], const uint8_t *change_id)
 {
 	M2M_MCIM_COMMAND *c = M2M_MCIM_COMMAND_new();
 	ASN1_OCTET_STRING_set(c->mcim_id, id, 16);
@@ -301,6 +311,10 @@ M2M_SIGNED_OBJECT *fx_signed_command(const fx_agency *a, const fx_party *signer,
 	m2m_set_str(c->tre, tre_id);
 	ASN1_ENUMERATED_set(c->action, action);
 	ASN1_OCTET_STRING_set(c->nonce, nonce, 16);
+	if (change_id) {
+		c->change_id = ASN1_OCTET_STRING_new();
+		ASN1_OCTET_STRING_set(c->change_id, change_id, 16);
+	}
 	M2M_SIGNED_OBJECT *so = fx_sign(a, signer, ASN1_ITEM_rptr(M2M_MCIM_COMMAND), c);
 	M2M_MCIM_COMMAND_free(c);
 	return so;
@@ -405,6 +419,7 @@ void fx_settings(tre_settings *s, const char *dir, const uint8_t storage_key[32]
 	snprintf(s->m2me, sizeof s->m2me, FX_M2ME);
 	snprintf(s->m2me_id, sizeof s->m2me_id, FX_IMEI);
 	snprintf(s->drf, sizeof s->drf, FX_DRF);
+	s->switch_seconds = 30;
 	s->ncomponents = FX_COMPONENTS;
 	for (int i = 0; i < FX_COMPONENTS; i++) {
 		tre_component *c = &s->components[i];
@@ -495,4 +510,91 @@ void fx_boot(fx_tre *f)
 	cr_assert_eq(m2m_store_begin(f->t.db), 0);
 	cr_assert_eq(tre_boot(&f->t), 0);
 	cr_assert_eq(m2m_store_commit(f->t.db), 0);
+}
+
+/* ---- driving the engine as the M2ME and the network do -------------------------------------- */
+
+void fx_accept_crl(fx_tre *f, uint64_t number, const uint64_t *revoked, size_t n)
+{
+	size_t len = 0;
+	char why[300];
+	uint8_t *der = fx_crl(&f->agency, number, revoked, n, &len);
+	cr_assert_eq(tre_crl_accept(&f->t, der, len, why, sizeof why), M2M_OK, "%s", why);
+	OPENSSL_free(der);
+}
+
+M2M_TRE_CREDENTIAL *fx_credential(fx_tre *f, int kind, const char *imsi)
+{
+	M2M_TRE_CREDENTIAL *c = tre_credential_body(&f->t);
+	cr_assert_eq(ASN1_ENUMERATED_get(c->kind), kind);
+	char digits[16] = "";
+	if (imsi) {
+		cr_assert_eq(m2m_digits(c->imsi, digits, sizeof digits, 6, 15), 0);
+		cr_assert_str_eq(digits, imsi);
+	} else {
+		cr_assert_null(c->imsi);
+	}
+	return c;
+}
+
+char *fx_snapshot(fx_tre *f)
+{
+	sqlite3_stmt *st = m2m_store_prepare(f->t.db, "SELECT state || '/' || reason || '/' || refusal || '/' || hex(nonce)"
+				       " || hex(nonce2) || hex(mcim_id) || ifnull(sho, '') || ifnull(dpf, '') || hex(ticket)"
+				       " || hex(step) || '/' || hex(change_id) || '/' || deadline || '/' ||"
+				       " (SELECT COUNT(*) FROM tre_slot) || '/' ||"
+				       " ifnull((SELECT group_concat(hex(mcim_id) || ':' || state, ',') FROM tre_mcim), '') || '/' ||"
+				       " ifnull((SELECT hex(change_id) || owner || hex(mcim_id) || committed || hex(superseded)"
+				       " FROM tre_change), '') FROM tre_provision");
+	cr_assert_eq(sqlite3_step(st), SQLITE_ROW);
+	char *s = strdup((const char *)sqlite3_column_text(st, 0));
+	sqlite3_finalize(st);
+	return s;
+}
+
+m2m_reason fx_provision(fx_tre *f, M2M_RELAY_RESPONSE *answer, M2M_TRE_PROVISION_NEXT **next)
+{
+	M2M_TRE_PROVISION *q = M2M_TRE_PROVISION_new();
+	q->answer = answer;
+	f->why[0] = 0;
+	*next = NULL;
+	m2m_reason r = tre_provision_run(&f->t, q, next, f->why, sizeof f->why);
+	M2M_TRE_PROVISION_free(q);
+	cr_assert(r == M2M_OK || f->why[0], "a refusal says why");
+	return r;
+}
+
+M2M_TRE_PROVISION_NEXT *fx_provision_ok(fx_tre *f, M2M_RELAY_RESPONSE *answer)
+{
+	M2M_TRE_PROVISION_NEXT *next = NULL;
+	m2m_reason r = fx_provision(f, answer, &next);
+	cr_assert_eq(r, M2M_OK, "refused: %s (%s)", m2m_reason_name(r), f->why);
+	return next;
+}
+
+void fx_provision_refused(fx_tre *f, M2M_RELAY_RESPONSE *answer, m2m_reason expect, const char *what)
+{
+	char *before = fx_snapshot(f);
+	M2M_TRE_PROVISION_NEXT *next = NULL;
+	m2m_reason r = fx_provision(f, answer, &next);
+	cr_assert_eq(r, expect, "%s: %s, not %s (%s)", what, m2m_reason_name(r), m2m_reason_name(expect), f->why);
+	char *after = fx_snapshot(f);
+	cr_assert_str_eq(after, before, "%s changed the state", what);
+	free(before);
+	free(after);
+}
+
+M2M_SIGNED_OBJECT *fx_step_of(M2M_TRE_PROVISION_NEXT *next, int state, const char *destination, int type)
+{
+	cr_assert_eq(ASN1_ENUMERATED_get(next->state), state);
+	cr_assert_not_null(next->step);
+	char d[64];
+	cr_assert_eq(m2m_str(next->step->destination, d, sizeof d), 0);
+	cr_assert_str_eq(d, destination);
+	cr_assert_eq(next->step->message_type, type);
+	const unsigned char *p = next->step->body->data;
+	M2M_SIGNED_OBJECT *so = d2i_M2M_SIGNED_OBJECT(NULL, &p, next->step->body->length);
+	cr_assert_not_null(so);
+	M2M_TRE_PROVISION_NEXT_free(next);
+	return so;
 }

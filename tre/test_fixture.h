@@ -85,11 +85,13 @@ M2M_RELAY_RESPONSE *fx_relayed_ticket(const fx_agency *a, const fx_party *signer
 M2M_RELAY_RESPONSE *fx_relayed_package(const fx_agency *a, const fx_party *signer, const uint8_t id[16],
 				       const char *owner, const uint8_t nonce2[32], uint64_t sqn, X509 *to);
 M2M_RELAY_RESPONSE *fx_relayed_ack(const uint8_t id[16]);
+/* A destination's refusal: error {reason}. */
+M2M_RELAY_RESPONSE *fx_relayed_refusal(m2m_reason reason);
 /* The home network's vector for sqn with keys k, opc (lib/aka, the AuC's side), AMF 8000. */
 m2m_aka_av fx_vector(const uint8_t k[16], const uint8_t opc[16], uint64_t sqn);
-/* An mcimCommand body signed by signer. */
+/* An mcimCommand body signed by signer; change_id (16 bytes) or NULL. */
 M2M_SIGNED_OBJECT *fx_signed_command(const fx_agency *a, const fx_party *signer, const uint8_t id[16], const char *owner,
-				     const char *tre_id, int action, const uint8_t nonce[16]);
+				     const char *tre_id, int action, const uint8_t nonce[16], const uint8_t *change_id);
 /* A valid PCID credential with the tests' keys. */
 void fx_pcid(tre_pcid *p, int64_t valid_until);
 /* The PCID file the manufacture tool writes, for p. */
@@ -116,6 +118,7 @@ typedef struct fx_tre {
 	fx_agency agency;
 	tre t;
 	uint8_t storage_key[32];
+	char why[256];  /* the last refusal's text (fx_provision) */
 } fx_tre;
 
 /* Settings for the components of dir: agency FX_AGENCY (also the PVA), reports to it and
@@ -129,5 +132,22 @@ void fx_tre_reopen(fx_tre *f, const uint8_t storage_key[32]);
 void fx_tre_close(fx_tre *f);
 /* A boot in its own transaction, as the daemon makes one. */
 void fx_boot(fx_tre *f);
+
+/* ---- driving the engine as the M2ME and the network do -------------------------------------- */
+
+/* The agency's CRL number `number` revoking the serials given, accepted by the TRE. */
+void fx_accept_crl(fx_tre *f, uint64_t number, const uint64_t *revoked, size_t n);
+/* treCredential, checked to be of kind with imsi (NULL: none). */
+M2M_TRE_CREDENTIAL *fx_credential(fx_tre *f, int kind, const char *imsi);
+/* Everything a refusal must leave as it was: the procedure, the slots, the MCIMs and their
+ * states, the open change (malloc'd text). */
+char *fx_snapshot(fx_tre *f);
+/* treProvision {answer} (taken); a refusal's text in f->why. */
+m2m_reason fx_provision(fx_tre *f, M2M_RELAY_RESPONSE *answer, M2M_TRE_PROVISION_NEXT **next);
+M2M_TRE_PROVISION_NEXT *fx_provision_ok(fx_tre *f, M2M_RELAY_RESPONSE *answer);
+/* Refused with expect, and nothing changed. */
+void fx_provision_refused(fx_tre *f, M2M_RELAY_RESPONSE *answer, m2m_reason expect, const char *what);
+/* The step of next (taken), checked; its body decoded as a SignedObject. */
+M2M_SIGNED_OBJECT *fx_step_of(M2M_TRE_PROVISION_NEXT *next, int state, const char *destination, int type);
 
 #endif

@@ -510,7 +510,7 @@ Test(tamper, zeroise_wipes_slots_and_reports_to_the_owner, .init = open_zeroise,
 	memset(m.mcim_id, 7, sizeof m.mcim_id);
 	snprintf(m.owner, sizeof m.owner, "mno-b");
 	snprintf(m.imsi, sizeof m.imsi, FX_MCIM_IMSI);
-	cr_assert_eq(tre_mcim_install(&fx.t, &m, fx_mcim_k, fx_mcim_opc, 0), 0);
+	cr_assert_eq(tre_mcim_install(&fx.t, &m, fx_mcim_k, fx_mcim_opc, 0, 1), 0);
 	cr_assert_eq(m.state, M2M_MCIM_ACTIVE, "the first MCIM is active at once");
 	cr_assert_eq(tre_tamper_open_case(&fx.t), 0);
 	cr_assert_eq(tre_slot_count(&fx.t), 0);

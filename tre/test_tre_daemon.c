@@ -659,6 +659,17 @@ Test(daemon, pcid_imported_released_to_its_m2me_only_and_used_for_aka)
 	m2m_aka_av forged = fx_vector(fx_mcim_k, fx_mcim_opc, UINT64_C(2) << M2M_SQN_IND_BITS_DEFAULT);
 	a = aka(FX_PCID, &forged);
 	cr_assert_eq(a.reason, M2M_R_MAC_FAILURE, "%s", a.text);
+	/* every attach is reported: answered with the credential to use (no switch under way) */
+	M2M_TRE_ATTACHED *report = M2M_TRE_ATTACHED_new();
+	m2m_set_digits(&report->imsi, FX_PCID);
+	ASN1_ENUMERATED_set(report->result, M2M_ATTACH_OK);
+	a = call(w.client_node, M2M_MSG_TRE_ATTACHED, report);
+	cr_assert_eq(a.reason, M2M_R_NOT_AUTHORISED, "only its M2ME reports attaches (%s)", a.text);
+	a = call(w.m2me_node, M2M_MSG_TRE_ATTACHED, report);
+	M2M_TRE_ATTACHED_free(report);
+	cr_assert_eq(a.type, M2M_MSG_TRE_CREDENTIAL, "treCredential expected (%s)", a.text);
+	cr_assert_eq(ASN1_ENUMERATED_get(((M2M_TRE_CREDENTIAL *)a.body)->kind), M2M_CREDENTIAL_PCID);
+	M2M_TRE_CREDENTIAL_free(a.body);
 	cr_assert_eq(stop_tre(), 0, "a clean stop: exit status 0, no leak (see %s/tre.log)", w.dir);
 }
 
@@ -691,7 +702,7 @@ static void *step_value(answer *a, int state, const char *destination, const ASN
 static answer command(const fx_party *signer, const uint8_t id[16], const char *owner, int action,
 		      const uint8_t nonce[16])
 {
-	M2M_SIGNED_OBJECT *so = fx_signed_command(&w.agency, signer, id, owner, FX_ENTITY, action, nonce);
+	M2M_SIGNED_OBJECT *so = fx_signed_command(&w.agency, signer, id, owner, FX_ENTITY, action, nonce, NULL);
 	answer a = call(w.mno_node, M2M_MSG_MCIM_COMMAND, so);
 	M2M_SIGNED_OBJECT_free(so);
 	return a;

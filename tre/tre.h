@@ -15,6 +15,8 @@
  * Alternative 1a (docs/alt1a.md): pcid.c, mcim_store.c and credential.c hold the credentials,
  * aka.c runs AKA with them, provision.c drives the MCIM download (ticket.c, package.c), and
  * commands.c obeys the MCIM owner's commands; crl.c keeps the agency's CRL they check against.
+ * The change of subscription (docs/alt1a-change.md): change.c keeps the change its owner opened,
+ * provision.c runs it, switch.c moves the device to the new MCIM or back.
  */
 #ifndef TRE_H
 #define TRE_H
@@ -50,6 +52,7 @@
 #define TRE_IMSI_MAX 15          /* Imsi: 6..15 digits */
 #define TRE_IMSI_MIN 6
 #define TRE_MCIM_ID_LEN 16
+#define TRE_CHANGE_ID_LEN 16     /* a change of subscription's changeId */
 #define TRE_AKA_KEY_LEN 16       /* K and OPc */
 #define TRE_SLOT_MAX 63          /* "pcid", "mcim:" and 32 hex digits */
 #define TRE_WAITERS 8            /* requests waiting for the agency's CRL at once */
@@ -93,6 +96,7 @@ typedef struct tre_settings {
 	char drf[M2M_ENTITY_MAX + 1];              /* the registration operator: signs tickets, owns the PCID */
 	char pcid_file[TRE_PATH_MAX + 1];          /* the factory's PCID file ("" none) */
 	tre_pcid pcid;                             /* read from it at configuration, imported at start */
+	int switch_seconds;                        /* a change: how long the attach with the new MCIM may take */
 } tre_settings;
 
 /* Reads and checks the group; problems go to c (m2m_conf_fail). *root receives the agency's
@@ -276,10 +280,10 @@ int tre_pcid_held(tre *t, tre_credential *c);
 int tre_pcid_valid(const tre_credential *c);
 
 /* A new MCIM in a new slot with its keys sealed and a fresh SQN state accepting what follows
- * sqn; m gives id, owner, imsi and version, and gets its slot and state (active when no other
- * is, else installed). 0 or -1. */
+ * sqn; m gives id, owner, imsi and version, and gets its slot and state (active when
+ * may_activate and no other is, else installed). 0 or -1. */
 int tre_mcim_install(tre *t, tre_credential *m, const uint8_t k[TRE_AKA_KEY_LEN], const uint8_t opc[TRE_AKA_KEY_LEN],
-		     uint64_t sqn);
+		     uint64_t sqn, int may_activate);
 /* The MCIM id as its owner names it (T-1a-12: every operation names the MCIM and its owner):
  * 0 found, M2M_R_NOT_FOUND, M2M_R_NOT_OWNER (it belongs to another operator), -1 database. */
 int tre_mcim_find(tre *t, const uint8_t id[TRE_MCIM_ID_LEN], const char *owner, tre_credential *m);
@@ -296,11 +300,12 @@ int tre_imsi_held(tre *t, const char *imsi);
 int tre_mcim_owners(tre *t, char owners[][M2M_ENTITY_MAX + 1], int max);
 int tre_mcim_count(tre *t);
 
-/* The credential to attach with: the active MCIM, else the PCID while valid; kind none when
- * there is neither or credentials are withheld (tre_credentials_allowed). */
+/* The credential to attach with: the MCIM switched to (switching), else the active MCIM, else the
+ * PCID while valid; kind none when there is none or credentials are withheld
+ * (tre_credentials_allowed). */
 void tre_credential_current(tre *t, tre_credential *c);
-/* The credential whose IMSI this is, when it may run AKA: the PCID or the active MCIM. 0,
- * M2M_R_NOT_FOUND, or -1. */
+/* The credential whose IMSI this is, when it may run AKA: the PCID, the active MCIM, or the MCIM
+ * switched to. 0, M2M_R_NOT_FOUND, or -1. */
 int tre_credential_for(tre *t, const char *imsi, tre_credential *c);
 /* The SQN state of a credential (USIM side, TS 33.102 Annex C). 0 or -1. */
 int tre_sqn_create(tre *t, const char *slot, uint64_t sqn);
@@ -366,15 +371,32 @@ typedef struct tre_provision_state {
 	size_t ticket_len;
 	uint8_t *step;         /* DER of the RelayStep the M2ME is to relay */
 	size_t step_len;
+	int has_change;        /* the procedure runs for a change of subscription: */
+	uint8_t change_id[TRE_CHANGE_ID_LEN];
+	int64_t deadline;      /* switching: the attach with the new MCIM before this (Unix seconds) */
 } tre_provision_state;
+
+/* provision_store.c: the row, read at the start of a step and written before its reply. Both 0
+ * or -1; free releases what load allocated (and zeroes p). */
+int tre_provision_load(tre *t, tre_provision_state *p);
+int tre_provision_save(tre *t, const tre_provision_state *p);
+void tre_provision_free(tre_provision_state *p);
+/* The step to relay next: a RelayStep {destination, type, body}; body (OPENSSL_malloc'd) is
+ * taken. 0 or -1. */
+int tre_provision_step(tre_provision_state *p, const char *destination, int type, uint8_t *body, size_t len);
+void tre_provision_no_step(tre_provision_state *p);
+/* failed, with the reason, nothing to relay. */
+void tre_provision_fail(tre_provision_state *p, m2m_reason reason);
+/* The procedure's state as stored, or -1. */
+int tre_provision_state_now(tre *t);
 
 /* One treProvision: M2M_OK with *next (state persisted), or a refusal that changed nothing. */
 m2m_reason tre_provision_run(tre *t, const M2M_TRE_PROVISION *p, M2M_TRE_PROVISION_NEXT **next, char *why,
 			     size_t len);
 void tre_provision(tre *t, m2m_request *req);
 
-/* The discoveryRequest body for nonce. 0 or -1. */
-int tre_discovery_der(tre *t, const uint8_t nonce[TRE_NONCE_LEN], uint8_t **der, size_t *len);
+/* The discoveryRequest body for nonce, with change_id (NULL: none). 0 or -1. */
+int tre_discovery_der(tre *t, const uint8_t nonce[TRE_NONCE_LEN], const uint8_t *change_id, uint8_t **der, size_t *len);
 /* Checks a discoveryResponse body (a SignedObject over RegistrationTicket) against the
  * discovery p is in; on M2M_OK p gets the ticket, its SHO and DPF. */
 m2m_reason tre_ticket_accept(tre *t, const M2M_SIGNED_OBJECT *so, tre_provision_state *p, char *why, size_t len);
@@ -387,7 +409,9 @@ int tre_order_der(tre *t, const tre_provision_state *p, uint8_t **der, size_t *l
  * *mcim (free with tre_mcim_free) otherwise. */
 m2m_reason tre_package_open(tre *t, const M2M_MCIM_PACKAGE *pkg, const tre_provision_state *p, M2M_MCIM **mcim,
 			    char *why, size_t len);
-/* Installs an authentic Mcim: M2M_OK, or the reason to refuse it in the InstallResult. */
+/* Installs an authentic Mcim (all or nothing): M2M_OK, or the reason to refuse it in the
+ * InstallResult. In a change it is installed, not active, and replaces the new MCIM of a failed
+ * attempt of the same SHO. */
 m2m_reason tre_package_install(tre *t, const M2M_MCIM *mcim, const tre_provision_state *p, char *why, size_t len);
 void tre_mcim_free(M2M_MCIM *m);
 /* The installResult body: InstallResult {mcimId, tre, nonce2, installed or refused (reason)}. */
@@ -398,6 +422,47 @@ int tre_install_result_der(tre *t, const tre_provision_state *p, uint8_t **der, 
 /* mcimCommand: M2M_OK with the signed receipt in receipt, or a refusal that changed nothing. */
 m2m_reason tre_command_run(tre *t, const M2M_SIGNED_OBJECT *so, M2M_SIGNED_OBJECT *receipt, char *why, size_t len);
 void tre_mcim_command(tre *t, m2m_request *req);
+
+/* ---- change.c, switch.c: the change of subscription (docs/alt1a-change.md) ------------------ */
+
+/* The open change (table tre_change): from its owner's reprovision until the DRF's
+ * changeCompleteAck. */
+typedef struct tre_change {
+	uint8_t change_id[TRE_CHANGE_ID_LEN];
+	char owner[M2M_ENTITY_MAX + 1];            /* the SHO whose MCIM the change replaces */
+	uint8_t mcim_id[TRE_MCIM_ID_LEN];          /* that MCIM: active until the switch commits */
+	int committed;                             /* the new MCIM is the active one */
+	int has_superseded;                        /* the new MCIM of a rolled-back attempt */
+	uint8_t superseded[TRE_MCIM_ID_LEN];
+} tre_change;
+
+/* 0 (c filled), 1 when no change is open (c zeroed), -1. */
+int tre_change_load(tre *t, tre_change *c);
+int tre_change_save(tre *t, const tre_change *c);
+int tre_change_close(tre *t);
+/* A command (action) on MCIM m while a change is open: wrongState (with why) when it would take
+ * the fallback MCIM away or touch the one being switched to; M2M_OK otherwise. */
+m2m_reason tre_change_guard(tre *t, int action, const tre_credential *m, char *why, size_t len);
+/* reprovision {change_id} on m, its owner's: m must be active; records the change (the same
+ * change again: nothing to do; another one: replaces it unless it is under way). */
+m2m_reason tre_change_begin(tre *t, const uint8_t change_id[TRE_CHANGE_ID_LEN], const tre_credential *m, char *why,
+			    size_t len);
+/* The new MCIM of a failed attempt, when owner's, is zeroised: the new package replaces it. */
+int tre_change_supersede(tre *t, const char *owner);
+
+/* While switching: 0 with the MCIM switched to in *b; 1 when not switching; -1. */
+int tre_switch_target(tre *t, tre_credential *b);
+/* installAck in a change: switching until now + switch_seconds. */
+m2m_reason tre_switch_begin(tre *t, tre_provision_state *p);
+/* The step changeComplete (SignedObject over ChangeComplete {changeId, tre, sho, mcimId}) to
+ * the DRF, state completing. 0 or -1. */
+int tre_switch_completing(tre *t, tre_provision_state *p);
+/* From the tick and before every request: a switch past its deadline is rolled back (timeout). */
+void tre_switch_expire(tre *t);
+/* treAttached: commits or rolls back a switch (one transaction each); M2M_OK with the credential
+ * to attach with now, or badBody. */
+m2m_reason tre_attached_run(tre *t, const M2M_TRE_ATTACHED *q, M2M_TRE_CREDENTIAL **credential, char *why, size_t len);
+void tre_attached(tre *t, m2m_request *req);
 
 /* ---- evidence.c: the three forms of evidence ------------------------------------------------- */
 
@@ -426,7 +491,8 @@ void tre_retry_later(tre_retry *r, int waited);
 /* A one-line account of a failed call into buf, for the log. */
 const char *tre_call_failure(const char *peer, const m2m_envelope *resp, m2m_reason reason, char *buf,
 			     size_t len);
-/* The background work: enrolment, platform type, tamper reports. Called after every event. */
+/* The background work: the switch deadline, enrolment, platform type, tamper reports. Called
+ * after every event. */
 void tre_tick(tre *t);
 
 /* ---- schema.c --------------------------------------------------------------------------------- */
