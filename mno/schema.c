@@ -1,5 +1,6 @@
 /* Migration 1 holds the tables of both modes: one schema whatever the mode, so that a database
- * is never half-migrated by a process started in the other mode. */
+ * is never half-migrated by a process started in the other mode. Migration 2 adds the change of
+ * subscription (contract locks, the old SHO's side of a change). */
 #include "schema.h"
 
 #include "dpf/dpf.h"
@@ -11,11 +12,13 @@
 
 const m2m_schema *mno_schema(void)
 {
-	static char migration_1[32768];
-	static const char *const migrations[] = {migration_1};
+	static char migration_1[32768], migration_2[4096];
+	static const char *const migrations[] = {migration_1, migration_2};
 	static const m2m_schema schema = {migrations, sizeof migrations / sizeof migrations[0]};
 	if (!migration_1[0])
 		snprintf(migration_1, sizeof migration_1, "%s%s%s%s", M2M_NODE_SCHEMA, HSS_SCHEMA_V1, DPF_SCHEMA_V1,
 			 VNO_SCHEMA_V1);
+	if (!migration_2[0])
+		snprintf(migration_2, sizeof migration_2, "%s%s", HSS_SCHEMA_V2, DPF_SCHEMA_V2);
 	return &schema;
 }

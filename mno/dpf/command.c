@@ -30,7 +30,7 @@ static m2m_reason match(const M2M_MCIM_RECEIPT *w, const dpf_command *cmd, m2m_m
 	uint8_t mcim_id[16], nonce[32];
 	int action = 0, after = 0;
 	if (m2m_read_octets(w->mcim_id, mcim_id, sizeof mcim_id) || m2m_read_octets(w->nonce, nonce, sizeof nonce) ||
-	    m2m_read_enum(w->action, M2M_MCIM_DELETE, &action) || m2m_read_enum(w->state, M2M_MCIM_DELETED, &after) ||
+	    m2m_read_enum(w->action, M2M_MCIM_REPROVISION, &action) || m2m_read_enum(w->state, M2M_MCIM_DELETED, &after) ||
 	    memcmp(mcim_id, cmd->mcim_id, sizeof mcim_id) || (m2m_mcim_action)action != cmd->action) {
 		snprintf(why, len, "the receipt does not answer this command on this MCIM");
 		return M2M_R_BAD_BODY;

@@ -2,7 +2,7 @@
  * mcimCommand (docs/alt1a.md, "MCIM life cycle in the TRE"; TR O4, T-1a-12): only the MCIM's owner
  * may activate, deactivate or delete it in the TRE, so the DPF signs each command with its
  * identity (profile operatorFunction, CN = the owner), and the TRE answers with a receipt it
- * signs. The change of subscription will send these; for now they are built and checked here.
+ * signs. The change of subscription sends them (change_command.c).
  */
 #ifndef MNO_DPF_COMMAND_H
 #define MNO_DPF_COMMAND_H

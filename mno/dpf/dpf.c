@@ -1,7 +1,7 @@
 /*
  * The DPF in the mno daemon: its settings, its life (the signing identity enrolled at the agency
- * and kept fresh from the tick, the provisioned notices resent from it) and the dispatch of its
- * requests to one procedure each.
+ * and kept fresh from the tick, the provisioned notices and the commands of changes of
+ * subscription resent from it) and the dispatch of its requests to one procedure each.
  */
 #include "dpf/dpf_impl.h"
 
@@ -10,13 +10,15 @@
 #include "log/log.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 static void dpf_context_free(dpf_context *dpf)
 {
 	if (!dpf)
 		return;
 	dpf_waits_free(dpf);
-	dpf_notices_free(dpf);
+	dpf_flights_free(&dpf->notices);
+	dpf_flights_free(&dpf->commands);
 	m2m_identity_free(dpf->id);
 	dpf_settings_clear(&dpf->settings);
 	free(dpf);
@@ -54,7 +56,19 @@ int dpf_start(m2m_daemon *d, mno_context *ctx)
 
 int dpf_serves(int type)
 {
-	return type == M2M_MSG_MCIM_REQUEST || type == M2M_MSG_INSTALL_RESULT || type == M2M_MSG_TAMPER_REPORT;
+	return type == M2M_MSG_MCIM_REQUEST || type == M2M_MSG_INSTALL_RESULT || type == M2M_MSG_TAMPER_REPORT ||
+	       type == M2M_MSG_CHANGE_NOTIFY || type == M2M_MSG_CHANGE_RELEASE;
+}
+
+/* A change of subscription is the registration operator's word: only its DRF notifies and
+ * releases (the transport authenticated the sender). */
+static int from_drf(dpf_context *dpf, m2m_request *req)
+{
+	if (!strcmp(req->env.sender, dpf->settings.drf))
+		return 1;
+	m2m_refuse(dpf->node, req, M2M_R_NOT_AUTHORISED, "only the DRF %s speaks of changes of subscription, not %s",
+		   dpf->settings.drf, req->env.sender);
+	return 0;
 }
 
 void dpf_dispatch(m2m_daemon *d, mno_context *ctx, m2m_request *req)
@@ -72,6 +86,14 @@ void dpf_dispatch(m2m_daemon *d, mno_context *ctx, m2m_request *req)
 	case M2M_MSG_INSTALL_RESULT:
 		dpf_install_result(dpf, req);
 		break;
+	case M2M_MSG_CHANGE_NOTIFY:
+		if (from_drf(dpf, req))
+			dpf_change_notify(dpf, req);
+		break;
+	case M2M_MSG_CHANGE_RELEASE:
+		if (from_drf(dpf, req))
+			dpf_change_release(dpf, req);
+		break;
 	default:
 		dpf_tamper_report(dpf, req);
 	}
@@ -84,6 +106,7 @@ void dpf_tick(m2m_daemon *d, mno_context *ctx)
 		return;
 	m2m_identity_tick(dpf->id, dpf->node);
 	dpf_notify_tick(dpf);
+	dpf_change_tick(dpf);
 }
 
 void dpf_stop(mno_context *ctx)

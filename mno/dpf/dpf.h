@@ -10,13 +10,16 @@
 
 #include "context.h"
 
-/* The DPF tables and the identity's, part of migration 1 of the mno schema. */
+/* The DPF tables and the identity's, part of migration 1 of the mno schema; the changes of
+ * subscription, of migration 2. */
 extern const char DPF_SCHEMA_V1[];
+extern const char DPF_SCHEMA_V2[];
 
 /* Reads the `dpf` member of the mno group, if any, into ctx->dpf (after hss_configure). */
 void dpf_configure(m2m_daemon *d, m2m_conf *c, config_setting_t *group, mno_context *ctx);
 int dpf_start(m2m_daemon *d, mno_context *ctx);
-/* Whether a request of this type is the DPF's: mcimRequest, installResult, tamperReport. */
+/* Whether a request of this type is the DPF's: mcimRequest, installResult, tamperReport,
+ * changeNotify, changeRelease. */
 int dpf_serves(int type);
 void dpf_dispatch(m2m_daemon *d, mno_context *ctx, m2m_request *req);
 void dpf_tick(m2m_daemon *d, mno_context *ctx);

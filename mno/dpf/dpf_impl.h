@@ -1,7 +1,8 @@
 /*
- * The DPF inside the mno daemon: its context, its persisted orders, and the procedures dpf.c
- * hands requests to, one file each (order.c, validate.c, mcim.c, package.c, install.c,
- * notify.c, tamper.c, command.c). Every procedure runs inside the node's step transaction and
+ * The DPF inside the mno daemon: its context, its persisted orders and changes, and the
+ * procedures dpf.c hands requests to, one file each (order.c, validate.c, mcim.c, package.c,
+ * install.c, notify.c, tamper.c, command.c; for a change of subscription consent.c, release.c,
+ * change_command.c). Every procedure runs inside the node's step transaction and
  * writes its state before it replies; a refusal changes nothing.
  *
  * One order is one state machine, keyed by the TRE and the order's nonce (table dpf_order):
@@ -13,6 +14,15 @@
  *
  * An order refused before it is packaged (a verdict other than a fresh OK) leaves no row: the
  * device may order again with the same nonce once the cause is gone.
+ *
+ * A change of subscription taking an installed MCIM away to another SHO is one more state
+ * machine, keyed by its changeId (table dpf_change, docs/alt1a-change.md, SHO A):
+ *
+ *   (changeNotify, not locked) consented --(reprovision receipt)--> triggered
+ *   consented or triggered --(changeRelease)--> released --(delete receipt, HSS record deleted)--> deleted
+ *
+ * In consented and released the signed mcimCommand is stored and sent from the tick until the
+ * TRE answers it.
  */
 #ifndef MNO_DPF_IMPL_H
 #define MNO_DPF_IMPL_H
@@ -27,10 +37,19 @@
 
 #define DPF_NONCE_LEN 32
 #define DPF_MCIM_ID_LEN 16
+#define DPF_CHANGE_ID_LEN 16
+#define DPF_KEY_LEN 16  /* what an in-flight call is about: an mcimId or a changeId */
 #define DPF_ACTOR "dpf"  /* the HSS audit trail's actor for what the DPF does */
 
 typedef struct dpf_wait dpf_wait;
-typedef struct dpf_notice dpf_notice;
+
+/* A call sent from the tick and not answered yet (flight.c). */
+typedef struct dpf_flight {
+	struct dpf_context *dpf;
+	uint8_t key[DPF_KEY_LEN];        /* the mcimId of a notice, the changeId of a command */
+	uint8_t nonce[DPF_NONCE_LEN];    /* a command's: its answer must be about that one */
+	struct dpf_flight *next;
+} dpf_flight;
 
 struct dpf_context {
 	dpf_settings settings;
@@ -40,9 +59,23 @@ struct dpf_context {
 	m2m_identity *id;
 	char entity[M2M_ENTITY_MAX + 1];  /* the SHO tickets must name, the MCIMs' owner */
 	dpf_wait *waits;                  /* orders awaiting their verdict (validate.c) */
-	dpf_notice *notices;              /* provisioned calls in flight (notify.c) */
+	dpf_flight *notices;              /* provisioned calls in flight (notify.c) */
 	int64_t notify_due;               /* when unacknowledged provisioned are sent again */
+	dpf_flight *commands;             /* mcimCommands of changes in flight (change_command.c) */
+	int64_t command_due;              /* when unanswered commands are sent again */
 };
+
+/* ---- calls in flight (flight.c) -------------------------------------------------------------- */
+
+/* A new entry about key at the head of *list (NULL: out of memory). */
+dpf_flight *dpf_flight_add(dpf_flight **list, dpf_context *dpf, const uint8_t key[DPF_KEY_LEN]);
+int dpf_flying(const dpf_flight *list, const uint8_t key[DPF_KEY_LEN]);
+/* Takes x off *list and frees it. */
+void dpf_flight_end(dpf_flight **list, dpf_flight *x);
+void dpf_flights_free(dpf_flight **list);
+/* Whether what the tick retries is due now (*due passed); if so the next retry is set retry_s
+ * from now. */
+int dpf_due(int64_t *due, int retry_s);
 
 /* ---- orders (order_store.c) ------------------------------------------------------------------- */
 
@@ -64,6 +97,8 @@ typedef struct dpf_order {
 } dpf_order;
 
 const char *dpf_order_state_name(dpf_order_state s);
+/* The index of name among names[0..n-1] (a state stored by its name), or -1. */
+int dpf_name_index(const char *const *names, int n, const char *name);
 void dpf_order_clear(dpf_order *o);
 /* 0 with the order, 1 when there is none, -1 on a database error. */
 int dpf_order_find(sqlite3 *db, const char *tre, const uint8_t nonce[DPF_NONCE_LEN], dpf_order *o);
@@ -134,6 +169,45 @@ void dpf_package_reply(dpf_context *dpf, m2m_request *req, const dpf_order *o);
  * until the DRF acknowledges it. */
 int dpf_notify_add(dpf_context *dpf, const char *tre, const uint8_t mcim_id[DPF_MCIM_ID_LEN]);
 void dpf_notify_tick(dpf_context *dpf);
-void dpf_notices_free(dpf_context *dpf);
+
+/* ---- changes of subscription (change_store.c) ------------------------------------------------ */
+
+typedef enum dpf_change_state { DPF_CONSENTED, DPF_TRIGGERED, DPF_RELEASED, DPF_DELETED } dpf_change_state;
+
+typedef struct dpf_change {
+	uint8_t change_id[DPF_CHANGE_ID_LEN];
+	char tre[M2M_ENTITY_MAX + 1];
+	uint8_t mcim_id[DPF_MCIM_ID_LEN];     /* this operator's MCIM the change takes away */
+	char imsi[HSS_IMSI_MAX + 1];          /* its subscriber record */
+	char to_sho[M2M_ENTITY_MAX + 1];
+	dpf_change_state state;
+	uint8_t nonce[DPF_NONCE_LEN];         /* consented and released: the pending command's */
+	uint8_t *command;                     /* its DER CMS, as sent; NULL in triggered and deleted */
+	size_t command_len;
+} dpf_change;
+
+const char *dpf_change_state_name(dpf_change_state s);
+void dpf_change_clear(dpf_change *c);
+/* 0 with the change, 1 when there is none, -1 on a database error. */
+int dpf_change_find(sqlite3 *db, const uint8_t change_id[DPF_CHANGE_ID_LEN], dpf_change *c);
+/* Whether a change of that MCIM is under way (not deleted): 1, 0, or -1 on error. */
+int dpf_change_open_for(sqlite3 *db, const uint8_t mcim_id[DPF_MCIM_ID_LEN]);
+/* A new change (state and pending command as in c); 0 or -1. */
+int dpf_change_insert(sqlite3 *db, const dpf_change *c);
+/* c's state and pending command (none but in consented and released); 0 or -1. */
+int dpf_change_update(sqlite3 *db, const dpf_change *c);
+/* deleted, with the TRE's signed receipt (NULL: proven without one); 0 or -1. */
+int dpf_change_deleted(sqlite3 *db, const uint8_t change_id[DPF_CHANGE_ID_LEN], const uint8_t *receipt, size_t len);
+
+/* ---- the changes' procedures ----------------------------------------------------------------- */
+
+void dpf_change_notify(dpf_context *dpf, m2m_request *req);    /* consent.c */
+void dpf_change_release(dpf_context *dpf, m2m_request *req);   /* release.c */
+
+/* change_command.c: signs c's next mcimCommand (reprovision with the changeId, or delete) into
+ * c->command and c->nonce, to be stored with c in the caller's step and sent from the tick until
+ * the TRE answers. 0, or -1 (not enrolled, out of memory). */
+int dpf_change_arm(dpf_context *dpf, dpf_change *c, m2m_mcim_action action);
+void dpf_change_tick(dpf_context *dpf);
 
 #endif

@@ -17,12 +17,6 @@
 
 #define RETRY_S 5
 
-struct dpf_notice {
-	dpf_context *dpf;
-	uint8_t mcim_id[DPF_MCIM_ID_LEN];
-	dpf_notice *next;
-};
-
 int dpf_notify_add(dpf_context *dpf, const char *tre, const uint8_t mcim_id[DPF_MCIM_ID_LEN])
 {
 	sqlite3_stmt *st = m2m_store_prepare(dpf->db, "INSERT INTO dpf_provisioned (mcim_id, tre, created) VALUES (?, ?, ?)");
@@ -33,32 +27,6 @@ int dpf_notify_add(dpf_context *dpf, const char *tre, const uint8_t mcim_id[DPF_
 	sqlite3_bind_int64(st, 3, (sqlite3_int64)time(NULL));
 	dpf->notify_due = 0;  /* the next tick sends it */
 	return m2m_store_run(dpf->db, st);
-}
-
-void dpf_notices_free(dpf_context *dpf)
-{
-	while (dpf->notices) {
-		dpf_notice *x = dpf->notices;
-		dpf->notices = x->next;
-		free(x);
-	}
-}
-
-static int in_flight(const dpf_context *dpf, const uint8_t *mcim_id)
-{
-	for (const dpf_notice *x = dpf->notices; x; x = x->next)
-		if (!memcmp(x->mcim_id, mcim_id, DPF_MCIM_ID_LEN))
-			return 1;
-	return 0;
-}
-
-static void unlink_notice(dpf_context *dpf, dpf_notice *x)
-{
-	for (dpf_notice **p = &dpf->notices; *p; p = &(*p)->next)
-		if (*p == x) {
-			*p = x->next;
-			return;
-		}
 }
 
 static int acknowledge(sqlite3 *db, const uint8_t *mcim_id)
@@ -73,12 +41,14 @@ static int acknowledge(sqlite3 *db, const uint8_t *mcim_id)
 
 static void acked(m2m_node *n, const m2m_envelope *resp, m2m_reason reason, void *arg)
 {
-	dpf_notice *x = arg;
+	dpf_flight *x = arg;
 	dpf_context *dpf = x->dpf;
+	uint8_t mcim_id[DPF_MCIM_ID_LEN];
 	char id_hex[2 * DPF_MCIM_ID_LEN + 1];
-	m2m_hex(x->mcim_id, DPF_MCIM_ID_LEN, id_hex);
-	unlink_notice(dpf, x);
-	if (resp && resp->type == M2M_MSG_PROVISIONED_ACK && !acknowledge(dpf->db, x->mcim_id)) {
+	memcpy(mcim_id, x->key, sizeof mcim_id);
+	m2m_hex(mcim_id, DPF_MCIM_ID_LEN, id_hex);
+	dpf_flight_end(&dpf->notices, x);
+	if (resp && resp->type == M2M_MSG_PROVISIONED_ACK && !acknowledge(dpf->db, mcim_id)) {
 		m2m_info("the DRF %s knows MCIM %s is installed", dpf->settings.drf, id_hex);
 	} else {
 		char failure[300];
@@ -86,39 +56,30 @@ static void acked(m2m_node *n, const m2m_envelope *resp, m2m_reason reason, void
 			 m2m_call_failure(dpf->settings.drf, resp, reason, failure, sizeof failure), RETRY_S);
 		dpf->notify_due = (int64_t)time(NULL) + RETRY_S;
 	}
-	free(x);
 }
 
 static void send_notice(dpf_context *dpf, const char *tre, const uint8_t *mcim_id)
 {
 	M2M_PROVISIONED *p = M2M_PROVISIONED_new();
-	dpf_notice *x = calloc(1, sizeof *x);
-	if (p && x && !m2m_set_str(p->tre, tre) && !m2m_set_str(p->sho, dpf->entity) &&
+	if (p && !m2m_set_str(p->tre, tre) && !m2m_set_str(p->sho, dpf->entity) &&
 	    ASN1_OCTET_STRING_set(p->mcim_id, mcim_id, DPF_MCIM_ID_LEN)) {
-		x->dpf = dpf;
-		memcpy(x->mcim_id, mcim_id, DPF_MCIM_ID_LEN);
-		if (!m2m_call(dpf->node, dpf->settings.drf, M2M_MSG_PROVISIONED, p, acked, x)) {
-			x->next = dpf->notices;
-			dpf->notices = x;
-			x = NULL;
-		}
+		dpf_flight *x = dpf_flight_add(&dpf->notices, dpf, mcim_id);
+		if (x && m2m_call(dpf->node, dpf->settings.drf, M2M_MSG_PROVISIONED, p, acked, x))
+			dpf_flight_end(&dpf->notices, x);
 	}
-	free(x);
 	M2M_PROVISIONED_free(p);
 }
 
 void dpf_notify_tick(dpf_context *dpf)
 {
-	int64_t now = (int64_t)time(NULL);
-	if (now < dpf->notify_due)
+	if (!dpf_due(&dpf->notify_due, RETRY_S))
 		return;
-	dpf->notify_due = now + RETRY_S;
 	sqlite3_stmt *st = m2m_store_prepare(dpf->db, "SELECT mcim_id, tre FROM dpf_provisioned WHERE acknowledged IS NULL");
 	uint8_t mcim_id[DPF_MCIM_ID_LEN];
 	char tre[M2M_ENTITY_MAX + 1];
 	while (st && sqlite3_step(st) == SQLITE_ROW) {
 		m2m_store_column_text(st, 1, tre, sizeof tre);
-		if (!m2m_store_column_blob(st, 0, mcim_id, sizeof mcim_id) && !in_flight(dpf, mcim_id))
+		if (!m2m_store_column_blob(st, 0, mcim_id, sizeof mcim_id) && !dpf_flying(dpf->notices, mcim_id))
 			send_notice(dpf, tre, mcim_id);
 	}
 	sqlite3_finalize(st);

@@ -16,14 +16,19 @@ const char *dpf_order_state_name(dpf_order_state s)
 	return s >= DPF_VALIDATING && s <= DPF_WITHDRAWN ? state_names[s] : "?";
 }
 
+int dpf_name_index(const char *const *names, int n, const char *name)
+{
+	for (int i = 0; name && i < n; i++)
+		if (!strcmp(name, names[i]))
+			return i;
+	return -1;
+}
+
 static int state_parse(const char *name, dpf_order_state *out)
 {
-	for (int i = DPF_VALIDATING; i <= DPF_WITHDRAWN; i++)
-		if (name && !strcmp(name, state_names[i])) {
-			*out = (dpf_order_state)i;
-			return 0;
-		}
-	return -1;
+	int i = dpf_name_index(state_names, DPF_WITHDRAWN + 1, name);
+	*out = (dpf_order_state)i;
+	return i < 0 ? -1 : 0;
 }
 
 void dpf_order_clear(dpf_order *o)

@@ -6,6 +6,17 @@
  * order gets the same bytes. The MCIM's K and OPc live only in the HSS record, sealed.
  * dpf_provisioned holds what the DRF must be told, until it acknowledges; dpf_tamper the tamper
  * reports received (a report again is acknowledged again, not acted on twice).
+ *
+ * Migration 2: dpf_change is this operator's side of a change of subscription that takes one of
+ * its MCIMs away (docs/alt1a-change.md, SHO A), one row per changeId:
+ *
+ *   consented --(reprovision receipt)--> triggered --(changeRelease)--> released
+ *   released --(delete receipt: HSS record deleted)--> deleted
+ *
+ * (a release may also come while consented). In consented and released the signed mcimCommand
+ * being sent is kept with its nonce, and sent again as it is until the TRE answers; the delete's
+ * signed receipt is kept once deleted (NULL when the TRE proved it had obeyed that command but its
+ * receipt was lost: change_command.c).
  */
 #include "dpf/dpf.h"
 
@@ -38,3 +49,22 @@ const char DPF_SCHEMA_V1[] =
 	" tre TEXT NOT NULL,"
 	" received INTEGER NOT NULL,"
 	" suspended INTEGER NOT NULL) WITHOUT ROWID;";
+
+const char DPF_SCHEMA_V2[] =
+	"CREATE TABLE dpf_change ("
+	" change_id BLOB PRIMARY KEY CHECK (length(change_id) = 16),"
+	" tre TEXT NOT NULL,"
+	" mcim_id BLOB NOT NULL REFERENCES dpf_order (mcim_id),"
+	" imsi TEXT NOT NULL,"
+	" to_sho TEXT NOT NULL,"
+	" state TEXT NOT NULL CHECK (state IN ('consented', 'triggered', 'released', 'deleted')),"
+	" nonce BLOB CHECK (length(nonce) = 32),"
+	" command BLOB,"
+	" receipt BLOB,"
+	" created INTEGER NOT NULL,"
+	" changed INTEGER NOT NULL,"
+	" CHECK ((state IN ('consented', 'released')) = (command IS NOT NULL)),"
+	" CHECK ((nonce IS NULL) = (command IS NULL)),"
+	" CHECK (receipt IS NULL OR state = 'deleted')) WITHOUT ROWID;"
+	"CREATE INDEX dpf_change_by_mcim ON dpf_change (mcim_id, state);"
+	"CREATE INDEX dpf_change_by_imsi ON dpf_change (imsi);";

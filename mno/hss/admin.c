@@ -27,8 +27,10 @@ static const char usage_text[] =
 	"  add --imsi IMSI [--k HEX --opc HEX] [--amf HEX4] [--apn APN]... [--cs] [--imei-lock IMEI]\n"
 	"                      a subscriber; without K and OPc it is pending until personalised\n"
 	"  list                every subscriber, one per line\n"
-	"  show IMSI           one subscriber: record, location and audit trail (never keys)\n"
+	"  show IMSI           one subscriber: record, location, lock, changes, audit trail (never keys)\n"
 	"  suspend IMSI | resume IMSI | delete IMSI\n"
+	"  lock IMSI --days N  a contract lock: no change of subscription takes the MCIM away for N days\n"
+	"  unlock IMSI         lifts the contract lock\n"
 	"  import FILE.csv     header imsi,k,opc,amf,apns,cs,imei_lock; apns ';'-separated; all or none\n"
 	"  personalise --iccid ICCID --imsi IMSI --out IMAGE [--apn APN]... [--cs] [--imei-lock IMEI]\n"
 	"                      random K, OPc and ADM into the card image (mode 0600) and the record\n"
@@ -53,7 +55,7 @@ static int usage(const char *fmt, ...)
 
 enum {
 	OPT_IMSI = 1 << 0, OPT_K = 1 << 1, OPT_OPC = 1 << 2, OPT_AMF = 1 << 3, OPT_APN = 1 << 4,
-	OPT_CS = 1 << 5, OPT_IMEI_LOCK = 1 << 6, OPT_ICCID = 1 << 7, OPT_OUT = 1 << 8,
+	OPT_CS = 1 << 5, OPT_IMEI_LOCK = 1 << 6, OPT_ICCID = 1 << 7, OPT_OUT = 1 << 8, OPT_DAYS = 1 << 9,
 };
 
 typedef struct option_def {
@@ -65,12 +67,12 @@ typedef struct option_def {
 static const option_def option_defs[] = {
 	{"--imsi", OPT_IMSI, 1}, {"--k", OPT_K, 1}, {"--opc", OPT_OPC, 1}, {"--amf", OPT_AMF, 1},
 	{"--apn", OPT_APN, 1}, {"--cs", OPT_CS, 0}, {"--imei-lock", OPT_IMEI_LOCK, 1},
-	{"--iccid", OPT_ICCID, 1}, {"--out", OPT_OUT, 1},
+	{"--iccid", OPT_ICCID, 1}, {"--out", OPT_OUT, 1}, {"--days", OPT_DAYS, 1},
 };
 
 typedef struct options {
 	hss_order order;
-	const char *iccid, *out;
+	const char *iccid, *out, *days;
 	unsigned seen;
 } options;
 
@@ -94,6 +96,7 @@ static void set_option(options *o, unsigned flag, const char *value)
 	case OPT_IMEI_LOCK: o->order.imei_lock = value; break;
 	case OPT_ICCID: o->iccid = value; break;
 	case OPT_OUT: o->out = value; break;
+	case OPT_DAYS: o->days = value; break;
 	}
 }
 
@@ -209,7 +212,7 @@ static int cmd_show(void *state, int argc, char **argv, char *err, size_t len)
 	return rc ? rc : (int)hss_show(a->db, argv[0], stdout, err, len);
 }
 
-/* suspend, resume and delete: one IMSI, one transition. */
+/* suspend, resume, delete and unlock: one IMSI, one transition. */
 static int state_change(hss_outcome (*op)(sqlite3 *, const char *, const char *, char *, size_t), const char *done,
 			admin *a, int argc, char **argv, char *err, size_t len)
 {
@@ -240,6 +243,28 @@ static int cmd_delete(void *state, int argc, char **argv, char *err, size_t len)
 	return state_change(hss_delete, "deleted", a, argc, argv, err, len);
 }
 
+/* lock IMSI --days N */
+static int cmd_lock(void *state, int argc, char **argv, char *err, size_t len)
+{
+	admin *a = state;
+	options o;
+	int rc = argc < 1 ? usage("lock takes an IMSI and --days N") : one_argument(1, argv, "IMSI");
+	if (!rc)
+		rc = parse_options(argc - 1, argv + 1, OPT_DAYS, OPT_DAYS, &o);
+	if (rc)
+		return rc;
+	rc = (int)hss_lock(a->db, argv[0], o.days, ACTOR, err, len);
+	if (rc == HSS_DONE)
+		printf("IMSI %s under a contract lock for %s day(s)\n", argv[0], o.days);
+	return rc;
+}
+
+static int cmd_unlock(void *state, int argc, char **argv, char *err, size_t len)
+{
+	admin *a = state;
+	return state_change(hss_unlock, "unlocked", a, argc, argv, err, len);
+}
+
 static int cmd_import(void *state, int argc, char **argv, char *err, size_t len)
 {
 	admin *a = state;
@@ -255,6 +280,7 @@ static int cmd_import(void *state, int argc, char **argv, char *err, size_t len)
 static const m2m_admin_command commands[] = {
 	{"add", cmd_add}, {"list", cmd_list}, {"show", cmd_show}, {"suspend", cmd_suspend},
 	{"resume", cmd_resume}, {"delete", cmd_delete}, {"import", cmd_import}, {"personalise", cmd_personalise},
+	{"lock", cmd_lock}, {"unlock", cmd_unlock},
 };
 
 /* The daemon's configuration, then its database (the frame closes both, whatever happened). */

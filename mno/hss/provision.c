@@ -94,7 +94,7 @@ hss_outcome hss_end(sqlite3 *db, hss_outcome r, char *err, size_t len)
 	return r;
 }
 
-static hss_outcome db_failed(sqlite3 *db, char *err, size_t len)
+hss_outcome hss_db_failed(sqlite3 *db, char *err, size_t len)
 {
 	snprintf(err, len, "database: %s", sqlite3_errmsg(db));
 	return HSS_FAILED;
@@ -108,14 +108,14 @@ hss_outcome hss_create(sqlite3 *db, const uint8_t key[32], const hss_subscriber 
 	hss_subscriber old;
 	int rc = hss_subscriber_load(db, NULL, rec->imsi, &old);
 	if (rc < 0)
-		return db_failed(db, err, len);
+		return hss_db_failed(db, err, len);
 	if (rc == 0 && old.state != HSS_DELETED) {
 		snprintf(err, len, "IMSI %s already exists (%s)", rec->imsi, hss_state_name(old.state));
 		return HSS_FAILED;
 	}
-	if (hss_location_clear(db, rec->imsi) || hss_subscriber_store(db, key, rec) ||
+	if (hss_location_clear(db, rec->imsi) || hss_lock_clear(db, rec->imsi) || hss_subscriber_store(db, key, rec) ||
 	    hss_audit(db, actor, rec->imsi, action, "%s; state %s", detail, hss_state_name(rec->state)))
-		return db_failed(db, err, len);
+		return hss_db_failed(db, err, len);
 	return HSS_DONE;
 }
 
@@ -158,7 +158,7 @@ static hss_outcome apply(sqlite3 *db, const char *imsi, const transition *t, con
 	hss_subscriber s;
 	int rc = hss_subscriber_load(db, NULL, imsi, &s);
 	if (rc < 0)
-		return db_failed(db, err, len);
+		return hss_db_failed(db, err, len);
 	if (rc > 0) {
 		snprintf(err, len, "IMSI %s: no such subscriber", imsi);
 		return HSS_FAILED;
@@ -175,7 +175,7 @@ static hss_outcome apply(sqlite3 *db, const char *imsi, const transition *t, con
 	 * serving network purges it, and is refused at its next authentication */
 	if (hss_subscriber_set_state(db, imsi, t->to) || (t->to == HSS_DELETED && hss_location_clear(db, imsi)) ||
 	    hss_audit(db, actor, imsi, t->action, "%s -> %s", hss_state_name(s.state), hss_state_name(t->to)))
-		return db_failed(db, err, len);
+		return hss_db_failed(db, err, len);
 	return HSS_DONE;
 }
 

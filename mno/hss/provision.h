@@ -36,6 +36,8 @@ hss_outcome hss_order_record(const hss_settings *s, const hss_order *o, hss_subs
  * on HSS_DONE, rolled back otherwise). hss_end returns HSS_FAILED if the commit fails. */
 hss_outcome hss_begin(sqlite3 *db, char *err, size_t len);
 hss_outcome hss_end(sqlite3 *db, hss_outcome r, char *err, size_t len);
+/* HSS_FAILED with the database's last error in err. */
+hss_outcome hss_db_failed(sqlite3 *db, char *err, size_t len);
 
 /* Inside the caller's transaction: stores rec as a new subscriber (the IMSI unused or deleted),
  * audited as action with detail. */
@@ -52,6 +54,20 @@ hss_outcome hss_change_in(sqlite3 *db, const char *imsi, hss_change which, const
 hss_outcome hss_suspend(sqlite3 *db, const char *imsi, const char *actor, char *err, size_t len);
 hss_outcome hss_resume(sqlite3 *db, const char *imsi, const char *actor, char *err, size_t len);
 hss_outcome hss_delete(sqlite3 *db, const char *imsi, const char *actor, char *err, size_t len);
+
+/* Contract locks (docs/alt1a-change.md, TR O16): while a subscriber is locked, a change of
+ * subscription may not take its MCIM away (the DPF refuses the DRF's changeNotify with
+ * contractLocked). hss_lock locks an existing, not deleted subscriber for days (text: 1 to 3650)
+ * from now, replacing an earlier lock; hss_unlock lifts a lock in force. One audited transaction
+ * each. */
+#define HSS_LOCK_DAYS_MAX 3650
+hss_outcome hss_lock(sqlite3 *db, const char *imsi, const char *days, const char *actor, char *err, size_t len);
+hss_outcome hss_unlock(sqlite3 *db, const char *imsi, const char *actor, char *err, size_t len);
+/* Inside the caller's transaction: 1 with *until when imsi is locked at now, 0 when it is not,
+ * -1 on a database error. */
+int hss_locked_until(sqlite3 *db, const char *imsi, int64_t now, int64_t *until);
+/* Forgets the lock of imsi (a new subscription of the IMSI: hss_create); 0 or -1. */
+int hss_lock_clear(sqlite3 *db, const char *imsi);
 
 /* CSV with the header imsi,k,opc,amf,apns,cs,imei_lock (apns ';'-separated, cs 0/1/yes/no/true/
  * false or empty): all rows or none (*imported counts them); err names the line of the first

@@ -7,6 +7,10 @@
  * no card yet (staff), or holds the keys of an MCIM its TRE has not confirmed yet (mno/dpf): either
  * way it is not served. The SQN state is the serialised m2m_sqn_he.
  * The audit trail has no foreign key: it outlives the records it speaks of.
+ *
+ * Migration 2 (change of subscription, docs/alt1a-change.md): a subscriber under a contract lock
+ * (mno-admin lock) may not be taken away by a change of subscription until `until`. A new
+ * subscription of a deleted IMSI starts without the old one's lock (hss_create).
  */
 #include "hss/hss.h"
 
@@ -43,3 +47,9 @@ const char HSS_SCHEMA_V1[] =
 	" action TEXT NOT NULL,"
 	" detail TEXT NOT NULL);"
 	"CREATE INDEX hss_audit_by_imsi ON hss_audit (imsi, id);";
+
+const char HSS_SCHEMA_V2[] =
+	"CREATE TABLE hss_contract_lock ("
+	" imsi TEXT PRIMARY KEY REFERENCES hss_subscriber (imsi) ON DELETE CASCADE,"
+	" until INTEGER NOT NULL,"
+	" since INTEGER NOT NULL) WITHOUT ROWID;";

@@ -356,6 +356,15 @@ int hss_location_clear(sqlite3 *db, const char *imsi)
 
 /* ---- audit ------------------------------------------------------------------------------------ */
 
+const char *hss_utc(int64_t t, char *buf, size_t len)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+	if (!gmtime_r(&tt, &tm) || !strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm))
+		snprintf(buf, len, "%lld", (long long)t);
+	return buf;
+}
+
 int hss_audit(sqlite3 *db, const char *actor, const char *imsi, const char *action, const char *fmt, ...)
 {
 	char detail[512];

@@ -96,6 +96,9 @@ int hss_location_get(sqlite3 *db, const char *imsi, hss_location *loc);
 int hss_location_set(sqlite3 *db, const char *imsi, const hss_location *loc);
 int hss_location_clear(sqlite3 *db, const char *imsi);
 
+/* t as 2026-01-31T12:00:00Z, into buf (32 octets are enough); returns buf. */
+const char *hss_utc(int64_t t, char *buf, size_t len);
+
 /* One audit entry (time now); 0 or -1. Never pass key material in detail. */
 int hss_audit(sqlite3 *db, const char *actor, const char *imsi, const char *action, const char *fmt, ...)
 	__attribute__((format(printf, 5, 6)));

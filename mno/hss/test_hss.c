@@ -7,6 +7,7 @@
  */
 #include "hss/hss_impl.h"
 #include "hss/provision.h"
+#include "schema.h"
 
 #include "aka/gsm.h"
 #include "crypto/crypto.h"
@@ -42,14 +43,11 @@ typedef struct fixture {
 
 static fixture fx;
 
+/* The operator's whole schema, as the daemon and mno-admin open it. */
 static sqlite3 *open_db(void)
 {
-	static char migration[8192];
-	static const char *const migrations[] = {migration};
-	m2m_schema schema = {migrations, 1};
 	char err[256] = "";
-	snprintf(migration, sizeof migration, "%s%s", M2M_NODE_SCHEMA, HSS_SCHEMA_V1);
-	sqlite3 *db = m2m_store_open(fx.db_path, &schema, err, sizeof err);
+	sqlite3 *db = m2m_store_open(fx.db_path, mno_schema(), err, sizeof err);
 	cr_assert_not_null(db, "%s", err);
 	return db;
 }
@@ -326,6 +324,45 @@ Test(hss, add_show_suspend_resume_delete)
 	/* a deleted IMSI can be given out again */
 	cr_assert_eq(add_keyed(IMSI_1), HSS_DONE, "%s", fx.err);
 	cr_assert_eq(state_of(IMSI_1), HSS_ACTIVE);
+}
+
+Test(hss, contract_lock_and_unlock_are_audited_and_shown)
+{
+	hss_outcome r;
+	int64_t until = 0, now = (int64_t)time(NULL);
+	cr_assert_eq(add_keyed(IMSI_1), HSS_DONE, "%s", fx.err);
+	cr_assert_eq(hss_locked_until(db(), IMSI_1, now, &until), 0, "locked before any lock");
+	cr_assert_eq(hss_lock(db(), IMSI_1, "30", "admin", fx.err, sizeof fx.err), HSS_DONE, "%s", fx.err);
+	cr_assert_eq(hss_locked_until(db(), IMSI_1, now, &until), 1);
+	cr_assert(until >= now + 30 * 86400 && until <= now + 30 * 86400 + 5, "until %lld", (long long)until);
+	cr_assert_eq(hss_locked_until(db(), IMSI_1, until + 1, &until), 0, "a lock ends");
+	char *text = captured(hss_show, IMSI_1, &r);
+	cr_assert_eq(r, HSS_DONE);
+	cr_assert_not_null(strstr(text, "lock:      contract locked until "), "%s", text);
+	cr_assert_not_null(strstr(text, "admin lock: contract locked for 30 day(s)"), "%s", text);
+	free(text);
+	/* refusals change nothing */
+	int audit = count_rows("SELECT count(*) FROM hss_audit");
+	const char *bad_days[] = {"0", "3651", "-1", "1.5", "", "x", NULL};
+	for (int i = 0; i < 7; i++)
+		cr_assert_eq(hss_lock(db(), IMSI_1, bad_days[i], "admin", fx.err, sizeof fx.err), HSS_BAD_INPUT, "%d days",
+			     i);
+	cr_assert_eq(hss_lock(db(), IMSI_2, "5", "admin", fx.err, sizeof fx.err), HSS_FAILED, "unknown IMSI");
+	cr_assert_eq(hss_lock(db(), "12x", "5", "admin", fx.err, sizeof fx.err), HSS_BAD_INPUT);
+	cr_assert_eq(hss_unlock(db(), IMSI_2, "admin", fx.err, sizeof fx.err), HSS_FAILED);
+	cr_assert_eq(count_rows("SELECT count(*) FROM hss_audit"), audit);
+	cr_assert_eq(hss_unlock(db(), IMSI_1, "admin", fx.err, sizeof fx.err), HSS_DONE, "%s", fx.err);
+	cr_assert_eq(hss_locked_until(db(), IMSI_1, now, &until), 0);
+	cr_assert_eq(hss_unlock(db(), IMSI_1, "admin", fx.err, sizeof fx.err), HSS_FAILED, "unlocked twice");
+	cr_assert_not_null(strstr(fx.err, "not under a contract lock"), "%s", fx.err);
+	cr_assert_eq(audited(IMSI_1, "lock", "admin"), 1);
+	cr_assert_eq(audited(IMSI_1, "unlock", "admin"), 1);
+	/* a deleted subscriber cannot be locked; a new subscription of its IMSI starts unlocked */
+	cr_assert_eq(hss_lock(db(), IMSI_1, "10", "admin", fx.err, sizeof fx.err), HSS_DONE, "%s", fx.err);
+	cr_assert_eq(hss_delete(db(), IMSI_1, "admin", fx.err, sizeof fx.err), HSS_DONE, "%s", fx.err);
+	cr_assert_eq(hss_lock(db(), IMSI_1, "10", "admin", fx.err, sizeof fx.err), HSS_FAILED);
+	cr_assert_eq(add_keyed(IMSI_1), HSS_DONE, "%s", fx.err);
+	cr_assert_eq(hss_locked_until(db(), IMSI_1, now, &until), 0, "the old subscription's lock");
 }
 
 Test(hss, staff_errors_are_told_apart)
@@ -1149,6 +1186,18 @@ Test(hss, mno_admin_exit_statuses)
 	free(out);
 	cr_assert_eq(admin(conf, "resume " IMSI_1, NULL), 0);
 	cr_assert_eq(admin(conf, "resume " IMSI_1, NULL), 1, "resume of an active subscriber");
+	cr_assert_eq(admin(conf, "lock " IMSI_1, NULL), 2, "lock without --days");
+	cr_assert_eq(admin(conf, "lock --days 3", NULL), 2, "lock without IMSI");
+	cr_assert_eq(admin(conf, "lock " IMSI_1 " --days 0", NULL), 2, "zero days");
+	cr_assert_eq(admin(conf, "lock " IMSI_2 " --days 3", NULL), 1, "unknown IMSI");
+	cr_assert_eq(admin(conf, "unlock " IMSI_1, NULL), 1, "not locked");
+	cr_assert_eq(admin(conf, "lock " IMSI_1 " --days 3", &out), 0);
+	cr_assert_not_null(strstr(out, "contract lock for 3 day(s)"), "%s", out);
+	free(out);
+	cr_assert_eq(admin(conf, "show " IMSI_1, &out), 0);
+	cr_assert_not_null(strstr(out, "lock:      contract locked until"), "%s", out);
+	free(out);
+	cr_assert_eq(admin(conf, "unlock " IMSI_1, NULL), 0);
 	cr_assert_eq(admin(conf, "list", &out), 0);
 	cr_assert_eq(strncmp(out, IMSI_1 " active", strlen(IMSI_1) + 7), 0, "%s", out);
 	free(out);
