@@ -2,12 +2,13 @@
  * drf-admin: the registration operator's administration tool. It opens the database named in the
  * daemon's own configuration file, whether the daemon runs or not (SQLite WAL, one transaction
  * per command): registrations from a file (what the subscriber's portal hands over), the state of
- * the PCID pool, and the registrations held.
+ * the PCID pool, the registrations held and the changes of subscription.
  *
  * Exit status: 0 done, 1 failed (the reason on stderr), 2 bad usage or configuration.
  */
 #include "drf.h"
 
+#include "crypto/crypto.h"
 #include "daemon/admin_tool.h"
 #include "log/log.h"
 
@@ -21,10 +22,13 @@
 
 static const char usage_text[] =
 	"usage: drf-admin -c DRF.conf COMMAND ...\n"
-	"  register --file F   register the devices of F, one per line: IMEI TRE SHO DPF\n"
-	"                      (# starts a comment); all or none\n"
+	"  register --file F   register the devices of F, one per line: IMEI TRE SHO DPF [KEY]\n"
+	"                      (KEY: the subscriber's P-256 public key, hex of its DER\n"
+	"                      SubjectPublicKeyInfo; # starts a comment); all or none\n"
 	"  pool list           the PCIDs assigned: PCID TRE valid-until, and where each is in use\n"
-	"  registrations       every registration: TRE M2ME SHO DPF and whether it is provisioned\n"
+	"  registrations       every registration: TRE M2ME SHO DPF, whether it is provisioned, and\n"
+	"                      whether a subscriber key is registered\n"
+	"  changes             every change of subscription: CHANGE-ID TRE FROM TO STATE\n"
 	"Exit status: 0 done, 1 failed (reason on stderr), 2 bad usage or configuration.\n";
 
 static const m2m_admin_tool tool;
@@ -68,26 +72,36 @@ static void close_tool(void *state)
 
 /* ---- register --file F ---------------------------------------------------------------------------- */
 
+/* The optional fifth field: the subscriber key in hex into r; 0, or -1 when it is not one. */
+static int parse_key(const char *hex, drf_registration *r)
+{
+	long n = hex ? m2m_unhex_var(hex, r->subscriber_key, sizeof r->subscriber_key) : 0;
+	r->subscriber_key_len = n > 0 ? (size_t)n : 0;
+	return !hex || (n > 0 && !drf_subscriber_key_check(r->subscriber_key, r->subscriber_key_len)) ? 0 : -1;
+}
+
 /* One line of the file into r: 1 a registration, 0 blank or a comment, -1 with why. */
 static int parse_line(char *line, drf_registration *r, char *why, size_t len)
 {
-	char *fields[5] = {0}, *save = NULL;
+	char *fields[6] = {0}, *save = NULL;
 	int n = 0;
 	line[strcspn(line, "#\r\n")] = 0;
-	for (char *t = strtok_r(line, " \t", &save); t && n < 5; t = strtok_r(NULL, " \t", &save))
+	for (char *t = strtok_r(line, " \t", &save); t && n < 6; t = strtok_r(NULL, " \t", &save))
 		fields[n++] = t;
 	if (n == 0)
 		return 0;
 	memset(r, 0, sizeof *r);
 	why[0] = 0;
-	if (n != 4)
-		snprintf(why, len, "%d fields, not 4 (IMEI TRE SHO DPF)", n);
+	if (n != 4 && n != 5)
+		snprintf(why, len, "%d fields, not 4 or 5 (IMEI TRE SHO DPF [KEY])", n);
 	else if (!drf_imei_valid(fields[0]))
 		snprintf(why, len, "%s is not an IMEI (14 to 16 digits, the check digit right)", fields[0]);
 	else if (strlen(fields[1]) > M2M_ENTITY_MAX || strlen(fields[2]) > M2M_ENTITY_MAX ||
 		 strlen(fields[3]) > M2M_ENTITY_MAX)
 		snprintf(why, len, "an entity id is 1 to %d characters", M2M_ENTITY_MAX);
-	if (n != 4 || why[0])
+	else if (parse_key(fields[4], r))
+		snprintf(why, len, "the key is not the hex of the DER SubjectPublicKeyInfo of a P-256 key");
+	if (why[0])
 		return -1;
 	snprintf(r->m2me, sizeof r->m2me, "%s", fields[0]);
 	snprintf(r->tre, sizeof r->tre, "%s", fields[1]);
@@ -175,22 +189,42 @@ static int cmd_pool(void *state, int argc, char **argv, char *err, size_t len)
 
 static void registration_row(sqlite3_stmt *st)
 {
-	printf("%s %s %s %s %s\n", sqlite3_column_text(st, 0), sqlite3_column_text(st, 1), sqlite3_column_text(st, 2),
-	       sqlite3_column_text(st, 3), sqlite3_column_int(st, 4) ? "provisioned" : "registered");
+	printf("%s %s %s %s %s%s\n", sqlite3_column_text(st, 0), sqlite3_column_text(st, 1), sqlite3_column_text(st, 2),
+	       sqlite3_column_text(st, 3), sqlite3_column_int(st, 4) ? "provisioned" : "registered",
+	       sqlite3_column_int(st, 5) ? " subscriber-key" : "");
 }
 
 static int cmd_registrations(void *state, int argc, char **argv, char *err, size_t len)
 {
 	if (argc)
 		return m2m_admin_usage(&tool, "registrations takes no argument");
-	return list(state, "SELECT tre, m2me, sho, dpf, provisioned_at IS NOT NULL FROM drf_registration ORDER BY tre",
+	return list(state, "SELECT tre, m2me, sho, dpf, provisioned_at IS NOT NULL, subscriber_key IS NOT NULL"
+			   " FROM drf_registration ORDER BY tre",
 		    registration_row, err, len);
+}
+
+static void change_row(sqlite3_stmt *st)
+{
+	char id[2 * DRF_ID_LEN + 1] = "?";
+	if (sqlite3_column_bytes(st, 0) == DRF_ID_LEN)
+		m2m_hex(sqlite3_column_blob(st, 0), DRF_ID_LEN, id);
+	printf("%s %s %s %s %s\n", id, sqlite3_column_text(st, 1), sqlite3_column_text(st, 2), sqlite3_column_text(st, 3),
+	       sqlite3_column_text(st, 4));
+}
+
+static int cmd_changes(void *state, int argc, char **argv, char *err, size_t len)
+{
+	if (argc)
+		return m2m_admin_usage(&tool, "changes takes no argument");
+	return list(state, "SELECT change_id, tre, from_sho, to_sho, state FROM drf_change ORDER BY created_at, tre",
+		    change_row, err, len);
 }
 
 static const m2m_admin_command commands[] = {
 	{"register", cmd_register},
 	{"pool", cmd_pool},
 	{"registrations", cmd_registrations},
+	{"changes", cmd_changes},
 };
 
 static admin the_admin;

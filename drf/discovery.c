@@ -6,53 +6,28 @@
  * dpf, nonce, expires} signed with the DRF's own certificate (profile registration), which the
  * TRE hands to the SHO's DPF. The ticket is stored before it leaves; a discovery repeated with the
  * same nonce gets the same ticket.
+ *
+ * During a change of subscription (docs/alt1a-change.md step 3) the request carries the changeId:
+ * only for the open change of that TRE, once the old SHO consented, the ticket names the new SHO
+ * and its DPF, and carries the changeId. Without it, the ticket names the SHO registered, which
+ * stays the old one until the change completes.
  */
 #include "drf.h"
 
 #include "log/log.h"
 #include "wire/read.h"
 
-#include <openssl/err.h>
 #include <stdio.h>
 #include <string.h>
-
-/* The agency revokes every certificate of a revoked model, and lib/pki's CMS check stops at the
- * revocation without handing out the signer: read it again to tell the two apart (the model is
- * the finding that matters). Called only after certificateRevoked, so the signature verified. */
-static m2m_reason revocation_of(m2m_trust *t, const M2M_SIGNED_OBJECT *so)
-{
-	const unsigned char *p = ASN1_STRING_get0_data(so->cms);
-	CMS_ContentInfo *cms = d2i_CMS_ContentInfo(NULL, &p, ASN1_STRING_length(so->cms));
-	STACK_OF(X509) *signers = cms && CMS_set1_signers_certs(cms, NULL, 0) == 1 ? CMS_get0_signers(cms) : NULL;
-	m2m_reason r = sk_X509_num(signers) == 1 ? m2m_pki_verify_tre(t, sk_X509_value(signers, 0), NULL)
-						 : M2M_R_CERTIFICATE_REVOKED;
-	sk_X509_free(signers);
-	CMS_ContentInfo_free(cms);
-	ERR_clear_error();
-	return r == M2M_R_MODEL_REVOKED ? r : M2M_R_CERTIFICATE_REVOKED;
-}
 
 /* The signed request: M2M_OK with *q, or the refusal's reason and text. */
 static m2m_reason verify(drf *d, const M2M_SIGNED_OBJECT *so, M2M_DISCOVERY_REQUEST **q, char *why, size_t len)
 {
-	m2m_trust *t = m2m_identity_trust(d->id);
 	void *value = NULL;
-	X509 *signer = NULL;
-	char cn[64] = "", tre[M2M_ENTITY_MAX + 1] = "";
-	m2m_reason r = m2m_cms_verify_item(t, so, ASN1_ITEM_rptr(M2M_DISCOVERY_REQUEST), &value, &signer);
-	if (r == M2M_R_CERTIFICATE_REVOKED)
-		r = revocation_of(t, so);
-	if (r == M2M_R_MALFORMED || r == M2M_R_BAD_BODY)
-		snprintf(why, len, "not a SignedData over a DiscoveryRequest"), r = M2M_R_BAD_BODY;
-	else if (r != M2M_OK)
-		snprintf(why, len, "the signature or its certificate does not hold: %s", m2m_reason_name(r));
-	else if ((r = m2m_pki_verify_tre(t, signer, NULL)) != M2M_OK)
-		snprintf(why, len, "the signer is not a valid TRE: %s", m2m_reason_name(r)),
-			r = r == M2M_R_NOT_AUTHORISED ? M2M_R_BAD_SIGNATURE : r;
-	else if (m2m_read_name(((M2M_DISCOVERY_REQUEST *)value)->tre, tre, M2M_ENTITY_MAX) ||
-		 m2m_pki_cert_cn(signer, cn, sizeof cn) || strcmp(cn, tre))
+	char cn[M2M_ENTITY_MAX + 1] = "", tre[M2M_ENTITY_MAX + 1] = "";
+	m2m_reason r = drf_tre_signed(d, so, ASN1_ITEM_rptr(M2M_DISCOVERY_REQUEST), "DiscoveryRequest", &value, cn, why, len);
+	if (r == M2M_OK && (m2m_read_name(((M2M_DISCOVERY_REQUEST *)value)->tre, tre, M2M_ENTITY_MAX) || strcmp(cn, tre)))
 		snprintf(why, len, "signed by %s, not by the TRE it names (%s)", cn, tre), r = M2M_R_BAD_SIGNATURE;
-	X509_free(signer);
 	if (r == M2M_OK)
 		*q = value;
 	else
@@ -140,6 +115,30 @@ static m2m_reason registered(drf *d, const M2M_DISCOVERY_REQUEST *q, drf_registr
 	return M2M_OK;
 }
 
+/* A discovery with a changeId: the ticket is for the new SHO of that open change of the TRE, once
+ * the old SHO consented. M2M_OK with r naming it, or the reason with why. */
+static m2m_reason change_target(drf *d, const ASN1_OCTET_STRING *change_id, drf_registration *r, char *why, size_t len)
+{
+	drf_change c;
+	int rc = drf_change_load(d, ASN1_STRING_get0_data(change_id), &c);
+	if (rc < 0) {
+		snprintf(why, len, "the changes of %s cannot be read", r->tre);
+		return M2M_R_INTERNAL;
+	}
+	if (rc > 0 || strcmp(c.tre, r->tre)) {
+		snprintf(why, len, "no change of subscription of TRE %s has that changeId", r->tre);
+		return M2M_R_NOT_FOUND;
+	}
+	if (c.state != DRF_CHANGE_CONSENTED) {
+		snprintf(why, len, "the change of TRE %s from %s to %s is %s, not consented", r->tre, c.from_sho, c.to_sho,
+			 drf_change_state_name(c.state));
+		return M2M_R_WRONG_STATE;
+	}
+	snprintf(r->sho, sizeof r->sho, "%s", c.to_sho);
+	snprintf(r->dpf, sizeof r->dpf, "%s", c.to_dpf);
+	return M2M_OK;
+}
+
 void drf_discovery_request(drf *d, m2m_request *req)
 {
 	char why[256];
@@ -153,11 +152,14 @@ void drf_discovery_request(drf *d, m2m_request *req)
 	m2m_reason rc = verify(d, req->env.body, &q, why, sizeof why);
 	if (rc == M2M_OK)
 		rc = registered(d, q, &r, nonce, why, sizeof why);
+	if (rc == M2M_OK && q->change_id)
+		rc = change_target(d, q->change_id, &r, why, sizeof why);
 	if (rc != M2M_OK) {
 		M2M_DISCOVERY_REQUEST_free(q);
 		m2m_refuse(d->node, req, rc, "%s", why);
 		return;
 	}
+	int change = q->change_id != NULL;
 	M2M_SIGNED_OBJECT *so = stored_ticket(d, r.tre, nonce);
 	if (!so)
 		so = issue(d, q, &r, nonce);
@@ -166,8 +168,8 @@ void drf_discovery_request(drf *d, m2m_request *req)
 		m2m_refuse(d->node, req, M2M_R_INTERNAL, "the ticket for %s cannot be signed or stored", r.tre);
 		return;
 	}
-	m2m_info("ticket for TRE %s (M2ME %s): SHO %s, DPF %s, relayed by %s", r.tre, r.m2me, r.sho, r.dpf,
-		 req->env.sender);
+	m2m_info("ticket for TRE %s (M2ME %s): SHO %s, DPF %s%s, relayed by %s", r.tre, r.m2me, r.sho, r.dpf,
+		 change ? " (a change of subscription)" : "", req->env.sender);
 	m2m_reply(d->node, req, M2M_MSG_DISCOVERY_RESPONSE, so);
 	M2M_SIGNED_OBJECT_free(so);
 }

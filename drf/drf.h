@@ -30,6 +30,8 @@
 #define DRF_NONCE_LEN 32         /* DiscoveryRequest.nonce */
 #define DRF_ID_LEN 16            /* Provisioned.mcimId, DiscoveryRequest.changeId */
 #define DRF_MAX_VECTORS 5
+#define DRF_KEY_MAX 256          /* Registration.subscriberKey: DER SubjectPublicKeyInfo */
+#define DRF_CHANGE_NONCE_LEN 16  /* ChangeAuthorisation.nonce */
 
 typedef struct drf drf;
 
@@ -56,6 +58,8 @@ typedef struct drf_settings {
 	char registrars[DRF_LIST_MAX][M2M_ENTITY_MAX + 1];
 	int ticket_seconds;
 	char apn[DRF_APN_MAX + 1];
+	int authorisation_seconds;        /* how old a subscriber's authorisation may be */
+	int change_retry_seconds;         /* pause before telling the old SHO again */
 } drf_settings;
 
 /* Reads the group (NULL: missing); problems go to c. */
@@ -71,6 +75,7 @@ extern const m2m_schema drf_schema;
 /* ---- the process (main.c) ------------------------------------------------------------------- */
 
 typedef struct drf_validation drf_validation;
+typedef struct drf_pending drf_pending;
 
 struct drf {
 	drf_settings s;
@@ -79,6 +84,7 @@ struct drf {
 	sqlite3 *db;
 	m2m_identity *id;
 	drf_validation *validations;  /* validationRequests in flight (gate.c) */
+	drf_pending *pending;         /* changes the old SHO is being told of (change_pending.c) */
 };
 
 /* ---- expiry.c: what lasts only so long ------------------------------------------------------- */
@@ -130,6 +136,18 @@ void drf_auth_info_resume(drf *d, m2m_request *req);
 void drf_update_location(drf *d, m2m_request *req);
 void drf_purge(drf *d, m2m_request *req);
 
+/* ---- waiters.c: requests deferred until a call's outcome (gate, change) --------------------------- */
+
+typedef struct drf_waiter {
+	m2m_request *req;
+	struct drf_waiter *next;
+} drf_waiter;
+
+/* The request waits on the list, deferred: 0, or -1 (out of memory: neither listed nor deferred). */
+int drf_wait(drf *d, drf_waiter **list, m2m_request *req);
+/* The list emptied; the requests themselves are the node's (answered, or freed with it). */
+void drf_waiters_clear(drf_waiter **list);
+
 /* ---- gate.c: the validation gate before vectors ---------------------------------------------- */
 
 /* Whether the gate lets vectors for tre out now (1). Otherwise (0) it took the request: deferred
@@ -145,17 +163,118 @@ typedef struct drf_registration {
 	char sho[M2M_ENTITY_MAX + 1];
 	char dpf[M2M_ENTITY_MAX + 1];
 	int provisioned;
+	uint8_t subscriber_key[DRF_KEY_MAX];  /* DER SubjectPublicKeyInfo, P-256 */
+	size_t subscriber_key_len;            /* 0: none registered */
 } drf_registration;
 
 /* An IMEI (the check digit right) or IMEISV: 14 to 16 digits. */
 int drf_imei_valid(const char *imei);
 /* Registers one device for actor (audit): M2M_OK, wrongState (registered for another SHO), or
- * internalError, with why. */
+ * internalError, with why. A subscriber key replaces the one held; without one, the one held stays. */
 m2m_reason drf_register(drf *d, const drf_registration *r, const char *actor, int64_t now, char *why, size_t len);
 /* The registration of tre: 0, 1 when none, -1 on failure. */
 int drf_registration_load(drf *d, const char *tre, drf_registration *r);
 void drf_registration_request(drf *d, m2m_request *req);
 void drf_discovery_request(drf *d, m2m_request *req);
 void drf_provisioned(drf *d, m2m_request *req);
+
+/* ---- tre_signature.c: objects a TRE signs --------------------------------------------------------- */
+
+/* A SignedObject over item (named what, for the text) by a valid TRE certificate (chain,
+ * revocation, model, profile tre): M2M_OK with *value and the signer's CN (the caller checks it is
+ * the TRE the content names), or the refusal's reason and why (badBody when it is not a SignedData
+ * over item). */
+m2m_reason drf_tre_signed(drf *d, const M2M_SIGNED_OBJECT *so, const ASN1_ITEM *item, const char *what, void **value,
+			  char cn[M2M_ENTITY_MAX + 1], char *why, size_t len);
+
+/* ---- subscriber.c: the subscriber's key and authorisation ------------------------------------------ */
+
+/* Whether der is exactly the DER of a SubjectPublicKeyInfo of a P-256 key: 0 or -1. */
+int drf_subscriber_key_check(const uint8_t *der, size_t len);
+/* Whether the authorisation's signature (ECDSA, SHA-256, over the DER of its content) verifies
+ * under the registered key: 0 or -1. */
+int drf_authorisation_verify(const uint8_t *key, size_t key_len, const M2M_SUBSCRIBER_AUTHORISATION *a);
+
+/* ---- change_store.c: the changes of subscription (docs/alt1a-change.md) ------------------------------ */
+
+typedef enum drf_change_state {
+	DRF_CHANGE_NOTIFYING,  /* the old SHO is being told; the new SHO's request waits */
+	DRF_CHANGE_CONSENTED,  /* the old SHO consented: discovery with the changeId names the new SHO */
+	DRF_CHANGE_COMPLETE,   /* the TRE attached with the new MCIM: registration moved, old SHO to release */
+	DRF_CHANGE_RELEASED,   /* the old SHO acknowledged the release: closed */
+	DRF_CHANGE_REFUSED,    /* the old SHO refused: closed, its reason kept for the new SHO */
+} drf_change_state;
+
+typedef struct drf_change {
+	uint8_t id[DRF_ID_LEN];
+	char tre[M2M_ENTITY_MAX + 1];
+	char m2me[DRF_IMEI_MAX + 1];
+	char from_sho[M2M_ENTITY_MAX + 1], from_dpf[M2M_ENTITY_MAX + 1];
+	char to_sho[M2M_ENTITY_MAX + 1], to_dpf[M2M_ENTITY_MAX + 1];
+	drf_change_state state;
+	uint8_t nonce[DRF_CHANGE_NONCE_LEN];  /* the authorisation's: used once */
+	int64_t issued_at;
+	int has_a_mcim, has_b_mcim;
+	uint8_t a_mcim_id[DRF_ID_LEN];        /* the old SHO's MCIM (changeConsent), to release */
+	uint8_t b_mcim_id[DRF_ID_LEN];        /* the new SHO's (changeComplete) */
+	m2m_reason refusal;                   /* refused: the old SHO's reason and text */
+	char refusal_text[256];
+} drf_change;
+
+const char *drf_change_state_name(drf_change_state s);
+/* Loads a change: by its id, by the authorisation's (tre, nonce), or the open one of a TRE
+ * (notifying, consented or complete). 0, 1 when none, -1 on failure. */
+int drf_change_load(drf *d, const uint8_t id[DRF_ID_LEN], drf_change *c);
+int drf_change_by_nonce(drf *d, const char *tre, const uint8_t nonce[DRF_CHANGE_NONCE_LEN], drf_change *c);
+int drf_change_open_of(drf *d, const char *tre, drf_change *c);
+/* A new change (its nonce marked used by the same row), or c's state, refusal and MCIM ids
+ * written; 0 or -1. */
+int drf_change_insert(drf *d, const drf_change *c, int64_t now);
+int drf_change_save(drf *d, const drf_change *c, int64_t now);
+/* The ids of up to max changes whose old SHO is still to be told (notifying, complete): how many,
+ * or -1. */
+int drf_change_due(drf *d, uint8_t (*ids)[DRF_ID_LEN], int max);
+
+/* ---- change_pending.c: what is being told to the old SHO, in memory -------------------------------- */
+
+/* A change with a call to the old SHO in flight or due, and the new SHO's requests that wait on it. */
+struct drf_pending {
+	drf *d;
+	uint8_t id[DRF_ID_LEN];
+	int in_flight;
+	int64_t next_at;       /* not before: the pause after a call that got no usable answer */
+	drf_waiter *waiting;
+	drf_pending *next;
+};
+
+/* The entry of the change id, made when there is none; NULL when out of memory. */
+drf_pending *drf_pending_get(drf *d, const uint8_t id[DRF_ID_LEN]);
+/* The call to the old SHO (to, type, body: freed here, made: whether it was made whole) unless one
+ * is in flight, its answer to cb with p: 0, or -1 when it cannot be made or sent. */
+int drf_pending_call(drf_pending *p, const char *to, int type, void *body, int made, m2m_response_cb cb);
+/* The call got no usable answer: try again after the pause. */
+void drf_pending_retry_later(drf_pending *p);
+/* Done with the entry (its waiters answered): unlinked and freed. */
+void drf_pending_done(drf_pending *p);
+void drf_pending_free(drf *d);
+/* From the tick: the notify or release of every change due, unless one is in flight. */
+void drf_change_tick(drf *d, int64_t now);
+
+/* ---- change_request.c, change_notify.c: SHO B asks, SHO A consents -------------------------------- */
+
+void drf_change_request(drf *d, m2m_request *req);
+/* The new SHO's answer from the change's state: changeResponse once consented, the old SHO's
+ * refusal once refused (recorded: the request was deferred and the refusal is a decision). */
+void drf_change_answer(drf *d, m2m_request *req, const drf_change *c, int recorded);
+/* A reply whose body is SEQUENCE { changeId }: changeResponse or changeCompleteAck. */
+void drf_reply_change_id(drf *d, m2m_request *req, int type, const uint8_t id[DRF_ID_LEN]);
+/* changeNotify to the old SHO's DPF unless one is in flight: 0, or -1 when it cannot be called. */
+int drf_change_notify(drf *d, drf_pending *p, const drf_change *c);
+
+/* ---- change_complete.c: the TRE attached with the new MCIM; the old SHO releases -------------------- */
+
+void drf_change_complete(drf *d, m2m_request *req);
+/* changeRelease to the old SHO's DPF unless one is in flight: 0, or -1 when it cannot be called. */
+int drf_change_release(drf *d, drf_pending *p, const drf_change *c);
 
 #endif

@@ -21,15 +21,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-typedef struct waiter {
-	m2m_request *req;
-	struct waiter *next;
-} waiter;
-
 struct drf_validation {
 	drf *d;
 	char tre[M2M_ENTITY_MAX + 1];
-	waiter *waiting;
+	drf_waiter *waiting;
 	drf_validation *next;
 };
 
@@ -96,11 +91,7 @@ static void unlink_validation(drf *d, drf_validation *v)
 
 static void validation_free(drf_validation *v)
 {
-	while (v->waiting) {
-		waiter *w = v->waiting;
-		v->waiting = w->next;
-		free(w);
-	}
+	drf_waiters_clear(&v->waiting);
 	free(v);
 }
 
@@ -145,7 +136,7 @@ static void on_verdict(m2m_node *n, const m2m_envelope *resp, m2m_reason reason,
 		m2m_info("the PVA validated %s: its PCID's vectors are released", v->tre);
 	else
 		m2m_warn("%s", why);
-	for (waiter *w = v->waiting; w; w = w->next)
+	for (drf_waiter *w = v->waiting; w; w = w->next)
 		if (r == M2M_OK)
 			drf_auth_info_resume(d, w->req);
 		else
@@ -182,18 +173,15 @@ int drf_gate_pass(drf *d, m2m_request *req, const char *tre)
 	drf_validation *v = d->validations;
 	while (v && strcmp(v->tre, tre))
 		v = v->next;
-	waiter *w = calloc(1, sizeof *w);
-	if (!v && w)
+	int asked = !v;
+	if (asked)
 		v = ask_pva(d, tre);
-	if (!v || !w) {
-		free(w);
-		m2m_refuse(d->node, req, M2M_R_NOT_VALIDATED, "no fresh verdict on %s, and %s cannot be asked", tre,
-			   d->s.pva);
+	if (v && !drf_wait(d, &v->waiting, req))
 		return 0;
+	if (asked && v) {  /* the refusal drops the call just made: nothing will answer it */
+		unlink_validation(d, v);
+		validation_free(v);
 	}
-	w->req = req;
-	w->next = v->waiting;
-	v->waiting = w;
-	m2m_defer(d->node, req);
+	m2m_refuse(d->node, req, M2M_R_NOT_VALIDATED, "no fresh verdict on %s, and %s cannot be asked", tre, d->s.pva);
 	return 0;
 }

@@ -67,24 +67,34 @@ static void dispatch(m2m_daemon *d, m2m_request *req)
 	case M2M_MSG_PROVISIONED:
 		drf_provisioned(f, req);
 		break;
+	case M2M_MSG_CHANGE_REQUEST:
+		drf_change_request(f, req);
+		break;
+	case M2M_MSG_CHANGE_COMPLETE:
+		drf_change_complete(f, req);
+		break;
 	default:
 		m2m_refuse(f->node, req, M2M_R_UNEXPECTED_MESSAGE,
 			   "the registration operator serves pcidAssignRequest, authInfoRequest, updateLocation, purge, "
-			   "registrationRequest, discoveryRequest and provisioned, not %s",
+			   "registrationRequest, discoveryRequest, provisioned, changeRequest and changeComplete, not %s",
 			   m2m_msgtype_name(req->env.type));
 	}
 }
 
-/* About once a second and after every event: enrolment and CRL (identity), and expiries, the
- * latter at most once a second. */
+/* About once a second and after every event: enrolment and CRL (identity); at most once a
+ * second, expiries and what the old SHO of a change is still to be told (notify, release). */
 static void tick(m2m_daemon *d)
 {
-	static time_t swept;
+	static time_t swept, told;
 	drf *f = m2m_daemon_ctx(d);
 	m2m_identity_tick(f->id, f->node);
 	time_t now = time(NULL);
 	if (now != swept && !drf_expire(f, now))
 		swept = now;
+	if (now != told) {
+		drf_change_tick(f, now);
+		told = now;
+	}
 }
 
 static void stop(m2m_daemon *d)
@@ -93,6 +103,7 @@ static void stop(m2m_daemon *d)
 	if (!f)
 		return;
 	drf_gate_free(f);
+	drf_pending_free(f);
 	m2m_identity_free(f->id);
 	drf_settings_clear(&f->s);
 	free(f);

@@ -3,6 +3,10 @@
  * confirmed the install of its MCIM. The registration records it, and the ICF releases the TRE's
  * PCID to the pool: the device attaches with its MCIM from now on. Only the SHO the device is
  * registered for may say so; said again, it changes nothing more (the newest mcimId is kept).
+ *
+ * During a change of subscription the new SHO reports its MCIM installed before the TRE switched
+ * to it: accepted from the new SHO of the device's consented change, and nothing changes; the
+ * registration moves to it at changeComplete (change_complete.c).
  */
 #include "drf.h"
 
@@ -36,6 +40,28 @@ static int release_pcid(drf *d, const char *tre)
 	return rc < 0 ? -1 : 0;
 }
 
+static void acknowledge(drf *d, m2m_request *req)
+{
+	ASN1_NULL *nothing = ASN1_NULL_new();
+	m2m_reply(d->node, req, M2M_MSG_PROVISIONED_ACK, nothing);
+	ASN1_NULL_free(nothing);
+}
+
+/* From another SHO than registered: acknowledged when it is the new SHO of the consented change. */
+static void changing(drf *d, m2m_request *req, const drf_registration *r, const char *sho)
+{
+	drf_change c;
+	int rc = drf_change_open_of(d, r->tre, &c);
+	if (rc < 0)
+		m2m_refuse(d->node, req, M2M_R_INTERNAL, "the changes of %s cannot be read", r->tre);
+	else if (rc > 0 || c.state != DRF_CHANGE_CONSENTED || strcmp(c.to_sho, sho))
+		m2m_refuse(d->node, req, M2M_R_WRONG_SHO, "TRE %s is registered for %s, not %s", r->tre, r->sho, sho);
+	else {
+		m2m_info("TRE %s provisioned by %s during its change: the registration moves at changeComplete", r->tre, sho);
+		acknowledge(d, req);
+	}
+}
+
 void drf_provisioned(drf *d, m2m_request *req)
 {
 	const M2M_PROVISIONED *q = req->env.body;
@@ -58,7 +84,7 @@ void drf_provisioned(drf *d, m2m_request *req)
 		return;
 	}
 	if (strcmp(r.sho, sho)) {
-		m2m_refuse(d->node, req, M2M_R_WRONG_SHO, "TRE %s is registered for %s, not %s", tre, r.sho, sho);
+		changing(d, req, &r, sho);
 		return;
 	}
 	if (mark_provisioned(d, tre, mcim_id) || release_pcid(d, tre)) {
@@ -66,7 +92,5 @@ void drf_provisioned(drf *d, m2m_request *req)
 		return;
 	}
 	m2m_info("TRE %s provisioned by %s", tre, sho);
-	ASN1_NULL *nothing = ASN1_NULL_new();
-	m2m_reply(d->node, req, M2M_MSG_PROVISIONED_ACK, nothing);
-	ASN1_NULL_free(nothing);
+	acknowledge(d, req);
 }

@@ -5,6 +5,10 @@
  * the first bad entry refuses the batch, its index in the text, and the step's rollback undoes the
  * entries before it. A device stays with its SHO: another SHO for a registered TRE is the change
  * of subscription's procedure, refused here (wrongState).
+ *
+ * An entry may carry the subscriber's key (a DER SubjectPublicKeyInfo of a P-256 key), which
+ * authorises a change of subscription (subscriber.c); a registration without one keeps the key
+ * held, so that an SHO re-registering its devices does not take the subscriber's say away.
  */
 #include "drf.h"
 
@@ -33,7 +37,7 @@ int drf_imei_valid(const char *imei)
 
 int drf_registration_load(drf *d, const char *tre, drf_registration *r)
 {
-	sqlite3_stmt *st = m2m_store_prepare(d->db, "SELECT m2me, sho, dpf, provisioned_at IS NOT NULL"
+	sqlite3_stmt *st = m2m_store_prepare(d->db, "SELECT m2me, sho, dpf, provisioned_at IS NOT NULL, subscriber_key"
 						    " FROM drf_registration WHERE tre = ?1");
 	int rc = -1;
 	memset(r, 0, sizeof *r);
@@ -48,6 +52,11 @@ int drf_registration_load(drf *d, const char *tre, drf_registration *r)
 		m2m_store_column_text(st, 1, r->sho, sizeof r->sho);
 		m2m_store_column_text(st, 2, r->dpf, sizeof r->dpf);
 		r->provisioned = sqlite3_column_int(st, 3);
+		int n = sqlite3_column_bytes(st, 4);
+		if (n > 0 && n <= DRF_KEY_MAX) {
+			memcpy(r->subscriber_key, sqlite3_column_blob(st, 4), (size_t)n);
+			r->subscriber_key_len = (size_t)n;
+		}
 	}
 	sqlite3_finalize(st);
 	return rc;
@@ -64,18 +73,32 @@ m2m_reason drf_register(drf *d, const drf_registration *r, const char *actor, in
 	/* the same SHO again: the device and DPF it names now, provisioning kept */
 	sqlite3_stmt *st = rc < 0 ? NULL
 				  : m2m_store_prepare(d->db, "INSERT INTO drf_registration (tre, m2me, sho, dpf, registered_by,"
-							     " registered_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (tre)"
-							     " DO UPDATE SET m2me = ?2, dpf = ?4, registered_by = ?5, registered_at = ?6");
+							     " registered_at, subscriber_key) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"
+							     " ON CONFLICT (tre) DO UPDATE SET m2me = ?2, dpf = ?4, registered_by = ?5,"
+							     " registered_at = ?6, subscriber_key = coalesce(?7, subscriber_key)");
 	const char *text[] = {r->tre, r->m2me, r->sho, r->dpf, actor};
 	for (int i = 0; st && i < 5; i++)
 		sqlite3_bind_text(st, i + 1, text[i], -1, SQLITE_TRANSIENT);
 	if (st)
 		sqlite3_bind_int64(st, 6, now);
+	if (st && r->subscriber_key_len)
+		sqlite3_bind_blob(st, 7, r->subscriber_key, (int)r->subscriber_key_len, SQLITE_TRANSIENT);
 	if (m2m_store_run(d->db, st)) {
 		snprintf(why, len, "the registration of TRE %s cannot be stored", r->tre);
 		return M2M_R_INTERNAL;
 	}
 	return M2M_OK;
+}
+
+/* The entry's subscriber key into r: 0, or -1 when it is not one. */
+static int read_key(const ASN1_OCTET_STRING *key, drf_registration *r)
+{
+	int n = ASN1_STRING_length(key);
+	if (n < 1 || n > DRF_KEY_MAX || drf_subscriber_key_check(ASN1_STRING_get0_data(key), (size_t)n))
+		return -1;
+	memcpy(r->subscriber_key, ASN1_STRING_get0_data(key), (size_t)n);
+	r->subscriber_key_len = (size_t)n;
+	return 0;
 }
 
 /* One entry: 0, or -1 with what is wrong in why. */
@@ -87,7 +110,9 @@ static int read_entry(const M2M_REGISTRATION *e, drf_registration *r, char *why,
 			  : m2m_read_name(e->tre, r->tre, M2M_ENTITY_MAX) ? "tre is not an entity id of 1 to 63 characters"
 			  : m2m_read_name(e->sho, r->sho, M2M_ENTITY_MAX) ? "sho is not an entity id of 1 to 63 characters"
 			  : m2m_read_name(e->dpf, r->dpf, M2M_ENTITY_MAX) ? "dpf is not an entity id of 1 to 63 characters"
-									  : NULL;
+			  : e->subscriber_key && read_key(e->subscriber_key, r)
+				  ? "subscriberKey is not the DER SubjectPublicKeyInfo of a P-256 key"
+				  : NULL;
 	if (bad)
 		snprintf(why, len, "%s", bad);
 	return bad ? -1 : 0;

@@ -10,6 +10,12 @@
  *   provisioned, the MCIM the DPF reported.
  * drf_ticket: every registration ticket issued, by the TRE and its discovery nonce: a repeated
  *   discovery gets the same ticket.
+ *
+ * Migration 2, the change of subscription (docs/alt1a-change.md):
+ * drf_registration.subscriber_key: the DER public key that authorises a change (not a secret).
+ * drf_change: every change asked for, kept after it closed: its row is also the record that the
+ *   authorisation's nonce was used (UNIQUE (tre, nonce)); at most one open change per TRE
+ *   (notifying, consented, complete: the partial unique index).
  */
 #include "drf.h"
 
@@ -46,6 +52,28 @@ static const char *const migrations[] = {
 	" cms BLOB NOT NULL,"
 	" expires INTEGER NOT NULL,"
 	" PRIMARY KEY (tre, nonce)) WITHOUT ROWID;",
+	"ALTER TABLE drf_registration ADD COLUMN subscriber_key BLOB"
+	" CHECK (subscriber_key IS NULL OR length(subscriber_key) BETWEEN 1 AND 256);"
+	"CREATE TABLE drf_change ("
+	" change_id BLOB PRIMARY KEY CHECK (length(change_id) = 16),"
+	" tre TEXT NOT NULL,"
+	" m2me TEXT NOT NULL,"
+	" from_sho TEXT NOT NULL,"
+	" from_dpf TEXT NOT NULL,"
+	" to_sho TEXT NOT NULL,"
+	" to_dpf TEXT NOT NULL,"
+	" state TEXT NOT NULL CHECK (state IN ('notifying', 'consented', 'complete', 'released', 'refused')),"
+	" nonce BLOB NOT NULL CHECK (length(nonce) = 16),"
+	" issued_at INTEGER NOT NULL,"
+	" a_mcim_id BLOB CHECK (a_mcim_id IS NULL OR length(a_mcim_id) = 16),"
+	" b_mcim_id BLOB CHECK (b_mcim_id IS NULL OR length(b_mcim_id) = 16),"
+	" refusal INTEGER,"
+	" refusal_text TEXT,"
+	" created_at INTEGER NOT NULL,"
+	" updated_at INTEGER NOT NULL,"
+	" UNIQUE (tre, nonce),"
+	" CHECK ((state = 'refused') = (refusal IS NOT NULL))) WITHOUT ROWID;"
+	"CREATE UNIQUE INDEX drf_change_open ON drf_change (tre) WHERE state IN ('notifying', 'consented', 'complete');",
 };
 
 const m2m_schema drf_schema = {migrations, sizeof migrations / sizeof migrations[0]};

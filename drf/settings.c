@@ -15,6 +15,8 @@
  *     registrars = [ "testbed" ];                   # may register devices for any SHO
  *     ticket_seconds = 600;                         # how long a registration ticket is valid
  *     apn = "m2m.provisioning";                     # the only APN of a PCID subscription
+ *     authorisation_seconds = 3600;                 # a subscriber's change authorisation: how old it may be
+ *     change_retry_seconds = 5;                     # pause before telling the old SHO of a change again
  *   };
  */
 #include "drf.h"
@@ -117,7 +119,8 @@ void drf_settings_read(m2m_conf *c, config_setting_t *group, drf_settings *out)
 {
 	static const char *const names[] = {"storage_key_file", M2M_IDENTITY_SETTINGS, "plmn", "pool",
 					    "pcid_validity_days", "gate", "pva", "validation_mode", "min_assurance",
-					    "suppliers", "registrars", "ticket_seconds", "apn", NULL};
+					    "suppliers", "registrars", "ticket_seconds", "apn", "authorisation_seconds",
+					    "change_retry_seconds", NULL};
 	memset(out, 0, sizeof *out);
 	if (!group) {
 		m2m_conf_fail(c, NULL, "drf: missing (the registration operator needs storage_key_file, agency, "
@@ -135,6 +138,8 @@ void drf_settings_read(m2m_conf *c, config_setting_t *group, drf_settings *out)
 	out->nregistrars = read_peers(c, group, "registrars", out->registrars);
 	out->ticket_seconds = (int)m2m_conf_int(c, group, "ticket_seconds", 600, 10, 86400, 0);
 	read_apn(c, group, out);
+	out->authorisation_seconds = (int)m2m_conf_int(c, group, "authorisation_seconds", 3600, 60, 7 * 86400, 0);
+	out->change_retry_seconds = (int)m2m_conf_int(c, group, "change_retry_seconds", 5, 1, 3600, 0);
 }
 
 void drf_settings_clear(drf_settings *s)

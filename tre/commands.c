@@ -7,7 +7,9 @@
  * the signer's certificate chains to the root and is not revoked (a current CRL is held or
  * fetched first), is an operator function's, and names (CN) the command's owner, who must be
  * the MCIM's owner (notOwner otherwise); when it is for this TRE; and when its nonce was never
- * used (nonceReplayed): every nonce obeyed is kept.
+ * used (nonceReplayed): every nonce obeyed is kept, with the digest of the command and the
+ * receipt. The very same command again (its owner retrying after a lost receipt) is answered
+ * with the same signed receipt and changes nothing: the owner always ends with a signed proof.
  *   activate    the MCIM becomes the active one (the one active before becomes inactive)
  *   deactivate  it becomes inactive
  *   delete      it is zeroised: slot, row and SQN state deleted, the pages overwritten (a delete
@@ -22,7 +24,9 @@
 #include "log/log.h"
 #include "wire/read.h"
 
+#include <openssl/sha.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define NONCE_MIN 16
@@ -63,38 +67,63 @@ static m2m_reason read_command(const tre *t, const M2M_MCIM_COMMAND *m, command 
 	return M2M_OK;
 }
 
-static int nonce_used(tre *t, const command *c)
+/* 0: the nonce is fresh; 1: used, and *receipt (malloc'd) is the receipt of this very command
+ * when digest is the one kept with it, else NULL; -1: the database failed. */
+static int nonce_used(tre *t, const command *c, const uint8_t digest[32], uint8_t **receipt, size_t *len)
 {
-	sqlite3_stmt *st = m2m_store_prepare(t->db, "SELECT 1 FROM tre_command_nonce WHERE nonce = ?1");
-	if (st)
-		sqlite3_bind_blob(st, 1, c->nonce, (int)c->nonce_len, SQLITE_TRANSIENT);
-	int used = !st || sqlite3_step(st) == SQLITE_ROW;
+	*receipt = NULL;
+	sqlite3_stmt *st = m2m_store_prepare(t->db, "SELECT command, receipt FROM tre_command_nonce WHERE nonce = ?1");
+	if (!st)
+		return -1;
+	sqlite3_bind_blob(st, 1, c->nonce, (int)c->nonce_len, SQLITE_TRANSIENT);
+	int used = sqlite3_step(st) == SQLITE_ROW;
+	if (used && sqlite3_column_bytes(st, 0) == 32 && !memcmp(sqlite3_column_blob(st, 0), digest, 32) &&
+	    sqlite3_column_bytes(st, 1) > 0) {
+		*len = (size_t)sqlite3_column_bytes(st, 1);
+		*receipt = malloc(*len);
+		if (*receipt)
+			memcpy(*receipt, sqlite3_column_blob(st, 1), *len);
+	}
 	sqlite3_finalize(st);
 	return used;
 }
 
-static int keep_nonce(tre *t, const command *c)
+static int keep_nonce(tre *t, const command *c, const uint8_t digest[32], const M2M_SIGNED_OBJECT *receipt)
 {
-	sqlite3_stmt *st = m2m_store_prepare(t->db, "INSERT INTO tre_command_nonce (nonce, used) VALUES (?1, ?2)");
+	sqlite3_stmt *st = m2m_store_prepare(
+		t->db, "INSERT INTO tre_command_nonce (nonce, used, command, receipt) VALUES (?1, ?2, ?3, ?4)");
 	if (st) {
 		sqlite3_bind_blob(st, 1, c->nonce, (int)c->nonce_len, SQLITE_TRANSIENT);
 		sqlite3_bind_int64(st, 2, (sqlite3_int64)time(NULL));
+		sqlite3_bind_blob(st, 3, digest, 32, SQLITE_TRANSIENT);
+		sqlite3_bind_blob(st, 4, receipt->cms->data, receipt->cms->length, SQLITE_TRANSIENT);
 	}
 	return m2m_store_run(t->db, st);
 }
 
-/* The command, authentic and for an MCIM of its signer, whose nonce is fresh. */
-static m2m_reason accept(tre *t, const M2M_SIGNED_OBJECT *so, command *c, tre_credential *m, char *why, size_t len)
+/* The command, authentic and for an MCIM of its signer, whose nonce is fresh; or the receipt
+ * (*again, M2M_OK) of this very command, obeyed before. */
+static m2m_reason accept(tre *t, const M2M_SIGNED_OBJECT *so, const uint8_t digest[32], command *c, tre_credential *m,
+			 M2M_SIGNED_OBJECT *again, char *why, size_t len)
 {
 	void *value = NULL;
 	tre_signer signer;
+	uint8_t *kept = NULL;
+	size_t kept_len = 0;
+	int used = 0;
 	m2m_reason r = tre_verify_signed(t, so, ASN1_ITEM_rptr(M2M_MCIM_COMMAND), "the command", &value, &signer, why, len);
 	if (r == M2M_OK && (r = read_command(t, value, c, why, len)) == M2M_OK &&
 	    (r = tre_signer_check(&signer, M2M_PROFILE_OPERATOR_FUNCTION, c->owner, M2M_R_NOT_OWNER, M2M_R_NOT_OWNER,
 				  "the command", why, len)) == M2M_OK &&
-	    nonce_used(t, c))
-		r = M2M_R_NONCE_REPLAYED, snprintf(why, len, "this command's nonce was used already");
+	    (used = nonce_used(t, c, digest, &kept, &kept_len)) != 0)
+		r = used < 0 ? M2M_R_INTERNAL : M2M_R_NONCE_REPLAYED,
+		snprintf(why, len, "this command's nonce was used already");
 	M2M_MCIM_COMMAND_free(value);
+	if (kept) {
+		int copied = ASN1_OCTET_STRING_set(again->cms, kept, (int)kept_len);
+		free(kept);
+		return copied ? M2M_OK : M2M_R_INTERNAL;
+	}
 	if (r)
 		return r;
 	int found = tre_mcim_find(t, c->mcim_id, c->owner, m);
@@ -143,12 +172,18 @@ static m2m_reason obey(tre *t, const M2M_SIGNED_OBJECT *so, M2M_SIGNED_OBJECT *r
 {
 	command c;
 	tre_credential m;
-	m2m_reason r = accept(t, so, &c, &m, why, len);
+	uint8_t digest[32];
+	SHA256(ASN1_STRING_get0_data(so->cms), (size_t)ASN1_STRING_length(so->cms), digest);
+	m2m_reason r = accept(t, so, digest, &c, &m, receipt, why, len);
+	if (r == M2M_OK && ASN1_STRING_length(receipt->cms) > 0) {
+		m2m_info("the same command again: its receipt again");
+		return M2M_OK;
+	}
 	if (r == M2M_OK)
 		r = respect_change(t, &c, &m, why, len);
 	if (r)
 		return r;
-	if (apply(t, &c, &m) || keep_nonce(t, &c) || sign_receipt(t, &c, &m, receipt))
+	if (apply(t, &c, &m) || sign_receipt(t, &c, &m, receipt) || keep_nonce(t, &c, digest, receipt))
 		return snprintf(why, len, "the command could not be carried out"), M2M_R_INTERNAL;
 	m2m_info("MCIM of %s in slot %s: %s", c.owner, m.slot, action_names[c.action]);
 	return M2M_OK;

@@ -73,6 +73,10 @@ static const char *const migrations[] = {
 	" change_id BLOB NOT NULL CHECK (length(change_id) = 16), owner TEXT NOT NULL,"
 	" mcim_id BLOB NOT NULL CHECK (length(mcim_id) = 16), committed INTEGER NOT NULL CHECK (committed IN (0, 1)),"
 	" superseded BLOB CHECK (superseded IS NULL OR length(superseded) = 16));",
+	/* 4: an obeyed command's digest (SHA-256 of its CMS) and the receipt signed for it: the same
+	 * command again (its owner's retry after a lost receipt) gets the same receipt again */
+	"ALTER TABLE tre_command_nonce ADD COLUMN command BLOB;"
+	"ALTER TABLE tre_command_nonce ADD COLUMN receipt BLOB;",
 };
 const m2m_schema tre_schema = {migrations, sizeof migrations / sizeof migrations[0]};
 

@@ -616,6 +616,32 @@ Test(commands, a_nonce_is_single_use)
 		     "kept over a power cycle");
 }
 
+/* The owner retrying after a lost receipt sends the very same command: it gets the very same
+ * signed receipt, and nothing is done twice. */
+Test(commands, the_same_command_again_gets_the_same_receipt)
+{
+	uint8_t nonce[16];
+	m2m_random(nonce, sizeof nonce);
+	M2M_SIGNED_OBJECT *so = fx_signed_command(&fx.agency, &dpf, id_a, FX_OPERATOR, FX_ENTITY, M2M_MCIM_DELETE, nonce, NULL);
+	M2M_SIGNED_OBJECT *first = M2M_SIGNED_OBJECT_new(), *second = M2M_SIGNED_OBJECT_new();
+	char why[256] = "";
+	cr_assert_eq(tre_command_run(&fx.t, so, first, why, sizeof why), M2M_OK, "%s", why);
+	char *before = snapshot();
+	fx_tre_reopen(&fx, fx.storage_key);
+	cr_assert_eq(tre_command_run(&fx.t, so, second, why, sizeof why), M2M_OK, "%s", why);
+	char *after = snapshot();
+	cr_assert_str_eq(after, before, "nothing done twice");
+	cr_assert_eq(ASN1_STRING_cmp(first->cms, second->cms), 0, "the receipt kept, byte for byte");
+	M2M_MCIM_RECEIPT *rc = fx_verify(&fx.agency, second, ASN1_ITEM_rptr(M2M_MCIM_RECEIPT), FX_ENTITY);
+	cr_assert_eq(ASN1_ENUMERATED_get(rc->state), M2M_MCIM_DELETED, "a receipt of the deletion");
+	M2M_MCIM_RECEIPT_free(rc);
+	free(before);
+	free(after);
+	M2M_SIGNED_OBJECT_free(first);
+	M2M_SIGNED_OBJECT_free(second);
+	M2M_SIGNED_OBJECT_free(so);
+}
+
 Test(commands, delete_zeroises_the_mcim)
 {
 	int slots = tre_slot_count(&fx.t);

@@ -10,13 +10,10 @@
  *   delete:      a receipt signed by the TRE saying the MCIM is deleted -> the receipt is kept,
  *                the HSS record deleted (audited) -> deleted.
  *
- * A lost receipt: the same command sent again. tre/commands.c keeps a command's nonce only in
- * the transaction that carried it out and refuses a nonce seen before (nonceReplayed) without
- * signing a receipt twice; and an MCIM it deleted is no longer there to sign for. So an answer
- * nonceReplayed, from the TRE itself (the call is to it, over its authenticated channel), to the
- * very command stored here proves that the TRE carried that command out: the change moves on, and
- * a deletion proven so is recorded without a receipt (and said so in the audit and `mno-admin
- * show`). Any other refusal (notFound, notOwner, ...) or no answer proves nothing: sent again.
+ * A lost receipt: the same command is sent again, byte for byte, and the TRE answers the very
+ * same command with the receipt it kept for it (tre/commands.c), without doing anything twice. So
+ * the change only ever moves on with a receipt signed by the TRE; any refusal or no answer proves
+ * nothing, and the command goes again.
  */
 #include "dpf/command.h"
 #include "dpf/dpf_impl.h"
@@ -73,7 +70,7 @@ int dpf_change_arm(dpf_context *dpf, dpf_change *c, m2m_mcim_action action)
 
 /* ---- the answer ------------------------------------------------------------------------------- */
 
-typedef enum outcome { NOT_YET, RECEIPT, PROVEN } outcome;
+typedef enum outcome { NOT_YET, RECEIPT } outcome;
 
 /* What the TRE's answer to c's command proves; *state is the MCIM's after a receipt. */
 static outcome judge(dpf_context *dpf, const dpf_change *c, const m2m_envelope *resp, m2m_reason reason,
@@ -89,15 +86,12 @@ static outcome judge(dpf_context *dpf, const dpf_change *c, const m2m_envelope *
 			snprintf(why, len, "the receipt of the delete says the MCIM is not deleted");
 		return NOT_YET;
 	}
-	if (resp && resp->type == M2M_MSG_ERROR && !strcmp(resp->sender, c->tre) &&
-	    ASN1_ENUMERATED_get(((const M2M_ERROR_REPORT *)resp->body)->reason) == M2M_R_NONCE_REPLAYED)
-		return PROVEN;
 	m2m_call_failure(c->tre, resp, reason, why, len);
 	return NOT_YET;
 }
 
-/* released -> deleted: the receipt (or its proof) kept, the subscriber record deleted, all or
- * nothing (a callback's step is not rolled back for us). */
+/* released -> deleted: the receipt kept, the subscriber record deleted, all or nothing (a
+ * callback's step is not rolled back for us). */
 static int delete_steps(dpf_context *dpf, const dpf_change *c, const uint8_t *receipt, size_t receipt_len)
 {
 	char id_hex[2 * DPF_CHANGE_ID_LEN + 1], err[256];
@@ -108,29 +102,25 @@ static int delete_steps(dpf_context *dpf, const dpf_change *c, const uint8_t *re
 	    (rc == 0 && s.state != HSS_DELETED &&
 	     hss_change_in(dpf->db, c->imsi, HSS_CHANGE_DELETE, DPF_ACTOR, err, sizeof err) != HSS_DONE))
 		return -1;
-	if (receipt)
-		return hss_audit(dpf->db, DPF_ACTOR, c->imsi, "change", "change %s to %s: MCIM deleted in %s, its signed"
-				 " receipt kept (%zu octets)", id_hex, c->to_sho, c->tre, receipt_len);
-	return hss_audit(dpf->db, DPF_ACTOR, c->imsi, "change", "change %s to %s: MCIM deleted in %s (the TRE had obeyed"
-			 " the delete; its receipt was lost)", id_hex, c->to_sho, c->tre);
+	return hss_audit(dpf->db, DPF_ACTOR, c->imsi, "change", "change %s to %s: MCIM deleted in %s, its signed"
+			 " receipt kept (%zu octets)", id_hex, c->to_sho, c->tre, receipt_len);
 }
 
 static int finish_delete(dpf_context *dpf, const dpf_change *c, const M2M_SIGNED_OBJECT *receipt)
 {
 	if (m2m_store_exec(dpf->db, "SAVEPOINT dpf_change_delete"))
 		return -1;
-	int rc = delete_steps(dpf, c, receipt ? ASN1_STRING_get0_data(receipt->cms) : NULL,
-			      receipt ? (size_t)ASN1_STRING_length(receipt->cms) : 0);
+	int rc = delete_steps(dpf, c, ASN1_STRING_get0_data(receipt->cms), (size_t)ASN1_STRING_length(receipt->cms));
 	if (rc)
 		sqlite3_exec(dpf->db, "ROLLBACK TO dpf_change_delete", NULL, NULL, NULL);
 	return m2m_store_exec(dpf->db, "RELEASE dpf_change_delete") || rc ? -1 : 0;
 }
 
-/* The TRE carried c's command out: the change moves on. */
-static int carried_out(dpf_context *dpf, dpf_change *c, const m2m_envelope *resp, outcome o)
+/* The TRE carried c's command out (its receipt in resp): the change moves on. */
+static int carried_out(dpf_context *dpf, dpf_change *c, const m2m_envelope *resp)
 {
 	if (c->state == DPF_RELEASED)
-		return finish_delete(dpf, c, o == RECEIPT ? resp->body : NULL);
+		return finish_delete(dpf, c, resp->body);
 	free(c->command);
 	c->command = NULL;
 	c->state = DPF_TRIGGERED;
@@ -157,13 +147,12 @@ static void answered(m2m_node *n, const m2m_envelope *resp, m2m_reason reason, v
 	const char *action = action_of(&c) == M2M_MCIM_DELETE ? "delete" : "reprovision";
 	m2m_mcim_state state = M2M_MCIM_ACTIVE;
 	outcome o = judge(dpf, &c, resp, reason, &state, why, sizeof why);
-	if (o == NOT_YET || carried_out(dpf, &c, resp, o)) {
+	if (o == NOT_YET || carried_out(dpf, &c, resp)) {
 		m2m_warn("change %s: %s not carried out by %s yet: %s; again in %ds", id_hex, action, c.tre,
 			 why[0] ? why : "it cannot be recorded", RETRY_S);
 		dpf->command_due = (int64_t)time(NULL) + RETRY_S;
 	} else
-		m2m_info("change %s: %s carried out by %s (%s)", id_hex, action, c.tre,
-			 o == RECEIPT ? "signed receipt" : "its receipt was lost; the TRE had obeyed it");
+		m2m_info("change %s: %s carried out by %s (signed receipt)", id_hex, action, c.tre);
 	dpf_change_clear(&c);
 }
 

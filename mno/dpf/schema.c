@@ -14,9 +14,9 @@
  *   released --(delete receipt: HSS record deleted)--> deleted
  *
  * (a release may also come while consented). In consented and released the signed mcimCommand
- * being sent is kept with its nonce, and sent again as it is until the TRE answers; the delete's
- * signed receipt is kept once deleted (NULL when the TRE proved it had obeyed that command but its
- * receipt was lost: change_command.c).
+ * being sent is kept with its nonce, and sent again as it is until the TRE answers with its
+ * receipt (the same receipt again for the same command); the delete's signed receipt is kept once
+ * deleted.
  */
 #include "dpf/dpf.h"
 

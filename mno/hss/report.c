@@ -130,7 +130,7 @@ static void show_receipt(FILE *out, sqlite3_stmt *st)
 	char hex[2 * SHA256_DIGEST_LENGTH + 1];
 	int n = sqlite3_column_bytes(st, 3);
 	if (sqlite3_column_type(st, 3) == SQLITE_NULL) {
-		fprintf(out, "; the TRE had obeyed the delete, its receipt was lost\n");
+		fprintf(out, "\n");  /* not deleted yet: no receipt */
 		return;
 	}
 	SHA256(sqlite3_column_blob(st, 3), (size_t)n, digest);

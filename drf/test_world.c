@@ -1,0 +1,357 @@
+/* The world of the drf tests (test_world.h). */
+#include "test_world.h"
+
+#include "crypto/crypto.h"
+#include "log/log.h"
+
+#include <openssl/evp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+const char *const component_names[COMPONENTS] = {"boot-rom", "tre-code", "os"};
+const char *const component_content[COMPONENTS] = {"boot rom v1", "tre code v1", "operating system v1"};
+const char *const client_ids[CLIENTS] = {"testbed", "mno-v", "mno-a", "mno-b", "tre-x"};
+const uint8_t a_mcim_id[16] = {0xa1, 0xa2, 0xa3};
+
+world w;
+
+/* ---- calls -------------------------------------------------------------------------------------- */
+
+answer call_to(int from, const char *to, int type, const void *body)
+{
+	return ta_call(w.node[from], to, type, body);
+}
+
+answer call(int from, int type, const void *body)
+{
+	return call_to(from, "drf", type, body);
+}
+
+void answer_free(answer *a)
+{
+	ta_answer_free(a);
+}
+
+/* ---- the world -------------------------------------------------------------------------------- */
+
+static void sha256_hex(const char *text, char hex[65])
+{
+	uint8_t digest[32];
+	unsigned int n = 0;
+	cr_assert(EVP_Digest(text, strlen(text), digest, &n, EVP_sha256(), NULL));
+	m2m_hex(digest, sizeof digest, hex);
+}
+
+/* The agency: drf enrols as registration, tre-x and tre-1 as tre; the platform is certified. */
+void start_agency(void)
+{
+	char drf_secret[128], x_secret[128], tre_secret[128], tre_endpoint[128];
+	ta_path(drf_secret, sizeof drf_secret, w.dir, "drf.enrol");
+	ta_path(x_secret, sizeof x_secret, w.dir, "tre-x.enrol");
+	ta_path(tre_secret, sizeof tre_secret, w.dir, "tre-1.enrol");
+	snprintf(tre_endpoint, sizeof tre_endpoint, "ipc://%s/tre-1.sock", w.dir);
+	ta_peer peers[] = {
+		{"drf", w.drf_key.pub, NULL, "registration", drf_secret},
+		{"tre-x", w.clients[FAKE_TRE].pub, NULL, "tre", x_secret},
+		{"tre-1", w.tre_key.pub, tre_endpoint, "tre", tre_secret},
+		{"testbed", w.clients[TESTBED].pub, NULL, NULL, NULL},
+	};
+	ta_agency_configure(&w.agency, w.dir, peers, 4, NULL);
+	char args[1024] = "platform add --model " MODEL " --version " VERSION " --assurance 4", hex[65];
+	for (int i = 0; i < COMPONENTS; i++) {
+		sha256_hex(component_content[i], hex);
+		snprintf(args + strlen(args), sizeof args - strlen(args), " --component %s=%s", component_names[i], hex);
+	}
+	cr_assert_eq(ta_agency_admin(&w.agency, "%s", args), 0, "see %s/certauth-admin.log", w.dir);
+	ta_agency_start(&w.agency);
+}
+
+void write_drf_conf(const char *gate, int pool_size)
+{
+	char text[8192], peers[4096] = "", endpoint[128];
+	/* mno-a can be called: the fake old SHO of the change tests binds there */
+	snprintf(endpoint, sizeof endpoint, " endpoint = \"ipc://%s/mno-a.sock\";", w.dir);
+	for (int i = 0; i < CLIENTS; i++)
+		snprintf(peers + strlen(peers), sizeof peers - strlen(peers), "  { id = \"%s\"; public_key = \"%s\";%s },\n",
+			 client_ids[i], w.clients[i].pub, i == SHO_A ? endpoint : "");
+	snprintf(text, sizeof text,
+		 "entity = \"drf\";\ndatabase = \"%s/drf.db\";\nlog_level = \"debug\";\n"
+		 "transport = { bind = \"ipc://%s/drf.sock\"; secret_key_file = \"%s/drf.key\"; timeout_ms = %d; retries = %d; };\n"
+		 "peers = (\n%s  { id = \"" TA_AGENCY "\"; endpoint = \"%s\"; public_key = \"%s\"; }\n);\n"
+		 "drf = {\n  storage_key_file = \"%s/drf.storage\";\n  agency = \"" TA_AGENCY "\";\n"
+		 "  enrolment_secret_file = \"%s/drf.enrol\";\n  root_certificate = \"%s\";\n  crl_refresh_seconds = 1;\n"
+		 "  plmn = \"" PLMN "\";\n  pool = { first = \"" FIRST "\"; size = %d; };\n  pcid_validity_days = 30;\n"
+		 "  gate = \"%s\";\n  pva = \"" TA_AGENCY "\"; validation_mode = \"remote\"; min_assurance = 3;\n"
+		 "  suppliers = [ \"testbed\" ];\n  registrars = [ \"testbed\" ];\n  ticket_seconds = 600;\n"
+		 "  apn = \"" APN "\";\n  authorisation_seconds = 3600;\n  change_retry_seconds = 1;\n};\n",
+		 w.dir, w.dir, w.dir, w.drf_timeout_ms, w.drf_retries, peers, w.agency.endpoint, w.agency.key.pub, w.dir,
+		 w.dir, w.agency.root, pool_size, gate);
+	ta_write(w.dir, "drf.conf", text);
+}
+
+static void spawn_drf(void)
+{
+	char bin[512], conf[128], log[128];
+	ta_path(conf, sizeof conf, w.dir, "drf.conf");
+	ta_path(log, sizeof log, w.dir, "drf.log");
+	w.drf = ta_spawn(ta_binary("DRF_BINARY", "drf/drf", bin, sizeof bin), conf, log);
+}
+
+static m2m_node *client_node(int i)
+{
+	m2m_node_conf c = {.timeout_ms = 8000, .retries = 0, .npeers = 3};
+	snprintf(c.entity, sizeof c.entity, "%s", client_ids[i]);
+	snprintf(c.secret_key, sizeof c.secret_key, "%s", w.clients[i].sec);
+	snprintf(c.peers[0].id, sizeof c.peers[0].id, "drf");
+	snprintf(c.peers[0].endpoint, sizeof c.peers[0].endpoint, "ipc://%s/drf.sock", w.dir);
+	snprintf(c.peers[0].public_key, sizeof c.peers[0].public_key, "%s", w.drf_key.pub);
+	snprintf(c.peers[1].id, sizeof c.peers[1].id, TA_AGENCY);
+	snprintf(c.peers[1].endpoint, sizeof c.peers[1].endpoint, "%s", w.agency.endpoint);
+	snprintf(c.peers[1].public_key, sizeof c.peers[1].public_key, "%s", w.agency.key.pub);
+	snprintf(c.peers[2].id, sizeof c.peers[2].id, "tre-1");
+	snprintf(c.peers[2].endpoint, sizeof c.peers[2].endpoint, "ipc://%s/tre-1.sock", w.dir);
+	snprintf(c.peers[2].public_key, sizeof c.peers[2].public_key, "%s", w.tre_key.pub);
+	char err[256] = "";
+	m2m_node *n = m2m_node_new(&c, NULL, err, sizeof err);
+	cr_assert_not_null(n, "%s: %s", client_ids[i], err);
+	return n;
+}
+
+static void wait_drf_up(void)
+{
+	ASN1_NULL *nothing = ASN1_NULL_new();
+	answer a = call(TESTBED, M2M_MSG_HEALTH_REQUEST, nothing);
+	ASN1_NULL_free(nothing);
+	cr_assert_eq(a.type, M2M_MSG_HEALTH_RESPONSE, "the drf is not up: see %s/drf.log", w.dir);
+	answer_free(&a);
+}
+
+void start(const char *gate, int pool_size)
+{
+	start_agency();
+	write_drf_conf(gate, pool_size);
+	spawn_drf();
+	for (int i = 0; i < CLIENTS; i++)
+		w.node[i] = client_node(i);
+	wait_drf_up();
+}
+
+void restart_drf(void)
+{
+	int status = 0;
+	kill(w.drf, SIGKILL);
+	waitpid(w.drf, &status, 0);
+	spawn_drf();
+	wait_drf_up();
+}
+
+void setup(void)
+{
+	char line[64];
+	m2m_log_init("test", M2M_LOG_ERROR);
+	memset(&w, 0, sizeof w);
+	w.drf_timeout_ms = 3000;
+	w.drf_retries = 1;
+	ta_tempdir(w.dir);
+	ta_keypair_make(&w.drf_key);
+	ta_keypair_make(&w.tre_key);
+	for (int i = 0; i < CLIENTS; i++)
+		ta_keypair_make(&w.clients[i]);
+	snprintf(line, sizeof line, "%s\n", w.drf_key.sec);
+	ta_write(w.dir, "drf.key", line);
+	snprintf(line, sizeof line, "%s\n", w.tre_key.sec);
+	ta_write(w.dir, "tre-1.key", line);
+	ta_random_file(w.dir, "drf.storage", 32);
+	ta_random_file(w.dir, "tre-1.storage", 32);
+	ta_random_file(w.dir, "drf.enrol", 32);
+	ta_random_file(w.dir, "tre-x.enrol", 32);
+	ta_random_file(w.dir, "tre-1.enrol", 32);
+}
+
+void teardown(void)
+{
+	int drf_rc = ta_stop(w.drf), tre_rc = ta_stop(w.tre);
+	int ca_rc = ta_agency_stop(&w.agency);
+	sho_a_stop();
+	for (int i = 0; i < CLIENTS; i++)
+		m2m_node_free(w.node[i]);
+	EVP_PKEY_free(w.tre_x_key);
+	EVP_PKEY_free(w.subscriber);
+	X509_free(w.tre_x_cert);
+	sk_X509_pop_free(w.tre_x_extra, X509_free);
+	if (drf_rc || tre_rc || ca_rc || getenv("M2M_KEEP")) {
+		fprintf(stderr, "drf %d, tre %d, certauth %d: see %s\n", drf_rc, tre_rc, ca_rc, w.dir);
+		return;
+	}
+	ta_run("rm -rf %s", w.dir);
+}
+
+
+/* ---- drf-admin and the database -------------------------------------------------------------------- */
+
+int admin(char *out, size_t len, const char *args)
+{
+	char bin[512], path[128];
+	ta_path(path, sizeof path, w.dir, "admin.out");
+	int rc = ta_run("%s -c %s/drf.conf %s >%s 2>&1", ta_binary("DRF_ADMIN", "drf/drf-admin", bin, sizeof bin), w.dir,
+			args, path);
+	FILE *f = fopen(path, "r");
+	size_t n = f ? fread(out, 1, len - 1, f) : 0;
+	out[n] = 0;
+	if (f)
+		fclose(f);
+	return rc;
+}
+
+void db_text(const char *sql, char *out, size_t len)
+{
+	sqlite3 *db = NULL;
+	char path[128];
+	out[0] = 0;
+	ta_path(path, sizeof path, w.dir, "drf.db");
+	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK) {
+		sqlite3_stmt *st = NULL;
+		sqlite3_busy_timeout(db, 5000);
+		if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW &&
+		    sqlite3_column_text(st, 0))
+			snprintf(out, len, "%s", (const char *)sqlite3_column_text(st, 0));
+		sqlite3_finalize(st);
+	}
+	sqlite3_close(db);
+}
+
+int count_lines(const char *text, const char *needle)
+{
+	int n = 0;
+	for (const char *p = strstr(text, needle); p; p = strstr(p + 1, needle))
+		n++;
+	return n;
+}
+
+/* ---- registration, the fake TRE ---------------------------------------------------------------------- */
+
+int spki_der(EVP_PKEY *key, uint8_t **der)
+{
+	*der = NULL;
+	int n = i2d_PUBKEY(key, der);
+	cr_assert_gt(n, 0);
+	return n;
+}
+
+answer register_batch(int from, const reg *r, int n)
+{
+	return register_keyed(from, r, NULL, n);
+}
+
+answer register_keyed(int from, const reg *r, EVP_PKEY *const *keys, int n)
+{
+	M2M_REGISTRATION_REQUEST *q = sk_M2M_REGISTRATION_new_null();
+	for (int i = 0; i < n; i++) {
+		M2M_REGISTRATION *e = M2M_REGISTRATION_new();
+		m2m_set_digits(&e->m2me, r[i].m2me);
+		m2m_set_str(e->tre, r[i].tre);
+		m2m_set_str(e->sho, r[i].sho);
+		m2m_set_str(e->dpf, r[i].dpf);
+		uint8_t *key = NULL;
+		int n_key = keys && keys[i] ? spki_der(keys[i], &key) : 0;
+		if (n_key > 0) {
+			e->subscriber_key = ASN1_OCTET_STRING_new();
+			ASN1_OCTET_STRING_set(e->subscriber_key, key, n_key);
+		}
+		OPENSSL_free(key);
+		sk_M2M_REGISTRATION_push(q, e);
+	}
+	answer a = call(from, M2M_MSG_REGISTRATION_REQUEST, q);
+	M2M_REGISTRATION_REQUEST_free(q);
+	return a;
+}
+
+int registered(answer *a)
+{
+	assert_type(*a, M2M_MSG_REGISTRATION_RESPONSE);
+	int n = (int)((M2M_REGISTRATION_RESPONSE *)a->body)->registered;
+	answer_free(a);
+	return n;
+}
+
+void enrol_fake_tre(void)
+{
+	uint8_t *csr = NULL, secret[64];
+	size_t len = 0;
+	char path[128], hex[160];
+	w.tre_x_key = m2m_pki_keygen();
+	cr_assert_eq(m2m_pki_csr(w.tre_x_key, "tre-x", &csr, &len), 0);
+	ta_path(path, sizeof path, w.dir, "tre-x.enrol");
+	FILE *f = fopen(path, "r");
+	cr_assert(f && fgets(hex, sizeof hex, f));
+	fclose(f);
+	hex[strcspn(hex, "\n")] = 0;
+	long n = m2m_unhex_var(hex, secret, sizeof secret);
+	M2M_ENROL_REQUEST *q = M2M_ENROL_REQUEST_new();
+	ASN1_OCTET_STRING_set(q->csr, csr, (int)len);
+	ASN1_OCTET_STRING_set(q->authorisation, secret, (int)n);
+	ASN1_ENUMERATED_set(q->profile, M2M_PROFILE_TRE);
+	q->platform = M2M_TRE_PLATFORM_new();
+	m2m_set_str(q->platform->model, MODEL);
+	m2m_set_str(q->platform->version, VERSION);
+	q->platform->assurance_level = LEVEL;
+	answer a = call_to(FAKE_TRE, TA_AGENCY, M2M_MSG_ENROL_REQUEST, q);
+	M2M_ENROL_REQUEST_free(q);
+	OPENSSL_free(csr);
+	assert_type(a, M2M_MSG_ENROL_RESPONSE);
+	const M2M_ENROL_RESPONSE *r = a.body;
+	w.tre_x_cert = m2m_pki_cert_from_der(r->certificate->data, (size_t)r->certificate->length);
+	const ASN1_OCTET_STRING *ca = sk_ASN1_OCTET_STRING_value(r->chain, 0);
+	w.tre_x_extra = sk_X509_new_null();
+	sk_X509_push(w.tre_x_extra, m2m_pki_cert_from_der(ca->data, (size_t)ca->length));
+	answer_free(&a);
+}
+
+/* The drf holds its certificate: a discovery is answered with anything but wrongState. */
+static int drf_enrolled(void)
+{
+	char n[32];
+	db_text("SELECT COUNT(*) FROM identity_chain", n, sizeof n);
+	return atoi(n) > 0;
+}
+
+void wait_drf_enrolled(void)
+{
+	for (int i = 0; i < 300 && !drf_enrolled(); i++)
+		usleep(50 * 1000);
+	cr_assert(drf_enrolled(), "the drf never enrolled: see %s/drf.log", w.dir);
+}
+
+M2M_SIGNED_OBJECT *discovery_body(const char *tre, const char *imei, const uint8_t *nonce, int nonce_len,
+				  const uint8_t *change_id, EVP_PKEY *key, X509 *cert, STACK_OF(X509) *extra)
+{
+	M2M_DISCOVERY_REQUEST *q = M2M_DISCOVERY_REQUEST_new();
+	m2m_set_str(q->tre, tre);
+	m2m_set_digits(&q->m2me, imei);
+	ASN1_OCTET_STRING_set(q->nonce, nonce, nonce_len);
+	if (change_id) {
+		q->change_id = ASN1_OCTET_STRING_new();
+		ASN1_OCTET_STRING_set(q->change_id, change_id, 16);
+	}
+	M2M_SIGNED_OBJECT *so = M2M_SIGNED_OBJECT_new();
+	cr_assert_eq(m2m_cms_sign_item(key, cert, extra, ASN1_ITEM_rptr(M2M_DISCOVERY_REQUEST), q, so), 0);
+	M2M_DISCOVERY_REQUEST_free(q);
+	return so;
+}
+
+answer provisioned(int from, const char *tre, const char *sho)
+{
+	M2M_PROVISIONED *q = M2M_PROVISIONED_new();
+	uint8_t id[16] = {1, 2, 3};
+	m2m_set_str(q->tre, tre);
+	m2m_set_str(q->sho, sho);
+	ASN1_OCTET_STRING_set(q->mcim_id, id, sizeof id);
+	answer a = call(from, M2M_MSG_PROVISIONED, q);
+	M2M_PROVISIONED_free(q);
+	return a;
+}
+
