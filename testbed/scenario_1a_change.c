@@ -167,6 +167,24 @@ static int switched(tb_session *s, uint64_t since)
 			      flow, (int)(sizeof flow / sizeof flow[0]), since);
 }
 
+/* A's own records: the subscriber deleted, with the TRE's signed receipt kept (audited). */
+static int a_deleted(tb_session *s, const char *imsi_a)
+{
+	const char *args[] = {"show", imsi_a, NULL};
+	tb_buf out = {0}, err = {0};
+	tb_step(s, "%s's records (mno-admin show %s): the MCIM deleted in %s, its signed receipt kept", FROM, imsi_a, TRE);
+	int rc = tb_admin(s->rundir, FROM, args, &out, &err);
+	const char *text = out.data ? out.data : "";
+	int ok = !rc && strstr(text, "-> deleted") && strstr(text, "signed receipt kept");
+	if (ok)
+		tb_step_ok(s);
+	else
+		tb_step_fail(s, "mno-admin show says:\n%s%s", text, err.data ? err.data : "");
+	tb_buf_free(&out);
+	tb_buf_free(&err);
+	return ok ? 0 : -1;
+}
+
 int tb_scenario_1a_change(tb_session *s)
 {
 	static const tb_fit fits[] = {{DEVICE, NULL}};
@@ -176,7 +194,7 @@ int tb_scenario_1a_change(tb_session *s)
 	EVP_PKEY *subscriber = tb_subscriber_key(s->rundir);
 	int rc = !subscriber || refusals(s, subscriber, imsi_a) || consented(s, subscriber, tb_now_us());
 	EVP_PKEY_free(subscriber);
-	if (rc || switched(s, tb_now_us()) || tb_device_send(s, DEVICE, "meter 0007: 91.4 kWh"))
+	if (rc || switched(s, tb_now_us()) || a_deleted(s, imsi_a) || tb_device_send(s, DEVICE, "meter 0007: 91.4 kWh"))
 		return -1;
 	printf("outcome: %s moved from %s to %s with the subscriber's signed authorisation: %s's MCIM was installed "
 	       "and used before %s deleted its own, with a receipt signed by the TRE\n",

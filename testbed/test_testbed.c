@@ -396,7 +396,7 @@ static const char *const scenario_names[] = {"ping",          "2",
 					     "attack-clone",  "attack-replay",
 					     "attack-false-network", "attack-apn",
 					     "validate",      "1a",
-					     NULL};
+					     "1a-change",     NULL};
 
 /* Runs a scenario that must pass on the running testbed; its output, which the caller frees. */
 static char *run_passing(const char *name)
@@ -566,6 +566,22 @@ Test(testbed, alt1a_pcid_walled_garden_then_mcim_in_the_tre, .timeout = 180)
 	expect_not_in_lines(trace, "mcimPackage", imsi_hex);
 	expect_not_in_lines(trace, "relayResponse", imsi_hex);
 	free(trace);
+}
+
+Test(testbed, alt1a_change_of_subscription_make_before_break, .timeout = 240)
+{
+	expect_ok("up");
+	free(run_passing("1a"));
+	char *out = run_passing("1a-change");
+	cr_expect_not_null(strstr(out, "refused: notAuthorised"), "a forged authorisation is refused");
+	cr_expect_not_null(strstr(out, "refused: contractLocked"), "A's lock is honoured");
+	free(out);
+	char *chart = chart_of("1a-change");
+	cr_expect_eq(arcs(chart, "drf", "mno-a", "changeNotify"), 2, "A is asked twice: once locked, once free");
+	cr_expect_eq(arcs(chart, "mno-b", "certauth", "validationRequest"), 1, "B has the TRE validated afresh");
+	cr_expect_eq(arcs(chart, "mno-v", "drf", "changeComplete"), 1);
+	cr_expect_geq(arcs(chart, "mno-a", "tre-3", "mcimCommand"), 2, "reprovision, then delete");
+	free(chart);
 }
 
 Test(testbed, alt2_attach_sends_protected_data_and_detaches)
