@@ -23,17 +23,16 @@
 static m2m_reason read_complete(drf *d, const M2M_SIGNED_OBJECT *so, uint8_t id[DRF_ID_LEN], char tre[M2M_ENTITY_MAX + 1],
 				char sho[M2M_ENTITY_MAX + 1], uint8_t mcim_id[DRF_ID_LEN], char *why, size_t len)
 {
-	void *value = NULL;
-	char cn[M2M_ENTITY_MAX + 1] = "";
-	m2m_reason r = drf_tre_signed(d, so, ASN1_ITEM_rptr(M2M_CHANGE_COMPLETE), "ChangeComplete", &value, cn, why, len);
-	const M2M_CHANGE_COMPLETE *c = value;
-	if (r == M2M_OK && (m2m_read_octets(c->change_id, id, DRF_ID_LEN) || m2m_read_name(c->tre, tre, M2M_ENTITY_MAX) ||
-			    m2m_read_name(c->sho, sho, M2M_ENTITY_MAX) || m2m_read_octets(c->mcim_id, mcim_id, DRF_ID_LEN)))
+	m2m_tre_signed s;
+	m2m_reason r = drf_tre_signed(d, so, ASN1_ITEM_rptr(M2M_CHANGE_COMPLETE), M2M_TRE_FIELD(M2M_CHANGE_COMPLETE), &s);
+	const M2M_CHANGE_COMPLETE *c = s.value;
+	if (r != M2M_OK)
+		snprintf(why, len, "%s", s.why);
+	else if (m2m_read_octets(c->change_id, id, DRF_ID_LEN) || m2m_read_name(c->tre, tre, M2M_ENTITY_MAX) ||
+		 m2m_read_name(c->sho, sho, M2M_ENTITY_MAX) || m2m_read_octets(c->mcim_id, mcim_id, DRF_ID_LEN))
 		snprintf(why, len, "a ChangeComplete has a 16-octet changeId, a tre, a sho and a 16-octet mcimId"),
 			r = M2M_R_BAD_BODY;
-	else if (r == M2M_OK && strcmp(cn, tre))
-		snprintf(why, len, "signed by %s, not by the TRE it names (%s)", cn, tre), r = M2M_R_BAD_SIGNATURE;
-	M2M_CHANGE_COMPLETE_free(value);
+	m2m_tre_signed_clear(&s);
 	return r;
 }
 

@@ -23,15 +23,15 @@
 /* The signed request: M2M_OK with *q, or the refusal's reason and text. */
 static m2m_reason verify(drf *d, const M2M_SIGNED_OBJECT *so, M2M_DISCOVERY_REQUEST **q, char *why, size_t len)
 {
-	void *value = NULL;
-	char cn[M2M_ENTITY_MAX + 1] = "", tre[M2M_ENTITY_MAX + 1] = "";
-	m2m_reason r = drf_tre_signed(d, so, ASN1_ITEM_rptr(M2M_DISCOVERY_REQUEST), "DiscoveryRequest", &value, cn, why, len);
-	if (r == M2M_OK && (m2m_read_name(((M2M_DISCOVERY_REQUEST *)value)->tre, tre, M2M_ENTITY_MAX) || strcmp(cn, tre)))
-		snprintf(why, len, "signed by %s, not by the TRE it names (%s)", cn, tre), r = M2M_R_BAD_SIGNATURE;
-	if (r == M2M_OK)
-		*q = value;
-	else
-		M2M_DISCOVERY_REQUEST_free(value);
+	m2m_tre_signed s;
+	m2m_reason r = drf_tre_signed(d, so, ASN1_ITEM_rptr(M2M_DISCOVERY_REQUEST), M2M_TRE_FIELD(M2M_DISCOVERY_REQUEST), &s);
+	if (r == M2M_OK) {
+		*q = s.value;
+		s.value = NULL;
+	} else {
+		snprintf(why, len, "%s", s.why);
+	}
+	m2m_tre_signed_clear(&s);
 	return r;
 }
 

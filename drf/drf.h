@@ -17,6 +17,7 @@
 #include "aka/aka.h"
 #include "daemon/daemon.h"
 #include "daemon/identity.h"
+#include "pki/tre_signed.h"
 
 #include <stdint.h>
 #include <time.h>
@@ -180,12 +181,11 @@ void drf_provisioned(drf *d, m2m_request *req);
 
 /* ---- tre_signature.c: objects a TRE signs --------------------------------------------------------- */
 
-/* A SignedObject over item (named what, for the text) by a valid TRE certificate (chain,
- * revocation, model, profile tre): M2M_OK with *value and the signer's CN (the caller checks it is
- * the TRE the content names), or the refusal's reason and why (badBody when it is not a SignedData
- * over item). */
-m2m_reason drf_tre_signed(drf *d, const M2M_SIGNED_OBJECT *so, const ASN1_ITEM *item, const char *what, void **value,
-			  char cn[M2M_ENTITY_MAX + 1], char *why, size_t len);
+/* m2m_cms_verify_tre_item under the DRF's trust store: a valid TRE certificate (chain, revocation,
+ * model, profile tre) whose CN is the TRE the content names. M2M_OK with s filled, or the
+ * refusal's reason (badBody when it is not a SignedData over item) with s->why. Clear s after. */
+m2m_reason drf_tre_signed(drf *d, const M2M_SIGNED_OBJECT *so, const ASN1_ITEM *item, size_t tre_field,
+			  m2m_tre_signed *s);
 
 /* ---- subscriber.c: the subscriber's key and authorisation ------------------------------------------ */
 

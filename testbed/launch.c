@@ -134,8 +134,7 @@ static void sleep_ms(int ms)
 	nanosleep(&ts, NULL);
 }
 
-/* Polls until none of pids lives or ms have passed; returns how many still live. */
-static int wait_gone(const pid_t *pids, int n, int ms)
+int tb_wait_gone(const pid_t *pids, int n, int ms)
 {
 	for (int waited = 0;; waited += 20) {
 		int living = 0;
@@ -156,14 +155,14 @@ void tb_stop_all(const pid_t *pids, int n, int grace_ms)
 	for (int i = 0; i < n; i++)
 		if (pids[i] > 0)
 			kill(pids[i], SIGTERM);
-	if (!wait_gone(pids, n, grace_ms))
+	if (!tb_wait_gone(pids, n, grace_ms))
 		return;
 	for (int i = 0; i < n; i++)
 		if (pids[i] > 0 && tb_alive(pids[i])) {
 			fprintf(stderr, "testbed: pid %ld ignored SIGTERM for %d ms: killing it\n", (long)pids[i], grace_ms);
 			kill(pids[i], SIGKILL);
 		}
-	if (wait_gone(pids, n, 2000))
+	if (tb_wait_gone(pids, n, 2000))
 		fprintf(stderr, "testbed: some processes survived SIGKILL\n");
 }
 

@@ -76,6 +76,15 @@ static int start_one(const char *rundir, const char *name, char *const argv[], p
 	return 0;
 }
 
+int tb_start_daemon(const char *rundir, const tb_entity *e, pid_t *pid)
+{
+	char bin[PATH_MAX], conf[PATH_MAX];
+	if (tb_role_binary(e->role, bin, sizeof bin) || tb_path(conf, sizeof conf, rundir, e->id, ".conf"))
+		return -1;
+	char *argv[] = {bin, "-c", conf, NULL};
+	return start_one(rundir, e->id, argv, pid);
+}
+
 /* The agencies (agencies 1) or every other daemon (agencies 0). */
 static int start_daemons(const char *rundir, const tb_topology *t, tb_fleet *f, int agencies)
 {
@@ -83,11 +92,7 @@ static int start_daemons(const char *rundir, const tb_topology *t, tb_fleet *f, 
 		const tb_entity *e = &t->entities[i];
 		if ((strcmp(e->role, "certauth") == 0) != agencies)
 			continue;
-		char bin[PATH_MAX], conf[PATH_MAX];
-		if (tb_role_binary(e->role, bin, sizeof bin) || tb_path(conf, sizeof conf, rundir, e->id, ".conf"))
-			return -1;
-		char *argv[] = {bin, "-c", conf, NULL};
-		if (start_one(rundir, e->id, argv, &f->daemons[i]))
+		if (tb_start_daemon(rundir, e, &f->daemons[i]))
 			return -1;
 	}
 	return 0;

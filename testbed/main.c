@@ -49,6 +49,13 @@ static const command commands[] = {
 	 "the expected outcome is reached. Its part of the trace becomes RUNDIR/charts/SCENARIO.msc\n"
 	 "(and .svg when mscgen is installed).\n",
 	 tb_cmd_run, 0},
+	{"crash", "ID", 1, "kill -9 one daemon and start it again as `up` did",
+	 "Sends SIGKILL to the running daemon ID of the run directory and waits until it is gone, then\n"
+	 "starts it again exactly as `up` started it (same RUNDIR/ID.conf, output appended to\n"
+	 "RUNDIR/ID.log, RUNDIR/ID.pid rewritten) and waits (up to 10 s) until it answers healthRequest;\n"
+	 "a TRE also until it is booted and enrolled. Exits 0 when it is back, 1 when it was not running\n"
+	 "or did not come back, 2 when the topology has no daemon ID.\n",
+	 tb_cmd_crash, 0},
 	{"trace", "", 0, "print the chart of the last scenario run", "Prints RUNDIR/charts/LAST.msc and where its SVG is.\n",
 	 tb_cmd_trace, 0},
 	{"demo", "", 0, "up, run every scenario printing its chart, down",

@@ -36,6 +36,9 @@ const tb_scenario tb_scenarios[] = {
 	{"1a-change", "Alternative 1a: after 1a, m2me-3 moves from operator A to B with the subscriber's signed "
 		      "authorisation (a forged one and A's contract lock refused); make before break, then A's "
 		      "signed deletion", tb_scenario_1a_change},
+	{"1a-recover", "Alternative 1a: after an interruption (a daemon killed during 1a-change), m2me-3 powers on, "
+		       "attaches with what tre-3 names and runs its TRE's procedure until it is done; it must end "
+		       "attached on A or on B", tb_scenario_1a_recover},
 	{NULL, NULL, NULL},
 };
 

@@ -126,14 +126,15 @@ static int consented(tb_session *s, EVP_PKEY *subscriber, uint64_t since)
 	if (request_change(s, subscriber, id, why, sizeof why) != M2M_OK)
 		return tb_step_fail(s, "%s", why);
 	tb_step_ok(s);
+	/* the DRF's answer to the testbed and A's command to the TRE both follow A's consent, in
+	 * either order: the answer was checked above */
 	const tb_msg flow[] = {
 		{drf(s), FROM, "changeNotify", NULL},
 		{FROM, drf(s), "changeConsent", NULL},
-		{drf(s), TB_SELF, "changeResponse", NULL},
 		{FROM, TRE, "mcimCommand", NULL},
 		{TRE, FROM, "mcimReceipt", NULL},
 	};
-	return tb_expect_flow(s, "A consents, then lets its TRE start the change (reprovision, signed receipt)", flow, 5,
+	return tb_expect_flow(s, "A consents, then lets its TRE start the change (reprovision, signed receipt)", flow, 4,
 			      since);
 }
 

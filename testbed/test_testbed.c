@@ -1,9 +1,8 @@
 /*
  * End-to-end tests of the testbed tool: real daemons in a private run directory under /tmp
- * (short, so that socket paths fit; unique, so that tests never share sockets). The test
- * process makes itself a child subreaper: the daemons outlive `testbed up`, and someone must
- * reap them once `down` stopped them, or kill(pid, 0) would still find their zombies.
+ * (test_tool.h: the run directory, the tool, its files).
  */
+#include "test_tool.h"
 #include "wire/wire.h"
 
 #include <criterion/criterion.h>
@@ -13,11 +12,9 @@
 #include <fcntl.h>
 #include <libconfig.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -25,83 +22,6 @@
 #include <zmq.h>
 
 #define MAX_PIDS 64
-
-static char rundir[64];
-
-static void setup(void)
-{
-	snprintf(rundir, sizeof rundir, "/tmp/tbXXXXXX");
-	cr_assert_not_null(mkdtemp(rundir));
-	prctl(PR_SET_CHILD_SUBREAPER, 1);
-}
-
-static void reap(void)
-{
-	while (waitpid(-1, NULL, WNOHANG) > 0)
-		;
-}
-
-/* Runs the tool on rundir with the given arguments; returns its output (stdout and stderr). */
-static char *tool(int *status, ...)
-{
-	char *argv[16] = {TESTBED_BIN, "-d", rundir};
-	int argc = 3;
-	va_list ap;
-	va_start(ap, status);
-	for (char *a; argc < 15 && (a = va_arg(ap, char *));)
-		argv[argc++] = a;
-	va_end(ap);
-	argv[argc] = NULL;
-	int fds[2];
-	cr_assert_eq(pipe(fds), 0);
-	fflush(NULL);
-	pid_t pid = fork();
-	if (pid == 0) {
-		dup2(fds[1], 1);
-		dup2(fds[1], 2);
-		close(fds[0]);
-		close(fds[1]);
-		execv(argv[0], argv);
-		_exit(127);
-	}
-	close(fds[1]);
-	size_t len = 0, cap = 4096;
-	char *out = malloc(cap);
-	for (ssize_t n; (n = read(fds[0], out + len, cap - len - 1)) > 0;)
-		if ((len += (size_t)n) + 1 == cap)
-			out = realloc(out, cap *= 2);
-	out[len] = 0;
-	close(fds[0]);
-	int st;
-	cr_assert_eq(waitpid(pid, &st, 0), pid);
-	*status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-	printf("$ testbed %s ... -> %d\n%s", argv[3], *status, out);  /* shown when a test fails */
-	cr_expect(!strstr(out, "Sanitizer") && !strstr(out, "runtime error"), "testbed %s: sanitizer report", argv[3]);
-	return out;
-}
-
-static void expect_ok(const char *command)
-{
-	int st;
-	free(tool(&st, command, NULL));
-	cr_assert_eq(st, 0, "testbed %s exited with %d", command, st);
-}
-
-static char *read_text(const char *name)
-{
-	char path[256];
-	snprintf(path, sizeof path, "%s/%s", rundir, name);
-	FILE *f = fopen(path, "r");
-	if (!f)
-		return NULL;
-	fseek(f, 0, SEEK_END);
-	long n = ftell(f);
-	fseek(f, 0, SEEK_SET);
-	char *s = calloc(1, (size_t)n + 1);
-	cr_assert_eq(fread(s, 1, (size_t)n, f), (size_t)n);
-	fclose(f);
-	return s;
-}
 
 static int read_pids(pid_t *pids)
 {
@@ -144,32 +64,7 @@ static void expect_no_process(const pid_t *pids, int n)
 	closedir(d);
 }
 
-/* A sanitizer report in any daemon's or the recorder's log fails the test. */
-static void expect_clean_logs(void)
-{
-	DIR *d = opendir(rundir);
-	for (struct dirent *e; (e = readdir(d));) {
-		size_t len = strlen(e->d_name);
-		if (len < 5 || strcmp(e->d_name + len - 4, ".log"))
-			continue;
-		char *text = read_text(e->d_name);
-		cr_expect(!strstr(text, "Sanitizer") && !strstr(text, "runtime error"), "%s:\n%s", e->d_name, text);
-		free(text);
-	}
-	closedir(d);
-}
-
-static void teardown(void)
-{
-	int st;
-	free(tool(&st, "down", NULL));
-	reap();
-	char cmd[128];
-	snprintf(cmd, sizeof cmd, "rm -rf %s", rundir);
-	cr_expect_eq(system(cmd), 0);
-}
-
-TestSuite(testbed, .init = setup, .fini = teardown, .timeout = 120);
+TestSuite(testbed, .init = tool_setup, .fini = tool_teardown, .timeout = 120);
 
 /* A ping and a pong in each direction of every link of the topology the run directory holds. */
 static void expect_every_link_pinged(const char *trace)
@@ -308,7 +203,7 @@ Test(testbed, unknown_scenario_and_usage)
 	cr_expect_not_null(strstr(out, "usage:"));
 	free(out);
 	static const char *const commands[] = {"up", "down", "status", "run", "trace", "demo", "record",
-					       "bench-attach", "bench-validate"};
+					       "bench-attach", "bench-validate", "crash"};
 	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
 		out = tool(&st, commands[i], "--help", NULL);
 		cr_expect_eq(st, 0, "%s --help", commands[i]);
@@ -396,7 +291,8 @@ static const char *const scenario_names[] = {"ping",          "2",
 					     "attack-clone",  "attack-replay",
 					     "attack-false-network", "attack-apn",
 					     "validate",      "1a",
-					     "1a-change",     NULL};
+					     "1a-change",     "1a-recover",
+					     NULL};
 
 /* Runs a scenario that must pass on the running testbed; its output, which the caller frees. */
 static char *run_passing(const char *name)

@@ -42,6 +42,7 @@ int tb_cmd_trace(tb_opts *o, int argc, char **argv);
 int tb_cmd_record(tb_opts *o, int argc, char **argv);
 int tb_cmd_bench_attach(tb_opts *o, int argc, char **argv);
 int tb_cmd_bench_validate(tb_opts *o, int argc, char **argv);
+int tb_cmd_crash(tb_opts *o, int argc, char **argv);
 
 /* ---- the topology (topology.c) -------------------------------------------------------------- */
 
@@ -129,6 +130,8 @@ int tb_pid_write(const char *rundir, const char *name, pid_t pid);
 pid_t tb_pid_running(const char *rundir, const char *name);
 /* Alive and not a zombie (an unreaped dead process still answers kill(pid, 0)). */
 int tb_alive(pid_t pid);
+/* Polls until none of pids lives or ms have passed (reaping our children); how many still live. */
+int tb_wait_gone(const pid_t *pids, int n, int ms);
 /* SIGTERM to each, then SIGKILL to whatever still lives after grace_ms; reaps our children. */
 void tb_stop_all(const pid_t *pids, int n, int grace_ms);
 /* The last lines of a log file, indented, for a failure report. */
@@ -139,6 +142,10 @@ typedef struct tb_fleet {
 	pid_t daemons[TB_MAX_ENTITIES];
 	pid_t recorder;
 } tb_fleet;
+
+/* Starts the daemon of entity e as `up` does: `BINARY -c RUNDIR/ID.conf` in its own session, its
+ * output appended to RUNDIR/ID.log, its pid into RUNDIR/ID.pid (lifecycle.c). */
+int tb_start_daemon(const char *rundir, const tb_entity *e, pid_t *pid);
 
 /* ---- administration tools (admin.c, provision.c, certify.c) -------------------------------- */
 
@@ -298,6 +305,7 @@ int tb_scenario_attack_apn(tb_session *s);
 int tb_scenario_validate(tb_session *s);
 int tb_scenario_1a(tb_session *s);
 int tb_scenario_1a_change(tb_session *s);
+int tb_scenario_1a_recover(tb_session *s);
 
 /* ---- what scenarios do to devices (device.c) --------------------------------------------- */
 

@@ -75,8 +75,8 @@ static const char *const migrations[] = {
 	" superseded BLOB CHECK (superseded IS NULL OR length(superseded) = 16));",
 	/* 4: an obeyed command's digest (SHA-256 of its CMS) and the receipt signed for it: the same
 	 * command again (its owner's retry after a lost receipt) gets the same receipt again */
-	"ALTER TABLE tre_command_nonce ADD COLUMN command BLOB;"
-	"ALTER TABLE tre_command_nonce ADD COLUMN receipt BLOB;",
+	("ALTER TABLE tre_command_nonce ADD COLUMN command BLOB;"
+	 "ALTER TABLE tre_command_nonce ADD COLUMN receipt BLOB;"),
 };
 const m2m_schema tre_schema = {migrations, sizeof migrations / sizeof migrations[0]};
 
