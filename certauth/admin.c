@@ -130,30 +130,12 @@ typedef struct admin {
 	sqlite3 *db;
 } admin;
 
-static int read_config(admin *a, const char *path, char *database, size_t len)
+static void read_settings(void *state, m2m_conf *c)
 {
-	m2m_conf *c = &a->conf;
-	if (m2m_conf_load(c, path) == 0) {
-		const char *db = m2m_conf_str(c, NULL, "database", NULL, 1);
-		const char *entity = m2m_conf_str(c, NULL, "entity", NULL, 1);
-		snprintf(database, len, "%s", db ? db : "");
-		snprintf(a->entity, sizeof a->entity, "%s", entity ? entity : "");
-		ca_settings_read(c, config_lookup(&c->cfg, "certauth"), &a->settings);
-	}
-	if (!c->failed)
-		return 0;
-	fprintf(stderr, "certauth-admin: %s\n", c->error);
-	return USAGE_ERROR;
-}
-
-static int open_database(admin *a, const char *path)
-{
-	char err[512] = "";
-	a->db = m2m_store_open(path, certauth_schema(), err, sizeof err);
-	if (a->db)
-		return 0;
-	fprintf(stderr, "certauth-admin: database %s: %s\n", path, err);
-	return 1;
+	admin *a = state;
+	const char *entity = m2m_conf_str(c, NULL, "entity", NULL, 1);
+	snprintf(a->entity, sizeof a->entity, "%s", entity ? entity : "");
+	ca_settings_read(c, config_lookup(&c->cfg, "certauth"), &a->settings);
 }
 
 /* Runs op inside one transaction: committed when it succeeds, rolled back otherwise. */
@@ -270,17 +252,14 @@ static const m2m_admin_command commands[] = {{"platform", cmd_platform}, {"revok
 static int open_tool(void *state, const char *config)
 {
 	admin *a = state;
-	char database[512];
-	int rc = read_config(a, config, database, sizeof database);
-	return rc ? rc : open_database(a, database);
+	return m2m_admin_open_database(&tool, config, &a->conf, read_settings, certauth_schema(), &a->db);
 }
 
 static void close_tool(void *state)
 {
 	admin *a = state;
-	m2m_store_close(a->db);
 	ca_settings_wipe(&a->settings);
-	m2m_conf_free(&a->conf);
+	m2m_admin_close_database(&a->conf, a->db);
 }
 
 static admin the_admin;

@@ -18,7 +18,6 @@
 #include <string.h>
 
 #define ACTOR "admin"
-#define USAGE_ERROR 2
 
 static const char usage_text[] =
 	"usage: drf-admin -c DRF.conf COMMAND ...\n"
@@ -40,34 +39,23 @@ typedef struct admin {
 
 /* ---- configuration and database ----------------------------------------------------------------- */
 
+static void read_settings(void *state, m2m_conf *c)
+{
+	admin *a = state;
+	drf_settings_read(c, config_lookup(&c->cfg, "drf"), &a->f.s);
+}
+
 static int open_tool(void *state, const char *config)
 {
 	admin *a = state;
-	m2m_conf *c = &a->conf;
-	char err[512] = "";
-	const char *db = NULL;
-	if (m2m_conf_load(c, config) == 0) {
-		db = m2m_conf_str(c, NULL, "database", NULL, 1);
-		drf_settings_read(c, config_lookup(&c->cfg, "drf"), &a->f.s);
-	}
-	if (c->failed) {
-		fprintf(stderr, "drf-admin: %s\n", c->error);
-		return USAGE_ERROR;
-	}
-	a->f.db = m2m_store_open(db, &drf_schema, err, sizeof err);
-	if (!a->f.db) {
-		fprintf(stderr, "drf-admin: database %s: %s\n", db, err);
-		return 1;
-	}
-	return 0;
+	return m2m_admin_open_database(&tool, config, &a->conf, read_settings, &drf_schema, &a->f.db);
 }
 
 static void close_tool(void *state)
 {
 	admin *a = state;
-	m2m_store_close(a->f.db);
 	drf_settings_clear(&a->f.s);
-	m2m_conf_free(&a->conf);
+	m2m_admin_close_database(&a->conf, a->f.db);
 }
 
 /* ---- register --file F ---------------------------------------------------------------------------- */

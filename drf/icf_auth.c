@@ -11,22 +11,16 @@
  */
 #include "drf.h"
 
-#include "aka/gsm.h"
+#include "aka/auth_info.h"
 #include "crypto/crypto.h"
 #include "log/log.h"
 #include "wire/read.h"
 
-#include <openssl/crypto.h>
 #include <stdio.h>
 #include <string.h>
 
 /* AMF of PCID vectors: the separation bit, as TS 33.401 6.1.1 asks of E-UTRAN vectors. */
 static const uint8_t pcid_amf[2] = {0x80, 0x00};
-
-typedef struct vector {
-	m2m_aka_av av;
-	uint8_t kc[8];
-} vector;
 
 /* The PCID named by a request and the serving network, which must be the sender: a network
  * speaks only for itself. 0, or -1 after refusing. */
@@ -60,7 +54,7 @@ static int usable(drf *d, m2m_request *req, const char *imsi, int keys, drf_pcid
 
 /* ---- authInfoRequest -------------------------------------------------------------------------- */
 
-static m2m_reason generate(drf *d, drf_pcid *p, int n, const M2M_RESYNC *rs, vector *v, char *why, size_t len)
+static m2m_reason generate(drf *d, drf_pcid *p, int n, const M2M_RESYNC *rs, m2m_aka_vector *v, char *why, size_t len)
 {
 	uint8_t rand[16], auts[14];
 	m2m_milenage m;
@@ -77,51 +71,12 @@ static m2m_reason generate(drf *d, drf_pcid *p, int n, const M2M_RESYNC *rs, vec
 	if (r != M2M_OK)
 		snprintf(why, len, "re-synchronisation of PCID %s failed (%s)", p->imsi,
 			 s == M2M_AKA_MAC_FAILURE ? "AUTS does not verify" : "internal");
-	for (int i = 0; i < n && r == M2M_OK; i++) {
-		if (m2m_aka_av_generate(&m, &p->sqn, pcid_amf, &v[i].av))
-			r = M2M_R_INTERNAL, snprintf(why, len, "no vector for PCID %s", p->imsi);
-		m2m_gsm_c3(v[i].av.ck, v[i].av.ik, v[i].kc);
-	}
+	if (r == M2M_OK && m2m_aka_vectors(&m, &p->sqn, pcid_amf, n, v))
+		r = M2M_R_INTERNAL, snprintf(why, len, "no vector for PCID %s", p->imsi);
 	m2m_milenage_clear(&m);
 	if (r == M2M_OK && drf_pcid_set_sqn(d, p->imsi, &p->sqn))
 		r = M2M_R_INTERNAL, snprintf(why, len, "the SQN of PCID %s cannot be stored", p->imsi);
 	return r;
-}
-
-static void set_octets(ASN1_OCTET_STRING *s, const uint8_t *data, size_t len)
-{
-	ASN1_OCTET_STRING_set(s, data, (int)len);
-}
-
-static M2M_AUTH_INFO_RESPONSE *vectors_message(const vector *v, int n)
-{
-	M2M_AUTH_INFO_RESPONSE *resp = sk_M2M_AUTH_VECTOR_new_null();
-	for (int i = 0; resp && i < n; i++) {
-		M2M_AUTH_VECTOR *av = M2M_AUTH_VECTOR_new();
-		if (!av || !sk_M2M_AUTH_VECTOR_push(resp, av)) {
-			M2M_AUTH_VECTOR_free(av);
-			continue;
-		}
-		set_octets(av->rand, v[i].av.rand, sizeof v[i].av.rand);
-		set_octets(av->xres, v[i].av.xres, sizeof v[i].av.xres);
-		set_octets(av->autn, v[i].av.autn, sizeof v[i].av.autn);
-		set_octets(av->ck, v[i].av.ck, sizeof v[i].av.ck);
-		set_octets(av->ik, v[i].av.ik, sizeof v[i].av.ik);
-		set_octets(av->kc, v[i].kc, sizeof v[i].kc);
-	}
-	return resp;
-}
-
-/* XRES, CK, IK and Kc wiped before the memory is released. */
-static void vectors_free(M2M_AUTH_INFO_RESPONSE *resp)
-{
-	for (int i = 0; i < sk_M2M_AUTH_VECTOR_num(resp); i++) {
-		M2M_AUTH_VECTOR *av = sk_M2M_AUTH_VECTOR_value(resp, i);
-		ASN1_OCTET_STRING *secret[] = {av->xres, av->ck, av->ik, av->kc};
-		for (size_t k = 0; k < sizeof secret / sizeof secret[0]; k++)
-			OPENSSL_cleanse(secret[k]->data, (size_t)secret[k]->length);
-	}
-	M2M_AUTH_INFO_RESPONSE_free(resp);
 }
 
 /* gated: the validation gate, when set, is still to pass (not on the gate's resumption). */
@@ -130,7 +85,7 @@ static void auth_info(drf *d, m2m_request *req, int gated)
 	const M2M_AUTH_INFO_REQUEST *q = req->env.body;
 	char imsi[DRF_IMSI_MAX + 1], why[200];
 	drf_pcid p;
-	vector v[DRF_MAX_VECTORS];
+	m2m_aka_vector v[DRF_MAX_VECTORS];
 	if (read_pcid(d, req, q->imsi, q->serving_network, imsi))
 		return;
 	if (q->num_vectors < 1 || q->num_vectors > DRF_MAX_VECTORS) {
@@ -151,11 +106,14 @@ static void auth_info(drf *d, m2m_request *req, int gated)
 		m2m_refuse(d->node, req, r, "%s", why);
 		return;
 	}
-	M2M_AUTH_INFO_RESPONSE *resp = vectors_message(v, n);
+	M2M_AUTH_INFO_RESPONSE *resp = m2m_aka_auth_info_response(v, n);
 	m2m_wipe(v, sizeof v);
 	m2m_info("%d vector(s) of PCID %s for %s", n, imsi, req->env.sender);
-	m2m_reply(d->node, req, M2M_MSG_AUTH_INFO_RESPONSE, resp);
-	vectors_free(resp);
+	if (resp)
+		m2m_reply(d->node, req, M2M_MSG_AUTH_INFO_RESPONSE, resp);
+	else
+		m2m_refuse(d->node, req, M2M_R_INTERNAL, "the vectors of PCID %s cannot be encoded", imsi);
+	m2m_aka_auth_info_response_free(resp);
 }
 
 void drf_auth_info_request(drf *d, m2m_request *req)

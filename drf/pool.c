@@ -128,12 +128,7 @@ int drf_pcid_set_sqn(drf *d, const char *imsi, const m2m_sqn_he *sqn)
 {
 	uint8_t blob[M2M_SQN_HE_BLOB_LEN];
 	m2m_sqn_he_serialise(sqn, blob);
-	sqlite3_stmt *st = m2m_store_prepare(d->db, "UPDATE drf_pcid SET sqn = ?2 WHERE imsi = ?1");
-	if (st) {
-		sqlite3_bind_text(st, 1, imsi, -1, SQLITE_TRANSIENT);
-		sqlite3_bind_blob(st, 2, blob, sizeof blob, SQLITE_TRANSIENT);
-	}
-	return m2m_store_run(d->db, st);
+	return m2m_store_put_blob(d->db, "UPDATE drf_pcid SET sqn = ?2 WHERE imsi = ?1", imsi, blob, sizeof blob);
 }
 
 m2m_reason drf_pcid_usable(drf *d, const char *imsi, int keys, int64_t now, drf_pcid *p, char *why, size_t len)

@@ -78,8 +78,10 @@ static int read_peers(m2m_conf *c, config_setting_t *group, const char *name, ch
 	for (int i = 0; i < count && !c->failed; i++) {
 		config_setting_t *e = config_setting_get_elem(list, (unsigned)i);
 		const char *id = config_setting_get_string(e);
-		if (!id || !m2m_conf_is_peer(c, id, NULL))
-			m2m_conf_fail(c, e, "%s is not in peers", id ? id : "(not a string)");
+		if (!id)
+			m2m_conf_fail(c, e, "must be an entity id in double quotes");
+		else
+			m2m_conf_check_peer(c, e, id, 0);
 		for (int j = 0; j < i && !c->failed; j++)
 			if (!strcmp(out[j], id))
 				m2m_conf_fail(c, e, "%s is listed twice", id);

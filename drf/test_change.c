@@ -41,19 +41,6 @@ static auth good_auth(void)
 	return a;
 }
 
-static void sign_content(EVP_PKEY *key, const M2M_CHANGE_AUTHORISATION *content, ASN1_OCTET_STRING *signature)
-{
-	unsigned char *der = NULL, sig[80];
-	size_t siglen = sizeof sig;
-	int n = i2d_M2M_CHANGE_AUTHORISATION(content, &der);
-	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-	cr_assert(n > 0 && EVP_DigestSignInit(ctx, NULL, EVP_sha256(), NULL, key) == 1 &&
-		  EVP_DigestSign(ctx, sig, &siglen, der, (size_t)n) == 1);
-	ASN1_OCTET_STRING_set(signature, sig, (int)siglen);
-	EVP_MD_CTX_free(ctx);
-	OPENSSL_free(der);
-}
-
 /* changeRequest {authorisation, dpf mno-b-dpf} from a node. */
 static answer ask_change(int from, const auth *x)
 {
@@ -65,7 +52,7 @@ static answer ask_change(int from, const auth *x)
 	m2m_set_str(c->to_sho, x->to);
 	ASN1_OCTET_STRING_set(c->nonce, x->nonce, x->nonce_len);
 	ASN1_GENERALIZEDTIME_set(c->issued_at, (time_t)x->issued_at);
-	sign_content(x->key, c, q->authorisation->signature);
+	cr_assert(!m2m_pki_sign_der_of(x->key, ASN1_ITEM_rptr(M2M_CHANGE_AUTHORISATION), c, q->authorisation->signature));
 	m2m_set_str(q->dpf, B_DPF);
 	answer a = call(from, M2M_MSG_CHANGE_REQUEST, q);
 	M2M_CHANGE_REQUEST_free(q);

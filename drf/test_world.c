@@ -103,22 +103,16 @@ static void spawn_drf(void)
 
 static m2m_node *client_node(int i)
 {
-	m2m_node_conf c = {.timeout_ms = 8000, .retries = 0, .npeers = 3};
+	m2m_node_conf c = {.timeout_ms = 8000, .retries = 0};
+	char endpoint[128];
 	snprintf(c.entity, sizeof c.entity, "%s", client_ids[i]);
 	snprintf(c.secret_key, sizeof c.secret_key, "%s", w.clients[i].sec);
-	snprintf(c.peers[0].id, sizeof c.peers[0].id, "drf");
-	snprintf(c.peers[0].endpoint, sizeof c.peers[0].endpoint, "ipc://%s/drf.sock", w.dir);
-	snprintf(c.peers[0].public_key, sizeof c.peers[0].public_key, "%s", w.drf_key.pub);
-	snprintf(c.peers[1].id, sizeof c.peers[1].id, TA_AGENCY);
-	snprintf(c.peers[1].endpoint, sizeof c.peers[1].endpoint, "%s", w.agency.endpoint);
-	snprintf(c.peers[1].public_key, sizeof c.peers[1].public_key, "%s", w.agency.key.pub);
-	snprintf(c.peers[2].id, sizeof c.peers[2].id, "tre-1");
-	snprintf(c.peers[2].endpoint, sizeof c.peers[2].endpoint, "ipc://%s/tre-1.sock", w.dir);
-	snprintf(c.peers[2].public_key, sizeof c.peers[2].public_key, "%s", w.tre_key.pub);
-	char err[256] = "";
-	m2m_node *n = m2m_node_new(&c, NULL, err, sizeof err);
-	cr_assert_not_null(n, "%s: %s", client_ids[i], err);
-	return n;
+	snprintf(endpoint, sizeof endpoint, "ipc://%s/drf.sock", w.dir);
+	ta_peer_add(&c, "drf", endpoint, w.drf_key.pub);
+	ta_peer_add(&c, TA_AGENCY, w.agency.endpoint, w.agency.key.pub);
+	snprintf(endpoint, sizeof endpoint, "ipc://%s/tre-1.sock", w.dir);
+	ta_peer_add(&c, "tre-1", endpoint, w.tre_key.pub);
+	return ta_node(&c, NULL, NULL, NULL);
 }
 
 static void wait_drf_up(void)

@@ -167,7 +167,7 @@ static void after_mac_failure(m2me_device *dev, const m2m_envelope *resp, m2m_re
 {
 	m2me_attach_run *run = &dev->proc.attach;
 	char text[256];
-	m2me_answer_failure(run->network, resp, reason, text, sizeof text);
+	m2m_call_failure(run->network, resp, reason, text, sizeof text);
 	m2me_fail(dev, run->done, M2M_R_MAC_FAILURE, "%s refused AUTN (MAC failure): not from our home network (%s)",
 		  run->holder, text);
 }
@@ -185,8 +185,7 @@ static void on_network_answer(m2m_node *n, const m2m_envelope *resp, m2m_reason 
 		on_accept(dev, resp->body);
 	else {
 		char text[256];
-		m2m_reason why = m2me_answer_failure(run->network, resp, reason, text, sizeof text);
-		run->done(dev, why, text);
+		run->done(dev, m2m_call_reason(resp, reason), m2m_call_failure(run->network, resp, reason, text, sizeof text));
 	}
 }
 

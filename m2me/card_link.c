@@ -50,7 +50,8 @@ static void deliver(m2me_device *dev, const m2m_envelope *resp, m2m_reason reaso
 				 expected == M2M_MSG_CARD_ATR ? "cardReset" : "a command APDU",
 				 reason == M2M_R_BAD_BODY ? "malformed body" : m2m_msgtype_name(resp->type));
 	} else {
-		reason = m2me_answer_failure(dev->state.card, resp, reason, text, sizeof text);
+		m2m_call_failure(dev->state.card, resp, reason, text, sizeof text);
+		reason = m2m_call_reason(resp, reason);
 	}
 	answer(dev, reason ? NULL : &r, reason, text);
 	m2m_wipe(&r, sizeof r);

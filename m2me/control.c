@@ -118,27 +118,6 @@ const char *m2me_reason_name(m2m_reason r)
 	return name ? name : "unknown";
 }
 
-m2m_reason m2me_answer_failure(const char *peer, const m2m_envelope *resp, m2m_reason reason, char *text,
-			       size_t len)
-{
-	if (!resp) {
-		snprintf(text, len, "no answer from %s (%s)", peer, m2me_reason_name(reason));
-		return reason ? reason : M2M_R_TIMEOUT;
-	}
-	if (resp->type != M2M_MSG_ERROR) {
-		snprintf(text, len, "%s answered with an unexpected %s", peer, m2m_msgtype_name(resp->type));
-		return M2M_R_UNEXPECTED_MESSAGE;
-	}
-	const M2M_ERROR_REPORT *er = resp->body;
-	char why[256];
-	if (m2m_str(er->text, why, sizeof why))
-		snprintf(why, sizeof why, "(unprintable)");
-	snprintf(text, len, "%s: %s", peer, why);
-	long r = ASN1_ENUMERATED_get(er->reason);
-	/* the peer's reason is passed on as it is, unless it would read as success */
-	return r > 0 ? (m2m_reason)r : M2M_R_INTERNAL;
-}
-
 /* ---- the actions that need neither card nor network --------------------------------------- */
 
 static void set_imei(m2me_device *dev, const char *imei)

@@ -27,8 +27,10 @@ static void on_detach_answer(m2m_node *n, const m2m_envelope *resp, m2m_reason r
 	char network[M2M_ENTITY_MAX + 1];
 	snprintf(network, sizeof network, "%s", dev->state.session.network);
 	m2m_reason r = M2M_OK;
-	if (!resp || resp->type != M2M_MSG_DETACH_ACCEPT)
-		r = m2me_answer_failure(network, resp, reason, text, sizeof text);
+	if (!resp || resp->type != M2M_MSG_DETACH_ACCEPT) {
+		m2m_call_failure(network, resp, reason, text, sizeof text);
+		r = m2m_call_reason(resp, reason);
+	}
 	m2me_forget_session(dev);
 	m2m_info("detached from %s%s%s", network, r ? ": " : "", text);
 	done(dev, r, text);

@@ -246,10 +246,6 @@ void m2me_fail(m2me_device *dev, m2me_done_fn done, m2m_reason reason, const cha
 	__attribute__((format(printf, 4, 5)));
 /* The ASN.1 name of a reason, also for one this build does not know. */
 const char *m2me_reason_name(m2m_reason r);
-/* The reason and text of an answer that was not the one expected: an ErrorReport's own
- * reason, the transport's (timeout, unreachable), or unexpectedMessage. */
-m2m_reason m2me_answer_failure(const char *peer, const m2m_envelope *resp, m2m_reason reason, char *text,
-			       size_t len);
 
 /* card_link.c: one command at a time to the uicc in the slot; -1 if it cannot be sent. */
 int m2me_card_transmit(m2me_device *dev, const uint8_t *apdu, size_t len, m2me_rapdu_fn answer);

@@ -2,16 +2,15 @@
 #include "m2me_harness.h"
 
 #include "crypto/crypto.h"
+#include "daemon/test_agency.h"
 #include "log/log.h"
 
 #include <criterion/criterion.h>
-#include <fcntl.h>
 #include <signal.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -61,16 +60,9 @@ char *world_read(const char *name, size_t *len)
 {
 	char path[128];
 	path_of(path, sizeof path, name);
-	FILE *f = fopen(path, "rb");
-	cr_assert_not_null(f, "cannot read %s", path);
-	fseek(f, 0, SEEK_END);
-	long n = ftell(f);
-	fseek(f, 0, SEEK_SET);
-	char *buf = malloc((size_t)n + 1);
-	*len = fread(buf, 1, (size_t)n, f);
-	buf[*len] = 0;
-	fclose(f);
-	return buf;
+	char *data = ta_read(path, len);
+	cr_assert_not_null(data, "cannot read %s", path);
+	return data;
 }
 
 int world_query(const char *sql, char *out, size_t len)
@@ -93,14 +85,6 @@ int world_query(const char *sql, char *out, size_t len)
 
 /* ---- nodes and processes -------------------------------------------------------------------------- */
 
-static void add_peer(m2m_node_conf *c, const char *id, const char *endpoint, const char *pub)
-{
-	m2m_peer_conf *p = &c->peers[c->npeers++];
-	snprintf(p->id, sizeof p->id, "%s", id);
-	snprintf(p->endpoint, sizeof p->endpoint, "%s", endpoint);
-	snprintf(p->public_key, sizeof p->public_key, "%s", pub);
-}
-
 static m2m_node *open_node(const char *entity, const char *sock, const keypair *k, const char *peer_endpoint,
 			   m2m_dispatch_cb serve)
 {
@@ -109,13 +93,8 @@ static m2m_node *open_node(const char *entity, const char *sock, const keypair *
 	snprintf(c.secret_key, sizeof c.secret_key, "%s", k->sec);
 	if (sock)
 		snprintf(c.bind, sizeof c.bind, "ipc://%s/%s", world_dir, sock);
-	add_peer(&c, "m2me-t", peer_endpoint, w.m2me.pub);
-	char err[256] = "";
-	m2m_node *n = m2m_node_new(&c, NULL, err, sizeof err);
-	cr_assert_not_null(n, "%s: %s", entity, err);
-	if (serve)
-		m2m_node_set_dispatch(n, serve, NULL);
-	return n;
+	ta_peer_add(&c, "m2me-t", peer_endpoint, w.m2me.pub);
+	return ta_node(&c, NULL, serve, NULL);
 }
 
 static void write_key(const char *name, const char *text)
@@ -216,25 +195,7 @@ static pid_t spawn(const char *binary, const char *conf, const char *log)
 	char conf_path[128], log_path[128];
 	path_of(conf_path, sizeof conf_path, conf);
 	path_of(log_path, sizeof log_path, log);
-	pid_t pid = fork();
-	cr_assert_neq(pid, -1);
-	if (pid == 0) {
-		prctl(PR_SET_PDEATHSIG, SIGKILL);  /* a failed test's process must not outlive it */
-		int fd = open(log_path, O_WRONLY | O_CREAT | O_APPEND, 0600);
-		dup2(fd, 1);
-		dup2(fd, 2);
-		execl(binary, binary, "-c", conf_path, (char *)NULL);
-		_exit(127);
-	}
-	return pid;
-}
-
-static int stop(pid_t pid)
-{
-	int status = 0;
-	kill(pid, SIGTERM);
-	waitpid(pid, &status, 0);
-	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+	return ta_spawn(binary, conf_path, log_path);
 }
 
 static const char *m2me_binary(void)
@@ -258,7 +219,7 @@ void world_start_m2me(void)
 void world_stop_m2me(void)
 {
 	cr_assert_neq(w.m2me_pid, 0);
-	int rc = stop(w.m2me_pid);
+	int rc = ta_stop(w.m2me_pid);
 	w.m2me_pid = 0;
 	cr_assert_eq(rc, 0, "m2me exited with status %d (see %s/m2me.log)", rc, world_dir);
 }
@@ -276,8 +237,8 @@ void world_teardown(void)
 	if (!world_dir[0])
 		return;  /* already torn down (a skipped test does it itself) */
 	/* a clean stop also means no leak: the sanitizers make the exit status non-zero */
-	int m2me_rc = w.m2me_pid ? stop(w.m2me_pid) : 0;
-	int uicc_rc = w.uicc_pid ? stop(w.uicc_pid) : 0;
+	int m2me_rc = ta_stop(w.m2me_pid);
+	int uicc_rc = ta_stop(w.uicc_pid);
 	m2m_node_free(w.client_node);
 	m2m_node_free(w.card_node);
 	m2m_node_free(w.net_node);
@@ -357,10 +318,8 @@ m2me_device *world_device_in_process(void)
 	m2m_node_conf c = {.timeout_ms = 3000, .retries = 2};
 	snprintf(c.entity, sizeof c.entity, "m2me-t");
 	snprintf(c.secret_key, sizeof c.secret_key, "%s", w.m2me.sec);
-	add_peer(&c, "uicc-t", ep, w.card.pub);
-	char err[256] = "";
-	dev->node = m2m_node_new(&c, NULL, err, sizeof err);
-	cr_assert_not_null(dev->node, "%s", err);
+	ta_peer_add(&c, "uicc-t", ep, w.card.pub);
+	dev->node = ta_node(&c, NULL, NULL, NULL);
 	snprintf(dev->state.card, sizeof dev->state.card, "uicc-t");
 	return dev;
 }
@@ -391,19 +350,19 @@ static void read_status(const M2M_DEVICE_STATUS *s, answer *a)
 	}
 }
 
+/* The answer as every test reads one (ta_on_answer), deviceStatus kept as plain values. */
 static void on_answer(m2m_node *n, const m2m_envelope *resp, m2m_reason reason, void *arg)
 {
 	answer *a = arg;
+	ta_answer got = {0};
+	ta_on_answer(n, resp, reason, &got);
+	a->type = got.type;
+	a->reason = got.reason;
+	memcpy(a->text, got.text, sizeof a->text);
+	if (got.type == M2M_MSG_DEVICE_STATUS)
+		read_status(got.body, a);
+	ta_answer_free(&got);
 	a->done = 1;
-	a->type = resp ? resp->type : -1;
-	a->reason = reason;
-	if (resp && resp->type == M2M_MSG_ERROR) {
-		const M2M_ERROR_REPORT *er = resp->body;
-		a->reason = (m2m_reason)ASN1_ENUMERATED_get(er->reason);
-		m2m_str(er->text, a->text, sizeof a->text);
-	} else if (resp && resp->type == M2M_MSG_DEVICE_STATUS) {
-		read_status(resp->body, a);
-	}
 }
 
 static ASN1_UTF8STRING *utf8(const char *text)

@@ -27,20 +27,6 @@ static const m2m_schema schema = {migrations, sizeof migrations / sizeof migrati
 
 /* ---- configure ------------------------------------------------------------------------------ */
 
-/* A peer of this file's peers list that has an endpoint: one this device can call. */
-static int callable_peer(m2m_conf *c, const char *id)
-{
-	config_setting_t *peers = config_lookup(&c->cfg, "peers");
-	int count = peers ? config_setting_length(peers) : 0;
-	for (int i = 0; i < count; i++) {
-		config_setting_t *p = config_setting_get_elem(peers, (unsigned)i);
-		const char *pid = NULL, *endpoint = NULL;
-		if (p && config_setting_lookup_string(p, "id", &pid) && !strcmp(pid, id))
-			return config_setting_lookup_string(p, "endpoint", &endpoint) && endpoint[0];
-	}
-	return 0;
-}
-
 /* An APN setting of 1..M2ME_APN_MAX characters into out (dflt when absent and optional). */
 static void read_apn(m2m_conf *c, config_setting_t *group, const char *name, const char *dflt, char *out)
 {
@@ -58,7 +44,8 @@ static void read_peer_setting(m2m_conf *c, config_setting_t *group, const char *
 	const char *id = m2m_conf_str(c, group, name, "", required);
 	if (!id || !id[0])
 		return;
-	if (strlen(id) >= len || !callable_peer(c, id))
+	int endpoint = 0;
+	if (strlen(id) >= len || !m2m_conf_is_peer(c, id, &endpoint) || !endpoint)
 		m2m_conf_fail(c, config_setting_get_member(group, name), "%s is not a peer with an endpoint", id);
 	else
 		snprintf(out, len, "%s", id);

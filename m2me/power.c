@@ -255,11 +255,8 @@ void m2me_power_off(m2me_device *dev)
 
 static int is_peer(const m2me_device *dev, const char *id)
 {
-	const m2m_node_conf *nc = m2m_node_config(dev->node);
-	for (int i = 0; i < nc->npeers; i++)
-		if (!strcmp(nc->peers[i].id, id) && nc->peers[i].endpoint[0])
-			return 1;
-	return 0;
+	const m2m_peer_conf *peer = m2m_node_conf_peer(m2m_node_config(dev->node), id);
+	return peer && peer->endpoint[0];
 }
 
 void m2me_insert_card(m2me_device *dev, const char *card)

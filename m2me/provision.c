@@ -65,7 +65,8 @@ static void on_relayed(m2m_node *n, const m2m_envelope *resp, m2m_reason reason,
 	const char *network = dev->state.session.network;
 	if (!resp || resp->type != M2M_MSG_RELAY_RESPONSE) {
 		char text[256];
-		m2m_reason r = m2me_answer_failure(network, resp, reason, text, sizeof text);
+		m2m_reason r = m2m_call_reason(resp, reason);
+		m2m_call_failure(network, resp, reason, text, sizeof text);
 		if (r == M2M_R_NOT_ATTACHED)  /* the network closed the session: a new attach is needed */
 			m2me_forget_session(dev);
 		m2me_provision_finish(dev, r, text);

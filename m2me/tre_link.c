@@ -30,7 +30,8 @@ static const void *answer_body(m2me_device *dev, const m2m_envelope *resp, int t
 		*reason = M2M_OK;
 		return resp->body;
 	}
-	*reason = m2me_answer_failure(dev->settings.tre, resp, *reason, text, len);
+	m2m_call_failure(dev->settings.tre, resp, *reason, text, len);
+	*reason = m2m_call_reason(resp, *reason);
 	return NULL;
 }
 

@@ -40,7 +40,8 @@ static void on_echo(m2m_node *n, const m2m_envelope *resp, m2m_reason reason, vo
 	m2me_device *dev = arg;
 	char why[256];
 	if (!resp || resp->type != M2M_MSG_PROTECTED_DATA_ECHO) {
-		m2m_reason r = m2me_answer_failure(dev->state.session.network, resp, reason, why, sizeof why);
+		m2m_reason r = m2m_call_reason(resp, reason);
+		m2m_call_failure(dev->state.session.network, resp, reason, why, sizeof why);
 		if (r == M2M_R_NOT_ATTACHED)  /* cancelled, e.g. after a clone was seen */
 			m2me_forget_session(dev);
 		m2me_control_finish(dev, r, why);

@@ -205,10 +205,7 @@ static void answer(tre *t, m2m_request *req)
 	char why[256];
 	M2M_SIGNED_OBJECT *receipt = M2M_SIGNED_OBJECT_new();
 	m2m_reason r = tre_command_run(t, req->env.body, receipt, why, sizeof why);
-	if (r)
-		m2m_refuse(t->node, req, r, "%s", why);
-	else
-		m2m_reply(t->node, req, M2M_MSG_MCIM_RECEIPT, receipt);
+	m2m_answer(t->node, req, r, M2M_MSG_MCIM_RECEIPT, receipt, why);
 	M2M_SIGNED_OBJECT_free(receipt);
 }
 

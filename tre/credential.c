@@ -62,12 +62,8 @@ int tre_sqn_save(tre *t, const char *slot, const m2m_sqn_usim *u)
 {
 	uint8_t blob[M2M_SQN_USIM_BLOB_LEN];
 	m2m_sqn_usim_serialise(u, blob);
-	sqlite3_stmt *st = m2m_store_prepare(t->db, "INSERT OR REPLACE INTO tre_sqn (slot, state) VALUES (?1, ?2)");
-	if (st) {
-		sqlite3_bind_text(st, 1, slot, -1, SQLITE_TRANSIENT);
-		sqlite3_bind_blob(st, 2, blob, sizeof blob, SQLITE_TRANSIENT);
-	}
-	return m2m_store_run(t->db, st);
+	return m2m_store_put_blob(t->db, "INSERT OR REPLACE INTO tre_sqn (slot, state) VALUES (?1, ?2)", slot, blob,
+				  sizeof blob);
 }
 
 /* A new state that accepts what follows sqn (the highest SQN the network issued so far): the

@@ -125,7 +125,7 @@ static void on_crl(m2m_node *n, const m2m_envelope *resp, m2m_reason reason, voi
 	else if (resp && resp->type == M2M_MSG_ERROR)
 		r = (m2m_reason)ASN1_ENUMERATED_get(((const M2M_ERROR_REPORT *)resp->body)->reason);
 	if (!c)
-		tre_call_failure(t->s.agency, resp, reason, why, sizeof why);
+		m2m_call_failure(t->s.agency, resp, reason, why, sizeof why);
 	if (r == M2M_OK)
 		m2m_info("CRL %llu of %s kept", (unsigned long long)t->crl_number, t->s.agency);
 	else

@@ -16,6 +16,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#define CHAIN_MAX 4  /* EnrolResponse.chain: issuing CA, root */
+
 m2m_trust *tre_trust_new(const tre *t, STACK_OF(X509) *extra)
 {
 	m2m_trust *trust = m2m_trust_new(t->root);
@@ -33,22 +35,6 @@ m2m_trust *tre_trust_new(const tre *t, STACK_OF(X509) *extra)
 }
 
 /* ---- the answer --------------------------------------------------------------------------- */
-
-static STACK_OF(X509) *decode_chain(const M2M_ENROL_RESPONSE *r)
-{
-	int n = sk_ASN1_OCTET_STRING_num(r->chain);
-	STACK_OF(X509) *chain = n >= 1 && n <= 4 ? sk_X509_new_null() : NULL;
-	for (int i = 0; chain && i < n; i++) {
-		const ASN1_OCTET_STRING *s = sk_ASN1_OCTET_STRING_value(r->chain, i);
-		X509 *x = m2m_pki_cert_from_der(ASN1_STRING_get0_data(s), (size_t)ASN1_STRING_length(s));
-		if (!x) {
-			sk_X509_pop_free(chain, X509_free);
-			return NULL;
-		}
-		sk_X509_push(chain, x);
-	}
-	return chain;
-}
 
 /* The certificate says what was asked: this TRE's name, key and platform. */
 static m2m_reason check_subject(const tre *t, X509 *cert, const M2M_TRE_PLATFORM *p, char *why, size_t len)
@@ -69,12 +55,12 @@ m2m_reason tre_enrol_accept(tre *t, const M2M_ENROL_RESPONSE *r, char *why, size
 {
 	const ASN1_OCTET_STRING *c = r->certificate;
 	X509 *cert = m2m_pki_cert_from_der(ASN1_STRING_get0_data(c), (size_t)ASN1_STRING_length(c));
-	STACK_OF(X509) *chain = decode_chain(r);
+	STACK_OF(X509) *chain = m2m_pki_chain_from_der(r->chain, CHAIN_MAX);
 	m2m_trust *trust = chain ? tre_trust_new(t, chain) : NULL;
 	M2M_TRE_PLATFORM *platform = NULL;
 	m2m_reason rc = M2M_R_BAD_BODY;
 	if (!cert || !chain)
-		snprintf(why, whylen, "the certificate or its chain (1..4) is not DER");
+		snprintf(why, whylen, "the certificate or its chain (1..%d) is not DER", CHAIN_MAX);
 	else if (!trust)
 		snprintf(why, whylen, "no trust store"), rc = M2M_R_INTERNAL;
 	else if ((rc = m2m_pki_verify_tre(trust, cert, &platform)) != M2M_OK)
@@ -98,7 +84,7 @@ static void on_enrolled(m2m_node *n, const m2m_envelope *resp, m2m_reason reason
 	if (resp && resp->type == M2M_MSG_ENROL_RESPONSE)
 		r = tre_enrol_accept(t, resp->body, why, sizeof why);
 	else
-		tre_call_failure(t->s.agency, resp, reason, why, sizeof why);
+		m2m_call_failure(t->s.agency, resp, reason, why, sizeof why);
 	if (r == M2M_OK) {
 		t->enrol.in_flight = 0;
 		m2m_info("enrolled with %s: certificate for %s (%s %s, assurance level %d)", t->s.agency, t->entity,

@@ -66,13 +66,9 @@ static int store_key(tre *t, EVP_PKEY *key)
 	OPENSSL_clear_free(der, len);
 	if (rc)
 		return -1;
-	sqlite3_stmt *st = m2m_store_prepare(t->db, "INSERT INTO tre_key (name, sealed) VALUES (?1, ?2)");
-	if (st) {
-		sqlite3_bind_text(st, 1, KEY_ROW, -1, SQLITE_STATIC);
-		sqlite3_bind_blob(st, 2, sealed, (int)slen, SQLITE_TRANSIENT);
-	}
+	rc = m2m_store_put_blob(t->db, "INSERT INTO tre_key (name, sealed) VALUES (?1, ?2)", KEY_ROW, sealed, slen);
 	free(sealed);  /* sealed: nothing to wipe */
-	return m2m_store_run(t->db, st);
+	return rc;
 }
 
 /* 1 when there is no key yet, 0 loaded, -1 when the stored one does not open. */

@@ -116,7 +116,7 @@ static void on_platform(m2m_node *n, const m2m_envelope *resp, m2m_reason reason
 	if (so)
 		r = tre_platform_accept(t, ASN1_STRING_get0_data(so->cms), (size_t)ASN1_STRING_length(so->cms), why, sizeof why);
 	else
-		tre_call_failure(t->s.agency, resp, reason, why, sizeof why);
+		m2m_call_failure(t->s.agency, resp, reason, why, sizeof why);
 	if (r == M2M_OK) {
 		t->platform.in_flight = 0;
 		m2m_info("reference values of %s %s kept: %d components, assurance level %d", t->refs.model, t->refs.version,

@@ -277,10 +277,7 @@ static void answer(tre *t, m2m_request *req)
 	char why[256];
 	M2M_TRE_PROVISION_NEXT *next = NULL;
 	m2m_reason r = tre_provision_run(t, req->env.body, &next, why, sizeof why);
-	if (r)
-		m2m_refuse(t->node, req, r, "%s", why);
-	else
-		m2m_reply(t->node, req, M2M_MSG_TRE_PROVISION_NEXT, next);
+	m2m_answer(t->node, req, r, M2M_MSG_TRE_PROVISION_NEXT, next, why);
 	M2M_TRE_PROVISION_NEXT_free(next);
 }
 

@@ -9,7 +9,6 @@
  */
 #include "tre.h"
 
-#include <stdio.h>
 #include <time.h>
 
 time_t tre_now(void)
@@ -28,24 +27,6 @@ void tre_retry_later(tre_retry *r, int waited)
 {
 	r->in_flight = 0;
 	r->due = waited ? 0 : tre_now() + TRE_RETRY_SECONDS;
-}
-
-const char *tre_call_failure(const char *peer, const m2m_envelope *resp, m2m_reason reason, char *buf, size_t len)
-{
-	if (!resp) {
-		const char *name = m2m_reason_name(reason);
-		snprintf(buf, len, "no answer from %s (%s)", peer, name ? name : "?");
-	} else if (resp->type == M2M_MSG_ERROR) {
-		const M2M_ERROR_REPORT *er = resp->body;
-		char text[256];
-		const char *why = m2m_reason_name((m2m_reason)ASN1_ENUMERATED_get(er->reason));
-		if (m2m_str(er->text, text, sizeof text))
-			snprintf(text, sizeof text, "(unprintable)");
-		snprintf(buf, len, "%s refused: %s: %s", peer, why ? why : "?", text);
-	} else {
-		snprintf(buf, len, "%s answered with an unexpected %s", peer, m2m_msgtype_name(resp->type));
-	}
-	return buf;
 }
 
 void tre_tick(tre *t)

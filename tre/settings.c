@@ -40,41 +40,6 @@ static void read_text(m2m_conf *c, config_setting_t *group, const char *name, in
 		snprintf(out, max + 1, "%s", v);
 }
 
-/* The peers list of the file: whether id is one, and whether it has an endpoint to call. */
-static int peer_of_file(m2m_conf *c, const char *id, int *has_endpoint)
-{
-	config_setting_t *peers = config_lookup(&c->cfg, "peers");
-	int count = peers ? config_setting_length(peers) : 0;
-	for (int i = 0; i < count; i++) {
-		config_setting_t *p = config_setting_get_elem(peers, (unsigned)i);
-		const char *pid = NULL, *endpoint = NULL;
-		if (p && config_setting_lookup_string(p, "id", &pid) && !strcmp(pid, id)) {
-			*has_endpoint = config_setting_lookup_string(p, "endpoint", &endpoint) && endpoint[0];
-			return 1;
-		}
-	}
-	return 0;
-}
-
-/* An entity setting that must name a peer (one this TRE calls when need_endpoint). */
-static void check_peer(m2m_conf *c, config_setting_t *at, const char *id, int need_endpoint)
-{
-	int endpoint = 0;
-	if (!peer_of_file(c, id, &endpoint))
-		m2m_conf_fail(c, at, "%s is not in peers", id);
-	else if (need_endpoint && !endpoint)
-		m2m_conf_fail(c, at, "%s is a peer without an endpoint: the TRE cannot call it", id);
-}
-
-static void read_peer(m2m_conf *c, config_setting_t *group, const char *name, const char *dflt, int need_endpoint,
-		      char *out)
-{
-	read_text(c, group, name, !dflt, dflt, out, M2M_ENTITY_MAX);
-	config_setting_t *at = member_of(c, group, name);
-	if (!c->failed)
-		check_peer(c, at ? at : group, out, need_endpoint);
-}
-
 /* The enrolment secret: a file of 32..128 hex digits. The message names the file, never its content. */
 static void read_secret(m2m_conf *c, config_setting_t *group, tre_settings *s)
 {
@@ -170,7 +135,7 @@ static void read_report_to(m2m_conf *c, config_setting_t *group, tre_settings *s
 	if (!list) {
 		s->nreport_to = 1;
 		snprintf(s->report_to[0], sizeof s->report_to[0], "%s", s->pva);
-		check_peer(c, group, s->pva, 1);
+		m2m_conf_check_peer(c, group, s->pva, 1);
 		return;
 	}
 	int count = config_setting_is_list(list) || config_setting_is_array(list) ? config_setting_length(list) : -1;
@@ -185,7 +150,7 @@ static void read_report_to(m2m_conf *c, config_setting_t *group, tre_settings *s
 			m2m_conf_fail(c, e, "must be an entity id in double quotes");
 			break;
 		}
-		check_peer(c, e, id, 1);
+		m2m_conf_check_peer(c, e, id, 1);
 		snprintf(s->report_to[i], sizeof s->report_to[i], "%s", id);
 		s->nreport_to = i + 1;
 	}
@@ -198,7 +163,7 @@ static void read_report_to(m2m_conf *c, config_setting_t *group, tre_settings *s
 static void read_m2me(m2m_conf *c, config_setting_t *group, tre_settings *s)
 {
 	if (config_setting_get_member(group, "m2me"))
-		read_peer(c, group, "m2me", NULL, 0, s->m2me);
+		m2m_conf_peer(c, group, "m2me", NULL, 0, s->m2me);
 	const char *imei = m2m_conf_str(c, group, "m2me_id", NULL, 0);
 	if (imei && (strlen(imei) != TRE_IMEI_LEN || strspn(imei, "0123456789") != TRE_IMEI_LEN))
 		m2m_conf_fail(c, member_of(c, group, "m2me_id"), "must be the M2ME's IMEI: %d digits", TRE_IMEI_LEN);
@@ -230,14 +195,14 @@ void tre_settings_read(m2m_conf *c, config_setting_t *group, tre_settings *s, X5
 	}
 	m2m_conf_only(c, group, setting_names);
 	m2m_conf_key_file(c, group, "storage_key_file", s->storage_key, sizeof s->storage_key);
-	read_peer(c, group, "agency", NULL, 1, s->agency);
+	m2m_conf_peer(c, group, "agency", NULL, 1, s->agency);
 	read_secret(c, group, s);
 	read_root(c, group, root);
 	read_text(c, group, "model", 1, NULL, s->model, TRE_NAME_MAX);
 	read_text(c, group, "version", 1, NULL, s->version, TRE_VERSION_MAX);
 	s->assurance = (int)m2m_conf_int(c, group, "assurance_level", 1, 1, 7, 1);
-	read_peer(c, group, "pva", NULL, 0, s->pva);
-	read_peer(c, group, "controller", "testbed", 0, s->controller);
+	m2m_conf_peer(c, group, "pva", NULL, 0, s->pva);
+	m2m_conf_peer(c, group, "controller", "testbed", 0, s->controller);
 	if (!c->failed)
 		read_report_to(c, group, s);
 	s->reaction = (m2m_tamper_reaction)m2m_conf_enum(c, group, "tamper_reaction", reactions, M2M_TAMPER_REFUSED, 0);

@@ -208,9 +208,6 @@ void tre_attached(tre *t, m2m_request *req)
 	char why[200];
 	M2M_TRE_CREDENTIAL *c = NULL;
 	m2m_reason r = tre_attached_run(t, req->env.body, &c, why, sizeof why);
-	if (r)
-		m2m_refuse(t->node, req, r, "%s", why);
-	else
-		m2m_reply(t->node, req, M2M_MSG_TRE_CREDENTIAL, c);
+	m2m_answer(t->node, req, r, M2M_MSG_TRE_CREDENTIAL, c, why);
 	M2M_TRE_CREDENTIAL_free(c);
 }

@@ -252,7 +252,7 @@ static void on_ack(m2m_node *n, const m2m_envelope *resp, m2m_reason reason, voi
 		if (resp && resp->type == M2M_MSG_TAMPER_ACK)
 			snprintf(text, sizeof text, "%s acknowledged another report", f->recipient);
 		else
-			tre_call_failure(f->recipient, resp, reason, text, sizeof text);
+			m2m_call_failure(f->recipient, resp, reason, text, sizeof text);
 		m2m_warn("tamper report not acknowledged: %s; kept for a retry", text);
 		tre_retry_later(&f->retry, !resp);
 	}

@@ -2,6 +2,7 @@
 #include "test_fixture.h"
 
 #include "crypto/crypto.h"
+#include "daemon/test_agency.h"
 #include "log/log.h"
 
 #include <criterion/criterion.h>
@@ -367,20 +368,6 @@ void fx_write_components(const char *dir)
 	}
 }
 
-uint8_t *fx_read(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	if (!f)
-		return NULL;
-	fseek(f, 0, SEEK_END);
-	long n = ftell(f);
-	fseek(f, 0, SEEK_SET);
-	uint8_t *buf = malloc((size_t)n + 1);
-	*len = fread(buf, 1, (size_t)n, f);
-	fclose(f);
-	return buf;
-}
-
 int fx_contains(const uint8_t *hay, size_t n, const uint8_t *needle, size_t m)
 {
 	for (size_t i = 0; m && i + m <= n; i++)
@@ -392,7 +379,7 @@ int fx_contains(const uint8_t *hay, size_t n, const uint8_t *needle, size_t m)
 int fx_file_holds(const char *path, const void *needle, size_t len)
 {
 	size_t n = 0;
-	uint8_t *buf = fx_read(path, &n);
+	uint8_t *buf = (uint8_t *)ta_read(path, &n);
 	int found = buf && fx_contains(buf, n, needle, len);
 	free(buf);
 	return found;

@@ -104,8 +104,6 @@ void fx_tempdir(char *dir);
 void fx_write(const char *dir, const char *name, const void *data, size_t len);
 /* The component files, with their certified content. */
 void fx_write_components(const char *dir);
-/* The bytes of a file (malloc'd); *len its size; NULL when absent. */
-uint8_t *fx_read(const char *path, size_t *len);
 int fx_contains(const uint8_t *hay, size_t n, const uint8_t *needle, size_t m);
 /* Whether the file holds the bytes (a secret that must not be there). */
 int fx_file_holds(const char *path, const void *needle, size_t len);

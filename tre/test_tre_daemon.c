@@ -8,6 +8,7 @@
 #include "test_fixture.h"
 
 #include "crypto/crypto.h"
+#include "daemon/test_agency.h"
 #include "log/log.h"
 
 #include <criterion/criterion.h>
@@ -156,16 +157,10 @@ static m2m_node *open_node(const char *entity, const char *sock, const keypair *
 	snprintf(c.secret_key, sizeof c.secret_key, "%s", k->sec);
 	if (sock)
 		snprintf(c.bind, sizeof c.bind, "ipc://%s/%s", w.dir, sock);
-	m2m_peer_conf *p = &c.peers[c.npeers++];
-	snprintf(p->id, sizeof p->id, FX_ENTITY);
-	snprintf(p->endpoint, sizeof p->endpoint, "ipc://%s/tre.sock", w.dir);
-	snprintf(p->public_key, sizeof p->public_key, "%s", w.key_tre.pub);
-	char err[256] = "";
-	m2m_node *n = m2m_node_new(&c, NULL, err, sizeof err);
-	cr_assert_not_null(n, "%s: %s", entity, err);
-	if (serve)
-		m2m_node_set_dispatch(n, serve, NULL);
-	return n;
+	char endpoint[128];
+	snprintf(endpoint, sizeof endpoint, "ipc://%s/tre.sock", w.dir);
+	ta_peer_add(&c, FX_ENTITY, endpoint, w.key_tre.pub);
+	return ta_node(&c, NULL, serve, NULL);
 }
 
 static void write_config(void)
@@ -302,37 +297,7 @@ static void teardown(void)
 
 /* ---- calls -------------------------------------------------------------------------------- */
 
-typedef struct answer {
-	int done, type;
-	m2m_reason reason;
-	char text[256];
-	void *body;       /* a copy of the body of the answers the tests read (kept()) */
-} answer;
-
-static int kept(int type)
-{
-	static const int types[] = {M2M_MSG_TRE_STATUS, M2M_MSG_ATTESTATION_EVIDENCE, M2M_MSG_TRE_CREDENTIAL,
-				    M2M_MSG_TRE_AKA_RESPONSE, M2M_MSG_TRE_PROVISION_NEXT, M2M_MSG_MCIM_RECEIPT};
-	for (size_t i = 0; i < sizeof types / sizeof types[0]; i++)
-		if (types[i] == type)
-			return 1;
-	return 0;
-}
-
-static void on_answer(m2m_node *n, const m2m_envelope *resp, m2m_reason reason, void *arg)
-{
-	answer *a = arg;
-	a->done = 1;
-	a->type = resp ? resp->type : -1;
-	a->reason = reason;
-	if (resp && resp->type == M2M_MSG_ERROR) {
-		const M2M_ERROR_REPORT *er = resp->body;
-		a->reason = (m2m_reason)ASN1_ENUMERATED_get(er->reason);
-		m2m_str(er->text, a->text, sizeof a->text);
-	} else if (resp && kept(resp->type)) {
-		a->body = ASN1_item_dup(m2m_msgdef_find(resp->type)->item(), resp->body);
-	}
-}
+typedef ta_answer answer;
 
 static void poll_all(int ms)
 {
@@ -346,8 +311,8 @@ static void poll_all(int ms)
 
 static answer call(m2m_node *from, int type, const void *body)
 {
-	answer a = {0};
-	cr_assert_eq(m2m_call(from, FX_ENTITY, type, body, on_answer, &a), 0);
+	answer a;
+	ta_call_start(from, FX_ENTITY, type, body, &a);
 	while (!a.done) {
 		poll_all(2);
 		m2m_node_poll(from, 0);
@@ -545,7 +510,7 @@ Test(daemon, control_refused_precisely)
 	size_t n = 0;
 	char path[128];
 	snprintf(path, sizeof path, "%s/os.bin", w.dir);
-	uint8_t *os = fx_read(path, &n);
+	uint8_t *os = (uint8_t *)ta_read(path, &n);
 	cr_assert_eq(n, strlen(fx_component_content[2]));
 	free(os);
 	a = control(M2M_TRE_CTL_STATUS, NULL, NULL);
@@ -762,7 +727,7 @@ static int check_config(const char *find, const char *replace)
 	size_t len = 0;
 	char path[128], cmd[512];
 	snprintf(path, sizeof path, "%s/tre.conf", w.dir);
-	char *text = (char *)fx_read(path, &len);
+	char *text = ta_read(path, &len);
 	text[len] = 0;
 	char *at = strstr(text, find);
 	cr_assert_not_null(at, "%s is not in the configuration", find);

@@ -488,9 +488,6 @@ int tre_retry_due(const tre_retry *r);
 /* A call ended without the answer wanted. waited: it timed out, having waited already, so it
  * is due at once; otherwise (a refusal, a call that could not be made) in TRE_RETRY_SECONDS. */
 void tre_retry_later(tre_retry *r, int waited);
-/* A one-line account of a failed call into buf, for the log. */
-const char *tre_call_failure(const char *peer, const m2m_envelope *resp, m2m_reason reason, char *buf,
-			     size_t len);
 /* The background work: the switch deadline, enrolment, platform type, tamper reports. Called
  * after every event. */
 void tre_tick(tre *t);

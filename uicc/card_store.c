@@ -46,12 +46,8 @@ static int release(sqlite3 *db, int failed)
 static int save_file(sqlite3 *db, int index, const uint8_t *content)
 {
 	const uicc_file *f = uicc_file_at(index);
-	sqlite3_stmt *st = m2m_store_prepare(db, "INSERT OR REPLACE INTO uicc_file (name, content) VALUES (?1, ?2)");
-	if (st) {
-		sqlite3_bind_text(st, 1, f->name, -1, SQLITE_STATIC);
-		sqlite3_bind_blob(st, 2, content, f->size, SQLITE_TRANSIENT);
-	}
-	return m2m_store_run(db, st);
+	return m2m_store_put_blob(db, "INSERT OR REPLACE INTO uicc_file (name, content) VALUES (?1, ?2)", f->name,
+				  content, (size_t)f->size);
 }
 
 static int save_state(sqlite3 *db, const uicc_state *s)
@@ -80,12 +76,8 @@ static int save_key(sqlite3 *db, const uint8_t storage_key[32], const char *name
 		return -1;
 	if (m2m_seal(storage_key, name, strlen(name), value, len, sealed))
 		return -1;
-	sqlite3_stmt *st = m2m_store_prepare(db, "INSERT INTO uicc_key (name, sealed) VALUES (?1, ?2)");
-	if (st) {
-		sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-		sqlite3_bind_blob(st, 2, sealed, (int)(len + M2M_SEAL_OVERHEAD), SQLITE_TRANSIENT);
-	}
-	return m2m_store_run(db, st);
+	return m2m_store_put_blob(db, "INSERT INTO uicc_key (name, sealed) VALUES (?1, ?2)", name, sealed,
+				  len + M2M_SEAL_OVERHEAD);
 }
 
 static int state_row_differs(const uicc_state *a, const uicc_state *b)

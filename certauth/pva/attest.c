@@ -12,34 +12,12 @@
 #include <stdio.h>
 #include <string.h>
 
-/* Why there is no evidence: the TRE's ErrorReport, the transport's reason, or a message that is
- * not evidence. */
-static m2m_reason no_evidence_reason(const char *tre, const m2m_envelope *resp, m2m_reason reason, char *text,
-				     size_t len)
-{
-	if (!resp) {
-		const char *name = m2m_reason_name(reason);
-		snprintf(text, len, "%s did not answer the challenge (%s)", tre, name ? name : "no reply");
-		return reason;
-	}
-	if (resp->type != M2M_MSG_ERROR) {
-		snprintf(text, len, "%s answered the challenge with %s", tre, m2m_msgtype_name(resp->type));
-		return M2M_R_UNEXPECTED_MESSAGE;
-	}
-	const M2M_ERROR_REPORT *er = resp->body;
-	char said[160] = "";  /* with the TRE's name, fits one ErrorReport text */
-	if (m2m_str(er->text, said, sizeof said))
-		said[0] = 0;
-	snprintf(text, len, "%s refused the challenge: %s", tre, said);
-	long r = ASN1_ENUMERATED_get(er->reason);
-	return r > 0 ? (m2m_reason)r : M2M_R_UNEXPECTED_MESSAGE;  /* an error that says "ok" is none */
-}
-
 static void no_evidence(pva_context *p, m2m_request *req, const pva_challenge *c, const m2m_envelope *resp,
 			m2m_reason reason)
 {
 	char text[256];
-	m2m_reason why = no_evidence_reason(c->tre, resp, reason, text, sizeof text);
+	m2m_reason why = m2m_call_reason(resp, reason);  /* the TRE's refusal, the transport's, or not evidence */
+	m2m_call_failure(c->tre, resp, reason, text, sizeof text);
 	/* the nonce is spent either way: evidence for it arriving later is not fresh */
 	if (pva_challenge_abandon(p->db, c->nonce))
 		m2m_error("the challenge to %s could not be closed", c->tre);

@@ -23,14 +23,6 @@ const char *pva_unknown_policy_name(pva_unknown_policy p)
 	return unknown_names[p];
 }
 
-static const m2m_peer_conf *find_peer(const m2m_node_conf *nc, const char *id)
-{
-	for (int i = 0; i < nc->npeers; i++)
-		if (!strcmp(nc->peers[i].id, id))
-			return &nc->peers[i];
-	return NULL;
-}
-
 static int listed(const pva_settings *s, const char *id)
 {
 	for (int i = 0; i < s->nrelying; i++)
@@ -46,7 +38,7 @@ static void read_relying_party(m2m_conf *c, config_setting_t *entry, const m2m_n
 		m2m_conf_fail(c, entry, "must be an entity id of 1 to %d characters", M2M_ENTITY_MAX);
 		return;
 	}
-	if (!find_peer(nc, id)) {
+	if (!m2m_node_conf_peer(nc, id)) {
 		m2m_conf_fail(c, entry, "%s is not a configured peer", id);
 		return;
 	}

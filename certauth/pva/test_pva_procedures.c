@@ -6,6 +6,7 @@
  * a TRE that never answers, refusals of bad requests, duplicate tamper reports, status.
  */
 #include "test_pva_common.h"
+#include "daemon/test_agency.h"
 #include "pki/verdict.h"
 
 #include <criterion/criterion.h>
@@ -35,11 +36,9 @@ static fixture fx;
 
 static void add_peer(m2m_node_conf *c, int who, int callable)
 {
-	m2m_peer_conf *p = &c->peers[c->npeers++];
-	snprintf(p->id, sizeof p->id, "%s", ids[who]);
-	if (callable)
-		snprintf(p->endpoint, sizeof p->endpoint, "ipc://%s/%s.sock", fx.dir, ids[who]);
-	snprintf(p->public_key, sizeof p->public_key, "%s", fx.pub[who]);
+	char endpoint[128];
+	snprintf(endpoint, sizeof endpoint, "ipc://%s/%s.sock", fx.dir, ids[who]);
+	ta_peer_add(c, ids[who], callable ? endpoint : NULL, fx.pub[who]);
 }
 
 static void conf_of(int who, int serves, int timeout_ms, m2m_node_conf *c)
@@ -50,16 +49,6 @@ static void conf_of(int who, int serves, int timeout_ms, m2m_node_conf *c)
 		snprintf(c->bind, sizeof c->bind, "ipc://%s/%s.sock", fx.dir, ids[who]);
 	snprintf(c->secret_key, sizeof c->secret_key, "%s", fx.sec[who]);
 	c->timeout_ms = timeout_ms;
-}
-
-static m2m_node *start(const m2m_node_conf *c, sqlite3 *db, m2m_dispatch_cb serve, void *arg)
-{
-	char err[256] = "";
-	m2m_node *n = m2m_node_new(c, db, err, sizeof err);
-	cr_assert_not_null(n, "%s", err);
-	if (serve)
-		m2m_node_set_dispatch(n, serve, arg);
-	return n;
 }
 
 /* ---- the TRE ------------------------------------------------------------------------------------ */
@@ -116,7 +105,7 @@ static void start_pva(void)
 	p->settings.nonce_lifetime_s = 60;
 	p->agency = ta.agency;
 	p->now = test_clock;
-	p->node = fx.node[PVA] = start(&c, p->db, pva_node_serve, p);
+	p->node = fx.node[PVA] = ta_node(&c, p->db, pva_node_serve, p);
 }
 
 static void setup(void)
@@ -131,11 +120,11 @@ static void setup(void)
 	m2m_node_conf c;
 	conf_of(TRE, 1, 2000, &c);
 	add_peer(&c, PVA, 1);
-	fx.node[TRE] = start(&c, NULL, tre_serve, NULL);
+	fx.node[TRE] = ta_node(&c, NULL, tre_serve, NULL);
 	for (int who = RP; who <= OTHER; who++) {
 		conf_of(who, 0, 3000, &c);
 		add_peer(&c, PVA, 1);
-		fx.node[who] = start(&c, NULL, NULL, NULL);
+		fx.node[who] = ta_node(&c, NULL, NULL, NULL);
 	}
 }
 

@@ -72,11 +72,8 @@ static m2m_reason read_request(const M2M_VALIDATION_REQUEST *q, pva_challenge *c
 /* The TRE must be one we can call: a peer with an endpoint. */
 static int callable(const pva_context *p, const char *tre)
 {
-	const m2m_node_conf *nc = m2m_node_config(p->node);
-	for (int i = 0; i < nc->npeers; i++)
-		if (!strcmp(nc->peers[i].id, tre))
-			return nc->peers[i].endpoint[0] != 0;
-	return 0;
+	const m2m_peer_conf *peer = m2m_node_conf_peer(m2m_node_config(p->node), tre);
+	return peer && peer->endpoint[0];
 }
 
 /* Sends the challenge with q as the call's record; 0, or -1 when it could not be sent. */

@@ -4,6 +4,7 @@
  */
 #include "aka/aka.h"
 #include "aka/aka_testdata.h"
+#include "aka/auth_info.h"
 #include "aka/gsm.h"
 
 #include <criterion/criterion.h>
@@ -409,6 +410,45 @@ Test(aka, auts_round_trip)
 		cr_expect_eq(got, values[i]);
 	}
 	cr_expect_eq(m2m_aka_auts_build(&fx.m, rand, M2M_SQN_MAX + 1, auts), -1);
+}
+
+/* ---- the AuC's answer (auth_info.h) --------------------------------------------------------- */
+
+static int same_octets(const ASN1_OCTET_STRING *s, const uint8_t *want, int len)
+{
+	return ASN1_STRING_length(s) == len && !memcmp(ASN1_STRING_get0_data(s), want, (size_t)len);
+}
+
+Test(aka, auth_info_response_carries_vectors_the_usim_accepts)
+{
+	m2m_aka_vector v[3];
+	m2m_aka_usim_result r;
+	cr_assert_eq(m2m_aka_vectors(&fx.m, &fx.he, amf_8000, 3, v), 0);
+	cr_expect_eq(fx.he.seq_he, 3, "SQN_HE moved past the three vectors");
+	M2M_AUTH_INFO_RESPONSE *resp = m2m_aka_auth_info_response(v, 3);
+	cr_assert_eq(sk_M2M_AUTH_VECTOR_num(resp), 3);
+	for (int i = 0; i < 3; i++) {
+		const M2M_AUTH_VECTOR *w = sk_M2M_AUTH_VECTOR_value(resp, i);
+		uint8_t kc[8];
+		m2m_gsm_c3(v[i].av.ck, v[i].av.ik, kc);
+		cr_expect_arr_eq(v[i].kc, kc, 8, "Kc = c3(CK, IK)");
+		cr_assert(same_octets(w->rand, v[i].av.rand, 16) && same_octets(w->autn, v[i].av.autn, 16) &&
+			  same_octets(w->xres, v[i].av.xres, 8) && same_octets(w->ck, v[i].av.ck, 16) &&
+			  same_octets(w->ik, v[i].av.ik, 16) && same_octets(w->kc, v[i].kc, 8), "vector %d as generated", i);
+		cr_assert_eq(m2m_aka_usim_authenticate(&fx.m, &fx.usim, ASN1_STRING_get0_data(w->rand),
+						       ASN1_STRING_get0_data(w->autn), &r), M2M_AKA_OK, "vector %d", i);
+		cr_expect(same_octets(w->xres, r.res, 8));
+	}
+	m2m_aka_auth_info_response_free(resp);
+}
+
+Test(aka, no_vectors_once_sqn_is_exhausted)
+{
+	m2m_aka_vector v[2], zero[2];
+	memset(zero, 0, sizeof zero);
+	cr_assert_eq(m2m_sqn_he_init(&fx.he, NULL, M2M_SQN_MAX), 0);
+	cr_expect_eq(m2m_aka_vectors(&fx.m, &fx.he, amf_8000, 2, v), -1);
+	cr_expect_arr_eq(v, zero, sizeof v, "what was made before the failure is wiped");
 }
 
 /* ---- SQN state ------------------------------------------------------------------------------ */

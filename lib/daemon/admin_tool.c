@@ -40,6 +40,33 @@ static int run(const m2m_admin_tool *t, const char *config, const m2m_admin_comm
 	return rc;
 }
 
+int m2m_admin_open_database(const m2m_admin_tool *t, const char *config, m2m_conf *c,
+			    void (*settings)(void *state, m2m_conf *c), const m2m_schema *schema, sqlite3 **db)
+{
+	const char *path = NULL;
+	char err[512] = "";
+	if (m2m_conf_load(c, config) == 0) {
+		path = m2m_conf_str(c, NULL, "database", NULL, 1);
+		settings(t->state, c);
+	}
+	if (c->failed) {
+		fprintf(stderr, "%s: %s\n", t->name, c->error);
+		return 2;
+	}
+	*db = m2m_store_open(path, schema, err, sizeof err);
+	if (!*db) {
+		fprintf(stderr, "%s: database %s: %s\n", t->name, path, err);
+		return 1;
+	}
+	return 0;
+}
+
+void m2m_admin_close_database(m2m_conf *c, sqlite3 *db)
+{
+	m2m_store_close(db);
+	m2m_conf_free(c);
+}
+
 int m2m_admin_main(int argc, char **argv, const m2m_admin_tool *t)
 {
 	const char *config = NULL;

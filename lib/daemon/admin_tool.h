@@ -8,6 +8,9 @@
 #ifndef M2M_ADMIN_TOOL_H
 #define M2M_ADMIN_TOOL_H
 
+#include "conf/conf.h"
+#include "store/store.h"
+
 #include <stddef.h>
 
 typedef struct m2m_admin_command {
@@ -33,5 +36,16 @@ int m2m_admin_main(int argc, char **argv, const m2m_admin_tool *t);
 
 /* "TOOL: message", then the usage text, on stderr; returns 2. */
 int m2m_admin_usage(const m2m_admin_tool *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/*
+ * What a tool's open hook opens: the daemon's configuration file into c, the role's settings read
+ * from it by settings(t->state, c) (problems recorded in c), then the database its top-level
+ * `database` names, migrated to schema (a tool may create it before the daemon's first start).
+ * 0; 2 after printing a bad configuration; 1 after printing why the database cannot be opened.
+ * The close hook calls m2m_admin_close_database in every case.
+ */
+int m2m_admin_open_database(const m2m_admin_tool *t, const char *config, m2m_conf *c,
+			    void (*settings)(void *state, m2m_conf *c), const m2m_schema *schema, sqlite3 **db);
+void m2m_admin_close_database(m2m_conf *c, sqlite3 *db);
 
 #endif

@@ -46,8 +46,26 @@ void m2m_daemon_set_ctx(m2m_daemon *d, void *ctx);
 
 /* Reads a transport section and peers list (shared with the testbed tool). */
 void m2m_conf_node(m2m_conf *c, m2m_node_conf *out);
+/* Whether id is in the file's peers list; *has_endpoint (may be NULL) whether it can be called. */
+int m2m_conf_is_peer(m2m_conf *c, const char *id, int *has_endpoint);
+/* That id, named by setting at, is a configured peer (one with an endpoint when need_endpoint):
+ * 0, or -1 with the problem reported to c. */
+int m2m_conf_check_peer(m2m_conf *c, const config_setting_t *at, const char *id, int need_endpoint);
+/* A setting of group naming a configured peer (one with an endpoint when need_endpoint) into out;
+ * dflt NULL makes it required. 0, or -1 with the problem reported to c. */
+int m2m_conf_peer(m2m_conf *c, config_setting_t *group, const char *name, const char *dflt, int need_endpoint,
+		  char out[M2M_ENTITY_MAX + 1]);
 /* The node settings of a client's file (the testbed tool, the supplier's m2m-manufacture): 0, or
  * -1 with the reason ("FILE:LINE: ...") in err. The caller wipes out->secret_key after use. */
 int m2m_client_conf(const char *path, m2m_node_conf *out, char *err, size_t errlen);
+
+/* ---- a call that got no usable answer (call_failure.c) ----------------------------------------- */
+
+/* Why, for a log line or a refusal's text: no answer (the transport's reason), the peer's
+ * ErrorReport (its reason and text), or a message of an unexpected type. Returns buf. */
+const char *m2m_call_failure(const char *peer, const m2m_envelope *resp, m2m_reason reason, char *buf, size_t len);
+/* The reason to pass on for it: the transport's, the peer's refusal, or unexpectedMessage (also
+ * for an ErrorReport that says ok, which is none). */
+m2m_reason m2m_call_reason(const m2m_envelope *resp, m2m_reason reason);
 
 #endif

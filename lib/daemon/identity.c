@@ -51,41 +51,6 @@ static time_t monotonic(void)
 
 /* ---- settings ----------------------------------------------------------------------------- */
 
-int m2m_conf_is_peer(m2m_conf *c, const char *id, int *has_endpoint)
-{
-	config_setting_t *peers = config_lookup(&c->cfg, "peers");
-	for (int i = 0; peers && i < config_setting_length(peers); i++) {
-		const char *pid = NULL, *endpoint = "";
-		config_setting_t *p = config_setting_get_elem(peers, (unsigned)i);
-		if (!config_setting_lookup_string(p, "id", &pid) || strcmp(pid, id))
-			continue;
-		config_setting_lookup_string(p, "endpoint", &endpoint);
-		if (has_endpoint)
-			*has_endpoint = endpoint[0] != 0;
-		return 1;
-	}
-	return 0;
-}
-
-int m2m_conf_peer(m2m_conf *c, config_setting_t *group, const char *name, const char *dflt, int need_endpoint,
-		  char out[M2M_ENTITY_MAX + 1])
-{
-	const char *id = m2m_conf_str(c, group, name, dflt, !dflt);
-	config_setting_t *at = group ? config_setting_get_member(group, name) : NULL;
-	int endpoint = 0;
-	if (!id)
-		return -1;
-	if (!id[0] || strlen(id) > M2M_ENTITY_MAX)
-		m2m_conf_fail(c, at ? at : group, "must be an entity id of 1 to %d characters", M2M_ENTITY_MAX);
-	else if (!m2m_conf_is_peer(c, id, &endpoint))
-		m2m_conf_fail(c, at ? at : group, "%s is not in peers", id);
-	else if (need_endpoint && !endpoint)
-		m2m_conf_fail(c, at ? at : group, "%s is a peer without an endpoint: it cannot be called", id);
-	else
-		return snprintf(out, M2M_ENTITY_MAX + 1, "%s", id), 0;
-	return -1;
-}
-
 void m2m_identity_configure(m2m_conf *c, config_setting_t *group, int profile, m2m_identity_settings *out)
 {
 	memset(out, 0, sizeof *out);
@@ -107,24 +72,6 @@ void m2m_identity_settings_clear(m2m_identity_settings *s)
 {
 	X509_free(s->root);
 	m2m_wipe(s, sizeof *s);
-}
-
-const char *m2m_call_failure(const char *peer, const m2m_envelope *resp, m2m_reason reason, char *buf, size_t len)
-{
-	char said[200] = "";
-	if (!resp) {
-		const char *name = m2m_reason_name(reason);
-		snprintf(buf, len, "no answer from %s (%s)", peer, name ? name : "?");
-	} else if (resp->type == M2M_MSG_ERROR) {
-		const M2M_ERROR_REPORT *er = resp->body;
-		const char *name = m2m_reason_name((m2m_reason)ASN1_ENUMERATED_get(er->reason));
-		if (m2m_str(er->text, said, sizeof said))
-			said[0] = 0;
-		snprintf(buf, len, "%s refused: %s: %s", peer, name ? name : "?", said);
-	} else {
-		snprintf(buf, len, "%s answered with an unexpected %s", peer, m2m_msgtype_name(resp->type));
-	}
-	return buf;
 }
 
 /* ---- the key, sealed in the database --------------------------------------------------------- */
@@ -317,27 +264,11 @@ static void retry_later(pending *p, int waited)
 	p->due = waited ? 0 : monotonic() + RETRY_SECONDS;  /* a timeout has waited already */
 }
 
-static STACK_OF(X509) *decode_chain(const M2M_ENROL_RESPONSE *r)
-{
-	int n = sk_ASN1_OCTET_STRING_num(r->chain);
-	STACK_OF(X509) *chain = n >= 1 && n <= CHAIN_MAX ? sk_X509_new_null() : NULL;
-	for (int i = 0; chain && i < n; i++) {
-		const ASN1_OCTET_STRING *s = sk_ASN1_OCTET_STRING_value(r->chain, i);
-		X509 *x = m2m_pki_cert_from_der(ASN1_STRING_get0_data(s), (size_t)ASN1_STRING_length(s));
-		if (!x || !sk_X509_push(chain, x)) {
-			X509_free(x);
-			sk_X509_pop_free(chain, X509_free);
-			chain = NULL;
-		}
-	}
-	return chain;
-}
-
 static m2m_reason accept_enrolment(m2m_identity *id, const M2M_ENROL_RESPONSE *r, char *why, size_t len)
 {
 	const ASN1_OCTET_STRING *c = r->certificate;
 	X509 *cert = m2m_pki_cert_from_der(ASN1_STRING_get0_data(c), (size_t)ASN1_STRING_length(c));
-	STACK_OF(X509) *chain = decode_chain(r);
+	STACK_OF(X509) *chain = m2m_pki_chain_from_der(r->chain, CHAIN_MAX);
 	m2m_reason rc = M2M_R_BAD_BODY;
 	if (!cert || !chain)
 		snprintf(why, len, "the certificate or its chain (1..%d) is not DER", CHAIN_MAX);

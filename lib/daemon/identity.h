@@ -66,16 +66,4 @@ m2m_trust *m2m_identity_trust(m2m_identity *id);
 int m2m_identity_sign(m2m_identity *id, const uint8_t *content, size_t len, uint8_t **der, size_t *derlen);
 int m2m_identity_sign_item(m2m_identity *id, const ASN1_ITEM *item, const void *value, M2M_SIGNED_OBJECT *so);
 
-/* ---- shared with the roles' settings and calls (identity.c) ------------------------------------ */
-
-/* Whether id is in the file's peers list; *has_endpoint (may be NULL) whether it can be called. */
-int m2m_conf_is_peer(m2m_conf *c, const char *id, int *has_endpoint);
-/* A setting of group naming a configured peer (one with an endpoint when need_endpoint) into out;
- * dflt NULL makes it required. 0, or -1 with the problem reported to c. */
-int m2m_conf_peer(m2m_conf *c, config_setting_t *group, const char *name, const char *dflt, int need_endpoint,
-		  char out[M2M_ENTITY_MAX + 1]);
-/* Why a call got no usable answer, for a log line: no reply, the peer's ErrorReport, or an
- * unexpected message type. Returns buf. */
-const char *m2m_call_failure(const char *peer, const m2m_envelope *resp, m2m_reason reason, char *buf, size_t len);
-
 #endif

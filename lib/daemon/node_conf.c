@@ -89,3 +89,50 @@ int m2m_client_conf(const char *path, m2m_node_conf *out, char *err, size_t errl
 	m2m_conf_free(&c);
 	return failed ? -1 : 0;
 }
+
+/* ---- a role's settings that name a peer ------------------------------------------------------- */
+
+int m2m_conf_is_peer(m2m_conf *c, const char *id, int *has_endpoint)
+{
+	config_setting_t *peers = config_lookup(&c->cfg, "peers");
+	for (int i = 0; peers && i < config_setting_length(peers); i++) {
+		const char *pid = NULL, *endpoint = "";
+		config_setting_t *p = config_setting_get_elem(peers, (unsigned)i);
+		if (!config_setting_lookup_string(p, "id", &pid) || strcmp(pid, id))
+			continue;
+		config_setting_lookup_string(p, "endpoint", &endpoint);
+		if (has_endpoint)
+			*has_endpoint = endpoint[0] != 0;
+		return 1;
+	}
+	return 0;
+}
+
+int m2m_conf_check_peer(m2m_conf *c, const config_setting_t *at, const char *id, int need_endpoint)
+{
+	int endpoint = 0;
+	if (!m2m_conf_is_peer(c, id, &endpoint))
+		m2m_conf_fail(c, at, "%s is not in peers", id);
+	else if (need_endpoint && !endpoint)
+		m2m_conf_fail(c, at, "%s is a peer without an endpoint: it cannot be called", id);
+	else
+		return 0;
+	return -1;
+}
+
+int m2m_conf_peer(m2m_conf *c, config_setting_t *group, const char *name, const char *dflt, int need_endpoint,
+		  char out[M2M_ENTITY_MAX + 1])
+{
+	const char *id = m2m_conf_str(c, group, name, dflt, !dflt);
+	config_setting_t *at = group ? config_setting_get_member(group, name) : NULL;
+	if (!id)
+		return -1;
+	if (!id[0] || strlen(id) > M2M_ENTITY_MAX) {
+		m2m_conf_fail(c, at ? at : group, "must be an entity id of 1 to %d characters", M2M_ENTITY_MAX);
+		return -1;
+	}
+	if (m2m_conf_check_peer(c, at ? at : group, id, need_endpoint))
+		return -1;
+	snprintf(out, M2M_ENTITY_MAX + 1, "%s", id);
+	return 0;
+}

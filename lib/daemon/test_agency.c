@@ -42,6 +42,22 @@ void ta_write(const char *dir, const char *name, const char *text)
 	fclose(f);
 }
 
+char *ta_read(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		return NULL;
+	fseek(f, 0, SEEK_END);
+	long n = ftell(f);
+	fseek(f, 0, SEEK_SET);
+	char *data = n >= 0 ? malloc((size_t)n + 1) : NULL;
+	cr_assert_not_null(data, "cannot read %s", path);
+	*len = fread(data, 1, (size_t)n, f);
+	data[*len] = 0;
+	fclose(f);
+	return data;
+}
+
 void ta_keypair_make(ta_keypair *k)
 {
 	cr_assert_eq(zmq_curve_keypair(k->pub, k->sec), 0);
@@ -61,8 +77,10 @@ void ta_random_file(const char *dir, const char *name, size_t n)
 const char *ta_binary(const char *env, const char *relative, char *buf, size_t len)
 {
 	const char *set = getenv(env);
-	if (set)
+	if (set) {
+		cr_assert_eq(access(set, X_OK), 0, "%s=%s is not built", env, set);
 		return set;
+	}
 	char exe[PATH_MAX];
 	ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
 	cr_assert_gt(n, 0);
@@ -118,7 +136,26 @@ int ta_run(const char *fmt, ...)
 
 /* ---- calls ------------------------------------------------------------------------------------- */
 
-static void on_answer(m2m_node *n, const m2m_envelope *resp, m2m_reason reason, void *arg)
+void ta_peer_add(m2m_node_conf *c, const char *id, const char *endpoint, const char *public_key)
+{
+	cr_assert_lt(c->npeers, M2M_MAX_PEERS);
+	m2m_peer_conf *p = &c->peers[c->npeers++];
+	snprintf(p->id, sizeof p->id, "%s", id);
+	snprintf(p->endpoint, sizeof p->endpoint, "%s", endpoint ? endpoint : "");
+	snprintf(p->public_key, sizeof p->public_key, "%s", public_key);
+}
+
+m2m_node *ta_node(const m2m_node_conf *c, sqlite3 *db, m2m_dispatch_cb serve, void *arg)
+{
+	char err[256] = "";
+	m2m_node *n = m2m_node_new(c, db, err, sizeof err);
+	cr_assert_not_null(n, "%s: %s", c->entity, err);
+	if (serve)
+		m2m_node_set_dispatch(n, serve, arg);
+	return n;
+}
+
+void ta_on_answer(m2m_node *n, const m2m_envelope *resp, m2m_reason reason, void *arg)
 {
 	ta_answer *a = arg;
 	a->done = 1;
@@ -133,10 +170,16 @@ static void on_answer(m2m_node *n, const m2m_envelope *resp, m2m_reason reason, 
 	}
 }
 
+void ta_call_start(m2m_node *from, const char *peer, int type, const void *body, ta_answer *a)
+{
+	memset(a, 0, sizeof *a);
+	cr_assert_eq(m2m_call(from, peer, type, body, ta_on_answer, a), 0, "no route to %s", peer);
+}
+
 ta_answer ta_call(m2m_node *from, const char *peer, int type, const void *body)
 {
-	ta_answer a = {0};
-	cr_assert_eq(m2m_call(from, peer, type, body, on_answer, &a), 0, "no route to %s", peer);
+	ta_answer a;
+	ta_call_start(from, peer, type, body, &a);
 	while (!a.done)
 		m2m_node_poll(from, 20);
 	return a;

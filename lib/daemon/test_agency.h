@@ -1,8 +1,9 @@
 /*
  * For tests that need the real certification agency (and its PVA): a certauth process of their
  * own in a temporary directory, configured with the peers and enrolments the test names, and the
- * small things around processes (files, keys, binaries next to the test's own). Used by
- * lib/daemon/test_identity.c and drf/test_drf.c.
+ * small things around processes (files, keys, binaries next to the test's own). Also what every
+ * role's tests do on the transport: open a node of their own, call and wait for the answer.
+ * Used by lib/daemon/test_identity.c and the tests of drf, mno/dpf, tre and m2me.
  */
 #ifndef M2M_TEST_AGENCY_H
 #define M2M_TEST_AGENCY_H
@@ -40,6 +41,8 @@ void ta_tempdir(char dir[64]);
 /* DIR/NAME into out. */
 void ta_path(char *out, size_t len, const char *dir, const char *name);
 void ta_write(const char *dir, const char *name, const char *text);
+/* A whole file, NUL-terminated (malloc'd, *len its size without the NUL); NULL when it cannot be read. */
+char *ta_read(const char *path, size_t *len);
 void ta_keypair_make(ta_keypair *k);
 /* DIR/NAME holding n random bytes as hex (a storage key, an enrolment secret). */
 void ta_random_file(const char *dir, const char *name, size_t n);
@@ -64,7 +67,17 @@ typedef struct ta_answer {
 	void *body;
 } ta_answer;
 
-/* Calls peer from node and polls that node until the answer comes. */
+/* Adds peer id (endpoint NULL or "": it only calls us) to c. */
+void ta_peer_add(m2m_node_conf *c, const char *id, const char *endpoint, const char *public_key);
+/* A node of the test's own (db may be NULL), answering with serve(arg) when serve is not NULL. */
+m2m_node *ta_node(const m2m_node_conf *c, sqlite3 *db, m2m_dispatch_cb serve, void *arg);
+
+/* Calls peer from node; the answer lands in *a (a->done set) while the test polls the nodes its
+ * world needs. */
+void ta_call_start(m2m_node *from, const char *peer, int type, const void *body, ta_answer *a);
+/* The callback of that call (arg: a ta_answer), for a harness that makes its own m2m_call. */
+void ta_on_answer(m2m_node *n, const m2m_envelope *resp, m2m_reason reason, void *arg);
+/* ta_call_start, then polls that node alone until the answer comes. */
 ta_answer ta_call(m2m_node *from, const char *peer, int type, const void *body);
 void ta_answer_free(ta_answer *a);
 

@@ -2,6 +2,7 @@
  * The daemon frame: command line and configuration errors. Each case runs m2m_daemon_main in a
  * child process, as a role binary would, and checks its exit status and the message on stderr.
  */
+#include "daemon/admin_tool.h"
 #include "daemon/daemon.h"
 
 #include <criterion/criterion.h>
@@ -291,4 +292,72 @@ Test(daemon, unusable_database_is_a_runtime_failure)
 	outcome o = run_main(3, argv, 0);
 	cr_assert_eq(o.status, 1, "%s", o.err);
 	cr_assert(strstr(o.err, "database"), "%s", o.err);
+}
+
+/* ---- an administration tool's configuration and database (admin_tool.h) ------------------------ */
+
+typedef struct tool_state {
+	int settings_read;
+	m2m_conf conf;
+	sqlite3 *db;
+} tool_state;
+
+static void read_settings(void *state, m2m_conf *c)
+{
+	tool_state *s = state;
+	static const char *const colours[] = {"red", "green", NULL};
+	s->settings_read++;
+	m2m_conf_enum(c, NULL, "colour", colours, 0, 0);
+}
+
+/* m2m_admin_open_database on a file of text, then closed: its result. */
+static int open_tool_with(const char *text, tool_state *s)
+{
+	FILE *f = fopen(conf_path, "w");
+	cr_assert_not_null(f);
+	fputs(text, f);
+	fclose(f);
+	memset(s, 0, sizeof *s);
+	m2m_admin_tool t = {.name = "demo-admin", .state = s};
+	int rc = m2m_admin_open_database(&t, conf_path, &s->conf, read_settings, &schema, &s->db);
+	cr_assert(rc == 0 ? s->db != NULL : s->db == NULL);
+	if (s->db)
+		cr_assert_eq(m2m_store_version(s->db), 1, "the tool migrates the database");
+	m2m_admin_close_database(&s->conf, s->db);
+	return rc;
+}
+
+Test(daemon, admin_tool_opens_the_database_its_daemon_names)
+{
+	char text[256];
+	tool_state s;
+	snprintf(text, sizeof text, "database = \"%s/demo.db\";\ncolour = \"green\";\n", dir);
+	cr_assert_eq(open_tool_with(text, &s), 0);
+	cr_assert_eq(s.settings_read, 1, "the role's settings are read");
+	snprintf(text, sizeof text, "database = \"%s/no/demo.db\";\n", dir);
+	cr_assert_eq(open_tool_with(text, &s), 1, "a database that cannot be opened");
+	cr_assert_eq(open_tool_with("colour = \"red\";\n", &s), 2, "no database setting");
+	snprintf(text, sizeof text, "database = \"%s/demo.db\";\ncolour = \"blue\";\n", dir);
+	cr_assert_eq(open_tool_with(text, &s), 2, "a bad setting of the role");
+	cr_assert_eq(open_tool_with("database = ;\n", &s), 2, "a syntax error");
+}
+
+/* ---- a call that got no usable answer (daemon.h) ------------------------------------------------ */
+
+Test(daemon, call_failure_says_why_and_passes_the_reason_on)
+{
+	char buf[256];
+	cr_assert_str_eq(m2m_call_failure("mno-a", NULL, M2M_R_TIMEOUT, buf, sizeof buf), "no answer from mno-a (timeout)");
+	cr_assert_eq(m2m_call_reason(NULL, M2M_R_TIMEOUT), M2M_R_TIMEOUT);
+	M2M_ERROR_REPORT *er = M2M_ERROR_REPORT_new();
+	cr_assert(er && ASN1_ENUMERATED_set(er->reason, M2M_R_WRONG_STATE) && !m2m_set_str(er->text, "busy"));
+	m2m_envelope refused = {.type = M2M_MSG_ERROR, .body = er};
+	cr_assert_str_eq(m2m_call_failure("mno-a", &refused, M2M_OK, buf, sizeof buf), "mno-a refused: wrongState: busy");
+	cr_assert_eq(m2m_call_reason(&refused, M2M_OK), M2M_R_WRONG_STATE);
+	cr_assert(ASN1_ENUMERATED_set(er->reason, M2M_OK));
+	cr_assert_eq(m2m_call_reason(&refused, M2M_OK), M2M_R_UNEXPECTED_MESSAGE, "an ErrorReport that says ok is none");
+	m2m_envelope other = {.type = M2M_MSG_PING, .body = NULL};
+	cr_assert_str_eq(m2m_call_failure("mno-a", &other, M2M_OK, buf, sizeof buf), "mno-a answered with an unexpected ping");
+	cr_assert_eq(m2m_call_reason(&other, M2M_OK), M2M_R_UNEXPECTED_MESSAGE);
+	M2M_ERROR_REPORT_free(er);
 }

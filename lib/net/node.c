@@ -284,6 +284,14 @@ void m2m_reply(m2m_node *n, m2m_request *req, int type, const void *body)
 	request_free(req);
 }
 
+void m2m_answer(m2m_node *n, m2m_request *req, m2m_reason r, int type, const void *body, const char *why)
+{
+	if (r == M2M_OK)
+		m2m_reply(n, req, type, body);
+	else
+		m2m_refuse(n, req, r, "%s", why);
+}
+
 void m2m_refuse(m2m_node *n, m2m_request *req, m2m_reason reason, const char *fmt, ...)
 {
 	char text[256];
@@ -467,12 +475,18 @@ static void recv_router(m2m_node *n)
 
 /* ---- calls ------------------------------------------------------------------------------ */
 
+const m2m_peer_conf *m2m_node_conf_peer(const m2m_node_conf *conf, const char *id)
+{
+	for (int i = 0; i < conf->npeers; i++)
+		if (!strcmp(conf->peers[i].id, id))
+			return &conf->peers[i];
+	return NULL;
+}
+
 static int peer_index(const m2m_node *n, const char *id)
 {
-	for (int i = 0; i < n->conf.npeers; i++)
-		if (!strcmp(n->conf.peers[i].id, id))
-			return i;
-	return -1;
+	const m2m_peer_conf *p = m2m_node_conf_peer(&n->conf, id);
+	return p ? (int)(p - n->conf.peers) : -1;
 }
 
 static void curve_client(m2m_node *n, void *s, const char *server_key)

@@ -82,11 +82,16 @@ void m2m_refuse(m2m_node *n, m2m_request *req, m2m_reason reason, const char *fm
  * attach marked failed), and the ErrorReport is stored as the reply a retry gets. */
 void m2m_refuse_recorded(m2m_node *n, m2m_request *req, m2m_reason reason, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
+/* The outcome of a step run apart from the wire: the reply (type, body) when r is M2M_OK, else
+ * the refusal r with why as its text. */
+void m2m_answer(m2m_node *n, m2m_request *req, m2m_reason r, int type, const void *body, const char *why);
 /* Keeps the request past the dispatch callback (its step is committed without a reply). */
 void m2m_defer(m2m_node *n, m2m_request *req);
 
 const char *m2m_node_entity(const m2m_node *n);
 const m2m_node_conf *m2m_node_config(const m2m_node *n);
+/* The configured peer id, or NULL. */
+const m2m_peer_conf *m2m_node_conf_peer(const m2m_node_conf *conf, const char *id);
 m2m_counters m2m_node_counters(const m2m_node *n);
 size_t m2m_node_open_calls(const m2m_node *n);
 /* The endpoint actually bound (resolves tcp://127.0.0.1:* to its port). */

@@ -8,6 +8,7 @@
 #include "crypto/crypto.h"
 
 #include <criterion/criterion.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -543,4 +544,15 @@ Test(net, garbage_gets_an_error_and_the_server_lives_on)
 	cr_assert_eq(send_raw(s, "client", 3, 0x03), M2M_OK);
 	zmq_close(s);
 	zmq_ctx_term(ctx);
+}
+
+Test(node_conf, a_peer_by_its_id)
+{
+	m2m_node_conf c = {.npeers = 2};
+	snprintf(c.peers[0].id, sizeof c.peers[0].id, "mno-a");
+	snprintf(c.peers[1].id, sizeof c.peers[1].id, "drf");
+	cr_assert_eq(m2m_node_conf_peer(&c, "drf"), &c.peers[1]);
+	cr_assert_eq(m2m_node_conf_peer(&c, "mno-a"), &c.peers[0]);
+	cr_assert_null(m2m_node_conf_peer(&c, "mno-b"));
+	cr_assert_null(m2m_node_conf_peer(&c, "dr"), "the whole id, not a prefix");
 }

@@ -20,6 +20,22 @@ X509 *m2m_pki_cert_from_der(const uint8_t *der, size_t len)
 	return cert;
 }
 
+STACK_OF(X509) *m2m_pki_chain_from_der(const STACK_OF(ASN1_OCTET_STRING) *ders, int max)
+{
+	int n = sk_ASN1_OCTET_STRING_num(ders);
+	STACK_OF(X509) *chain = n >= 1 && n <= max ? sk_X509_new_null() : NULL;
+	for (int i = 0; chain && i < n; i++) {
+		const ASN1_OCTET_STRING *s = sk_ASN1_OCTET_STRING_value(ders, i);
+		X509 *x = m2m_pki_cert_from_der(ASN1_STRING_get0_data(s), (size_t)ASN1_STRING_length(s));
+		if (!x || !sk_X509_push(chain, x)) {
+			X509_free(x);
+			sk_X509_pop_free(chain, X509_free);
+			chain = NULL;
+		}
+	}
+	return chain;
+}
+
 int m2m_pki_cert_der(X509 *cert, uint8_t **der, size_t *len)
 {
 	unsigned char *out = NULL;

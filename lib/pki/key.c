@@ -47,6 +47,22 @@ EVP_PKEY *m2m_pki_key_from_der(const uint8_t *der, size_t len)
 	return key;
 }
 
+EVP_PKEY *m2m_pki_pubkey_from_der(const uint8_t *der, size_t len)
+{
+	const unsigned char *p = der;
+	EVP_PKEY *key = len > 0 && len <= LONG_MAX ? d2i_PUBKEY(NULL, &p, (long)len) : NULL;
+	unsigned char *again = NULL;
+	int ok = key && pki_consumed(p, der, len) && is_p256(key) && i2d_PUBKEY(key, &again) == (int)len &&
+		 !memcmp(again, der, len);
+	OPENSSL_free(again);
+	ERR_clear_error();
+	if (!ok) {
+		EVP_PKEY_free(key);
+		key = NULL;
+	}
+	return key;
+}
+
 int m2m_pki_csr(EVP_PKEY *key, const char *cn, uint8_t **der, size_t *len)
 {
 	X509_REQ *req = X509_REQ_new();

@@ -37,6 +37,15 @@ EVP_PKEY *m2m_pki_keygen(void);
 int m2m_pki_key_der(EVP_PKEY *key, uint8_t **der, size_t *len);
 /* A P-256 private key from PKCS#8 DER; NULL if it is not one. */
 EVP_PKEY *m2m_pki_key_from_der(const uint8_t *der, size_t len);
+/* A P-256 public key from exactly the DER of its SubjectPublicKeyInfo (the whole input, the bytes
+ * it re-encodes to); NULL if it is not one. A key a third party registers (a subscriber's). */
+EVP_PKEY *m2m_pki_pubkey_from_der(const uint8_t *der, size_t len);
+
+/* ECDSA with SHA-256 over the DER of value (of template item), as OpenSSL writes it
+ * (Ecdsa-Sig-Value), into signature; and its check under key (NULL: it does not verify). 0 or -1.
+ * For what is signed without a certificate: a subscriber's ChangeAuthorisation. (signature.c) */
+int m2m_pki_sign_der_of(EVP_PKEY *key, const ASN1_ITEM *item, const void *value, ASN1_OCTET_STRING *signature);
+int m2m_pki_verify_der_of(EVP_PKEY *key, const ASN1_ITEM *item, const void *value, const ASN1_OCTET_STRING *signature);
 
 /* A PKCS#10 request for key with subject CN=cn, signed by key; 0 or -1. */
 int m2m_pki_csr(EVP_PKEY *key, const char *cn, uint8_t **der, size_t *len);
@@ -50,6 +59,9 @@ m2m_reason m2m_pki_csr_check(const uint8_t *der, size_t len, char cn[64], EVP_PK
 /* ---- certificates (cert.c) ---------------------------------------------------------------- */
 
 X509 *m2m_pki_cert_from_der(const uint8_t *der, size_t len);
+/* A chain as the wire carries it (EnrolResponse.chain): 1..max certificates, each DER; NULL
+ * when it is not (free with sk_X509_pop_free(chain, X509_free)). */
+STACK_OF(X509) *m2m_pki_chain_from_der(const STACK_OF(ASN1_OCTET_STRING) *ders, int max);
 int m2m_pki_cert_der(X509 *cert, uint8_t **der, size_t *len);
 /* PEM files: how the root certificate is handed to relying parties. 0 or -1 / NULL. */
 int m2m_pki_cert_write_pem(X509 *cert, const char *path);

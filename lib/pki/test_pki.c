@@ -4,6 +4,7 @@
  * the DER written here is accepted (or refused) by the openssl command line as docs/pki.md says.
  */
 #include "pki/pki.h"
+#include "pki/tre_signed.h"
 
 #include "crypto/crypto.h"
 #include "wire/wire.h"
@@ -171,6 +172,54 @@ Test(key, other_curves_are_refused)
 	EVP_PKEY_free(k);
 }
 
+/* The DER SubjectPublicKeyInfo of key, with extra bytes of slack at its end. */
+static uint8_t *spki_of(EVP_PKEY *key, int *len)
+{
+	unsigned char *der = NULL;
+	*len = i2d_PUBKEY(key, &der);
+	cr_assert_gt(*len, 0);
+	uint8_t *copy = calloc(1, (size_t)*len + 1);
+	memcpy(copy, der, (size_t)*len);
+	OPENSSL_free(der);
+	return copy;
+}
+
+Test(key, public_keys_from_der)
+{
+	EVP_PKEY *k = m2m_pki_keygen(), *p384 = EVP_EC_gen("P-384");
+	int len = 0, len384 = 0;
+	uint8_t *der = spki_of(k, &len), *der384 = spki_of(p384, &len384);
+	EVP_PKEY *back = m2m_pki_pubkey_from_der(der, (size_t)len);
+	cr_assert(back && EVP_PKEY_eq(k, back) == 1);
+	cr_assert_null(m2m_pki_pubkey_from_der(der, (size_t)len + 1), "a byte after the DER");
+	cr_assert_null(m2m_pki_pubkey_from_der(der, (size_t)len - 1), "truncated");
+	cr_assert_null(m2m_pki_pubkey_from_der(der384, (size_t)len384), "another curve");
+	cr_assert_null(m2m_pki_pubkey_from_der(der, 0));
+	EVP_PKEY_free(back);
+	EVP_PKEY_free(k);
+	EVP_PKEY_free(p384);
+	free(der);
+	free(der384);
+}
+
+Test(key, signature_over_der)
+{
+	EVP_PKEY *k = m2m_pki_keygen(), *other = m2m_pki_keygen();
+	M2M_TRE_PLATFORM *p = platform("acme-tre", "2.1", 4);
+	ASN1_OCTET_STRING *sig = ASN1_OCTET_STRING_new();
+	const ASN1_ITEM *item = ASN1_ITEM_rptr(M2M_TRE_PLATFORM);
+	cr_assert_eq(m2m_pki_sign_der_of(k, item, p, sig), 0);
+	cr_assert_eq(m2m_pki_verify_der_of(k, item, p, sig), 0);
+	cr_assert_eq(m2m_pki_verify_der_of(other, item, p, sig), -1, "another key");
+	cr_assert_eq(m2m_pki_verify_der_of(NULL, item, p, sig), -1, "no key");
+	p->assurance_level = 5;
+	cr_assert_eq(m2m_pki_verify_der_of(k, item, p, sig), -1, "another value");
+	ASN1_OCTET_STRING_free(sig);
+	M2M_TRE_PLATFORM_free(p);
+	EVP_PKEY_free(k);
+	EVP_PKEY_free(other);
+}
+
 Test(csr, good_request)
 {
 	EVP_PKEY *k = m2m_pki_keygen(), *pub = NULL;
@@ -237,6 +286,33 @@ Test(cert, fields_and_der_round_trip)
 	X509_free(back);
 	OPENSSL_free(der);
 	free_entity(&e);
+	free_hierarchy(&h);
+}
+
+Test(cert, chains_from_the_wire)
+{
+	hierarchy h = make_hierarchy("agency");
+	STACK_OF(ASN1_OCTET_STRING) *ders = sk_ASN1_OCTET_STRING_new_null();
+	X509 *certs[] = {h.ca, h.root};
+	for (int i = 0; i < 2; i++) {
+		uint8_t *der;
+		size_t len;
+		ASN1_OCTET_STRING *s = ASN1_OCTET_STRING_new();
+		cr_assert(!m2m_pki_cert_der(certs[i], &der, &len) && ASN1_OCTET_STRING_set(s, der, (int)len));
+		sk_ASN1_OCTET_STRING_push(ders, s);
+		OPENSSL_free(der);
+	}
+	STACK_OF(X509) *chain = m2m_pki_chain_from_der(ders, 4);
+	cr_assert_eq(sk_X509_num(chain), 2);
+	cr_assert_eq(X509_cmp(sk_X509_value(chain, 0), h.ca), 0, "in the order sent");
+	sk_X509_pop_free(chain, X509_free);
+	cr_assert_null(m2m_pki_chain_from_der(ders, 1), "longer than allowed");
+	ASN1_OCTET_STRING_set(sk_ASN1_OCTET_STRING_value(ders, 1), (const unsigned char *)"not DER", 7);
+	cr_assert_null(m2m_pki_chain_from_der(ders, 4), "one is not DER of a certificate");
+	sk_ASN1_OCTET_STRING_pop_free(ders, ASN1_OCTET_STRING_free);
+	ders = sk_ASN1_OCTET_STRING_new_null();
+	cr_assert_null(m2m_pki_chain_from_der(ders, 4), "empty");
+	sk_ASN1_OCTET_STRING_free(ders);
 	free_hierarchy(&h);
 }
 
@@ -544,6 +620,112 @@ Test(cms, signed_items)
 	free_entity(&pva);
 	m2m_trust_free(t);
 	free_hierarchy(&h);
+}
+
+/* ---- what a TRE signs about itself (tre_signed.h) -------------------------------------------- */
+
+/* The agency, a relying party's trust store and TRE tre-1 of acme-tre 2.1. */
+static struct {
+	hierarchy h;
+	m2m_trust *t;
+	entity tre;
+} ts;
+
+static void tre_signed_setup(void)
+{
+	ts.h = make_hierarchy("agency");
+	ts.t = trust_of(&ts.h);
+	ts.tre = enrol_tre(&ts.h, "tre-1", "acme-tre", "2.1");
+}
+
+static void tre_signed_teardown(void)
+{
+	free_entity(&ts.tre);
+	m2m_trust_free(ts.t);
+	free_hierarchy(&ts.h);
+}
+
+TestSuite(tre_signed, .init = tre_signed_setup, .fini = tre_signed_teardown);
+
+/* An McimOrder naming tre, signed by e. */
+static M2M_SIGNED_OBJECT *order_by(const entity *e, const char *tre)
+{
+	M2M_MCIM_ORDER *o = M2M_MCIM_ORDER_new();
+	M2M_SIGNED_OBJECT *so = M2M_SIGNED_OBJECT_new();
+	STACK_OF(X509) *extra = chain_of(&ts.h);
+	cr_assert(o && so && !m2m_set_str(o->tre, tre) && ASN1_OCTET_STRING_set(o->nonce, payload, 32));
+	cr_assert(!m2m_cms_sign_item(e->key, e->cert, extra, ASN1_ITEM_rptr(M2M_MCIM_ORDER), o, so));
+	sk_X509_free(extra);
+	M2M_MCIM_ORDER_free(o);
+	return so;
+}
+
+static m2m_reason check_order(m2m_trust *t, const M2M_SIGNED_OBJECT *so, m2m_tre_signed *s)
+{
+	m2m_reason r = m2m_cms_verify_tre_item(t, so, ASN1_ITEM_rptr(M2M_MCIM_ORDER), M2M_TRE_FIELD(M2M_MCIM_ORDER), s);
+	cr_assert(r == M2M_OK ? s->value && s->cert && s->platform && s->tre[0]
+			      : !s->value && !s->cert && !s->platform && s->why[0],
+		  "%s gives everything or nothing but why", m2m_reason_name(r));
+	return r;
+}
+
+/* check_order of so, which is then freed: the reason. */
+static m2m_reason refusal(m2m_trust *t, M2M_SIGNED_OBJECT *so)
+{
+	m2m_tre_signed s;
+	m2m_reason r = check_order(t, so, &s);
+	m2m_tre_signed_clear(&s);
+	M2M_SIGNED_OBJECT_free(so);
+	return r;
+}
+
+Test(tre_signed, a_tre_about_itself)
+{
+	M2M_SIGNED_OBJECT *so = order_by(&ts.tre, "tre-1");
+	m2m_tre_signed s;
+	ASSERT_REASON(check_order(ts.t, so, &s), M2M_OK);
+	cr_assert_str_eq(s.tre, "tre-1");
+	cr_assert_eq(X509_cmp(s.cert, ts.tre.cert), 0);
+	cr_assert_eq(s.platform->assurance_level, 4);
+	cr_assert_eq(ASN1_STRING_length(((M2M_MCIM_ORDER *)s.value)->nonce), 32);
+	m2m_tre_signed_clear(&s);
+	cr_assert(!s.value && !s.cert && !s.platform);
+	M2M_SIGNED_OBJECT_free(so);
+}
+
+Test(tre_signed, refusals)
+{
+	entity dpf = enrol(&ts.h, "mno-a", M2M_PROFILE_OPERATOR_FUNCTION);
+	ASSERT_REASON(refusal(ts.t, order_by(&ts.tre, "tre-2")), M2M_R_BAD_SIGNATURE);  /* about another TRE */
+	ASSERT_REASON(refusal(ts.t, order_by(&dpf, "mno-a")), M2M_R_BAD_SIGNATURE);  /* valid, not a TRE's */
+	ASSERT_REASON(refusal(ts.t, order_by(&ts.tre, "")), M2M_R_BAD_BODY);  /* names no TRE */
+	ASSERT_REASON(refusal(NULL, order_by(&ts.tre, "tre-1")), M2M_R_INTERNAL);  /* nothing to check it against */
+	/* signed by the TRE, but not an McimOrder; then not even a SignedData */
+	M2M_TRE_PLATFORM *p = platform("acme-tre", "2.1", 4);
+	STACK_OF(X509) *extra = chain_of(&ts.h);
+	M2M_SIGNED_OBJECT *so = M2M_SIGNED_OBJECT_new();
+	cr_assert(!m2m_cms_sign_item(ts.tre.key, ts.tre.cert, extra, ASN1_ITEM_rptr(M2M_TRE_PLATFORM), p, so));
+	ASSERT_REASON(refusal(ts.t, so), M2M_R_BAD_BODY);
+	so = M2M_SIGNED_OBJECT_new();
+	cr_assert(ASN1_OCTET_STRING_set(so->cms, payload, sizeof payload));
+	ASSERT_REASON(refusal(ts.t, so), M2M_R_MALFORMED);
+	sk_X509_free(extra);
+	M2M_TRE_PLATFORM_free(p);
+	free_entity(&dpf);
+}
+
+Test(tre_signed, a_revoked_model_comes_before_its_certificate)
+{
+	set_crl(ts.t, &ts.h, &ts.tre.cert, 1, NULL, 0, 1);
+	ASSERT_REASON(refusal(ts.t, order_by(&ts.tre, "tre-1")), M2M_R_CERTIFICATE_REVOKED);
+	m2m_revoked_model model = {"acme-tre", ""};
+	set_crl(ts.t, &ts.h, &ts.tre.cert, 1, &model, 1, 2);
+	ASSERT_REASON(refusal(ts.t, order_by(&ts.tre, "tre-1")), M2M_R_MODEL_REVOKED);
+	/* a model withdrawn while its certificates still stand */
+	m2m_trust *fresh = trust_of(&ts.h);
+	cr_assert(!m2m_trust_revoke_model(fresh, "acme-tre", "2.1"));
+	ASSERT_REASON(refusal(fresh, order_by(&ts.tre, "tre-1")), M2M_R_MODEL_REVOKED);
+	m2m_trust_free(fresh);
 }
 
 /* ---- the openssl command line agrees ------------------------------------------------------ */

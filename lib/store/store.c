@@ -2,6 +2,7 @@
  * protocol step runs in. See store.h for the contract. */
 #include "store/store.h"
 
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -156,6 +157,16 @@ int m2m_store_run(sqlite3 *db, sqlite3_stmt *st)
 		m2m_error("database: %s", sqlite3_errmsg(db));
 	sqlite3_finalize(st);
 	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+int m2m_store_put_blob(sqlite3 *db, const char *sql, const char *key, const void *blob, size_t len)
+{
+	sqlite3_stmt *st = len <= INT_MAX ? m2m_store_prepare(db, sql) : NULL;
+	if (st) {
+		sqlite3_bind_text(st, 1, key, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_blob(st, 2, blob, (int)len, SQLITE_TRANSIENT);
+	}
+	return m2m_store_run(db, st);
 }
 
 void m2m_store_column_text(sqlite3_stmt *st, int i, char *out, size_t len)

@@ -38,6 +38,10 @@ int m2m_store_run(sqlite3 *db, sqlite3_stmt *st);
 void m2m_store_column_text(sqlite3_stmt *st, int i, char *out, size_t len);
 int m2m_store_column_blob(sqlite3_stmt *st, int i, uint8_t *out, size_t len);
 
+/* Runs sql (no rows) with ?1 the text key and ?2 the blob of len bytes: a row's state (an SQN, a
+ * sealed key, a file) written under its key. 0, or -1 logged. */
+int m2m_store_put_blob(sqlite3 *db, const char *sql, const char *key, const void *blob, size_t len);
+
 /* The current PRAGMA user_version, or -1. */
 int m2m_store_version(sqlite3 *db);
 

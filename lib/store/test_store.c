@@ -225,3 +225,20 @@ Test(store, two_processes_migrating_a_fresh_database_at_once)
 	cr_assert_eq(m2m_store_version(db), 2);
 	m2m_store_close(db);
 }
+
+Test(store, a_blob_put_under_its_key)
+{
+	static const char *const kv[] = {"CREATE TABLE kv (k TEXT PRIMARY KEY, v BLOB NOT NULL);"};
+	sqlite3 *db = open_ok(kv, 1);
+	const uint8_t blob[] = {0, 1, 2, 0xff};
+	cr_assert_eq(m2m_store_put_blob(db, "INSERT INTO kv (k, v) VALUES (?1, ?2)", "a", blob, sizeof blob), 0);
+	cr_assert_eq(m2m_store_put_blob(db, "UPDATE kv SET v = ?2 WHERE k = ?1", "a", blob + 1, 2), 0);
+	sqlite3_stmt *st = m2m_store_prepare(db, "SELECT v FROM kv WHERE k = 'a'");
+	uint8_t got[2];
+	cr_assert(st && sqlite3_step(st) == SQLITE_ROW && !m2m_store_column_blob(st, 0, got, sizeof got));
+	cr_assert(!memcmp(got, blob + 1, 2), "the row holds what was put last");
+	sqlite3_finalize(st);
+	cr_assert_eq(m2m_store_put_blob(db, "INSERT INTO kv (k, v) VALUES (?1, ?2)", "a", blob, 1), -1, "a second row a");
+	cr_assert_eq(m2m_store_put_blob(db, "INSERT INTO nowhere VALUES (?1, ?2)", "a", blob, 1), -1, "bad SQL");
+	m2m_store_close(db);
+}

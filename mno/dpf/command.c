@@ -46,19 +46,15 @@ static m2m_reason match(const M2M_MCIM_RECEIPT *w, const dpf_command *cmd, m2m_m
 m2m_reason dpf_receipt_check(m2m_trust *trust, const M2M_SIGNED_OBJECT *so, const dpf_command *cmd,
 			     m2m_mcim_state *state, char *why, size_t len)
 {
-	M2M_MCIM_RECEIPT *w = NULL;
-	X509 *signer = NULL;
-	char tre[M2M_ENTITY_MAX + 1] = "";
-	const char *trust_why = "";
-	m2m_reason r = dpf_tre_signed(trust, so, ASN1_ITEM_rptr(M2M_MCIM_RECEIPT), (void **)&w, &signer, tre, &trust_why);
+	m2m_tre_signed s;
+	m2m_reason r = dpf_tre_signed(trust, so, ASN1_ITEM_rptr(M2M_MCIM_RECEIPT), M2M_TRE_FIELD(M2M_MCIM_RECEIPT), &s);
 	if (r != M2M_OK)
-		snprintf(why, len, "receipt refused: %s", trust_why);
-	else if (strcmp(tre, cmd->tre) || !dpf_same_name(w->tre, cmd->tre)) {
+		snprintf(why, len, "receipt refused: %s", s.why);
+	else if (strcmp(s.tre, cmd->tre)) {
 		snprintf(why, len, "the receipt is not signed by %s about itself", cmd->tre);
 		r = M2M_R_BAD_SIGNATURE;
 	} else
-		r = match(w, cmd, state, why, len);
-	M2M_MCIM_RECEIPT_free(w);
-	X509_free(signer);
+		r = match(s.value, cmd, state, why, len);
+	m2m_tre_signed_clear(&s);
 	return r;
 }

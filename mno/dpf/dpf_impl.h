@@ -32,6 +32,7 @@
 
 #include "daemon/identity.h"
 #include "pki/pki.h"
+#include "pki/tre_signed.h"
 
 #include <stdint.h>
 
@@ -128,16 +129,12 @@ m2m_reason dpf_order_withdraw(dpf_context *dpf, const dpf_order_ref *ref, const 
 
 /* ---- signed objects from a TRE (tre_signed.c) ------------------------------------------------ */
 
-/*
- * A SignedObject over item, signed by a TRE: the CMS, the signer's chain and revocation under
- * the identity's trust store, the signer a TRE certificate of a model not revoked
- * (m2m_pki_verify_tre). M2M_OK with *value (free with ASN1_item_free), *signer (a reference) and
- * its CN in tre; otherwise badSignature (no SignedData, a bad signature, a certificate that is
- * not a TRE's), badBody (the content is not DER of item), badChain, certificateExpired,
- * certificateRevoked or modelRevoked, with why.
- */
-m2m_reason dpf_tre_signed(m2m_trust *trust, const M2M_SIGNED_OBJECT *so, const ASN1_ITEM *item, void **value,
-			  X509 **signer, char tre[M2M_ENTITY_MAX + 1], const char **why);
+/* m2m_cms_verify_tre_item under trust: M2M_OK with s filled (the signer's CN in s->tre is the TRE
+ * the content names), or badSignature (also for what is not a SignedData), badBody, badChain,
+ * certificateExpired, certificateRevoked, modelRevoked or internalError (no trust store yet), with
+ * s->why. Clear s after. */
+m2m_reason dpf_tre_signed(m2m_trust *trust, const M2M_SIGNED_OBJECT *so, const ASN1_ITEM *item, size_t tre_field,
+			  m2m_tre_signed *s);
 /* Whether a UTF8String of the module equals name. */
 int dpf_same_name(const ASN1_STRING *s, const char *name);
 

@@ -27,8 +27,7 @@ typedef struct install_result {
 	char id_hex[2 * DPF_MCIM_ID_LEN + 1];
 } install_result;
 
-static m2m_reason read_result(const M2M_INSTALL_RESULT *w, const char *signer, install_result *ir, char *why,
-			      size_t len)
+static m2m_reason read_result(const M2M_INSTALL_RESULT *w, install_result *ir, char *why, size_t len)
 {
 	if (m2m_read_octets(w->mcim_id, ir->mcim_id, DPF_MCIM_ID_LEN) ||
 	    m2m_read_octets(w->nonce, ir->nonce, DPF_NONCE_LEN) || m2m_read_enum(w->status, M2M_INSTALL_REFUSED, &ir->status)) {
@@ -36,10 +35,6 @@ static m2m_reason read_result(const M2M_INSTALL_RESULT *w, const char *signer, i
 		return M2M_R_BAD_BODY;
 	}
 	m2m_hex(ir->mcim_id, DPF_MCIM_ID_LEN, ir->id_hex);
-	if (!dpf_same_name(w->tre, signer)) {
-		snprintf(why, len, "the install result signed by %s speaks for another TRE", signer);
-		return M2M_R_BAD_SIGNATURE;
-	}
 	return M2M_OK;
 }
 
@@ -93,21 +88,19 @@ static m2m_reason transition(dpf_context *dpf, const install_result *ir, const d
 
 void dpf_install_result(dpf_context *dpf, m2m_request *req)
 {
-	M2M_INSTALL_RESULT *w = NULL;
-	X509 *signer = NULL;
-	char tre[M2M_ENTITY_MAX + 1] = "", why[256] = "";
-	const char *trust_why = "";
+	m2m_tre_signed s;
+	char why[256] = "";
 	install_result ir;
 	dpf_order o;
 	memset(&o, 0, sizeof o);
 	m2m_reason r = dpf_tre_signed(m2m_identity_trust(dpf->id), req->env.body, ASN1_ITEM_rptr(M2M_INSTALL_RESULT),
-				      (void **)&w, &signer, tre, &trust_why);
+				      M2M_TRE_FIELD(M2M_INSTALL_RESULT), &s);
 	if (r != M2M_OK)
-		snprintf(why, sizeof why, "install result refused: %s", trust_why);
+		snprintf(why, sizeof why, "install result refused: %s", s.why);
 	if (r == M2M_OK)
-		r = read_result(w, tre, &ir, why, sizeof why);
+		r = read_result(s.value, &ir, why, sizeof why);
 	if (r == M2M_OK)
-		r = match_order(dpf, &ir, tre, &o, why, sizeof why);
+		r = match_order(dpf, &ir, s.tre, &o, why, sizeof why);
 	if (r == M2M_OK)
 		r = transition(dpf, &ir, &o, why, sizeof why);
 	M2M_INSTALL_ACK *ack = r == M2M_OK ? M2M_INSTALL_ACK_new() : NULL;
@@ -116,7 +109,6 @@ void dpf_install_result(dpf_context *dpf, m2m_request *req)
 	else
 		m2m_refuse(dpf->node, req, r == M2M_OK ? M2M_R_INTERNAL : r, "%s", why[0] ? why : "installAck cannot be encoded");
 	M2M_INSTALL_ACK_free(ack);
-	M2M_INSTALL_RESULT_free(w);
-	X509_free(signer);
+	m2m_tre_signed_clear(&s);
 	dpf_order_clear(&o);
 }

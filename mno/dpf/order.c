@@ -24,7 +24,7 @@
 
 typedef struct checked_order {
 	dpf_order order;  /* tre, nonce and the signer's certificate filled in */
-	char why[200];
+	char why[256];
 } checked_order;
 
 /* ---- the ticket ------------------------------------------------------------------------------- */
@@ -106,26 +106,21 @@ static m2m_reason keep_signer(X509 *signer, dpf_order *o)
 static m2m_reason check_order(dpf_context *dpf, const M2M_SIGNED_OBJECT *so, checked_order *c)
 {
 	m2m_trust *trust = m2m_identity_trust(dpf->id);
-	M2M_MCIM_ORDER *w = NULL;
-	X509 *signer = NULL;
-	const char *why = "";
-	char signer_cn[M2M_ENTITY_MAX + 1] = "";
-	m2m_reason r = dpf_tre_signed(trust, so, ASN1_ITEM_rptr(M2M_MCIM_ORDER), (void **)&w, &signer, signer_cn, &why);
-	snprintf(c->why, sizeof c->why, "order refused: %s", why);
-	if (r == M2M_OK && (m2m_read_name(w->tre, c->order.tre, M2M_ENTITY_MAX) ||
-			    m2m_read_octets(w->nonce, c->order.nonce, DPF_NONCE_LEN))) {
+	m2m_tre_signed s;
+	m2m_reason r = dpf_tre_signed(trust, so, ASN1_ITEM_rptr(M2M_MCIM_ORDER), M2M_TRE_FIELD(M2M_MCIM_ORDER), &s);
+	const M2M_MCIM_ORDER *w = s.value;
+	snprintf(c->why, sizeof c->why, "order refused: %s", s.why);
+	if (r == M2M_OK && m2m_read_octets(w->nonce, c->order.nonce, DPF_NONCE_LEN)) {
 		r = M2M_R_BAD_BODY;
-		snprintf(c->why, sizeof c->why, "the order needs a tre of 1..63 characters and a 32-octet nonce");
-	} else if (r == M2M_OK && strcmp(signer_cn, c->order.tre)) {
-		r = M2M_R_BAD_SIGNATURE;
-		snprintf(c->why, sizeof c->why, "the order for %s is signed by %s", c->order.tre, signer_cn);
+		snprintf(c->why, sizeof c->why, "the order needs a 32-octet nonce");
 	}
-	if (r == M2M_OK)
+	if (r == M2M_OK) {
+		snprintf(c->order.tre, sizeof c->order.tre, "%s", s.tre);
 		r = check_ticket(dpf, trust, w->ticket, c->order.tre, c->why, sizeof c->why);
-	if (r == M2M_OK && (r = keep_signer(signer, &c->order)) != M2M_OK)
+	}
+	if (r == M2M_OK && (r = keep_signer(s.cert, &c->order)) != M2M_OK)
 		snprintf(c->why, sizeof c->why, "the TRE's certificate cannot be kept");
-	M2M_MCIM_ORDER_free(w);
-	X509_free(signer);
+	m2m_tre_signed_clear(&s);
 	return r;
 }
 

@@ -91,8 +91,8 @@ static m2m_reason check_report(const M2M_TAMPER_REPORT *w, const char *signer, c
 		*why = "reportId must be 16 octets";
 		return M2M_R_BAD_BODY;
 	}
-	if (strcmp(signer, sender) || !dpf_same_name(w->tre, sender)) {
-		*why = "the report is not signed by the TRE that sends it and that it names";
+	if (strcmp(signer, sender)) {
+		*why = "the report is not signed by the TRE that sends it";
 		return M2M_R_BAD_SIGNATURE;
 	}
 	return M2M_OK;
@@ -100,17 +100,15 @@ static m2m_reason check_report(const M2M_TAMPER_REPORT *w, const char *signer, c
 
 void dpf_tamper_report(dpf_context *dpf, m2m_request *req)
 {
-	M2M_TAMPER_REPORT *w = NULL;
-	X509 *signer = NULL;
-	char tre[M2M_ENTITY_MAX + 1] = "";
-	const char *why = "";
+	m2m_tre_signed s;
 	uint8_t report_id[REPORT_ID_LEN];
 	m2m_reason r = dpf_tre_signed(m2m_identity_trust(dpf->id), req->env.body, ASN1_ITEM_rptr(M2M_TAMPER_REPORT),
-				      (void **)&w, &signer, tre, &why);
+				      M2M_TRE_FIELD(M2M_TAMPER_REPORT), &s);
+	const char *why = s.why;
 	if (r == M2M_OK)
-		r = check_report(w, tre, req->env.sender, report_id, &why);
+		r = check_report(s.value, s.tre, req->env.sender, report_id, &why);
 	int seen = r == M2M_OK ? received(dpf->db, report_id) : 0;
-	if (r == M2M_OK && (seen < 0 || (!seen && act(dpf, report_id, tre) != M2M_OK))) {
+	if (r == M2M_OK && (seen < 0 || (!seen && act(dpf, report_id, s.tre) != M2M_OK))) {
 		r = M2M_R_INTERNAL;
 		why = "the report cannot be acted on";
 	}
@@ -122,6 +120,5 @@ void dpf_tamper_report(dpf_context *dpf, m2m_request *req)
 		m2m_reply(dpf->node, req, M2M_MSG_TAMPER_ACK, ack);
 		M2M_TAMPER_ACK_free(ack);
 	}
-	M2M_TAMPER_REPORT_free(w);
-	X509_free(signer);
+	m2m_tre_signed_clear(&s);
 }

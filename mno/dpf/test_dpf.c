@@ -253,7 +253,7 @@ Test(dpf, orders_with_bad_tickets_are_refused)
 	ta_answer_free(&a);
 }
 
-Test(dpf, order_signed_by_a_revoked_tre_is_refused)
+Test(dpf, order_signed_by_a_revoked_tre_or_model_is_refused)
 {
 	start_world(TA_AGENCY);
 	uint64_t serial = 0;
@@ -263,6 +263,10 @@ Test(dpf, order_signed_by_a_revoked_tre_is_refused)
 	uint8_t nonce[32];
 	m2m_random(nonce, sizeof nonce);
 	expect_refused(nonce, ticket(TRE, MNO, 600, BY_DRF), M2M_R_CERTIFICATE_REVOKED, "order refused");
+	/* its model withdrawn too: that is the finding that matters (every TRE of it is weak) */
+	cr_assert_eq(ta_agency_admin(&w.agency, "revoke --model " MODEL), 0);
+	pump(3000);
+	expect_refused(nonce, ticket(TRE, MNO, 600, BY_DRF), M2M_R_MODEL_REVOKED, "order refused");
 	cr_assert_eq(orders(), 0, "%lld orders", orders());
 }
 

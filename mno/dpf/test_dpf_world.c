@@ -134,18 +134,12 @@ static m2m_node *open_node(const char *entity, const ta_keypair *k, const char *
 	if (sock)
 		snprintf(c.bind, sizeof c.bind, "ipc://%s/%s", w.dir, sock);
 	for (int i = 0; i < npeers; i++) {
-		m2m_peer_conf *p = &c.peers[c.npeers++];
-		snprintf(p->id, sizeof p->id, "%s", peers[i].id);
-		snprintf(p->public_key, sizeof p->public_key, "%s", peers[i].key->pub);
+		char endpoint[128] = "";
 		if (peers[i].sock)
-			snprintf(p->endpoint, sizeof p->endpoint, "ipc://%s/%s", w.dir, peers[i].sock);
+			snprintf(endpoint, sizeof endpoint, "ipc://%s/%s", w.dir, peers[i].sock);
+		ta_peer_add(&c, peers[i].id, endpoint, peers[i].key->pub);
 	}
-	char err[256] = "";
-	m2m_node *n = m2m_node_new(&c, NULL, err, sizeof err);
-	cr_assert_not_null(n, "%s: %s", entity, err);
-	if (serve)
-		m2m_node_set_dispatch(n, serve, NULL);
-	return n;
+	return ta_node(&c, NULL, serve, NULL);
 }
 
 /* An identity of the test (the DRF's, the fake PVA's), enrolled through node. */

@@ -20,7 +20,6 @@
 #include <string.h>
 
 #define ACTOR "admin"
-#define USAGE_ERROR 2
 
 static const char usage_text[] =
 	"usage: mno-admin -c MNO.conf COMMAND ...\n"
@@ -130,34 +129,16 @@ typedef struct admin {
 	sqlite3 *db;
 } admin;
 
-/* The daemon's file, in home mode: its database and the `mno` group. 0, or 2 when it is bad. */
-static int read_config(admin *a, const char *path, char *database, size_t len)
+/* The daemon's file, in home mode: the `mno` group. */
+static void read_settings(void *state, m2m_conf *c)
 {
 	static const char *const modes[] = {"home", "visited", NULL};
-	m2m_conf *c = &a->conf;
-	if (m2m_conf_load(c, path) == 0) {
-		const char *db = m2m_conf_str(c, NULL, "database", NULL, 1);
-		snprintf(database, len, "%s", db ? db : "");
-		config_setting_t *group = config_lookup(&c->cfg, "mno");
-		if (group && m2m_conf_enum(c, group, "mode", modes, 0, 1) != 0)
-			m2m_conf_fail(c, config_setting_get_member(group, "mode"),
-				      "mno-admin administers a home operator (mode = \"home\")");
-		hss_settings_read(c, group, &a->settings);
-	}
-	if (!c->failed)
-		return 0;
-	fprintf(stderr, "mno-admin: %s\n", c->error);
-	return USAGE_ERROR;
-}
-
-static int open_database(admin *a, const char *path)
-{
-	char err[512] = "";
-	a->db = m2m_store_open(path, mno_schema(), err, sizeof err);
-	if (a->db)
-		return 0;
-	fprintf(stderr, "mno-admin: database %s: %s\n", path, err);
-	return 1;
+	admin *a = state;
+	config_setting_t *group = config_lookup(&c->cfg, "mno");
+	if (group && m2m_conf_enum(c, group, "mode", modes, 0, 1) != 0)
+		m2m_conf_fail(c, config_setting_get_member(group, "mode"),
+			      "mno-admin administers a home operator (mode = \"home\")");
+	hss_settings_read(c, group, &a->settings);
 }
 
 /* ---- commands ---------------------------------------------------------------------------------- */
@@ -287,17 +268,14 @@ static const m2m_admin_command commands[] = {
 static int open_tool(void *state, const char *config)
 {
 	admin *a = state;
-	char database[512];
-	int rc = read_config(a, config, database, sizeof database);
-	return rc ? rc : open_database(a, database);
+	return m2m_admin_open_database(&tool, config, &a->conf, read_settings, mno_schema(), &a->db);
 }
 
 static void close_tool(void *state)
 {
 	admin *a = state;
-	m2m_store_close(a->db);
 	hss_settings_wipe(&a->settings);
-	m2m_conf_free(&a->conf);
+	m2m_admin_close_database(&a->conf, a->db);
 }
 
 static admin the_admin;

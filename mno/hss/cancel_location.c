@@ -33,16 +33,6 @@ static void forget(hss_context *h, hss_cancel *c)
 	free(c);
 }
 
-/* Why a cancelLocation got no ack: the peer's refusal, an unexpected answer, or none at all. */
-static m2m_reason failure(const m2m_envelope *resp, m2m_reason reason)
-{
-	if (!resp)
-		return reason;
-	if (resp->type == M2M_MSG_ERROR)
-		return (m2m_reason)ASN1_ENUMERATED_get(((const M2M_ERROR_REPORT *)resp->body)->reason);
-	return M2M_R_UNEXPECTED_MESSAGE;
-}
-
 static void cancel_done(m2m_node *n, const m2m_envelope *resp, m2m_reason reason, void *arg)
 {
 	hss_cancel *c = arg;
@@ -50,7 +40,7 @@ static void cancel_done(m2m_node *n, const m2m_envelope *resp, m2m_reason reason
 	if (resp && resp->type == M2M_MSG_CANCEL_LOCATION_ACK) {
 		hss_audit(h->db, c->network, c->imsi, "cancelLocationAck", "location at %s cancelled", c->network);
 	} else {
-		const char *why = m2m_reason_name(failure(resp, reason));
+		const char *why = m2m_reason_name(m2m_call_reason(resp, reason));
 		m2m_warn("cancelLocation of IMSI %s at %s not acknowledged: %s", c->imsi, c->network, why ? why : "?");
 		hss_audit(h->db, c->network, c->imsi, "cancelLocationUnacknowledged", "%s answered %s", c->network,
 			  why ? why : "?");

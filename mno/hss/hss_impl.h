@@ -12,7 +12,7 @@
 #include "hss/settings.h"
 #include "hss/subscriber.h"
 
-#include "aka/aka.h"
+#include "aka/auth_info.h"
 
 typedef struct hss_cancel hss_cancel;
 
@@ -47,15 +47,10 @@ typedef struct hss_resync {
 	uint8_t auts[14];
 } hss_resync;
 
-typedef struct hss_vector {
-	m2m_aka_av av;
-	uint8_t kc[8];  /* c3(CK, IK), for a GSM context */
-} hss_vector;
-
 /* n (1..5) vectors for imsi, after re-synchronising with resync when given; the new SQN state
  * is stored and the issue audited (actor: the requesting network). M2M_OK, or the reason. */
 m2m_reason hss_vectors(hss_context *h, const char *actor, const char *imsi, int n, const hss_resync *resync,
-		       hss_vector *out, char *why, size_t len);
+		       m2m_aka_vector *out, char *why, size_t len);
 void hss_auth_info_request(hss_context *h, m2m_request *req);
 
 /* ---- updateLocation (location.c), purge (purge.c), cancelLocation (cancel_location.c) -------- */

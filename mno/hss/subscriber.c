@@ -304,13 +304,8 @@ int hss_subscriber_set_state(sqlite3 *db, const char *imsi, hss_state state)
 int hss_subscriber_set_sqn(sqlite3 *db, const char *imsi, const m2m_sqn_he *sqn)
 {
 	uint8_t blob[M2M_SQN_HE_BLOB_LEN];
-	sqlite3_stmt *st = m2m_store_prepare(db, "UPDATE hss_subscriber SET sqn = ? WHERE imsi = ?");
-	if (!st)
-		return -1;
 	m2m_sqn_he_serialise(sqn, blob);
-	sqlite3_bind_blob(st, 1, blob, sizeof blob, SQLITE_TRANSIENT);
-	sqlite3_bind_text(st, 2, imsi, -1, SQLITE_STATIC);
-	return m2m_store_run(db, st);
+	return m2m_store_put_blob(db, "UPDATE hss_subscriber SET sqn = ?2 WHERE imsi = ?1", imsi, blob, sizeof blob);
 }
 
 /* ---- location --------------------------------------------------------------------------------- */

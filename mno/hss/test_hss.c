@@ -11,6 +11,7 @@
 
 #include "aka/gsm.h"
 #include "crypto/crypto.h"
+#include "daemon/test_agency.h"
 #include "store/store.h"
 
 #include <criterion/criterion.h>
@@ -156,21 +157,6 @@ static int audited(const char *imsi, const char *action, const char *actor)
 	return count_rows(sql);
 }
 
-static char *read_file(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	if (!f)
-		return NULL;
-	fseek(f, 0, SEEK_END);
-	long n = ftell(f);
-	fseek(f, 0, SEEK_SET);
-	char *data = malloc((size_t)n + 1);
-	*len = fread(data, 1, (size_t)n, f);
-	data[*len] = 0;
-	fclose(f);
-	return data;
-}
-
 /* The card image's K and OPc, as the uicc would read them (libconfig). */
 static void image_keys(const char *image_name, uint8_t k[16], uint8_t opc[16], config_t *cfg)
 {
@@ -198,7 +184,7 @@ static void usim_from_image(const char *image_name, m2m_milenage *m, m2m_sqn_usi
 }
 
 /* hss_vectors inside one transaction, as a step: committed when it succeeds. */
-static m2m_reason vectors(const char *imsi, int n, const hss_resync *rs, hss_vector *out)
+static m2m_reason vectors(const char *imsi, int n, const hss_resync *rs, m2m_aka_vector *out)
 {
 	char why[200];
 	cr_assert_eq(m2m_store_begin(db()), 0);
@@ -240,7 +226,7 @@ static void assert_absent(const char *data, size_t len, const void *needle, size
 static void assert_file_free_of(const char *path, const uint8_t k[16], const uint8_t opc[16])
 {
 	size_t len = 0;
-	char *data = read_file(path, &len);
+	char *data = ta_read(path, &len);
 	if (!data)
 		return;  /* e.g. no WAL left after a clean close */
 	char hex[33], upper[33];
@@ -510,7 +496,7 @@ Test(hss, personalise_writes_both_or_neither)
 	cr_assert_eq(personalise(IMSI_1, ICCID_1, "taken.card"), HSS_FAILED);
 	cr_assert_not_null(strstr(fx.err, "exists"), "%s", fx.err);
 	size_t len;
-	char *kept = read_file(image, &len);
+	char *kept = ta_read(image, &len);
 	cr_assert_str_eq(kept, "someone else's card\n");
 	free(kept);
 	cr_assert_eq(count_rows("SELECT count(*) FROM hss_subscriber"), 0);
@@ -561,7 +547,7 @@ Test(hss, vectors_verify_on_the_card_made_by_personalise)
 	m2m_milenage m;
 	m2m_sqn_usim u;
 	usim_from_image("uicc-1.card", &m, &u);
-	hss_vector v[3];
+	m2m_aka_vector v[3];
 	cr_assert_eq(vectors(IMSI_1, 3, NULL, v), M2M_OK);
 	for (int i = 0; i < 3; i++) {
 		m2m_aka_usim_result res;
@@ -585,7 +571,7 @@ Test(hss, vectors_verify_on_the_card_made_by_personalise)
 
 Test(hss, vectors_only_for_serviceable_subscribers)
 {
-	hss_vector v[1];
+	m2m_aka_vector v[1];
 	hss_order pending = {.imsi = IMSI_2};
 	cr_assert_eq(vectors(IMSI_1, 1, NULL, v), M2M_R_NOT_FOUND);
 	cr_assert_eq(hss_add(db(), settings(), &pending, "admin", fx.err, sizeof fx.err), HSS_DONE);
@@ -625,7 +611,7 @@ static hss_outcome change_in(const char *imsi, hss_change which)
 
 Test(hss, an_mcim_record_is_served_only_once_activated)
 {
-	hss_vector v[1];
+	m2m_aka_vector v[1];
 	cr_assert_eq(add_mcim_record(IMSI_1), HSS_DONE, "%s", fx.err);
 	cr_assert_eq(state_of(IMSI_1), HSS_PENDING);
 	cr_assert_eq(vectors(IMSI_1, 1, NULL, v), M2M_R_WRONG_STATE, "served before its TRE installed it");
@@ -681,7 +667,7 @@ Test(hss, resync_with_a_genuine_auts_moves_sqn_and_a_tampered_one_is_refused)
 	/* the card has accepted SQNs this AuC never made (e.g. from a restored database) */
 	const uint64_t ahead = UINT64_C(500) << M2M_SQN_IND_BITS_DEFAULT;
 	cr_assert_eq(m2m_sqn_usim_accept(&u, ahead), 0);
-	hss_vector v[1];
+	m2m_aka_vector v[1];
 	m2m_aka_usim_result res;
 	cr_assert_eq(vectors(IMSI_1, 1, NULL, v), M2M_OK);
 	cr_assert_eq(m2m_aka_usim_authenticate(&m, &u, v[0].av.rand, v[0].av.autn, &res), M2M_AKA_SYNC_FAILURE);
@@ -711,7 +697,7 @@ Test(hss, sqn_survives_reopening_the_database)
 	m2m_sqn_usim u;
 	m2m_aka_usim_result res;
 	usim_from_image("uicc-1.card", &m, &u);
-	hss_vector first[1], second[1];
+	m2m_aka_vector first[1], second[1];
 	cr_assert_eq(vectors(IMSI_1, 1, NULL, first), M2M_OK);
 	cr_assert_eq(m2m_aka_usim_authenticate(&m, &u, first[0].av.rand, first[0].av.autn, &res), M2M_AKA_OK);
 	reopen();
@@ -864,7 +850,7 @@ typedef struct net {
 	int last_type;
 	m2m_reason last_reason;
 	int nvectors;
-	hss_vector v;         /* the first vector of the last authInfoResponse */
+	m2m_aka_vector v;         /* the first vector of the last authInfoResponse */
 	char lock[HSS_IMEI_MAX + 1];
 	int napns, cs;
 	int cancel_cause;
@@ -1155,7 +1141,7 @@ static int admin(const char *conf, const char *args, char **out)
 	cr_assert(WIFEXITED(status), "mno-admin did not exit: %s", cmd);
 	if (out) {
 		size_t len;
-		*out = read_file(out_path, &len);
+		*out = ta_read(out_path, &len);
 	}
 	return WEXITSTATUS(status);
 }

@@ -166,8 +166,8 @@ static void on_vectors(vno_context *v, m2m_request *req, const uint8_t id[VNO_AT
 			vno_attach_fail(v, req, &a, VNO_EV_HOME_REFUSED, M2M_R_BAD_BODY, text);
 		}
 	} else {
-		m2m_reason r = vno_home_failure(a.home, resp, reason, text, sizeof text);
-		vno_attach_fail(v, req, &a, VNO_EV_HOME_REFUSED, r, text);
+		m2m_call_failure(a.home, resp, reason, text, sizeof text);
+		vno_attach_fail(v, req, &a, VNO_EV_HOME_REFUSED, m2m_call_reason(resp, reason), text);
 	}
 	vno_attach_wipe(&a);
 }

@@ -30,8 +30,8 @@ static void on_purged(vno_context *v, m2m_request *req, const uint8_t id[VNO_ATT
 		return;
 	}
 	char text[300];
-	m2m_reason r = vno_home_failure("the home operator", resp, reason, text, sizeof text);
-	m2m_refuse_recorded(v->node, req, r, "session closed, but the purge failed: %s", text);
+	m2m_call_failure("the home operator", resp, reason, text, sizeof text);
+	m2m_refuse_recorded(v->node, req, m2m_call_reason(resp, reason), "session closed, but the purge failed: %s", text);
 }
 
 void vno_detach_request(vno_context *v, m2m_request *req)

@@ -60,27 +60,6 @@ int vno_home_call(vno_context *v, const char *home, int type, const void *body, 
 	return 0;
 }
 
-m2m_reason vno_home_failure(const char *home, const m2m_envelope *resp, m2m_reason reason, char *text,
-			    size_t len)
-{
-	if (!resp) {
-		const char *name = m2m_reason_name(reason);
-		snprintf(text, len, "%s did not answer (%s)", home, name ? name : "no reply");
-		return reason;
-	}
-	if (resp->type != M2M_MSG_ERROR) {
-		snprintf(text, len, "%s answered %s", home, m2m_msgtype_name(resp->type));
-		return M2M_R_UNEXPECTED_MESSAGE;
-	}
-	const M2M_ERROR_REPORT *er = resp->body;
-	long r = ASN1_ENUMERATED_get(er->reason);
-	char said[256] = "";
-	if (m2m_str(er->text, said, sizeof said))
-		said[0] = 0;
-	snprintf(text, len, "%s refused: %s", home, said);
-	return r > 0 ? (m2m_reason)r : M2M_R_UNEXPECTED_MESSAGE;  /* an error that says "ok" is none */
-}
-
 M2M_PURGE *vno_purge_message(vno_context *v, const char *imsi)
 {
 	M2M_PURGE *p = M2M_PURGE_new();

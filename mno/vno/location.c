@@ -57,8 +57,8 @@ static void on_purged(vno_context *v, m2m_request *req, const uint8_t id[VNO_ATT
 		return;
 	if (!resp || resp->type != M2M_MSG_PURGE_ACK) {
 		char why[300];
-		vno_home_failure(a.home, resp, reason, why, sizeof why);
-		m2m_warn("the purge of IMSI %s after a refused attach was not acknowledged: %s", a.imsi, why);
+		m2m_warn("the purge of IMSI %s after a refused attach was not acknowledged: %s", a.imsi,
+			 m2m_call_failure(a.home, resp, reason, why, sizeof why));
 	}
 	char text[256];
 	refusal_text(&a, text, sizeof text);
@@ -123,8 +123,8 @@ static void on_location(vno_context *v, m2m_request *req, const uint8_t id[VNO_A
 			refuse_after_purge(v, req, &a, r);
 	} else {
 		char text[300];
-		m2m_reason r = vno_home_failure(a.home, resp, reason, text, sizeof text);
-		vno_attach_fail(v, req, &a, VNO_EV_HOME_REFUSED, r, text);
+		m2m_call_failure(a.home, resp, reason, text, sizeof text);
+		vno_attach_fail(v, req, &a, VNO_EV_HOME_REFUSED, m2m_call_reason(resp, reason), text);
 	}
 	vno_attach_wipe(&a);
 }

@@ -110,8 +110,7 @@ static void on_answer(vno_context *v, m2m_request *req, const uint8_t id[VNO_ATT
 		relay_answer(v, req, destination, resp);
 		return;
 	}
-	m2m_reason r = vno_home_failure(destination, NULL, reason, text, sizeof text);
-	m2m_refuse(v->node, req, r, "%s", text);
+	m2m_refuse(v->node, req, reason, "%s", m2m_call_failure(destination, NULL, reason, text, sizeof text));
 }
 
 /* ---- relayRequest -------------------------------------------------------------------------------- */
@@ -156,7 +155,7 @@ static void forward(vno_context *v, m2m_request *req, const vno_session *s, cons
 		m2m_refuse(v->node, req, r, "body is not a %s body in DER (%s)", name, m2m_reason_name(r));
 		return;
 	}
-	const m2m_peer_conf *peer = vno_find_peer(m2m_node_config(v->node), destination);
+	const m2m_peer_conf *peer = m2m_node_conf_peer(m2m_node_config(v->node), destination);
 	if (!peer || !peer->endpoint[0])
 		m2m_refuse(v->node, req, M2M_R_UNKNOWN_PEER, "%s is not a peer this network can call", destination);
 	else if (vno_home_call(v, destination, type, body, req, s->id, on_answer))

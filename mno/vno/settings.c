@@ -128,19 +128,11 @@ void vno_settings_read(m2m_conf *c, config_setting_t *group, vno_settings *out)
 	out->attack = (vno_attack)m2m_conf_enum(c, group, "attack", attack_names, VNO_ATTACK_NONE, 0);
 }
 
-const m2m_peer_conf *vno_find_peer(const m2m_node_conf *nc, const char *id)
-{
-	for (int i = 0; i < nc->npeers; i++)
-		if (!strcmp(nc->peers[i].id, id))
-			return &nc->peers[i];
-	return NULL;
-}
-
 /* what: "a home operator", "a walled-garden entity": for the message. */
 static void check_callable(m2m_conf *c, config_setting_t *at, const m2m_node_conf *nc, const char *id,
 			   const char *what)
 {
-	const m2m_peer_conf *p = vno_find_peer(nc, id);
+	const m2m_peer_conf *p = m2m_node_conf_peer(nc, id);
 	if (!p)
 		m2m_conf_fail(c, at, "%s is not a configured peer", id);
 	else if (!p->endpoint[0])

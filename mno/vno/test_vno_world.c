@@ -2,6 +2,7 @@
 #include "test_vno_world.h"
 
 #include "crypto/crypto.h"
+#include "daemon/test_agency.h"
 
 #include <criterion/criterion.h>
 #include <stdio.h>
@@ -16,11 +17,9 @@ fixture fx;
 
 static void add_peer(m2m_node_conf *c, int who, int callable)
 {
-	m2m_peer_conf *p = &c->peers[c->npeers++];
-	snprintf(p->id, sizeof p->id, "%s", ids[who]);
-	if (callable)
-		snprintf(p->endpoint, sizeof p->endpoint, "ipc://%s/%s.sock", fx.dir, ids[who]);
-	snprintf(p->public_key, sizeof p->public_key, "%s", fx.pub[who]);
+	char endpoint[128];
+	snprintf(endpoint, sizeof endpoint, "ipc://%s/%s.sock", fx.dir, ids[who]);
+	ta_peer_add(c, ids[who], callable ? endpoint : NULL, fx.pub[who]);
 }
 
 static void conf_of(int who, int serves, int timeout_ms, m2m_node_conf *c)
@@ -32,16 +31,6 @@ static void conf_of(int who, int serves, int timeout_ms, m2m_node_conf *c)
 	snprintf(c->secret_key, sizeof c->secret_key, "%s", fx.sec[who]);
 	c->timeout_ms = timeout_ms;
 	c->retries = 0;
-}
-
-static m2m_node *start(const m2m_node_conf *c, sqlite3 *db, m2m_dispatch_cb serve, void *arg)
-{
-	char err[256] = "";
-	m2m_node *n = m2m_node_new(c, db, err, sizeof err);
-	cr_assert_not_null(n, "%s", err);
-	if (serve)
-		m2m_node_set_dispatch(n, serve, arg);
-	return n;
 }
 
 /* ---- the homes: a fake HSS over a real AuC, and the provisioning functions --------------------- */
@@ -190,7 +179,7 @@ static void start_vno(void)
 	snprintf(v->settings.walled[0], sizeof v->settings.walled[0], "drf");
 	snprintf(v->settings.walled[1], sizeof v->settings.walled[1], "mno-a");
 	v->settings.nwalled = 2;
-	v->node = fx.node[VNO] = start(&c, v->db, vno_node_serve, v);
+	v->node = fx.node[VNO] = ta_node(&c, v->db, vno_node_serve, v);
 }
 
 static void start_home(int who)
@@ -198,7 +187,7 @@ static void start_home(int who)
 	m2m_node_conf c;
 	conf_of(who, 1, 2000, &c);
 	add_peer(&c, VNO, 1);
-	fx.node[who] = start(&c, NULL, home_serve, (void *)(intptr_t)who);
+	fx.node[who] = ta_node(&c, NULL, home_serve, (void *)(intptr_t)who);
 }
 
 void world_setup(void)
@@ -220,7 +209,7 @@ void world_setup(void)
 		m2m_node_conf c;
 		conf_of(d, 0, 3000, &c);
 		add_peer(&c, VNO, 1);
-		fx.node[d] = start(&c, NULL, NULL, NULL);
+		fx.node[d] = ta_node(&c, NULL, NULL, NULL);
 	}
 }
 

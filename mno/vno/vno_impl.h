@@ -74,8 +74,6 @@ void vno_settings_read(m2m_conf *c, config_setting_t *group, vno_settings *out);
  * endpoint in nc). */
 void vno_settings_check_peers(m2m_conf *c, config_setting_t *group, const vno_settings *s,
 			      const m2m_node_conf *nc);
-/* The peer id of nc, or NULL. */
-const m2m_peer_conf *vno_find_peer(const m2m_node_conf *nc, const char *id);
 void vno_settings_wipe(vno_settings *s);
 const char *vno_attack_name(vno_attack a);
 
@@ -121,10 +119,6 @@ typedef void (*vno_home_fn)(vno_context *v, m2m_request *req, const uint8_t id[V
  * until fn answers it. 0, or -1 (fn not called). */
 int vno_home_call(vno_context *v, const char *home, int type, const void *body, m2m_request *req,
 		  const uint8_t id[VNO_ATTACH_ID_LEN], vno_home_fn fn);
-/* Why an answer is not the one expected: the ErrorReport's reason and text, the transport's
- * (timeout, unreachable), or unexpectedMessage. */
-m2m_reason vno_home_failure(const char *home, const m2m_envelope *resp, m2m_reason reason, char *text,
-			    size_t len);
 /* purge{imsi, servingNetwork = us}: after a detach, or after a refused attach was located. */
 M2M_PURGE *vno_purge_message(vno_context *v, const char *imsi);
 void vno_pending_free_all(vno_context *v);
