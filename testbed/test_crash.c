@@ -3,14 +3,18 @@
  * daemon (kill -9) at any step of the change and restarting it ends with the device on A or on
  * B, never on neither and never with both active".
  *
- * One case per step of 1a-change: a fresh testbed, `run 1a` (m2me-3 on operator A), then
- * `run 1a-change` in the background while the test watches RUNDIR/trace.jsonl; as soon as the
- * step's message is there, `testbed crash DAEMON` kills that daemon with SIGKILL and starts it
- * again. 1a-change then ends as it may (its outcome is only noted), `run 1a-recover` has the
+ * One case per step of 1a-change and outage: a fresh testbed, `run 1a` (m2me-3 on operator A),
+ * then `run 1a-change` in the background while the test watches RUNDIR/trace.jsonl. As soon as
+ * the step's message is there the daemon of the step is frozen (SIGSTOP: it does nothing more),
+ * and after the outage `testbed crash DAEMON` kills it with SIGKILL and starts it again. With no
+ * outage the peers' own retries may bridge the restart; with a long one they give up, and only
+ * what each party persisted, its ticks and the device's next attempt can finish or undo the
+ * change. 1a-change then ends as it may (its outcome is only noted), `run 1a-recover` has the
  * device and its TRE finish or undo what was under way, and the invariants are checked:
  *   - the device works on A or on B (1a-recover's last step says which, and with what IMSI);
  *   - tre-3 holds exactly one active MCIM, the one of that IMSI (its database, read-only);
  *   - the operator of that IMSI holds its subscriber active (mno-admin show).
+ * Each case says on stderr where the device ended, for the test log.
  */
 #include "test_tool.h"
 
@@ -27,6 +31,9 @@
 #define WATCH_POLL_US 2000  /* the whole change takes well under a second: look often */
 #define CHANGE_MAX_S 60     /* 1a-change after the kill: its calls time out, it cannot hang */
 #define MAX_SEEN 16
+/* The long outage: longer than a daemon's whole call to it (timeout_ms 500 x 3 attempts in the
+ * topology), so that its peers give up and only persisted state and the ticks can resume. */
+#define OUTAGE_MS 2000
 
 /* A step of the change: the nth message of type from -> to in 1a-change's part of the trace
  * (with summary in its line when set), and the daemon killed as soon as it appears. */
@@ -47,6 +54,8 @@ static const crash_case cases[] = {
 	{"mcimPackage", "mno-b", "mno-v", NULL, 1, "tre-3"},
 	{"installResult", "mno-v", "mno-b", NULL, 1, "mno-b"},
 	{"installAck", "mno-b", "mno-v", NULL, 1, "m2me-3"}, /* the device dies as it starts switching */
+	/* B's HSS down while the device attaches with B: the switch fails, the TRE goes back to A */
+	{"authInfoRequest", "mno-v", "mno-b", "imsi=00102", 1, "mno-b"},
 	{"treAttached", "m2me-3", "tre-3", "imsi=00102", 1, "tre-3"},
 	{"changeComplete", "mno-v", "drf", NULL, 1, "drf"},
 	{"changeRelease", "drf", "mno-a", NULL, 1, "mno-a"},
@@ -155,6 +164,18 @@ static void describe_change(int status, char *out, size_t len)
 	free(text);
 }
 
+/* SIGSTOP the moment the step is seen: the victim does nothing more while `testbed crash` starts
+ * (tens of milliseconds, in which the change would run several steps further) and kills it. */
+static void freeze(const char *victim)
+{
+	char name[64];
+	snprintf(name, sizeof name, "%s.pid", victim);
+	char *text = read_text(name);
+	cr_assert_not_null(text, "no %s", name);
+	cr_assert_eq(kill((pid_t)atol(text), SIGSTOP), 0, "SIGSTOP to %s", victim);
+	free(text);
+}
+
 /* ---- the invariants ------------------------------------------------------------------------------ */
 
 /* 1a-recover's last step: "(on A: IMSI 00101...": the side ('A', 'B') and the IMSI. */
@@ -207,7 +228,7 @@ static void expect_active_at(const char *operator, const char *imsi)
 	cr_expect(rc == 0 && active, "%s does not hold IMSI %s active (mno-admin show: status %d)", operator, imsi, rc);
 }
 
-static void expect_invariants(const char *recover_out, const crash_case *c, const char *change)
+static void expect_invariants(const char *recover_out, const crash_case *c, int outage_ms, const char *change)
 {
 	char imsi[16], active[4][16];
 	char side = where_it_ended(recover_out, imsi);
@@ -216,20 +237,23 @@ static void expect_invariants(const char *recover_out, const crash_case *c, cons
 	cr_expect(n < 1 || !strcmp(active[0], imsi), "tre-3's active MCIM is IMSI %s, the device works with %s", active[0],
 		  imsi);
 	expect_active_at(side == 'A' ? "mno-a" : "mno-b", imsi);
-	printf("crash case: %s killed at %s %s->%s (#%d): 1a-change %s; the device ended on %c (IMSI %s)\n", c->victim,
-	       c->type, c->from, c->to, c->nth, change, side, imsi);
+	/* on stderr: under meson (--tap=/dev/stdout) it is what the test log keeps of a case */
+	fprintf(stderr, "crash case: %s killed at %s %s->%s (#%d), down %d ms: 1a-change %s; the device ended on %c (IMSI %s)\n",
+	       c->victim, c->type, c->from, c->to, c->nth, outage_ms, change, side, imsi);
 }
 
 /* ---- the cases ----------------------------------------------------------------------------------- */
 
 TestSuite(crash, .init = tool_setup, .fini = tool_teardown);
 
+/* Each step twice: restarted at once (the peers' retries may bridge the gap), and after a long
+ * outage (they do not). Even parameters are the first, odd ones the second. */
 ParameterizedTestParameters(crash, a_kill_at_any_step_of_the_change_ends_on_a_or_b)
 {
-	static int index[NCASES];
-	for (int i = 0; i < NCASES; i++)
+	static int index[2 * NCASES];
+	for (int i = 0; i < 2 * NCASES; i++)
 		index[i] = i;
-	return cr_make_param_array(int, index, NCASES);
+	return cr_make_param_array(int, index, 2 * NCASES);
 }
 
 /* `run SCENARIO` that must pass. */
@@ -242,8 +266,8 @@ static void run_passing(const char *scenario)
 
 ParameterizedTest(int *i, crash, a_kill_at_any_step_of_the_change_ends_on_a_or_b, .timeout = 150)
 {
-	const crash_case *c = &cases[*i];
-	int st = -1;
+	const crash_case *c = &cases[*i / 2];
+	int outage_ms = *i % 2 ? OUTAGE_MS : 0, st = -1;
 	expect_ok("up");
 	run_passing("1a");
 	long from = file_size("trace.jsonl");
@@ -251,6 +275,8 @@ ParameterizedTest(int *i, crash, a_kill_at_any_step_of_the_change_ends_on_a_or_b
 	int seen = wait_for_step(c, from, change, &st);
 	cr_assert(seen, "1a-change ended (status %d) before %s %s->%s #%d appeared in the trace", st, c->type, c->from,
 		  c->to, c->nth);
+	freeze(c->victim);
+	usleep((useconds_t)outage_ms * 1000);
 	char *out = tool(&st, "crash", c->victim, NULL);
 	free(out);
 	cr_assert_eq(st, 0, "%s did not come back after its kill", c->victim);
@@ -258,7 +284,7 @@ ParameterizedTest(int *i, crash, a_kill_at_any_step_of_the_change_ends_on_a_or_b
 	describe_change(wait_capped(change), change_outcome, sizeof change_outcome);
 	out = tool(&st, "run", "1a-recover", NULL);
 	cr_expect_eq(st, 0, "1a-recover failed after %s was killed at %s", c->victim, c->type);
-	expect_invariants(out, c, change_outcome);
+	expect_invariants(out, c, outage_ms, change_outcome);
 	free(out);
 	expect_clean_logs();
 }
