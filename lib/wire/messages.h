@@ -86,6 +86,14 @@ typedef enum m2m_msgtype {
 	M2M_MSG_CHANGE_RELEASE = 88,
 	M2M_MSG_CHANGE_RELEASE_ACK = 89,
 	M2M_MSG_TRE_ATTACHED = 90,
+	M2M_MSG_SMS_DELIVER = 91,
+	M2M_MSG_SMS_REPORT = 92,
+	M2M_MSG_PORT_REQUEST = 93,
+	M2M_MSG_PORT_RESPONSE = 94,
+	M2M_MSG_PORT_TRANSFER = 95,
+	M2M_MSG_PORT_TRANSFER_ACK = 96,
+	M2M_MSG_PORT_COMPLETE = 97,
+	M2M_MSG_PORT_COMPLETE_ACK = 98,
 } m2m_msgtype;
 
 /* Envelope: the body is kept as ANY here and decoded through the registry (codec.c). */
@@ -810,5 +818,128 @@ typedef struct {
 	ASN1_ENUMERATED *reason;        /* OPTIONAL: failed, why */
 } M2M_TRE_ATTACHED;
 DECLARE_ASN1_FUNCTIONS(M2M_TRE_ATTACHED)
+
+/* ---- OTA over SMS-PP and Alternative 3a, Ki transfer between operators (msg_alt3a.c) ------- */
+
+/* A home operator's OTA server -> the visited operator serving imsi -> the M2ME attached with it. */
+typedef struct {
+	ASN1_STRING *imsi;              /* Imsi */
+	ASN1_OCTET_STRING *tpdu;        /* one SMS-DELIVER (TS 23.040), 1..164 octets */
+} M2M_SMS_DELIVER;
+DECLARE_ASN1_FUNCTIONS(M2M_SMS_DELIVER)
+
+/* The answer: the SMS-DELIVER-REPORT (RP-ACK) carrying the card's PoR when it returned one. */
+typedef struct {
+	ASN1_OCTET_STRING *tpdu;        /* OPTIONAL */
+} M2M_SMS_REPORT;
+DECLARE_ASN1_FUNCTIONS(M2M_SMS_REPORT)
+
+typedef struct {
+	ASN1_STRING *iccid;             /* NumericString, 18..20 digits */
+	ASN1_STRING *new_imsi;          /* Imsi: allocated by the new operator */
+} M2M_PORT_DEVICE;
+DECLARE_ASN1_FUNCTIONS(M2M_PORT_DEVICE)
+DEFINE_STACK_OF(M2M_PORT_DEVICE)
+
+/* NumericString lists (PortAuthorisation.iccids): OpenSSL has no stack type for ASN1_STRING. */
+DEFINE_STACK_OF(ASN1_STRING)
+
+/* What the subscriber signs (CMS SignedData with the subscriber's pinned certificate). */
+typedef struct {
+	ASN1_UTF8STRING *subscriber;
+	ASN1_UTF8STRING *from_sho;
+	ASN1_UTF8STRING *to_sho;
+	STACK_OF(ASN1_STRING) *iccids;  /* NumericString, 1..4000 */
+	ASN1_OCTET_STRING *nonce;       /* 16 octets, single use */
+	ASN1_GENERALIZEDTIME *issued_at;
+} M2M_PORT_AUTHORISATION;
+DECLARE_ASN1_FUNCTIONS(M2M_PORT_AUTHORISATION)
+
+/* New operator B -> old operator A. */
+typedef struct {
+	ASN1_OCTET_STRING *port_id;     /* 16 octets, chosen by B */
+	ASN1_OCTET_STRING *authorisation;  /* DER CMS SignedData by the subscriber over PortAuthorisation */
+	STACK_OF(M2M_PORT_DEVICE) *devices;  /* 1..4000: one message is at most 1 MiB */
+	ASN1_OCTET_STRING *certificate; /* B's DER certificate (operatorFunction): A encrypts the transfer to it */
+} M2M_PORT_REQUEST;
+DECLARE_ASN1_FUNCTIONS(M2M_PORT_REQUEST)
+
+typedef struct {
+	ASN1_OCTET_STRING *port_id;
+	uint64_t accepted;              /* devices taken on */
+} M2M_PORT_RESPONSE;
+DECLARE_ASN1_FUNCTIONS(M2M_PORT_RESPONSE)
+
+/* One OTA keyset of a card (TS 102 225): keys SECRET, only ever inside a PortTransfer package. */
+typedef struct {
+	uint64_t kvn;                   /* 1..15 */
+	uint64_t kic_alg;               /* low nibble of KIc */
+	ASN1_OCTET_STRING *kic;
+	uint64_t kid_alg;               /* low nibble of KID */
+	ASN1_OCTET_STRING *kid;
+	ASN1_OCTET_STRING *dek;
+	ASN1_OCTET_STRING *tar;         /* 3 octets: the TAR it serves */
+	uint64_t counter;               /* the last CNTR the old operator used */
+} M2M_OTA_KEYSET;
+DECLARE_ASN1_FUNCTIONS(M2M_OTA_KEYSET)
+DEFINE_STACK_OF(M2M_OTA_KEYSET)
+
+typedef struct {
+	ASN1_STRING *iccid;
+	ASN1_STRING *old_imsi;
+	ASN1_STRING *new_imsi;
+	ASN1_OCTET_STRING *k;           /* SECRET */
+	ASN1_OCTET_STRING *opc;         /* SECRET */
+	uint64_t sqn;                   /* the highest SQN the old operator's HSS issued */
+	STACK_OF(M2M_OTA_KEYSET) *keysets;
+} M2M_PORT_CREDENTIAL;
+DECLARE_ASN1_FUNCTIONS(M2M_PORT_CREDENTIAL)
+DEFINE_STACK_OF(M2M_PORT_CREDENTIAL)
+
+/* The content of a PortTransfer package: SignedData by A inside AuthEnvelopedData to B. */
+typedef struct {
+	ASN1_OCTET_STRING *port_id;
+	ASN1_UTF8STRING *from_sho;
+	ASN1_UTF8STRING *to_sho;
+	STACK_OF(M2M_PORT_CREDENTIAL) *credentials;
+} M2M_PORT_CREDENTIALS;
+DECLARE_ASN1_FUNCTIONS(M2M_PORT_CREDENTIALS)
+
+/* Old operator A -> B, before A changes anything on the cards. */
+typedef struct {
+	ASN1_OCTET_STRING *port_id;
+	ASN1_OCTET_STRING *package;     /* DER CMS */
+} M2M_PORT_TRANSFER;
+DECLARE_ASN1_FUNCTIONS(M2M_PORT_TRANSFER)
+
+typedef struct {
+	ASN1_OCTET_STRING *port_id;
+	uint64_t provisioned;           /* HSS records made pending */
+} M2M_PORT_TRANSFER_ACK;
+DECLARE_ASN1_FUNCTIONS(M2M_PORT_TRANSFER_ACK)
+
+/* B -> A: the device attached with its new IMSI. */
+typedef struct {
+	ASN1_OCTET_STRING *port_id;
+	ASN1_STRING *iccid;
+	ASN1_STRING *new_imsi;
+} M2M_PORT_COMPLETE;
+DECLARE_ASN1_FUNCTIONS(M2M_PORT_COMPLETE)
+
+/* What A signs once it deleted a card's records and keys (CMS SignedData). */
+typedef struct {
+	ASN1_OCTET_STRING *port_id;
+	ASN1_STRING *iccid;
+	ASN1_STRING *old_imsi;
+	ASN1_GENERALIZEDTIME *deleted_at;
+} M2M_DELETION_RECEIPT;
+DECLARE_ASN1_FUNCTIONS(M2M_DELETION_RECEIPT)
+
+typedef struct {
+	ASN1_OCTET_STRING *port_id;
+	ASN1_STRING *iccid;
+	ASN1_OCTET_STRING *receipt;     /* DER CMS SignedData by A over DeletionReceipt */
+} M2M_PORT_COMPLETE_ACK;
+DECLARE_ASN1_FUNCTIONS(M2M_PORT_COMPLETE_ACK)
 
 #endif

@@ -58,6 +58,7 @@ const char *m2m_reason_name(m2m_reason r)
 	case M2M_R_WRONG_SHO: return "wrongSho";
 	case M2M_R_CONTRACT_LOCKED: return "contractLocked";
 	case M2M_R_NOT_OWNER: return "notOwner";
+	case M2M_R_OTA_REFUSED: return "otaRefused";
 	case M2M_R_INTERNAL: return "internalError";
 	}
 	return NULL;

@@ -56,6 +56,7 @@ typedef enum m2m_reason {
 	M2M_R_WRONG_SHO = 78,
 	M2M_R_CONTRACT_LOCKED = 79,
 	M2M_R_NOT_OWNER = 80,
+	M2M_R_OTA_REFUSED = 81,      /* the card refused a secured packet: its PoR status (TS 102 225) */
 	M2M_R_INTERNAL = 99,
 } m2m_reason;
 

@@ -1,12 +1,14 @@
 /*
- * m2m-wire-examples: one example envelope per registered message type, as produced by
- * m2m_encode, for docs/protocol.md and the fuzzer's seed corpus.
+ * m2m-wire-examples: one example envelope per registered message type (one per hop for a
+ * message forwarded unchanged, smsDeliver), as produced by m2m_encode, for docs/protocol.md and
+ * the fuzzer's seed corpus.
  *
  *   m2m-wire-examples      prints "TYPE NAME HEX" and a "# summary: ..." line per message type,
  *                          and for a type with SECRET fields "# redacted: HEX" (the copy a tap
  *                          publishes, m2m_redact) and "# redacted summary: ..." (its trace line)
- *   m2m-wire-examples DIR  also writes DIR/NN-NAME.der per type and DIR/bad-*.der, a few
- *                          malformed variants (byte edits of the encoder's output); creates DIR
+ *   m2m-wire-examples DIR  also writes DIR/NN-NAME.der per type (NN-NAME-2.der for its second
+ *                          example) and DIR/bad-*.der, a few malformed variants (byte edits of
+ *                          the encoder's output); creates DIR
  *
  * The Alternative 2 examples use the subscriber of TS 35.208 test set 1, and every value derived
  * from it (vector, Kc, AUTS, user-plane ciphertext) is computed with lib/aka, not written in, so
@@ -901,6 +903,137 @@ static void *make_tre_attached(void)
 	return a;
 }
 
+/* ---- OTA over SMS-PP and Alternative 3a ---- */
+
+/*
+ * The card of scenario 3a: uicc-1 of mno-a in m2me-1, ported to mno-b. Its secured packets have
+ * the real SCP80 layout (TS 102 225 §5.1) inside real SMS TPDUs (TS 23.040, TS 31.115); only
+ * the ciphered part is a placeholder of the same length (whole AES blocks) whose text says what
+ * it stands for, as for the CMS objects: its bytes depend on the card's keys and counter.
+ */
+#define EXAMPLE_NEW_IMSI "001020000000101"  /* allocated by mno-b */
+static const uint8_t example_port_id[16] = {0x50, 0x4f, 0x52, 0x54, 0x2d, 0x41, 0x2d, 0x54,
+					    0x4f, 0x2d, 0x42, 0x2d, 0x30, 0x30, 0x30, 0x31};
+
+/* CHL 15 (SPI to CC: 21 octets); SPI 16 19: CC, ciphered, counter higher; PoR always, with CC,
+ * ciphered, in the SMS-DELIVER-REPORT; KIc 12 AES-CBC and KID 1E AES-CMAC of keyset 1; TAR
+ * B0 00 10, the USIM RFM TAR of the card's first keyset (mno/hss/personalise.c). */
+static const uint8_t command_header[] = {0x15, 0x16, 0x19, 0x12, 0x1e, 0xb0, 0x00, 0x10};
+/* RHL 12 (TAR to CC: 18 octets); the TAR the command named. */
+static const uint8_t por_header[] = {0x12, 0xb0, 0x00, 0x10};
+
+/* CPL or RPL (2 octets: what follows them), the clear header, the ciphered part. */
+static size_t ota_packet(uint8_t *b, const uint8_t *header, size_t hn, const char *ciphered)
+{
+	size_t n = strlen(ciphered);
+	if (n % 16)
+		die("an AES-CBC part is whole blocks");
+	b[0] = (uint8_t)((hn + n) >> 8);
+	b[1] = (uint8_t)(hn + n);
+	memcpy(b + 2, header, hn);
+	memcpy(b + 2 + hn, ciphered, n);
+	return 2 + hn + n;
+}
+
+/* head, TP-UDL, then the user data: header 02 IEI 00 and the packet. With 8-bit data the UDL
+ * counts octets, the header's included. */
+static size_t sms_tpdu(uint8_t *b, const uint8_t *head, size_t hn, uint8_t iei, const uint8_t *pkt, size_t pn)
+{
+	if (hn + 4 + pn > 164)
+		die("an SMS TPDU is at most 164 octets");
+	memcpy(b, head, hn);
+	b[hn] = (uint8_t)(3 + pn);
+	b[hn + 1] = 0x02;
+	b[hn + 2] = iei;
+	b[hn + 3] = 0x00;
+	memcpy(b + hn + 4, pkt, pn);
+	return hn + 4 + pn;
+}
+
+/* mno-a's OTA server rewrites EF_IMSI: one SMS-DELIVER with TP-UDHI (40) from 12345678 (08 81
+ * 21 43 65 87), PID 7F (USIM data download), DCS F6 (class 2, 8-bit), SCTS 2025-01-02
+ * 03:04:05 UTC (EXAMPLE_TIME, semi-octets), IEI 70: a command packet. */
+static void *make_sms_deliver(void)
+{
+	static const uint8_t head[] = {0x40, 0x08, 0x81, 0x21, 0x43, 0x65, 0x87, 0x7f,
+				       0xf6, 0x52, 0x10, 0x20, 0x30, 0x40, 0x50, 0x00};
+	uint8_t pkt[128], tpdu[164];
+	size_t pn = ota_packet(pkt, command_header, sizeof command_header,
+			       "<AES-CBC of: CNTR, PCNTR, CC and the RFM script>");
+	M2M_SMS_DELIVER *d = M2M_SMS_DELIVER_new();
+	set_digits(&d->imsi, EXAMPLE_IMSI);
+	set_octets(d->tpdu, tpdu, sms_tpdu(tpdu, head, sizeof head, 0x70, pkt, pn));
+	return d;
+}
+
+/* The card's PoR in the SMS-DELIVER-REPORT for RP-ACK: TP-UDHI (40), TP-PI 07 (PID, DCS and UDL
+ * follow), PID 7F, DCS F6, IEI 71: a response packet. */
+static void *make_sms_report(void)
+{
+	static const uint8_t head[] = {0x40, 0x07, 0x7f, 0xf6};
+	uint8_t pkt[64], tpdu[164];
+	size_t pn = ota_packet(pkt, por_header, sizeof por_header, "<AES-CBC of PoR>");
+	M2M_SMS_REPORT *r = M2M_SMS_REPORT_new();
+	r->tpdu = octets(tpdu, sms_tpdu(tpdu, head, sizeof head, 0x71, pkt, pn));
+	return r;
+}
+
+static void *make_port_request(void)
+{
+	M2M_PORT_REQUEST *r = M2M_PORT_REQUEST_new();
+	M2M_PORT_DEVICE *d = M2M_PORT_DEVICE_new();
+	set_octets(r->port_id, example_port_id, sizeof example_port_id);
+	placeholder(r->authorisation, "<SignedData over PortAuthorisation, by the subscriber>");
+	set_digits(&d->iccid, EXAMPLE_ICCID);
+	set_digits(&d->new_imsi, EXAMPLE_NEW_IMSI);
+	if (!sk_M2M_PORT_DEVICE_push(r->devices, d))
+		die("out of memory");
+	placeholder(r->certificate, "<certificate of mno-b>");
+	return r;
+}
+
+static void *make_port_response(void)
+{
+	M2M_PORT_RESPONSE *r = M2M_PORT_RESPONSE_new();
+	set_octets(r->port_id, example_port_id, sizeof example_port_id);
+	r->accepted = 1;
+	return r;
+}
+
+static void *make_port_transfer(void)
+{
+	M2M_PORT_TRANSFER *t = M2M_PORT_TRANSFER_new();
+	set_octets(t->port_id, example_port_id, sizeof example_port_id);
+	placeholder(t->package, "<AuthEnvelopedData to mno-b of SignedData over PortCredentials, by mno-a>");
+	return t;
+}
+
+static void *make_port_transfer_ack(void)
+{
+	M2M_PORT_TRANSFER_ACK *a = M2M_PORT_TRANSFER_ACK_new();
+	set_octets(a->port_id, example_port_id, sizeof example_port_id);
+	a->provisioned = 1;
+	return a;
+}
+
+static void *make_port_complete(void)
+{
+	M2M_PORT_COMPLETE *c = M2M_PORT_COMPLETE_new();
+	set_octets(c->port_id, example_port_id, sizeof example_port_id);
+	set_digits(&c->iccid, EXAMPLE_ICCID);
+	set_digits(&c->new_imsi, EXAMPLE_NEW_IMSI);
+	return c;
+}
+
+static void *make_port_complete_ack(void)
+{
+	M2M_PORT_COMPLETE_ACK *a = M2M_PORT_COMPLETE_ACK_new();
+	set_octets(a->port_id, example_port_id, sizeof example_port_id);
+	set_digits(&a->iccid, EXAMPLE_ICCID);
+	placeholder(a->receipt, "<SignedData over DeletionReceipt, by mno-a>");
+	return a;
+}
+
 typedef struct example {
 	int type;
 	const char *sender, *recipient;
@@ -990,15 +1123,19 @@ static const example examples[] = {
 	{M2M_MSG_CHANGE_RELEASE, REQUEST("drf", "mno-a"), make_change_release},
 	{M2M_MSG_CHANGE_RELEASE_ACK, REPLY("mno-a", "drf"), make_change_ack},
 	{M2M_MSG_TRE_ATTACHED, REQUEST("m2me-3", "tre-3"), make_tre_attached},
+	/* the visited operator forwards the home operator's smsDeliver to the device attached with
+	 * its IMSI, unchanged, and the device's smsReport back */
+	{M2M_MSG_SMS_DELIVER, REQUEST("mno-a", "mno-v"), make_sms_deliver},
+	{M2M_MSG_SMS_DELIVER, REQUEST("mno-v", "m2me-1"), make_sms_deliver},
+	{M2M_MSG_SMS_REPORT, REPLY("mno-v", "mno-a"), make_sms_report},
+	{M2M_MSG_PORT_REQUEST, REQUEST("mno-b", "mno-a"), make_port_request},
+	{M2M_MSG_PORT_RESPONSE, REPLY("mno-a", "mno-b"), make_port_response},
+	{M2M_MSG_PORT_TRANSFER, REQUEST("mno-a", "mno-b"), make_port_transfer},
+	{M2M_MSG_PORT_TRANSFER_ACK, REPLY("mno-b", "mno-a"), make_port_transfer_ack},
+	{M2M_MSG_PORT_COMPLETE, REQUEST("mno-b", "mno-a"), make_port_complete},
+	{M2M_MSG_PORT_COMPLETE_ACK, REPLY("mno-a", "mno-b"), make_port_complete_ack},
 };
 
-static const example *example_for(int type)
-{
-	for (size_t i = 0; i < sizeof examples / sizeof examples[0]; i++)
-		if (examples[i].type == type)
-			return &examples[i];
-	return NULL;
-}
 
 /* ---- output ------------------------------------------------------------------------------ */
 
@@ -1135,8 +1272,9 @@ static int print_redacted(const unsigned char *der, size_t len)
 	return r < 0;
 }
 
-/* Prints one example (and writes its files into dir, when given); 0 or 1. */
-static int emit(const char *dir, const m2m_msgdef *def, const example *x)
+/* Prints one example (and writes its files into dir, when given); nth counts the examples of
+ * its type from 0. 0 or 1. */
+static int emit(const char *dir, const m2m_msgdef *def, const example *x, int nth)
 {
 	m2m_envelope env = {.version = M2M_WIRE_VERSION, .type = def->type, .seq = x->is_reply ? 7 : 42};
 	memcpy(env.txid, example_txid, M2M_TXID_LEN);
@@ -1158,9 +1296,13 @@ static int emit(const char *dir, const m2m_msgdef *def, const example *x)
 		rc |= print_redacted(der, len);
 		if (dir) {
 			char name[64];
-			snprintf(name, sizeof name, "%02d-%s.der", def->type, def->name);
+			if (nth)
+				snprintf(name, sizeof name, "%02d-%s-%d.der", def->type, def->name, nth + 1);
+			else
+				snprintf(name, sizeof name, "%02d-%s.der", def->type, def->name);
 			rc |= write_file(dir, name, der, len) ? 1 : 0;
-			rc |= write_malformed(dir, def->type, der, len) ? 1 : 0;
+			if (!nth)
+				rc |= write_malformed(dir, def->type, der, len) ? 1 : 0;
 		}
 	}
 	OPENSSL_free(der);
@@ -1184,13 +1326,14 @@ int main(int argc, char **argv)
 		const m2m_msgdef *def = m2m_msgdef_find(t);
 		if (!def)
 			continue;
-		const example *x = example_for(t);
-		if (!x) {
+		int nth = 0;
+		for (size_t i = 0; i < sizeof examples / sizeof examples[0]; i++)
+			if (examples[i].type == t)
+				rc |= emit(dir, def, &examples[i], nth++);
+		if (!nth) {
 			fprintf(stderr, "no example for message type %d (%s)\n", t, def->name);
 			rc = 1;
-			continue;
 		}
-		rc |= emit(dir, def, x);
 	}
 	return rc;
 }
