@@ -8,6 +8,11 @@ const uint8_t m2me_usim_aid[M2ME_USIM_AID_LEN] = {0xA0, 0x00, 0x00, 0x00, 0x87, 
 
 enum {
 	CLA = 0x00,
+	CLA_CAT = 0x80,            /* TS 102 221 table 10.5: the CAT commands are of class 80 */
+	INS_TERMINAL_PROFILE = 0x10,
+	INS_FETCH = 0x12,
+	INS_TERMINAL_RESPONSE = 0x14,
+	INS_ENVELOPE = 0xC2,
 	INS_SELECT = 0xA4,
 	INS_READ_BINARY = 0xB0,
 	INS_AUTHENTICATE = 0x88,
@@ -64,6 +69,39 @@ size_t m2me_apdu_authenticate(const uint8_t rand[16], const uint8_t autn[16], ui
 	memcpy(out + n, autn, 16);
 	n += 16;
 	out[n++] = 0x00;  /* Le: the answer's length is known only to the card */
+	return n;
+}
+
+/* A CAT command carrying data: class 80, P1 P2 00 00, Lc, the data (no Le: the answer comes at once). */
+static size_t cat_with_data(uint8_t ins, const uint8_t *data, size_t len, uint8_t *out)
+{
+	size_t n = header(out, ins, 0x00, 0x00);
+	out[0] = CLA_CAT;
+	out[n++] = (uint8_t)len;
+	memcpy(out + n, data, len);
+	return n + len;
+}
+
+size_t m2me_apdu_terminal_profile(const uint8_t *data, size_t len, uint8_t *out)
+{
+	return cat_with_data(INS_TERMINAL_PROFILE, data, len, out);
+}
+
+size_t m2me_apdu_envelope(const uint8_t *data, size_t len, uint8_t *out)
+{
+	return cat_with_data(INS_ENVELOPE, data, len, out);
+}
+
+size_t m2me_apdu_terminal_response(const uint8_t *data, size_t len, uint8_t *out)
+{
+	return cat_with_data(INS_TERMINAL_RESPONSE, data, len, out);
+}
+
+size_t m2me_apdu_fetch(uint8_t le, uint8_t *out)
+{
+	size_t n = header(out, INS_FETCH, 0x00, 0x00);
+	out[0] = CLA_CAT;
+	out[n++] = le;
 	return n;
 }
 

@@ -28,6 +28,8 @@ extern const uint8_t m2me_usim_aid[M2ME_USIM_AID_LEN];
 #define M2ME_SW_OK 0x9000
 #define M2ME_SW_AUTH_MAC 0x9862  /* TS 31.102 §7.1.2: authentication error, incorrect MAC */
 #define M2ME_SW1_WRONG_LE 0x6C   /* ISO 7816-3 §10.3.4: repeat with Le = SW2 */
+#define M2ME_SW1_PROACTIVE 0x91  /* TS 102 221 §10.2.1.1: done, and a proactive command of SW2 bytes waits */
+#define M2ME_CAT_DATA_MAX 255    /* the data of a short APDU */
 
 #define M2ME_IMSI_MAX 15
 #define M2ME_ICCID_MIN 18
@@ -40,6 +42,16 @@ size_t m2me_apdu_select_fid(uint16_t fid, uint8_t *out);
 size_t m2me_apdu_read_binary(uint16_t offset, uint8_t le, uint8_t *out);
 /* AUTHENTICATE in the 3G security context: 00 88 00 81 22 10 RAND 10 AUTN 00. */
 size_t m2me_apdu_authenticate(const uint8_t rand[16], const uint8_t autn[16], uint8_t *out);
+
+/*
+ * The CAT commands of TS 102 221 table 10.5 (class 80): TERMINAL PROFILE 80 10 00 00 Lc data,
+ * ENVELOPE 80 C2 00 00 Lc data, TERMINAL RESPONSE 80 14 00 00 Lc data (len 1..255), and
+ * FETCH 80 12 00 00 Le with the length the card announced in 91XX.
+ */
+size_t m2me_apdu_terminal_profile(const uint8_t *data, size_t len, uint8_t *out);
+size_t m2me_apdu_envelope(const uint8_t *data, size_t len, uint8_t *out);
+size_t m2me_apdu_terminal_response(const uint8_t *data, size_t len, uint8_t *out);
+size_t m2me_apdu_fetch(uint8_t le, uint8_t *out);
 
 /* The three answers TS 31.102 §7.1.2.1 gives to AUTHENTICATE, and anything else. */
 typedef enum m2me_auth_outcome {

@@ -76,7 +76,7 @@ static void reply_status(m2me_device *dev, m2m_request *req)
 void m2me_control_finish(m2me_device *dev, m2m_reason reason, const char *text)
 {
 	m2me_procedure *p = &dev->proc;
-	if (!p->active)
+	if (!p->active || p->kind != M2ME_PROC_CONTROL)
 		return;
 	if (reason == M2M_OK) {
 		m2m_info("%s done", actions[p->action].name);
@@ -116,6 +116,19 @@ const char *m2me_reason_name(m2m_reason r)
 {
 	const char *name = m2m_reason_name(r);
 	return name ? name : "unknown";
+}
+
+const char *m2me_procedure_name(const m2me_procedure *p)
+{
+	switch (p->kind) {
+	case M2ME_PROC_SMS:
+		return "an SMS-PP download to the card";
+	case M2ME_PROC_REFRESH:
+		return "the card's proactive session (REFRESH)";
+	case M2ME_PROC_CONTROL:
+		break;
+	}
+	return actions[p->action].name;
 }
 
 /* ---- the actions that need neither card nor network --------------------------------------- */
@@ -254,7 +267,7 @@ void m2me_control(m2me_device *dev, m2m_request *req)
 		return;
 	}
 	if (dev->proc.active) {
-		m2m_refuse(dev->node, req, M2M_R_WRONG_STATE, "busy: %s in progress", actions[dev->proc.action].name);
+		m2m_refuse(dev->node, req, M2M_R_WRONG_STATE, "busy: %s in progress", m2me_procedure_name(&dev->proc));
 		return;
 	}
 	m2m_info("%s requested by %s", actions[action].name, req->env.sender);

@@ -6,9 +6,11 @@
  * the TRE, carries user data protected under keys from CK and IK (docs/alt2.md), and carries
  * the TRE's provisioning steps over its session (provision.c).
  *
- * One procedure runs at a time. It owns the deferred deviceControl request and ends with
+ * One procedure runs at a time. A deviceControl's owns the deferred request and ends with
  * m2me_control_finish, which answers deviceStatus or refuses with the reason the card or the
- * network gave. Every response callback runs inside a step (lib/net/node.h), so a procedure
+ * network gave. The network's smsDeliver runs as a procedure too (sms.c), answered with
+ * smsReport, and so does the proactive session it may open on the card (refresh.c), which
+ * answers nobody. Every response callback runs inside a step (lib/net/node.h), so a procedure
  * persists its result and then answers, in that order, within one database transaction.
  */
 #ifndef M2ME_DEVICE_H
@@ -18,6 +20,9 @@
 
 #include "aka/session.h"
 #include "daemon/daemon.h"
+#include "ota/cat.h"
+
+#include <time.h>
 
 #define M2ME_IMEI_LEN 15
 #define M2ME_APN_MAX 100
@@ -80,7 +85,7 @@ typedef void (*m2me_done_fn)(m2me_device *dev, m2m_reason reason, const char *te
 typedef void (*m2me_read_fn)(m2me_device *dev, const m2me_card_info *info, m2m_reason reason,
 			     const char *text);
 
-/* Reading the card at power-on (power.c). */
+/* Reading the card at power-on, or again at a REFRESH (power.c). */
 typedef struct m2me_card_read {
 	int step;
 	int le_retried;          /* one repeat with the Le the card asked for (6Cxx) */
@@ -89,6 +94,9 @@ typedef struct m2me_card_read {
 	uint8_t ef_ad[M2ME_EF_AD_READ_LEN];
 	uint8_t ef_iccid[M2ME_EF_ICCID_LEN];
 	size_t ef_len[3];
+	int initialise;          /* after a reset: the reading ends with TERMINAL PROFILE */
+	m2me_card_info info;     /* decoded, while TERMINAL PROFILE is with the card */
+	uint8_t proactive;       /* TERMINAL PROFILE answered 91XX: XX, else 0 */
 	m2me_read_fn done;
 } m2me_card_read;
 
@@ -168,14 +176,53 @@ typedef struct m2me_provision_run {
 	m2me_done_fn then;           /* ... and what follows the attach */
 } m2me_provision_run;
 
-/* The procedure in progress: the deviceControl it answers and each procedure's working state. */
+/*
+ * The OTA on the card (sms.c, refresh.c) and its row in the database (table ota), stored from
+ * the moment an ENVELOPE leaves until the device is settled on what the card presents:
+ *
+ *   ENVELOPING    the SMS-PP download is with the card          -> its answer, 9000 or 91XX
+ *   FETCHING      91XX: FETCH, perform, TERMINAL RESPONSE       -> 9000 (settle) or 91XX again
+ *   READING       a REFRESH: the card's files read again (after a reset for qualifier 04)
+ *   REATTACHING   the card presents another IMSI: detach, attach with it on the same network
+ *                 and APN (network, apn and from_imsi stored)
+ *
+ * A restart finds the row and does what a terminal does after losing a proactive session:
+ * reset the card, read it, and re-attach if its IMSI is no longer the session's.
+ */
+typedef enum m2me_ota_phase {
+	M2ME_OTA_ENVELOPING,
+	M2ME_OTA_FETCHING,
+	M2ME_OTA_READING,
+	M2ME_OTA_REATTACHING,
+} m2me_ota_phase;
+#define M2ME_OTA_PHASES 4
+extern const char *const m2me_ota_phases[];  /* their names in the database */
+typedef struct m2me_ota_run {
+	m2me_ota_phase phase;
+	char network[M2M_ENTITY_MAX + 1];  /* the session's when it started: where to attach again */
+	char apn[M2ME_APN_MAX + 1];
+	char from_imsi[M2ME_IMSI_MAX + 1];
+	int attach_due;           /* stored REATTACHING: the detach may have happened, attach anyway */
+	uint8_t pending;          /* 91XX: the length of the proactive command to fetch */
+	int commands;             /* fetched in this proactive session: bounded */
+	m2m_cat_command command;  /* the one being performed */
+	int have_info;            /* info: what the REFRESH (or the restart) read */
+	m2me_card_info info;
+} m2me_ota_run;
+
+/* What the procedure in progress answers: a deviceControl, an smsDeliver, or nobody. */
+typedef enum m2me_proc_kind { M2ME_PROC_CONTROL, M2ME_PROC_SMS, M2ME_PROC_REFRESH } m2me_proc_kind;
+
+/* The procedure in progress: the request it answers and each procedure's working state. */
 typedef struct m2me_procedure {
 	int active;
-	m2m_request *req;
+	m2me_proc_kind kind;
+	m2m_request *req;                 /* NULL for a refresh */
 	m2m_device_action action;
 	m2me_card_read read;
 	m2me_attach_run attach;
 	m2me_provision_run provision;
+	m2me_ota_run ota;
 	m2me_done_fn detach_done;
 	uint64_t counter;                 /* sendData: the uplink counter of the data in flight */
 	uint8_t data[M2ME_DATA_MAX];      /* sendData: what was sent, then what came back */
@@ -194,6 +241,10 @@ struct m2me_device {
 	m2me_aka_fn aka_answer;
 	m2me_credential_fn credential_answer;
 	m2me_next_fn next_answer;
+	/* an OTA the device must settle (a restart, a card that stopped answering): when to try */
+	int ota_recover;
+	int ota_attempts;
+	time_t ota_retry_at;
 };
 
 /* Migration 1 of the m2me's database, after M2M_NODE_SCHEMA. */
@@ -232,6 +283,13 @@ struct m2me_device {
 	"DROP TABLE provision;"                                                                  \
 	"ALTER TABLE provision_v2 RENAME TO provision;"
 
+/* Migration 3: the OTA on the card (sms.c, refresh.c; see m2me_ota_phase). */
+#define M2ME_SCHEMA_V3                                                                          \
+	"CREATE TABLE ota (id INTEGER PRIMARY KEY CHECK (id = 1),"                               \
+	" phase TEXT NOT NULL CHECK (phase IN ('enveloping', 'fetching', 'reading', 'reattaching')),"  \
+	" network TEXT, apn TEXT, from_imsi TEXT,"      /* the session's when it started */      \
+	" started INTEGER NOT NULL, changed INTEGER NOT NULL);"
+
 /* imei.c: 15 digits whose last is the Luhn check digit of the first 14 (TS 23.003 Annex B). */
 int m2me_imei_valid(const char *imei);
 
@@ -246,6 +304,8 @@ void m2me_fail(m2me_device *dev, m2me_done_fn done, m2m_reason reason, const cha
 	__attribute__((format(printf, 4, 5)));
 /* The ASN.1 name of a reason, also for one this build does not know. */
 const char *m2me_reason_name(m2m_reason r);
+/* What the procedure in progress is, for a refusal's "busy: ... in progress". */
+const char *m2me_procedure_name(const m2me_procedure *p);
 
 /* card_link.c: one command at a time to the uicc in the slot; -1 if it cannot be sent. */
 int m2me_card_transmit(m2me_device *dev, const uint8_t *apdu, size_t len, m2me_rapdu_fn answer);
@@ -269,8 +329,12 @@ void m2me_power_on(m2me_device *dev);
 void m2me_power_off(m2me_device *dev);
 void m2me_insert_card(m2me_device *dev, const char *card);
 void m2me_remove_card(m2me_device *dev);
-/* Resets the card and reads ADF.USIM's EF_IMSI and EF_AD and the MF's EF_ICCID. */
+/* Resets the card, reads ADF.USIM's EF_IMSI and EF_AD and the MF's EF_ICCID, and sends TERMINAL
+ * PROFILE (m2m_cat_me_profile): the terminal's part of the UICC's initialisation. A card that
+ * refuses the profile is read all the same (it has no toolkit); its 91XX is in proc.read.proactive. */
 void m2me_card_read_start(m2me_device *dev, m2me_read_fn done);
+/* The same files read again without a reset or profile (a REFRESH with NAA initialisation). */
+void m2me_card_read_files(m2me_device *dev, m2me_read_fn done);
 
 /* attach.c: with the card when one was read at power-on, else with what the TRE names (a PCID
  * attaches with the provisioning APN); ends with done. An attach with a TRE credential, named
@@ -296,6 +360,28 @@ void m2me_provision_continue(m2me_device *dev);
 void m2me_switch_settle(m2me_device *dev);
 void m2me_switch_change(m2me_device *dev);
 
+/* sms.c: smsDeliver from the network the device is attached through, for its session's IMSI:
+ * ENVELOPE (SMS-PP download) to the card, its answer back in smsReport; a 91XX answer starts
+ * the refresh once the report is on its way. */
+void m2me_sms_deliver(m2me_device *dev, m2m_request *req);
+
+/* refresh.c: the proactive session the card opened with 91XX (pending: XX). begin stores it
+ * (phase fetching; 0, or -1) in the procedure in progress; fetch makes it the procedure and
+ * runs it: FETCH, REFRESH (or "beyond capabilities"), TERMINAL RESPONSE, and at the end the
+ * detach and attach when the card presents another IMSI than the session's. start: both, for a
+ * device with no procedure in progress. */
+int m2me_refresh_begin(m2me_device *dev, uint8_t pending);
+void m2me_refresh_fetch(m2me_device *dev);
+void m2me_refresh_start(m2me_device *dev, uint8_t pending);
+/* At start: whether an OTA is to be settled (a stored row, or a session whose IMSI is not the
+ * card's): 0, or -1 when the row cannot be read. tick: settles it once no procedure runs: reset,
+ * read, re-attach (retried). */
+int m2me_ota_check(m2me_device *dev);
+/* The OTA in progress broke off (a silent card, a row that cannot be stored): the procedure ends,
+ * its row stays, and the tick settles it later. */
+void m2me_ota_interrupted(m2me_device *dev, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void m2me_ota_tick(m2me_device *dev);
+
 /* user_data.c */
 void m2me_send_data(m2me_device *dev, const uint8_t *data, size_t len);
 
@@ -315,5 +401,10 @@ int m2me_store_forget_session(m2me_device *dev);
 int m2me_store_save_provision(m2me_device *dev, const m2me_provision_run *p);
 int m2me_store_load_provision(m2me_device *dev, m2me_provision_run *p);
 int m2me_store_forget_provision(m2me_device *dev);
+
+/* The OTA's row; load gives 1 (found: phase, network, apn, from_imsi), 0 or -1. */
+int m2me_store_save_ota(m2me_device *dev, const m2me_ota_run *o);
+int m2me_store_load_ota(m2me_device *dev, m2me_ota_run *o);
+int m2me_store_forget_ota(m2me_device *dev);
 
 #endif

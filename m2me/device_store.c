@@ -1,9 +1,9 @@
 /*
  * The device's state in its own database, so that a restarted m2me knows where it was: power,
  * the card in the slot and what was read from it, the IMEI, the open session (and the
- * credential it was opened with), and how far the TRE's provisioning got. The session key is
- * sealed under the storage key with the session id as associated data; nothing else stored is
- * secret.
+ * credential it was opened with), how far the TRE's provisioning got, and an OTA on the card
+ * that the device has not settled yet. The session key is sealed under the storage key with the
+ * session id as associated data; nothing else stored is secret.
  */
 #include "device.h"
 
@@ -102,6 +102,17 @@ int m2me_store_save_provision(m2me_device *dev, const m2me_provision_run *p)
 	return m2m_store_run(dev->db, st);
 }
 
+/* The phase named in column i: its index in names[n], or -1 for a name not among them. */
+static int column_phase(sqlite3_stmt *st, int i, const char *const *names, int n)
+{
+	char phase[16];
+	column_text(st, i, phase, sizeof phase);
+	for (int k = 0; k < n; k++)
+		if (!strcmp(phase, names[k]))
+			return k;
+	return -1;
+}
+
 int m2me_store_load_provision(m2me_device *dev, m2me_provision_run *p)
 {
 	sqlite3_stmt *st = m2m_store_prepare(dev->db,
@@ -110,14 +121,10 @@ int m2me_store_load_provision(m2me_device *dev, m2me_provision_run *p)
 		return -1;
 	int rc = sqlite3_step(st), found = rc == SQLITE_DONE ? 0 : -1;
 	if (rc == SQLITE_ROW) {
-		char phase[16];
-		column_text(st, 0, phase, sizeof phase);
 		memset(p, 0, sizeof *p);
-		for (int i = 0; i < M2ME_PROV_PHASES; i++)
-			if (!strcmp(phase, m2me_provision_phases[i])) {
-				p->phase = (m2me_provision_phase)i;
-				found = 1;
-			}
+		int phase = column_phase(st, 0, m2me_provision_phases, M2ME_PROV_PHASES);
+		p->phase = (m2me_provision_phase)(phase < 0 ? 0 : phase);
+		found = phase < 0 ? -1 : 1;
 		p->steps = sqlite3_column_int(st, 1);
 		p->last_type = sqlite3_column_int(st, 2);
 		column_text(st, 3, p->last_destination, sizeof p->last_destination);
@@ -131,6 +138,47 @@ int m2me_store_load_provision(m2me_device *dev, m2me_provision_run *p)
 int m2me_store_forget_provision(m2me_device *dev)
 {
 	return m2m_store_run(dev->db, m2m_store_prepare(dev->db, "DELETE FROM provision"));
+}
+
+const char *const m2me_ota_phases[M2ME_OTA_PHASES] = {"enveloping", "fetching", "reading", "reattaching"};
+
+int m2me_store_save_ota(m2me_device *dev, const m2me_ota_run *o)
+{
+	sqlite3_stmt *st = m2m_store_prepare(dev->db,
+		"INSERT INTO ota (id, phase, network, apn, from_imsi, started, changed) VALUES (1, ?1, ?2, ?3, ?4, ?5, ?5)"
+		" ON CONFLICT (id) DO UPDATE SET phase = ?1, network = ?2, apn = ?3, from_imsi = ?4, changed = ?5");
+	if (st) {
+		sqlite3_bind_text(st, 1, m2me_ota_phases[o->phase], -1, SQLITE_STATIC);
+		bind_text_or_null(st, 2, o->network, 1);
+		bind_text_or_null(st, 3, o->apn, 1);
+		bind_text_or_null(st, 4, o->from_imsi, 1);
+		sqlite3_bind_int64(st, 5, (sqlite3_int64)time(NULL));
+	}
+	return m2m_store_run(dev->db, st);
+}
+
+int m2me_store_load_ota(m2me_device *dev, m2me_ota_run *o)
+{
+	sqlite3_stmt *st = m2m_store_prepare(dev->db, "SELECT phase, network, apn, from_imsi FROM ota");
+	if (!st)
+		return -1;
+	int rc = sqlite3_step(st), found = rc == SQLITE_DONE ? 0 : -1;
+	if (rc == SQLITE_ROW) {
+		memset(o, 0, sizeof *o);
+		int phase = column_phase(st, 0, m2me_ota_phases, M2ME_OTA_PHASES);
+		o->phase = (m2me_ota_phase)(phase < 0 ? 0 : phase);
+		found = phase < 0 ? -1 : 1;
+		column_text(st, 1, o->network, sizeof o->network);
+		column_text(st, 2, o->apn, sizeof o->apn);
+		column_text(st, 3, o->from_imsi, sizeof o->from_imsi);
+	}
+	sqlite3_finalize(st);
+	return found;
+}
+
+int m2me_store_forget_ota(m2me_device *dev)
+{
+	return m2m_store_run(dev->db, m2m_store_prepare(dev->db, "DELETE FROM ota"));
 }
 
 /* ---- loading at start ----------------------------------------------------------------------- */
@@ -214,5 +262,5 @@ int m2me_store_load(m2me_device *dev)
 	if (under_way > 0)
 		m2m_info("a provisioning was interrupted (%s, %d step(s) relayed): provision resumes it",
 			 m2me_provision_phases[p.phase], p.steps);
-	return under_way < 0 ? -1 : 0;
+	return under_way < 0 ? -1 : m2me_ota_check(dev);
 }

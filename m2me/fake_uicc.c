@@ -2,16 +2,20 @@
  * The fake UICC of the m2me tests: the MF with EF_ICCID and ADF.USIM with EF_IMSI and EF_AD,
  * SELECT (by AID or file identifier, P2 = 0C), READ BINARY (6Cxx when Le is too long) and
  * AUTHENTICATE in the 3G context over the USIM functions of lib/aka, as TS 31.102 §7.1.2
- * answers it: DB with RES, CK, IK and Kc, DC with AUTS, or 98 62. It can misbehave on demand.
+ * answers it: DB with RES, CK, IK and Kc, DC with AUTS, or 98 62. Its toolkit takes TERMINAL
+ * PROFILE, answers ENVELOPE with its PoR (and may then rewrite EF_IMSI and queue a REFRESH, as
+ * an OTA of Alternative 3a does, answering 91XX), FETCH and TERMINAL RESPONSE; a reset ends the
+ * proactive session. It can misbehave on demand.
  */
 #include "m2me_harness.h"
 
 #include "aka/gsm.h"
+#include "ota/sms.h"
 
 #include <criterion/criterion.h>
 #include <string.h>
 
-static const uint8_t ef_imsi[] = {0x08, 0x09, 0x10, 0x10, 0x00, 0x00, 0x00, 0x00, 0x10};
+const uint8_t new_ef_imsi[M2ME_EF_IMSI_LEN] = {0x08, 0x09, 0x10, 0x20, 0x00, 0x00, 0x00, 0x00, 0x50};
 static const uint8_t ef_imsi_bad[] = {0x08, 0x09, 0x10, 0x1A, 0x00, 0x00, 0x00, 0x00, 0x10};
 static const uint8_t ef_ad[] = {0x00, 0x00, 0x00, 0x02};
 static const uint8_t ef_iccid[] = {0x98, 0x00, 0x01, 0x01, 0x00, 0x00, 0x00, 0x00, 0x10, 0xF9};
@@ -46,7 +50,8 @@ static uint16_t card_read(const uint8_t *a, size_t len, uint8_t *out, size_t *ou
 {
 	if (len != 5)
 		return 0x6700;
-	const uint8_t *file = fake_card.ef == M2ME_FID_IMSI ? (fake_card.fault == CARD_BAD_IMSI ? ef_imsi_bad : ef_imsi)
+	const uint8_t *imsi = fake_card.fault == CARD_BAD_IMSI ? ef_imsi_bad : fake_card.ef_imsi;
+	const uint8_t *file = fake_card.ef == M2ME_FID_IMSI ? imsi
 			      : fake_card.ef == M2ME_FID_AD  ? ef_ad
 			      : fake_card.ef == M2ME_FID_ICCID ? ef_iccid
 							       : NULL;
@@ -104,6 +109,107 @@ static uint16_t card_authenticate(const uint8_t *a, size_t len, uint8_t *out, si
 	return s == M2M_AKA_MAC_FAILURE ? 0x9862 : s == M2M_AKA_ERROR ? 0x6F00 : 0x9000;
 }
 
+/* ---- the toolkit --------------------------------------------------------------------------------- */
+
+void fake_card_queue(uint8_t type, uint8_t qualifier)
+{
+	/* the file list of a file change notification: EF_IMSI by its path 3F00 7FFF 6F07 */
+	static const uint8_t files[] = {0x01, 0x3F, 0x00, 0x7F, 0xFF, 0x6F, 0x07};
+	m2m_cat_command c = {.number = 1, .type = type, .qualifier = qualifier};
+	if (type == M2M_CAT_CMD_REFRESH && (qualifier == M2M_CAT_REFRESH_FCN || qualifier == M2M_CAT_REFRESH_INIT_FCN)) {
+		memcpy(c.files, files, sizeof files);
+		c.files_len = sizeof files;
+	}
+	size_t *len = &fake_card.proactive_len;
+	cr_assert_eq(m2m_cat_command_build(&c, fake_card.proactive, sizeof fake_card.proactive, len), 0);
+}
+
+/* 9000, or 91XX while a proactive command is pending. */
+static uint16_t toolkit_sw(void)
+{
+	return fake_card.proactive_len ? (uint16_t)(0x9100 | fake_card.proactive_len) : 0x9000;
+}
+
+static uint16_t card_profile(const uint8_t *a, size_t len)
+{
+	if (len < 6 || (size_t)a[4] + 5 != len)
+		return 0x6700;
+	fake_card.profiles++;
+	fake_card.refresh_announced = m2m_cat_profile_has(a + 5, a[4], M2M_CAT_PROFILE_REFRESH);
+	if (fake_card.refresh_on_profile && fake_card.refresh_announced)
+		fake_card_queue(M2M_CAT_CMD_REFRESH, (uint8_t)fake_card.refresh_qualifier);
+	return toolkit_sw();
+}
+
+static uint16_t card_envelope(const uint8_t *a, size_t len, uint8_t *out, size_t *out_len)
+{
+	fake_card.envelopes++;
+	memcpy(fake_card.envelope, a, len);
+	fake_card.envelope_len = len;
+	const uint8_t *tpdu;
+	size_t tpdu_len;
+	if (len < 6 || (size_t)a[4] + 5 != len || m2m_sms_pp_download_parse(a + 5, a[4], &tpdu, &tpdu_len))
+		return 0x6700;
+	if (fake_card.envelope_sw)
+		return fake_card.envelope_sw;
+	if (fake_card.ota_ef_imsi) {  /* the secured packet's UPDATE BINARY of EF_IMSI, and its last stage */
+		memcpy(fake_card.ef_imsi, fake_card.ota_ef_imsi, sizeof fake_card.ef_imsi);
+		fake_card.ota_ef_imsi = NULL;
+		if (fake_card.refresh_announced)
+			fake_card_queue(M2M_CAT_CMD_REFRESH, (uint8_t)fake_card.refresh_qualifier);
+	}
+	memcpy(out, fake_card.por, fake_card.por_len);
+	*out_len = fake_card.por_len;
+	return toolkit_sw();
+}
+
+static uint16_t card_fetch(const uint8_t *a, size_t len, uint8_t *out, size_t *out_len)
+{
+	fake_card.fetches++;
+	if (!fake_card.proactive_len)
+		return 0x6F00;
+	if (len != 5 || a[4] != fake_card.proactive_len)
+		return (uint16_t)(0x6C00 | fake_card.proactive_len);
+	memcpy(out, fake_card.proactive, fake_card.proactive_len);
+	*out_len = fake_card.proactive_len;
+	return 0x9000;
+}
+
+static uint16_t card_terminal_response(const uint8_t *a, size_t len)
+{
+	fake_card.responses++;
+	memcpy(fake_card.response, a, len);
+	fake_card.response_len = len;
+	if (!fake_card.proactive_len)
+		return 0x6F00;
+	fake_card.proactive_len = 0;
+	return 0x9000;
+}
+
+static int held(m2m_node *n, m2m_request *req, uint8_t ins)
+{
+	if ((ins == 0xC2 && fake_card.hold_envelope) || (ins == 0x12 && fake_card.hold_fetch)) {
+		ins == 0xC2 ? fake_card.envelopes++ : fake_card.fetches++;
+		m2m_defer(n, req);  /* freed with the node */
+		return 1;
+	}
+	return 0;
+}
+
+static uint16_t card_command(const uint8_t *a, size_t len, uint8_t *out, size_t *out_len)
+{
+	if (a[0] == 0x80)
+		return a[1] == 0x10   ? card_profile(a, len)
+		       : a[1] == 0xC2 ? card_envelope(a, len, out, out_len)
+		       : a[1] == 0x12 ? card_fetch(a, len, out, out_len)
+		       : a[1] == 0x14 ? card_terminal_response(a, len)
+				      : 0x6D00;
+	return a[1] == 0xA4   ? card_select(a, len)
+	       : a[1] == 0xB0 ? card_read(a, len, out, out_len)
+	       : a[1] == 0x88 ? card_authenticate(a, len, out, out_len)
+			      : 0x6D00;
+}
+
 void fake_card_serve(m2m_node *n, m2m_request *req, void *arg)
 {
 	if (req->env.type == M2M_MSG_CARD_RESET) {
@@ -111,6 +217,7 @@ void fake_card_serve(m2m_node *n, m2m_request *req, void *arg)
 		fake_card.resets++;
 		fake_card.in_adf = 0;
 		fake_card.ef = 0;
+		fake_card.proactive_len = 0;  /* a reset ends the proactive session */
 		M2M_CARD_ATR *body = M2M_CARD_ATR_new();
 		ASN1_OCTET_STRING_set(body->atr, atr, sizeof atr);
 		m2m_reply(n, req, M2M_MSG_CARD_ATR, body);
@@ -127,11 +234,10 @@ void fake_card_serve(m2m_node *n, m2m_request *req, void *arg)
 	uint8_t out[256];
 	uint16_t sw = 0x6700;
 	fake_card.commands++;
+	if (len >= 4 && held(n, req, a[1]))
+		return;
 	if (len >= 4)
-		sw = a[1] == 0xA4 ? card_select(a, len)
-		     : a[1] == 0xB0 ? card_read(a, len, out, &out_len)
-		     : a[1] == 0x88 ? card_authenticate(a, len, out, &out_len)
-				    : 0x6D00;
+		sw = card_command(a, len, out, &out_len);
 	M2M_APDU_RESPONSE *r = M2M_APDU_RESPONSE_new();
 	ASN1_OCTET_STRING_set(r->data, out, (int)out_len);
 	r->status_word = sw;

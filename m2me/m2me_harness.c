@@ -178,10 +178,16 @@ void world_setup(void)
 	m2m_hex(storage, sizeof storage, hex);
 	write_key("m2me.storage", hex);
 	credentials();
+	static const uint8_t card_imsi[] = {0x08, 0x09, 0x10, 0x10, 0x00, 0x00, 0x00, 0x00, 0x10};  /* CARD_IMSI */
+	static const uint8_t por[] = {0x02, 0x71, 0x00, 0x00, 0x0B, 0x0A, 0xB0, 0x00, 0x10,
+				      0x00, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00};  /* a PoR's user data */
+	memcpy(fake_card.ef_imsi, card_imsi, sizeof card_imsi);
+	memcpy(fake_card.por, por, sizeof por);
+	fake_card.por_len = sizeof por;
 	char ep[128];
 	snprintf(ep, sizeof ep, "ipc://%s/m2me.sock", world_dir);
 	w.client_node = open_node("testbed", NULL, &w.client, ep, NULL);
-	w.net_node = open_node("mno-v", "net.sock", &w.net, "", fake_net_serve);
+	w.net_node = open_node("mno-v", "net.sock", &w.net, ep, fake_net_serve);  /* it relays SMS to the device */
 	w.tre_node = open_node("tre-t", "tre.sock", &w.tre, "", fake_tre_serve);
 }
 
@@ -488,6 +494,15 @@ int world_rows(const char *table)
 	snprintf(sql, sizeof sql, "SELECT count(*) FROM %s", table);
 	world_query(sql, n, sizeof n);
 	return atoi(n);
+}
+
+void sms_start(int from_network, const char *imsi, const uint8_t *tpdu, size_t len, ta_answer *a)
+{
+	M2M_SMS_DELIVER *q = M2M_SMS_DELIVER_new();
+	m2m_set_digits(&q->imsi, imsi);
+	ASN1_OCTET_STRING_set(q->tpdu, tpdu, (int)len);
+	ta_call_start(from_network ? w.net_node : w.client_node, "m2me-t", M2M_MSG_SMS_DELIVER, q, a);
+	M2M_SMS_DELIVER_free(q);
 }
 
 answer act(int action)

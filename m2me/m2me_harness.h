@@ -12,12 +12,16 @@
 #include "device.h"
 
 #include "aka/aka.h"
+#include "daemon/test_agency.h"
 
 #include <sys/types.h>
 
 #define DEVICE_IMEI "356938035643809"
 #define CARD_IMSI "001010000000001"
 #define CARD_ICCID "8900101000000000019"
+/* The IMSI operator B allocated, which an OTA of Alternative 3a writes on the card, and its EF_IMSI. */
+#define NEW_IMSI "001020000000005"
+extern const uint8_t new_ef_imsi[M2ME_EF_IMSI_LEN];
 /* TS 35.208 test set 1 */
 #define CARD_K "465b5ce8b199b49faa5f0a2ee238a6bc"
 #define CARD_OPC "cd63cb71954a9f4e48a5994e37a02baf"
@@ -66,7 +70,28 @@ typedef struct fake_card_state {
 	m2m_sqn_usim sqn;
 	int in_adf;    /* ADF.USIM is the current application */
 	uint16_t ef;   /* the selected EF, 0 none */
+	uint8_t ef_imsi[M2ME_EF_IMSI_LEN];  /* EF_IMSI as it is now (CARD_IMSI at first) */
+	/* the toolkit (test_m2me_ota.c): TERMINAL PROFILE, ENVELOPE, FETCH, TERMINAL RESPONSE */
+	int profiles;
+	int refresh_announced;      /* the last TERMINAL PROFILE announced REFRESH */
+	int envelopes, fetches, responses;
+	uint8_t envelope[M2ME_APDU_MAX];  /* the last ENVELOPE APDU */
+	size_t envelope_len;
+	uint8_t por[64];            /* what an ENVELOPE answers (the response packet's user data) */
+	size_t por_len;
+	uint16_t envelope_sw;       /* an ENVELOPE answers this status word (and no data) when set */
+	int hold_envelope, hold_fetch;  /* that command is never answered */
+	const uint8_t *ota_ef_imsi; /* an ENVELOPE writes it into EF_IMSI ... */
+	int refresh_qualifier;      /* ... and, if REFRESH was announced, queues REFRESH with it */
+	int refresh_on_profile;     /* TERMINAL PROFILE queues REFRESH with refresh_qualifier */
+	uint8_t proactive[64];      /* the proactive command pending (D0 ...), until TERMINAL RESPONSE */
+	size_t proactive_len;
+	uint8_t response[M2ME_APDU_MAX];  /* the last TERMINAL RESPONSE APDU */
+	size_t response_len;
 } fake_card_state;
+
+/* Queues a proactive command for the card's next answer (91XX). */
+void fake_card_queue(uint8_t type, uint8_t qualifier);
 
 typedef enum fake_net_mode {
 	NET_NORMAL,        /* fresh vectors; a synchronisation failure is resolved with the AUTS */
@@ -163,6 +188,9 @@ void world_stop_m2me(void);
 /* SIGKILL: a crash, nothing flushed or closed. */
 void world_kill_m2me(void);
 answer control(ctl c);
+/* smsDeliver{imsi, tpdu} to the m2me, from the network (mno-v) or, from_network 0, the testbed;
+ * the answer lands in *a while the test polls the world. */
+void sms_start(int from_network, const char *imsi, const uint8_t *tpdu, size_t len, ta_answer *a);
 answer act(int action);  /* control with no field */
 /* The answer is deviceStatus with these values ("" for an absent field). */
 void assert_status(const answer *a, int powered, const char *imsi, const char *attached_to);

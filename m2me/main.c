@@ -1,6 +1,7 @@
 /*
  * m2me: the M2M equipment, the device that holds the operator's UICC, attaches through a
- * visited network with AKA run on its card, and carries protected user data (device.h).
+ * visited network with AKA run on its card, carries protected user data, and hands the SMS-PP
+ * downloads of the card's operator to the card (device.h).
  *
  *   m2me = { imei = "356938035643809";     # 15 digits, Luhn check digit
  *            network = "mno-v";            # the visited operator attach uses by default
@@ -22,7 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const migrations[] = {M2M_NODE_SCHEMA M2ME_SCHEMA_V1, M2ME_SCHEMA_V2};
+static const char *const migrations[] = {M2M_NODE_SCHEMA M2ME_SCHEMA_V1, M2ME_SCHEMA_V2, M2ME_SCHEMA_V3};
 static const m2m_schema schema = {migrations, sizeof migrations / sizeof migrations[0]};
 
 /* ---- configure ------------------------------------------------------------------------------ */
@@ -91,9 +92,17 @@ static void dispatch(m2m_daemon *d, m2m_request *req)
 	m2me_device *dev = m2m_daemon_ctx(d);
 	if (req->env.type == M2M_MSG_DEVICE_CONTROL)
 		m2me_control(dev, req);
+	else if (req->env.type == M2M_MSG_SMS_DELIVER)
+		m2me_sms_deliver(dev, req);
 	else
-		m2m_refuse(m2m_daemon_node(d), req, M2M_R_UNEXPECTED_MESSAGE, "m2me serves deviceControl, not %s",
-			   m2m_msgtype_name(req->env.type));
+		m2m_refuse(m2m_daemon_node(d), req, M2M_R_UNEXPECTED_MESSAGE, "m2me serves deviceControl and smsDeliver,"
+			   " not %s", m2m_msgtype_name(req->env.type));
+}
+
+/* An OTA on the card that a restart or a silent card left unsettled is settled from here. */
+static void tick(m2m_daemon *d)
+{
+	m2me_ota_tick(m2m_daemon_ctx(d));
 }
 
 static void stop(m2m_daemon *d)
@@ -113,6 +122,7 @@ static const m2m_role role = {
 	.configure = configure,
 	.start = start,
 	.dispatch = dispatch,
+	.tick = tick,
 	.stop = stop,
 };
 

@@ -1,8 +1,10 @@
 /*
  * Power and the card slot. At power-on the device resets its card and reads what it needs to
  * attach: the card number from the MF (EF_ICCID, TS 102 221 §13.2), then the IMSI and the MNC
- * length from ADF.USIM (EF_IMSI, EF_AD, TS 31.102 §4.2.2 and §4.2.18). A card can only be
- * inserted or removed while the device is off, and switching off detaches first.
+ * length from ADF.USIM (EF_IMSI, EF_AD, TS 31.102 §4.2.2 and §4.2.18), and tells the card what
+ * it supports (TERMINAL PROFILE, the profile download of TS 102 223 §5.2: SMS-PP data download
+ * and REFRESH), so that the card may use proactive commands. A card can only be inserted or
+ * removed while the device is off, and switching off detaches first.
  */
 #include "device.h"
 
@@ -111,17 +113,44 @@ static int decode_files(m2me_card_read *rd, m2me_card_info *info, char *why, siz
 	return 0;
 }
 
+/* The card's answer to TERMINAL PROFILE: only a silent card fails the reading. */
+static void on_profile(m2me_device *dev, const m2me_rapdu *r, m2m_reason reason, const char *text)
+{
+	m2me_card_read *rd = &dev->proc.read;
+	if (!r) {
+		read_failed(dev, reason, "%s", text);
+		return;
+	}
+	if (r->sw >> 8 == M2ME_SW1_PROACTIVE)
+		rd->proactive = (uint8_t)r->sw;
+	else if (r->sw != M2ME_SW_OK)  /* a card without a toolkit: no SMS-PP download, no REFRESH */
+		m2m_warn("%s answered TERMINAL PROFILE with SW %04X: no proactive commands", dev->state.card, r->sw);
+	rd->done(dev, &rd->info, M2M_OK, NULL);
+}
+
+static void send_profile(m2me_device *dev)
+{
+	uint8_t apdu[M2ME_APDU_MAX];
+	size_t len = m2me_apdu_terminal_profile(m2m_cat_me_profile, m2m_cat_me_profile_len, apdu);
+	if (m2me_card_transmit(dev, apdu, len, on_profile))
+		read_failed(dev, M2M_R_UNKNOWN_PEER, "%s is not a configured peer", dev->state.card);
+}
+
 static void read_complete(m2me_device *dev)
 {
-	m2me_card_info info;
+	m2me_card_read *rd = &dev->proc.read;
+	m2me_card_info *info = &rd->info;
 	char why[128];
-	if (decode_files(&dev->proc.read, &info, why, sizeof why)) {
+	if (decode_files(rd, info, why, sizeof why)) {
 		read_failed(dev, M2M_R_CARD_ERROR, "%s: %s", dev->state.card, why);
 		return;
 	}
-	m2m_info("card %s: ICCID %s, IMSI %s, MNC length %d", dev->state.card, info.iccid, info.imsi,
-		 info.mnc_length);
-	dev->proc.read.done(dev, &info, M2M_OK, NULL);
+	m2m_info("card %s: ICCID %s, IMSI %s, MNC length %d", dev->state.card, info->iccid, info->imsi,
+		 info->mnc_length);
+	if (rd->initialise)
+		send_profile(dev);
+	else
+		rd->done(dev, info, M2M_OK, NULL);
 }
 
 /* Keeps what a READ BINARY returned; -1 when the card sent more than was asked. */
@@ -178,9 +207,15 @@ static void on_atr(m2me_device *dev, const m2me_rapdu *r, m2m_reason reason, con
 
 void m2me_card_read_start(m2me_device *dev, m2me_read_fn done)
 {
-	dev->proc.read = (m2me_card_read){.done = done};
+	dev->proc.read = (m2me_card_read){.done = done, .initialise = 1};
 	if (m2me_card_reset(dev, on_atr))
 		read_failed(dev, M2M_R_UNKNOWN_PEER, "%s is not a configured peer", dev->state.card);
+}
+
+void m2me_card_read_files(m2me_device *dev, m2me_read_fn done)
+{
+	dev->proc.read = (m2me_card_read){.done = done};
+	start_step(dev, 0);
 }
 
 /* ---- the actions ---------------------------------------------------------------------------- */
@@ -202,11 +237,15 @@ static void on_card_read(m2me_device *dev, const m2me_card_info *info, m2m_reaso
 		m2me_control_finish(dev, reason, text);  /* the device stays off: nothing changed */
 		return;
 	}
+	uint8_t proactive = dev->proc.read.proactive;
 	m2me_state next = dev->state;
 	next.powered = 1;
 	next.card_read = 1;
 	next.info = *info;
 	commit(dev, &next);
+	/* the card has a command for the terminal already: its session runs once powerOn is answered */
+	if (proactive && dev->state.powered)
+		m2me_refresh_start(dev, proactive);
 }
 
 void m2me_power_on(m2me_device *dev)
@@ -231,6 +270,12 @@ static void power_down(m2me_device *dev)
 	next.powered = 0;
 	next.card_read = 0;  /* forgotten: the card may be changed while the device is off */
 	memset(&next.info, 0, sizeof next.info);
+	/* an OTA not settled yet is settled by the next power-on, which reads the card afresh */
+	if (m2me_store_forget_ota(dev)) {
+		m2me_control_finish(dev, M2M_R_INTERNAL, "the device state could not be stored");
+		return;
+	}
+	dev->ota_recover = 0;
 	commit(dev, &next);
 }
 

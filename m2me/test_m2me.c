@@ -1,7 +1,7 @@
 /*
- * The m2me's pure parts, in process: the command APDUs byte for byte, the decoders of EF_IMSI,
- * EF_ICCID and EF_AD (malformed files included), the AUTHENTICATE response parser and the IMEI
- * check digit. test_m2me_daemon.c drives the daemon itself, test_m2me_uicc.c the real uicc.
+ * The m2me's pure parts, in process: the command APDUs (the CAT ones too) byte for byte, the
+ * decoders of EF_IMSI, EF_ICCID and EF_AD (malformed files included), the AUTHENTICATE response
+ * parser and the IMEI check digit. test_m2me_daemon.c drives the daemon itself, test_m2me_uicc.c the real uicc.
  */
 #include "card.h"
 #include "device.h"
@@ -71,6 +71,27 @@ Test(apdu, authenticate_3g_context)
 	uint8_t apdu[M2ME_APDU_MAX];
 	size_t len = m2me_apdu_authenticate(rand, autn, apdu);
 	assert_bytes(apdu, len, want, sizeof want);
+}
+
+/* TS 102 221 table 10.5: the CAT commands are class 80, with P1 P2 00 00. */
+Test(apdu, cat_commands)
+{
+	static const uint8_t data[] = {0xD1, 0x03, 0x01, 0x02, 0x03};
+	uint8_t apdu[M2ME_APDU_MAX];
+	static const uint8_t profile[] = {0x80, 0x10, 0x00, 0x00, 0x05, 0xD1, 0x03, 0x01, 0x02, 0x03};
+	assert_bytes(apdu, m2me_apdu_terminal_profile(data, sizeof data, apdu), profile, sizeof profile);
+	static const uint8_t envelope[] = {0x80, 0xC2, 0x00, 0x00, 0x05, 0xD1, 0x03, 0x01, 0x02, 0x03};
+	assert_bytes(apdu, m2me_apdu_envelope(data, sizeof data, apdu), envelope, sizeof envelope);
+	static const uint8_t response[] = {0x80, 0x14, 0x00, 0x00, 0x05, 0xD1, 0x03, 0x01, 0x02, 0x03};
+	assert_bytes(apdu, m2me_apdu_terminal_response(data, sizeof data, apdu), response, sizeof response);
+	static const uint8_t fetch[] = {0x80, 0x12, 0x00, 0x00, 0x1B};
+	assert_bytes(apdu, m2me_apdu_fetch(0x1B, apdu), fetch, sizeof fetch);
+	/* the longest data a short APDU carries */
+	uint8_t big[M2ME_CAT_DATA_MAX];
+	memset(big, 0xA5, sizeof big);
+	cr_assert_eq(m2me_apdu_envelope(big, sizeof big, apdu), 5 + sizeof big);
+	cr_assert_eq(apdu[4], 0xFF);
+	cr_assert_eq(apdu[5 + sizeof big - 1], 0xA5);
 }
 
 /* ---- EF_IMSI ------------------------------------------------------------------------------ */

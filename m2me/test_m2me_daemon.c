@@ -51,7 +51,8 @@ Test(device, power_on_reads_the_card)
 	assert_status(&a, 1, CARD_IMSI, "");
 	cr_assert_str_eq(a.iccid, CARD_ICCID);
 	cr_assert_eq(fake_card.resets, 1, "the card was not reset");
-	cr_assert_eq(fake_card.commands, 8, "SELECT MF, EF_ICCID, ADF.USIM, EF_IMSI, EF_AD and three READ BINARY");
+	cr_assert_eq(fake_card.commands, 9, "SELECT MF, EF_ICCID, ADF.USIM, EF_IMSI, EF_AD, three READ BINARY and"
+					     " TERMINAL PROFILE");
 	a = act(M2M_DEV_POWER_ON);
 	assert_refused(&a, M2M_R_WRONG_STATE);
 	a = act(M2M_DEV_POWER_OFF);

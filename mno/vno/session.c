@@ -146,6 +146,22 @@ int vno_session_load(sqlite3 *db, const uint8_t storage_key[32], const uint8_t i
 	return result;
 }
 
+int vno_session_of_imsi(sqlite3 *db, const uint8_t storage_key[32], const char *imsi, vno_session *s)
+{
+	memset(s, 0, sizeof *s);
+	sqlite3_stmt *st = m2m_store_prepare(db,
+		"SELECT session_id FROM vno_session WHERE imsi = ? AND state = 'open' ORDER BY created DESC LIMIT 1");
+	if (!st)
+		return -1;
+	sqlite3_bind_text(st, 1, imsi, -1, SQLITE_TRANSIENT);
+	uint8_t id[M2M_SESSION_ID_LEN];
+	int rc = sqlite3_step(st), result = rc == SQLITE_DONE ? 1 : -1;
+	if (rc == SQLITE_ROW && !m2m_store_column_blob(st, 0, id, sizeof id))
+		result = 0;
+	sqlite3_finalize(st);
+	return result ? result : vno_session_load(db, storage_key, id, s);
+}
+
 int vno_session_set_uplink(sqlite3 *db, const uint8_t id[M2M_SESSION_ID_LEN], uint64_t counter)
 {
 	sqlite3_stmt *st = m2m_store_prepare(db,

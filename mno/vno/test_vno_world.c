@@ -152,6 +152,28 @@ static void home_serve(m2m_node *n, m2m_request *req, void *arg)
 	}
 }
 
+/* ---- the device the VNO can call: smsDeliver ---------------------------------------------------- */
+
+const uint8_t device_report[8] = {0x40, 0x07, 0x7F, 0xF6, 0x03, 0x02, 0x71, 0x00};
+
+static void device_serve(m2m_node *n, m2m_request *req, void *arg)
+{
+	keep_request(DEV_1, req);
+	if (fx.device_silent) {
+		m2m_defer(n, req);  /* freed with the node */
+		return;
+	}
+	if (req->env.type != M2M_MSG_SMS_DELIVER || fx.device_refusal) {
+		m2m_refuse(n, req, fx.device_refusal ? fx.device_refusal : M2M_R_UNEXPECTED_MESSAGE, "busy: the card is in use");
+		return;
+	}
+	M2M_SMS_REPORT *r = M2M_SMS_REPORT_new();
+	r->tpdu = ASN1_OCTET_STRING_new();
+	ASN1_OCTET_STRING_set(r->tpdu, device_report, sizeof device_report);
+	m2m_reply(n, req, M2M_MSG_SMS_REPORT, r);
+	M2M_SMS_REPORT_free(r);
+}
+
 static void vno_node_serve(m2m_node *n, m2m_request *req, void *arg)
 {
 	vno_serve(arg, req);
@@ -165,7 +187,7 @@ static void start_vno(void)
 	conf_of(VNO, 1, 300, &c);  /* the home's silence must time out before the device's call */
 	add_peer(&c, HOME_A, 1);
 	add_peer(&c, HOME_B, 1);
-	add_peer(&c, DEV_1, 0);
+	add_peer(&c, DEV_1, 1);  /* the SMS relay calls it */
 	add_peer(&c, DEV_2, 0);
 	add_peer(&c, DRF, 1);
 	vno_context *v = fx.v = vno_context_new();
@@ -207,9 +229,9 @@ void world_setup(void)
 	start_home(DRF);
 	for (int d = DEV_1; d <= DEV_2; d++) {
 		m2m_node_conf c;
-		conf_of(d, 0, 3000, &c);
+		conf_of(d, d == DEV_1, 3000, &c);
 		add_peer(&c, VNO, 1);
-		fx.node[d] = ta_node(&c, NULL, NULL, NULL);
+		fx.node[d] = ta_node(&c, NULL, d == DEV_1 ? device_serve : NULL, NULL);
 	}
 }
 
@@ -269,6 +291,10 @@ static void on_answer(m2m_node *n, const m2m_envelope *resp, m2m_reason reason, 
 		const M2M_PROTECTED_DATA *e = resp->body;
 		o->counter = e->counter;
 		copy(e->sealed, o->sealed, sizeof o->sealed, &o->sealed_len);
+	}
+	if (o->type == M2M_MSG_SMS_REPORT && ((const M2M_SMS_REPORT *)resp->body)->tpdu) {
+		o->has_report = 1;
+		copy(((const M2M_SMS_REPORT *)resp->body)->tpdu, o->report, sizeof o->report, &o->report_len);
 	}
 	if (o->type == M2M_MSG_RELAY_RESPONSE) {
 		const M2M_RELAY_RESPONSE *r = resp->body;

@@ -4,7 +4,7 @@
  * over ipc:// with CurveZMQ. Two devices, whose card is a USIM state (TS 35.208 test set 1);
  * two home operators and a registration operator, each a fake HSS over one real AuC, which also
  * answer the provisioning steps a TRE relays (a DRF's discovery, a DPF's order and install) with
- * bodies of their own. No daemon runs.
+ * bodies of their own; one device answers the SMS relayed to it. No daemon runs.
  */
 #ifndef MNO_VNO_TEST_VNO_WORLD_H
 #define MNO_VNO_TEST_VNO_WORLD_H
@@ -20,7 +20,8 @@
 #define BODY_MAX 512
 
 /* mno-a and mno-b serve 00101 and 00102; drf serves the PCIDs of 00109. The walled garden is
- * { drf, mno-a }: mno-b is callable, but not from a PCID session. */
+ * { drf, mno-a }: mno-b is callable, but not from a PCID session. The VNO can call m2me-1 (it
+ * answers smsDeliver), not m2me-2. */
 enum { VNO, HOME_A, HOME_B, DEV_1, DEV_2, DRF, PARTIES };
 extern const char *const ids[PARTIES];
 
@@ -48,7 +49,13 @@ typedef struct fixture {
 	const char *imei_lock;   /* in the profile, when set */
 	int auth_infos, resyncs, locations, purges;
 	received got[PARTIES];
+	/* what the device m2me-1 (the one the VNO can call) answers smsDeliver with */
+	m2m_reason device_refusal;  /* refuses it with this when set */
+	int device_silent;          /* never answers */
 } fixture;
+
+/* The report TPDU the device m2me-1 answers smsDeliver with. */
+extern const uint8_t device_report[8];
 
 extern fixture fx;
 
@@ -68,6 +75,9 @@ typedef struct outcome {
 	int relayed_type;    /* relayResponse */
 	uint8_t relayed[BODY_MAX];
 	size_t relayed_len;
+	int has_report;      /* smsReport: its tpdu, when present */
+	uint8_t report[BODY_MAX];
+	size_t report_len;
 } outcome;
 
 /* from sends a request to mno-v and every node runs until it is answered. */

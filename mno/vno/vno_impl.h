@@ -14,6 +14,7 @@
  *   relay.c           relayRequest: a device's message to a network function, walled garden
  *   detach.c          detachRequest (purge at the home operator, then detachAccept)
  *   cancel_location.c cancelLocation from the home operator that serves the IMSI
+ *   sms.c             smsDeliver from the IMSI's home operator, relayed to the attached device
  *   rogue.c           ATTACKER behaviour of the attack scenarios (false network, replay)
  *
  * Every procedure runs inside the node's step transaction (lib/net/node.h): it writes its state
@@ -253,6 +254,8 @@ int vno_session_open(sqlite3 *db, const uint8_t storage_key[32], const vno_attac
 /* 0, 1 when unknown, -1 on a database error or a key that does not open. */
 int vno_session_load(sqlite3 *db, const uint8_t storage_key[32], const uint8_t id[M2M_SESSION_ID_LEN],
 		     vno_session *s);
+/* The open session of imsi (the latest, should there be several): 0, 1 when there is none, -1. */
+int vno_session_of_imsi(sqlite3 *db, const uint8_t storage_key[32], const char *imsi, vno_session *s);
 int vno_session_set_uplink(sqlite3 *db, const uint8_t id[M2M_SESSION_ID_LEN], uint64_t counter);
 int vno_session_close(sqlite3 *db, const uint8_t id[M2M_SESSION_ID_LEN]);
 /* Closes every open session of imsi; how many, or -1. */
@@ -291,6 +294,14 @@ m2m_reason vno_relay_admit(const vno_settings *settings, const vno_session *s, c
 			   const char *destination, int type);
 void vno_relay_request(vno_context *v, m2m_request *req);
 void vno_cancel_location(vno_context *v, m2m_request *req);
+
+/* ---- SMS to the devices (sms.c) ----------------------------------------------------------------- */
+
+/* Whether home may send an SMS for imsi to the device of session s (NULL: none open): M2M_OK,
+ * notAuthorised (home does not serve imsi by the roaming table), notAttached (no open session),
+ * walledGarden (a PCID's session). */
+m2m_reason vno_sms_admit(const vno_settings *settings, const char *home, const char *imsi, const vno_session *s);
+void vno_sms_deliver(vno_context *v, m2m_request *req);
 
 /* ---- the attacker (rogue.c) --------------------------------------------------------------------- */
 
