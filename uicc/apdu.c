@@ -1,6 +1,7 @@
 /*
  * One command APDU from bytes to status word: split it (ISO 7816-3 §12.1), check the class and
- * instruction (TS 102 221 §10.1.1), run the handler, and keep or undo what it changed.
+ * instruction (TS 102 221 §10.1.1), run the handler, and keep or undo what it changed. The
+ * commands of an RFM script take the same path, short of persisting (uicc_script_command).
  */
 #include "commands.h"
 
@@ -8,11 +9,11 @@
 
 #include <string.h>
 
-/* The shapes of ISO 7816-3 §12.1.3, as bits so that a command can accept several. */
-enum { CASE_1 = 1, CASE_2 = 2, CASE_3 = 4, CASE_4 = 8 };
+/* The shapes of commands.h, short for the table. */
+enum { CASE_1 = UICC_CASE_1, CASE_2 = UICC_CASE_2, CASE_3 = UICC_CASE_3, CASE_4 = UICC_CASE_4 };
 
 #define CLA_ISO 0x00  /* TS 102 221 table 10.5: '0X' commands, logical channel 0, no SM */
-#define CLA_UICC 0x80 /* '8X': commands proprietary to TS 102 221, here only STATUS */
+#define CLA_UICC 0x80 /* '8X': commands proprietary to TS 102 221: STATUS and the toolkit's */
 
 /* Every command returns its data at once with 9000 (never 61XX), so no response is ever left
  * waiting to be fetched. */
@@ -36,6 +37,10 @@ static const struct command {
 	{0x20, "VERIFY", CLA_ISO, CASE_1 | CASE_3, uicc_cmd_verify},
 	{0x88, "AUTHENTICATE", CLA_ISO, CASE_3 | CASE_4, uicc_cmd_authenticate},
 	{0xC0, "GET RESPONSE", CLA_ISO, CASE_2, get_response},
+	{0x10, "TERMINAL PROFILE", CLA_UICC, CASE_3, uicc_cmd_terminal_profile},
+	{0xC2, "ENVELOPE", CLA_UICC, CASE_3 | CASE_4, uicc_cmd_envelope},
+	{0x12, "FETCH", CLA_UICC, CASE_2, uicc_cmd_fetch},
+	{0x14, "TERMINAL RESPONSE", CLA_UICC, CASE_3, uicc_cmd_terminal_response},
 };
 
 static const struct command *find(uint8_t ins)
@@ -87,21 +92,41 @@ static int keeps_state(uint16_t sw)
 	return sw == SW_OK || (sw & 0xFFF0) == SW_VERIFY_FAILED;
 }
 
-static uint16_t run(uicc_card *c, const struct command *k, const uicc_command *cmd, uint8_t *resp,
-		    size_t *resp_len)
+static uint16_t admit(const struct command *k, uint8_t cla, unsigned shape)
 {
-	uicc_state before = c->st;
+	if (!k)
+		return SW_INS_NOT_SUPPORTED;
+	if (cla != k->cla)
+		return SW_CLA_NOT_SUPPORTED;
+	return shape & k->cases ? SW_OK : SW_WRONG_LENGTH;
+}
+
+/* The handler, then Le: shorter than the answer is ISO 7816-3 §10.3.4's "wrong Le, ask again
+ * with SW2". A refusal returns no data. */
+static uint16_t handle(uicc_card *c, const struct command *k, const uicc_command *cmd, uint8_t *resp,
+		       size_t *resp_len)
+{
 	uint16_t sw = k->run(c, cmd, resp, resp_len);
-	/* Le shorter than the answer: ISO 7816-3 §10.3.4, "wrong Le, ask again with SW2" */
 	if (sw == SW_OK && cmd->has_le && *resp_len > cmd->ne)
 		sw = (uint16_t)(SW_WRONG_LE | (*resp_len & 0xFF));
-	if (uicc_card_settle(c, &before, keeps_state(sw)))
-		sw = SW_TECHNICAL_PROBLEM;
 	if (sw != SW_OK) {
 		m2m_wipe(resp, *resp_len);
 		*resp_len = 0;
 	}
 	return sw;
+}
+
+static uint16_t run(uicc_card *c, const struct command *k, const uicc_command *cmd, uint8_t *resp,
+		    size_t *resp_len)
+{
+	uicc_state before = c->st;
+	uint16_t sw = handle(c, k, cmd, resp, resp_len);
+	if (uicc_card_settle(c, &before, keeps_state(sw))) {
+		sw = SW_TECHNICAL_PROBLEM;
+		m2m_wipe(resp, *resp_len);
+		*resp_len = 0;
+	}
+	return uicc_toolkit_sw(c, sw);
 }
 
 uint16_t uicc_apdu(uicc_card *c, const uint8_t *apdu, size_t len, uint8_t *resp, size_t *resp_len)
@@ -113,11 +138,22 @@ uint16_t uicc_apdu(uicc_card *c, const uint8_t *apdu, size_t len, uint8_t *resp,
 	if (apdu[0] != CLA_ISO && apdu[0] != CLA_UICC)
 		return SW_CLA_NOT_SUPPORTED;
 	const struct command *k = find(apdu[1]);
-	if (!k)
-		return SW_INS_NOT_SUPPORTED;
-	if (apdu[0] != k->cla)
-		return SW_CLA_NOT_SUPPORTED;
-	if (!(split(apdu, len, &cmd) & k->cases))
-		return SW_WRONG_LENGTH;
-	return run(c, k, &cmd, resp, resp_len);
+	unsigned shape = k ? split(apdu, len, &cmd) : 0;
+	uint16_t sw = admit(k, apdu[0], shape);
+	return sw == SW_OK ? run(c, k, &cmd, resp, resp_len) : sw;
+}
+
+uint16_t uicc_script_command(uicc_card *c, const uicc_command *cmd, unsigned shape, uint8_t *out, size_t *out_len)
+{
+	const struct command *k = find(cmd->ins);
+	uint16_t sw = admit(k, cmd->cla, shape);
+	*out_len = 0;
+	if (sw != SW_OK)
+		return sw;
+	uicc_state before = c->st;
+	sw = handle(c, k, cmd, out, out_len);
+	if (!keeps_state(sw))
+		c->st = before;
+	m2m_wipe(&before, sizeof before);
+	return sw;
 }

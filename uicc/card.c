@@ -23,13 +23,16 @@ int uicc_card_open(uicc_card *c, sqlite3 *db, const uint8_t storage_key[32], con
 {
 	memset(c, 0, sizeof *c);
 	c->db = db;
+	memcpy(c->storage_key, storage_key, sizeof c->storage_key);
 	*imported = 0;
-	int rc = uicc_store_load(c, storage_key);
+	int rc = uicc_store_load(c);
 	if (rc == 1 && img) {
-		if (uicc_store_create(db, storage_key, img))
+		if (uicc_store_create(db, storage_key, img)) {
+			uicc_card_close(c);
 			return -1;
+		}
 		*imported = 1;
-		rc = uicc_store_load(c, storage_key);
+		rc = uicc_store_load(c);
 	}
 	if (rc == 1)
 		m2m_error("the database holds no card and there is no image to make one from");
@@ -47,18 +50,22 @@ void uicc_card_close(uicc_card *c)
 
 int uicc_card_settle(uicc_card *c, uicc_state *before, int keep)
 {
-	int failed = keep && uicc_store_save(c->db, before, &c->st);
+	int failed = keep && uicc_store_save(c->db, c->storage_key, before, &c->st);
 	if (!keep || failed)
 		c->st = *before;
 	m2m_wipe(before, sizeof *before);
 	return failed ? -1 : 0;
 }
 
-/* A power cycle ends the application session and the security status; the MF is selected. */
+/* A power cycle ends the application session and the security status; the MF is selected.
+ * What the card held in RAM goes too: the terminal's profile (it sends it again after the
+ * ATR), a proactive command not yet done, the segments of an incomplete packet. */
 int uicc_reset(uicc_card *c, uint8_t *out)
 {
 	uicc_state before = c->st;
 	c->st.s = (uicc_session){.df = UICC_MF, .ef = -1};
+	c->st.cat = (uicc_toolkit){.number = c->st.cat.number};
+	memset(&c->st.ota.sms, 0, sizeof c->st.ota.sms);
 	if (uicc_card_settle(c, &before, 1))
 		return -1;
 	memcpy(out, atr, sizeof atr);

@@ -1,17 +1,21 @@
 /*
  * The card: a UICC holding one USIM application (TS 102 221, TS 31.102), driven one command
  * APDU at a time (ISO 7816-4), with its state in its own SQLite database. docs/uicc.md lists the
- * file tree, the commands and their status words.
+ * file tree, the commands and their status words. Its operator reaches it over the air: secured
+ * packets (TS 102 225) in SMS-PP downloads, for remote file management (TS 102 226, TS 31.116)
+ * and PUT KEY; the card then asks the terminal for a REFRESH (TS 102 223).
  *
  * The engine (uicc_apdu, uicc_reset) needs no transport, so that the tests drive exactly the
- * code the daemon runs. K, OPc and the ADM key live only in uicc_card's key store: no command
- * reads them and the database holds them sealed under the storage key.
+ * code the daemon runs. K, OPc, the ADM key and the OTA keysets live only in the card: no
+ * command reads them and the database holds them sealed under the storage key.
  */
 #ifndef UICC_CARD_H
 #define UICC_CARD_H
 
 #include "aka/aka.h"
 #include "conf/conf.h"
+#include "ota/scp80.h"
+#include "ota/sms.h"
 #include "store/store.h"
 #include "fs.h"
 
@@ -37,6 +41,46 @@ typedef struct uicc_session {
 	int adm_verified;  /* VERIFY of the ADM key succeeded since the last reset */
 } uicc_session;
 
+/* ---- over the air (TS 102 225, TS 102 226) ---------------------------------------------- */
+
+#define UICC_KVN_MAX 15          /* key version numbers 1..15: b5-b8 of KIc and KID */
+#define UICC_MSL_DEFAULT 0x16    /* CC, ciphering, counter higher (coded like SPI1) */
+
+/* The applications a secured packet can address, by the TAR the card gives each. */
+typedef enum uicc_ota_app {
+	UICC_OTA_RFM,   /* remote file management of the USIM (TS 31.116: TARs B00000..B0FFFF) */
+	UICC_OTA_ISD,   /* the issuer security domain, TAR 000000: PUT KEY (GlobalPlatform) */
+	UICC_OTA_APPS
+} uicc_ota_app;
+
+typedef struct uicc_tar {
+	int present;
+	uint8_t tar[M2M_OTA_TAR_LEN];
+	uint8_t kvn;       /* the keyset its packets must use */
+	uint8_t msl;       /* minimum security level, coded like SPI1 (TS 102 226 §8.2.1.3.2.1) */
+	uint64_t counter;  /* the highest CNTR accepted (TS 102 225 §5.1.1) */
+} uicc_tar;
+
+typedef struct uicc_ota {
+	m2m_ota_keyset keyset[UICC_KVN_MAX + 1];  /* by kvn; .kvn 0: no such keyset; [0] unused */
+	uicc_tar tar[UICC_OTA_APPS];
+	m2m_sms_concat sms;                       /* the segments of a concatenated packet so far */
+} uicc_ota;
+
+/* ---- the proactive side (TS 102 223) ----------------------------------------------------- */
+
+#define UICC_PROFILE_MAX 64     /* the TERMINAL PROFILE bytes kept: more than this card reads */
+#define UICC_PROACTIVE_MAX 128  /* a REFRESH with its file list needs 24 */
+
+typedef struct uicc_toolkit {
+	uint8_t profile[UICC_PROFILE_MAX];  /* the TERMINAL PROFILE since the last reset */
+	size_t profile_len;
+	uint8_t command[UICC_PROACTIVE_MAX];  /* the pending proactive command; 0 bytes: none */
+	size_t command_len;
+	uint8_t number;   /* the pending (or last) command's number, 1..254 */
+	int fetched;      /* FETCH gave it: 91XX is no longer due, TERMINAL RESPONSE is */
+} uicc_toolkit;
+
 /* Everything a command may change: compared before and after each command to know what to
  * persist, and restored when the command is refused. */
 typedef struct uicc_state {
@@ -44,10 +88,13 @@ typedef struct uicc_state {
 	m2m_sqn_usim sqn;                           /* TS 33.102 Annex C array of SEQ_MS */
 	int adm_tries;                              /* attempts left at the ADM key */
 	uicc_session s;
+	uicc_ota ota;                               /* keysets are secrets: wipe copies */
+	uicc_toolkit cat;
 } uicc_state;
 
 typedef struct uicc_card {
 	sqlite3 *db;              /* not owned */
+	uint8_t storage_key[32];  /* seals a keyset PUT KEY brings */
 	m2m_milenage milenage;    /* keyed with K and OPc */
 	uint8_t adm[UICC_ADM_LEN];
 	int keyed;                /* milenage holds a cipher context */
@@ -56,14 +103,17 @@ typedef struct uicc_card {
 
 /* The card image, the contract with the operator's personalisation tool (docs/uicc.md):
  *   card = { iccid = "..."; imsi = "..."; mnc_length = 2; k = "32 hex"; opc = "32 hex"; adm = "16 hex";
- *            ota_tar = "6 hex"; ota_kic = "32 hex"; ota_kid = "32 hex"; };   (the OTA keyset optional) */
+ *            ota_tar = "6 hex"; ota_kic = "hex"; ota_kid = "hex";          (the OTA keyset, optional)
+ *            ota_kvn = 1; ota_dek = "hex"; ota_msl = "16"; ota_kic_alg = 2; ota_kid_alg = 2; }; */
 typedef struct uicc_image {
 	char iccid[21];  /* 18..20 digits */
 	char imsi[16];   /* 6..15 digits */
 	int mnc_length;  /* 2 or 3 */
 	uint8_t k[16], opc[16], adm[UICC_ADM_LEN];
-	int has_ota;  /* the first OTA keyset, kept sealed for remote file management (TS 102 226) */
-	uint8_t ota[3 + 16 + 16];  /* TAR || KIc || KID */
+	int has_ota;     /* the first OTA keyset, for the USIM's RFM TAR and the ISD's */
+	uint8_t ota_tar[M2M_OTA_TAR_LEN];
+	uint8_t ota_msl;
+	m2m_ota_keyset ota;  /* dek.len 0: no DEK, so no PUT KEY */
 } uicc_image;
 
 /* ---- image.c ---------------------------------------------------------------------------- */
@@ -71,19 +121,32 @@ typedef struct uicc_image {
  * ("FILE:LINE: card.imsi: ..."). The caller frees img_conf. */
 int uicc_image_read(m2m_conf *img_conf, const char *path, uicc_image *out);
 /* The state of a new card made from img: encoded EF_ICCID, EF_IMSI, EF_AD, the rest as
- * formatted, SQN array zero, all ADM attempts left, nothing selected. */
+ * formatted, SQN array zero, all ADM attempts left, nothing selected; the image's keyset on the
+ * RFM TAR and on the ISD's TAR 000000, counters zero. */
 void uicc_image_state(const uicc_image *img, uicc_state *st);
 void uicc_image_wipe(uicc_image *img);
 
 /* ---- card_store.c ----------------------------------------------------------------------- */
 extern const m2m_schema uicc_schema;
 /* 0 loaded, 1 the database holds no card yet, -1 on failure (logged): a partial card, a
- * storage key that does not open the key store, a file the tree does not know. */
-int uicc_store_load(uicc_card *c, const uint8_t storage_key[32]);
-/* Writes a new card made from img (files, state, sealed K, OPc and ADM); 0 or -1. */
+ * storage key that does not open the key store, a file the tree does not know. Uses
+ * c->storage_key. */
+int uicc_store_load(uicc_card *c);
+/* Writes a new card made from img (files, state, sealed K, OPc, ADM and OTA keyset); 0 or -1. */
 int uicc_store_create(sqlite3 *db, const uint8_t storage_key[32], const uicc_image *img);
+/* Every write of the card is made inside a savepoint (nested in the node's step transaction
+ * when there is one); release undoes its writes first when failed, and returns failed ? -1 : 0. */
+int uicc_store_savepoint(sqlite3 *db);
+int uicc_store_release(sqlite3 *db, int failed);
 /* Persists what differs between before and after, all or nothing; 0 or -1. */
-int uicc_store_save(sqlite3 *db, const uicc_state *before, const uicc_state *after);
+int uicc_store_save(sqlite3 *db, const uint8_t storage_key[32], const uicc_state *before,
+		    const uicc_state *after);
+
+/* ---- ota_store.c: keysets (sealed), TARs and the segments of a packet ------------------- */
+/* Writes what differs, inside the caller's savepoint; 0 or -1 (logged). */
+int uicc_ota_save(sqlite3 *db, const uint8_t storage_key[32], const uicc_ota *before, const uicc_ota *after);
+/* Reads them, after converting the single sealed 'OTA' key row of earlier cards; 0 or -1. */
+int uicc_ota_load(sqlite3 *db, const uint8_t storage_key[32], uicc_ota *out);
 
 /* ---- card.c ----------------------------------------------------------------------------- */
 /* Loads the card from db; an empty database is first made from img (NULL: refuse an empty
@@ -97,13 +160,15 @@ void uicc_card_close(uicc_card *c);
  * *before). *before is wiped: EF_KEYS may hold CK and IK. */
 int uicc_card_settle(uicc_card *c, uicc_state *before, int keep);
 /* A power cycle: writes the ATR into atr (UICC_ATR_MAX) and returns its length, or -1 when the
- * reset state could not be persisted (then nothing changed). */
+ * reset state could not be persisted (then nothing changed). The terminal profile, a pending
+ * proactive command and the segments of a packet are forgotten with the session. */
 int uicc_reset(uicc_card *c, uint8_t *atr);
 
 /* ---- apdu.c ----------------------------------------------------------------------------- */
 /* Runs one command APDU: writes the response data into resp (UICC_RESPONSE_MAX bytes) and
- * returns the status word. A command whose status word is neither 9000 nor 63CX changes
- * nothing; otherwise its changes are persisted before it returns (6F00 if that fails). */
+ * returns the status word, 91XX instead of 9000 while a proactive command waits to be fetched.
+ * A command whose status word is neither 9000 nor 63CX changes nothing; otherwise its changes
+ * are persisted before it returns (6F00 if that fails). */
 uint16_t uicc_apdu(uicc_card *c, const uint8_t *apdu, size_t len, uint8_t *resp, size_t *resp_len);
 /* "READ BINARY" for an INS byte, for logs; "unknown" when the card has no such command. */
 const char *uicc_ins_name(uint8_t ins);

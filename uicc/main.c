@@ -3,7 +3,7 @@
  * in apduCommand/apduResponse and power cycles carried in cardReset/cardAtr (docs/uicc.md).
  *
  *   uicc = { image = "/run/keys/uicc-1.card";                # the card image, read at first start
- *            storage_key_file = "/run/keys/uicc-1.storage"; };  # 64 hex digits: seals K, OPc, ADM
+ *            storage_key_file = "/run/keys/uicc-1.storage"; };  # 64 hex digits: seals K, OPc, ADM, OTA keys
  *
  * The image is checked at every start (a bad one exits with status 2), but it makes the card
  * only when the database holds none: from then on the database is the card.
@@ -21,7 +21,7 @@
 typedef struct uicc_daemon {
 	char image_path[512];
 	uicc_image image;         /* wiped once the card is open */
-	uint8_t storage_key[32];  /* idem: only opening the key store needs it */
+	uint8_t storage_key[32];  /* idem: the card keeps its own copy (PUT KEY seals new keys) */
 	uicc_card card;
 	int open;
 } uicc_daemon;

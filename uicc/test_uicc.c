@@ -6,7 +6,7 @@
  *
  * Expected bytes are written out from the specifications, not computed by the card's code.
  */
-#include "card.h"
+#include "card_fixture.h"
 
 #include "aka/gsm.h"
 #include "crypto/crypto.h"
@@ -22,24 +22,6 @@
 #include <unistd.h>
 #include <zmq.h>
 
-/* TS 35.208 test set 1 for K and OPc. */
-#define K_HEX "465b5ce8b199b49faa5f0a2ee238a6bc"
-#define OPC_HEX "cd63cb71954a9f4e48a5994e37a02baf"
-#define ADM_HEX "a1b2c3d4e5f60718"
-#define IMAGE(iccid, imsi, mnc)                                                                             \
-	"# written by the personalisation tool\n"                                                           \
-	"card = {\n  iccid = \"" iccid "\";\n  imsi = \"" imsi "\";\n  mnc_length = " mnc ";\n"            \
-	"  k = \"" K_HEX "\";\n  opc = \"" OPC_HEX "\";\n  adm = \"" ADM_HEX "\";\n};\n"
-#define CARD_IMAGE IMAGE("89860012345678901234", "001010123456789", "2")
-
-static const uint8_t K[16] = {0x46, 0x5b, 0x5c, 0xe8, 0xb1, 0x99, 0xb4, 0x9f,
-			      0xaa, 0x5f, 0x0a, 0x2e, 0xe2, 0x38, 0xa6, 0xbc};
-static const uint8_t OPC[16] = {0xcd, 0x63, 0xcb, 0x71, 0x95, 0x4a, 0x9f, 0x4e,
-				0x48, 0xa5, 0x99, 0x4e, 0x37, 0xa0, 0x2b, 0xaf};
-static const uint8_t ADM[8] = {0xa1, 0xb2, 0xc3, 0xd4, 0xe5, 0xf6, 0x07, 0x18};
-static const uint8_t STORAGE_KEY[32] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16,
-					17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32};
-
 #define SELECT_USIM "00 A4 04 0C 10 A0 00 00 00 87 10 02 FF FF FF FF 89 07 09 00 00"
 #define SELECT_MF "00 A4 00 0C 02 3F 00"
 #define SELECT_ICCID "00 A4 00 0C 02 2F E2"
@@ -51,131 +33,6 @@ static const uint8_t STORAGE_KEY[32] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 1
 #define VERIFY_WRONG "00 20 00 0A 08 A1 B2 C3 D4 E5 F6 07 19"
 #define IMSI_EF "08 09 10 10 10 32 54 76 98"  /* 001010123456789 by TS 31.102 §4.2.2 */
 #define NEW_IMSI_EF "08 09 10 10 10 32 54 76 99"
-
-static struct {
-	char dir[64], db_path[128], image[128];
-	sqlite3 *db;
-	uicc_card card;
-} t;
-
-/* ---- helpers ---------------------------------------------------------------------------- */
-
-static size_t unhex(const char *s, uint8_t *out, size_t max)
-{
-	size_t n = 0;
-	unsigned v;
-	int used;
-	while (*s) {
-		if (*s == ' ') {
-			s++;
-			continue;
-		}
-		cr_assert(n < max && sscanf(s, "%2x%n", &v, &used) == 1 && used == 2, "bad hex in test: %s", s);
-		out[n++] = (uint8_t)v;
-		s += 2;
-	}
-	return n;
-}
-
-static void write_text(const char *path, const char *text)
-{
-	FILE *f = fopen(path, "w");
-	cr_assert_not_null(f);
-	fputs(text, f);
-	fclose(f);
-}
-
-static void open_db(void)
-{
-	char err[256] = "";
-	t.db = m2m_store_open(t.db_path, &uicc_schema, err, sizeof err);
-	cr_assert_not_null(t.db, "%s", err);
-}
-
-/* Opens the card of t.db_path, making it from image_text when the database has none. */
-static int open_card_from(const char *image_text, int *imported)
-{
-	uicc_image img;
-	m2m_conf ic;
-	write_text(t.image, image_text);
-	int rc = uicc_image_read(&ic, t.image, &img);
-	cr_assert_eq(rc, 0, "%s", ic.error);
-	m2m_conf_free(&ic);
-	open_db();
-	rc = uicc_card_open(&t.card, t.db, STORAGE_KEY, &img, imported);
-	uicc_image_wipe(&img);
-	return rc;
-}
-
-static void open_card(const char *image_text)
-{
-	int imported;
-	cr_assert_eq(open_card_from(image_text, &imported), 0);
-}
-
-static void close_card(void)
-{
-	uicc_card_close(&t.card);
-	m2m_store_close(t.db);
-	t.db = NULL;
-}
-
-static void setup(void)
-{
-	snprintf(t.dir, sizeof t.dir, "/tmp/uicctestXXXXXX");
-	cr_assert_not_null(mkdtemp(t.dir));
-	snprintf(t.db_path, sizeof t.db_path, "%s/card.db", t.dir);
-	snprintf(t.image, sizeof t.image, "%s/card.image", t.dir);
-	open_card(CARD_IMAGE);
-}
-
-static void teardown(void)
-{
-	char cmd[128];
-	if (t.db)
-		close_card();
-	snprintf(cmd, sizeof cmd, "rm -rf %s", t.dir);
-	cr_assert_eq(system(cmd), 0);
-}
-
-typedef struct rapdu {
-	uint8_t data[UICC_RESPONSE_MAX];
-	size_t len;
-	uint16_t sw;
-} rapdu;
-
-static rapdu transmit_raw(const uint8_t *apdu, size_t len)
-{
-	rapdu r;
-	memset(&r, 0xEE, sizeof r);
-	r.sw = uicc_apdu(&t.card, apdu, len, r.data, &r.len);
-	return r;
-}
-
-static rapdu expect(const char *hex, uint16_t sw)
-{
-	uint8_t apdu[300];
-	rapdu r = transmit_raw(apdu, unhex(hex, apdu, sizeof apdu));
-	cr_assert_eq(r.sw, sw, "%s: SW %04X, expected %04X", hex, r.sw, sw);
-	if (sw != 0x9000)
-		cr_assert_eq(r.len, 0, "%s: data with SW %04X", hex, sw);
-	return r;
-}
-
-static void expect_data(const rapdu *r, const char *hex)
-{
-	uint8_t want[300];
-	size_t n = unhex(hex, want, sizeof want);
-	cr_assert_eq(r->len, n, "%zu bytes, expected %zu", r->len, n);
-	cr_assert_arr_eq(r->data, want, n);
-}
-
-static void expect_read(const char *select, const char *read, const char *content)
-{
-	expect(select, 0x9000);
-	rapdu r = expect(read, 0x9000);
-	expect_data(&r, content);
-}
 
 /* 00 88 00 81 22 10 RAND 10 AUTN 00 (TS 31.102 §7.1.2, 3G context). */
 static rapdu authenticate(const uint8_t rand[16], const uint8_t autn[16])
@@ -199,22 +56,13 @@ static void auc_vector(uint64_t seq, m2m_aka_av *av, m2m_milenage *auc)
 	cr_assert_eq(m2m_aka_av_build(auc, rand, seq << M2M_SQN_IND_BITS_DEFAULT, amf, av), 0);
 }
 
-/* Everything the card keeps in its database, as text, to show that a refusal changed nothing. */
-static void db_dump(char *out, size_t len)
+static void setup(void)
 {
-	sqlite3_stmt *st;
-	cr_assert_eq(sqlite3_prepare_v2(t.db,
-					"SELECT (SELECT group_concat(name || hex(content)) FROM uicc_file) || '|' ||"
-					" (SELECT hex(sqn) || adm_tries || current_df || ifnull(current_ef, '-') ||"
-					" app_active || adm_verified FROM uicc_state)",
-					-1, &st, NULL),
-		     SQLITE_OK);
-	cr_assert_eq(sqlite3_step(st), SQLITE_ROW);
-	snprintf(out, len, "%s", (const char *)sqlite3_column_text(st, 0));
-	sqlite3_finalize(st);
+	fixture_dir();
+	open_card(CARD_IMAGE);
 }
 
-TestSuite(card, .init = setup, .fini = teardown, .timeout = 60);
+TestSuite(card, .init = setup, .fini = fixture_teardown, .timeout = 60);
 
 /* ---- the file tree ---------------------------------------------------------------------- */
 
@@ -597,18 +445,6 @@ Test(card, state_survives_reopening_and_the_image_is_not_read_again)
 	m2m_milenage_clear(&auc);
 }
 
-static void expect_absent(const char *path, const uint8_t *secret, size_t len, const char *what)
-{
-	FILE *f = fopen(path, "rb");
-	if (!f)
-		return;  /* no WAL left */
-	static uint8_t buf[4 << 20];
-	size_t n = fread(buf, 1, sizeof buf, f);
-	fclose(f);
-	cr_assert_lt(n, sizeof buf);
-	cr_assert_null(memmem(buf, n, secret, len), "%s in clear in %s", what, path);
-}
-
 static void expect_no_keys_in(const char *db_path)
 {
 	char wal[160];
@@ -623,11 +459,9 @@ static void expect_no_keys_in(const char *db_path)
 
 Test(card, the_database_holds_no_key_in_clear)
 {
-	sqlite3_stmt *st;
-	cr_assert_eq(sqlite3_prepare_v2(t.db, "SELECT count(*) FROM uicc_key", -1, &st, NULL), SQLITE_OK);
-	cr_assert_eq(sqlite3_step(st), SQLITE_ROW);
-	cr_assert_eq(sqlite3_column_int(st, 0), 3, "K, OPc and ADM are stored (sealed)");
-	sqlite3_finalize(st);
+	char rows[16];
+	db_text("SELECT count(*) FROM uicc_key", rows, sizeof rows);
+	cr_assert_str_eq(rows, "3", "K, OPc and ADM are stored (sealed)");
 	expect_no_keys_in(t.db_path);
 	close_card();
 	expect_no_keys_in(t.db_path);
@@ -708,21 +542,22 @@ Test(card, a_bad_image_is_located)
 			   "1: card: ota_tar, ota_kic and ota_kid go together");
 }
 
-/* The operator's first OTA keyset (for remote file management later) is kept sealed like K. */
+/* The operator's first OTA keyset is kept sealed like K: keyset 1 on its TAR and on the ISD's. */
 Test(card, the_ota_keyset_of_the_image_is_kept_sealed)
 {
 	close_card();
 	unlink(t.db_path);
-	open_card("card = { iccid = \"89860012345678901234\"; imsi = \"001010123456789\"; mnc_length = 2;\n"
-		  " k = \"" K_HEX "\"; opc = \"" OPC_HEX "\"; adm = \"" ADM_HEX "\";\n"
-		  " ota_tar = \"b00010\"; ota_kic = \"00112233445566778899aabbccddeeff\";"
-		  " ota_kid = \"ffeeddccbbaa99887766554433221100\"; };\n");
-	sqlite3_stmt *st;
-	cr_assert_eq(sqlite3_prepare_v2(t.db, "SELECT length(sealed) FROM uicc_key WHERE name = 'OTA'", -1, &st, NULL),
-		     SQLITE_OK);
-	cr_assert_eq(sqlite3_step(st), SQLITE_ROW, "no OTA keyset stored");
-	cr_assert_eq(sqlite3_column_int(st, 0), 35 + M2M_SEAL_OVERHEAD);
-	sqlite3_finalize(st);
+	open_card(IMAGE_WITH("89860012345678901234", "001010123456789", "2",
+			     "  ota_tar = \"b00010\"; ota_kic = \"00112233445566778899aabbccddeeff\";\n"
+			     "  ota_kid = \"ffeeddccbbaa99887766554433221100\";\n"));
+	char rows[256];
+	db_text("SELECT group_concat(kvn || ' ' || kic_alg || ' ' || kid_alg || ' ' || length(sealed)) FROM uicc_ota_keyset",
+		rows, sizeof rows);
+	cr_assert_str_eq(rows, "1 2 2 130", "keyset 1, AES KIc and KID, sealed (102 bytes and 28)");
+	db_text("SELECT group_concat(hex(tar) || application || kvn || msl || counter, ' ')"
+		" FROM (SELECT * FROM uicc_ota_tar ORDER BY tar)",
+		rows, sizeof rows);
+	cr_assert_str_eq(rows, "000000isd1220 B00010rfm1220");
 	static const uint8_t kic[16] = {0x00, 0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77,
 					0x88, 0x99, 0xaa, 0xbb, 0xcc, 0xdd, 0xee, 0xff};
 	expect_absent(t.db_path, kic, sizeof kic, "KIc");
