@@ -410,3 +410,10 @@ int m2m_identity_sign_item(m2m_identity *id, const ASN1_ITEM *item, const void *
 		return -1;
 	return m2m_cms_sign_item(id->key, id->cert, id->extra, item, value, so);
 }
+
+m2m_reason m2m_identity_decrypt(m2m_identity *id, const uint8_t *der, size_t len, uint8_t **content, size_t *clen)
+{
+	if (!m2m_identity_ready(id))
+		return M2M_R_INTERNAL;
+	return m2m_cms_decrypt(id->key, id->cert, der, len, content, clen);
+}

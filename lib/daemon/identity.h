@@ -66,4 +66,9 @@ m2m_trust *m2m_identity_trust(m2m_identity *id);
 int m2m_identity_sign(m2m_identity *id, const uint8_t *content, size_t len, uint8_t **der, size_t *derlen);
 int m2m_identity_sign_item(m2m_identity *id, const ASN1_ITEM *item, const void *value, M2M_SIGNED_OBJECT *so);
 
+/* Opens a CMS AuthEnvelopedData that another party encrypted to the identity's certificate
+ * (m2m_cms_decrypt with its key, which stays here): an operator's PortTransfer package. The
+ * reasons of m2m_cms_decrypt; internalError when not ready. */
+m2m_reason m2m_identity_decrypt(m2m_identity *id, const uint8_t *der, size_t len, uint8_t **content, size_t *clen);
+
 #endif

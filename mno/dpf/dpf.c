@@ -1,7 +1,8 @@
 /*
- * The DPF in the mno daemon: its settings, its life (the signing identity enrolled at the agency
- * and kept fresh from the tick, the provisioned notices and the commands of changes of
- * subscription resent from it) and the dispatch of its requests to one procedure each.
+ * The DPF in the mno daemon: its settings, its life (the signing identity, the operator's, whose
+ * settings are the DPF's: mno/main.c opens it and keeps it enrolled; the provisioned notices and
+ * the commands of changes of subscription resent from the tick) and the dispatch of its requests
+ * to one procedure each.
  */
 #include "dpf/dpf_impl.h"
 
@@ -19,7 +20,6 @@ static void dpf_context_free(dpf_context *dpf)
 	dpf_waits_free(dpf);
 	dpf_flights_free(&dpf->notices);
 	dpf_flights_free(&dpf->commands);
-	m2m_identity_free(dpf->id);
 	dpf_settings_clear(&dpf->settings);
 	free(dpf);
 }
@@ -32,8 +32,10 @@ void dpf_configure(m2m_daemon *d, m2m_conf *c, config_setting_t *group, mno_cont
 	ctx->dpf = calloc(1, sizeof *ctx->dpf);
 	if (!ctx->dpf)
 		m2m_conf_fail(c, g, "out of memory");
-	else
+	else {
 		dpf_settings_read(c, g, ctx->hss->settings.plmn, &ctx->dpf->settings);
+		ctx->identity = &ctx->dpf->settings.identity;  /* the operator's, opened in mno/main.c */
+	}
 }
 
 int dpf_start(m2m_daemon *d, mno_context *ctx)
@@ -45,7 +47,7 @@ int dpf_start(m2m_daemon *d, mno_context *ctx)
 	dpf->node = m2m_daemon_node(d);
 	dpf->db = m2m_daemon_db(d);
 	snprintf(dpf->entity, sizeof dpf->entity, "%s", m2m_daemon_entity(d));
-	dpf->id = m2m_identity_open(dpf->db, ctx->hss->settings.storage_key, dpf->entity, &dpf->settings.identity);
+	dpf->id = ctx->id;  /* the operator's identity, shared with the ports */
 	if (!dpf->id)
 		return -1;
 	m2m_info("DPF: MCIMs from IMSI %s (%ld), tickets of %s, verdicts of %s (mode %d, assurance >= %d)",
@@ -104,7 +106,6 @@ void dpf_tick(m2m_daemon *d, mno_context *ctx)
 	dpf_context *dpf = ctx->dpf;
 	if (!dpf || !dpf->id)
 		return;
-	m2m_identity_tick(dpf->id, dpf->node);
 	dpf_notify_tick(dpf);
 	dpf_change_tick(dpf);
 }

@@ -57,7 +57,7 @@ struct dpf_context {
 	hss_context *hss;  /* the MCIMs' subscriber records are the HSS's, sealed with its key */
 	m2m_node *node;    /* NULL until started */
 	sqlite3 *db;
-	m2m_identity *id;
+	m2m_identity *id;                 /* the operator's (mno_context.id), not the DPF's own */
 	char entity[M2M_ENTITY_MAX + 1];  /* the SHO tickets must name, the MCIMs' owner */
 	dpf_wait *waits;                  /* orders awaiting their verdict (validate.c) */
 	dpf_flight *notices;              /* provisioned calls in flight (notify.c) */

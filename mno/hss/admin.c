@@ -8,6 +8,8 @@
  */
 #include "hss/hss.h"
 #include "hss/provision.h"
+#include "ota/ota.h"
+#include "port/admin.h"
 #include "schema.h"
 
 #include "daemon/admin_tool.h"
@@ -33,6 +35,8 @@ static const char usage_text[] =
 	"  import FILE.csv     header imsi,k,opc,amf,apns,cs,imei_lock; apns ';'-separated; all or none\n"
 	"  personalise --iccid ICCID --imsi IMSI --out IMAGE [--apn APN]... [--cs] [--imei-lock IMEI]\n"
 	"                      random K, OPc and ADM into the card image (mode 0600) and the record\n"
+	OTA_ADMIN_USAGE
+	PORT_ADMIN_USAGE
 	"Defaults: AMF 8000, APN list \"" HSS_DEFAULT_APN "\", no CS, no IMEI lock.\n"
 	"Exit status: 0 done, 1 failed (reason on stderr), 2 bad usage or configuration.\n";
 
@@ -126,6 +130,9 @@ static int parse_options(int argc, char **argv, unsigned allowed, unsigned requi
 typedef struct admin {
 	m2m_conf conf;
 	hss_settings settings;
+	port_settings port;            /* with has_port: the mno group's port group */
+	int has_port;
+	char entity[M2M_ENTITY_MAX + 1];  /* this operator: the new one of a port it starts */
 	sqlite3 *db;
 } admin;
 
@@ -139,6 +146,14 @@ static void read_settings(void *state, m2m_conf *c)
 		m2m_conf_fail(c, config_setting_get_member(group, "mode"),
 			      "mno-admin administers a home operator (mode = \"home\")");
 	hss_settings_read(c, group, &a->settings);
+	config_setting_t *port = group ? config_setting_get_member(group, "port") : NULL;
+	const char *entity = NULL;
+	if (port && !c->failed) {
+		port_settings_read(c, port, a->settings.plmn, !config_setting_get_member(group, "dpf"), &a->port);
+		a->has_port = 1;
+	}
+	if (config_lookup_string(&c->cfg, "entity", &entity) == CONFIG_TRUE)
+		snprintf(a->entity, sizeof a->entity, "%s", entity);
 }
 
 /* ---- commands ---------------------------------------------------------------------------------- */
@@ -258,10 +273,34 @@ static int cmd_import(void *state, int argc, char **argv, char *err, size_t len)
 	return rc;
 }
 
+/* port ... and subscriber ...: Alternative 3a (mno/port/admin.c) */
+static int cmd_port(void *state, int argc, char **argv, char *err, size_t len)
+{
+	admin *a = state;
+	int rc = port_admin(a->db, &a->settings, a->has_port ? &a->port : NULL, a->entity, argc, argv, err, len);
+	return rc == 2 ? usage("%s", err) : rc;
+}
+
+static int cmd_subscriber(void *state, int argc, char **argv, char *err, size_t len)
+{
+	admin *a = state;
+	int rc = port_admin_subscriber(a->db, argc, argv, err, len);
+	return rc == 2 ? usage("%s", err) : rc;
+}
+
+/* ota ...: the OTA server's jobs and keysets (mno/ota/admin.c) */
+static int cmd_ota(void *state, int argc, char **argv, char *err, size_t len)
+{
+	admin *a = state;
+	int rc = ota_admin(a->db, a->settings.storage_key, argc, argv, err, len);
+	return rc == 2 ? usage("%s", err) : rc;
+}
+
 static const m2m_admin_command commands[] = {
 	{"add", cmd_add}, {"list", cmd_list}, {"show", cmd_show}, {"suspend", cmd_suspend},
 	{"resume", cmd_resume}, {"delete", cmd_delete}, {"import", cmd_import}, {"personalise", cmd_personalise},
-	{"lock", cmd_lock}, {"unlock", cmd_unlock},
+	{"lock", cmd_lock}, {"unlock", cmd_unlock}, {"ota", cmd_ota}, {"port", cmd_port},
+	{"subscriber", cmd_subscriber},
 };
 
 /* The daemon's configuration, then its database (the frame closes both, whatever happened). */
@@ -275,6 +314,7 @@ static void close_tool(void *state)
 {
 	admin *a = state;
 	hss_settings_wipe(&a->settings);
+	port_settings_clear(&a->port);
 	m2m_admin_close_database(&a->conf, a->db);
 }
 

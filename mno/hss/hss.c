@@ -4,6 +4,8 @@
  */
 #include "hss/hss_impl.h"
 
+#include "hss/first_attach.h"
+
 #include "crypto/crypto.h"
 #include "log/log.h"
 
@@ -90,6 +92,13 @@ int hss_request_imsi(hss_context *h, m2m_request *req, const ASN1_STRING *imsi_f
 	return 0;
 }
 
+/* A pending record is served only when a port brought its card's keys (hss/first_attach.h). A
+ * database error counts as not served: the refusal then says pending, and nothing is issued. */
+static int served_pending(hss_context *h, const hss_subscriber *s)
+{
+	return s->has_keys && hss_first_attach_awaited(h->db, s->imsi) == 1;
+}
+
 m2m_reason hss_serviceable(hss_context *h, const char *imsi, hss_subscriber *s, char *why, size_t len)
 {
 	int rc = hss_subscriber_load(h->db, h->settings.storage_key, imsi, s);
@@ -101,7 +110,7 @@ m2m_reason hss_serviceable(hss_context *h, const char *imsi, hss_subscriber *s, 
 	if (rc > 0 || s->state == HSS_DELETED) {
 		snprintf(why, len, "IMSI %s is not a subscriber of PLMN %s", imsi, h->settings.plmn);
 		r = M2M_R_NOT_FOUND;
-	} else if (s->state == HSS_PENDING) {
+	} else if (s->state == HSS_PENDING && !served_pending(h, s)) {
 		snprintf(why, len, "IMSI %s is pending: no card yet, or its MCIM is not installed yet", imsi);
 		r = M2M_R_WRONG_STATE;
 	} else if (s->state == HSS_SUSPENDED) {

@@ -9,8 +9,13 @@
  * clone_policy "suspend" the subscriber is suspended, the old location cancelled, and the update
  * refused subscriberSuspended; those changes are kept (the refusal is a committed reply). With
  * "log" the event is only audited and the update proceeds.
+ *
+ * A record that awaits its first attach (a card ported in, hss/first_attach.h) becomes active
+ * here, in the same step: the attach that reports this location authenticated with its K.
  */
 #include "hss/hss_impl.h"
+
+#include "hss/first_attach.h"
 
 #include "log/log.h"
 
@@ -62,6 +67,7 @@ m2m_reason hss_locate(hss_context *h, const char *network, const char *imsi, con
 	m2m_reason r = hss_serviceable(h, imsi, &s, out->why, sizeof out->why);
 	if (r != M2M_OK)
 		return r;
+	int first = s.state == HSS_PENDING;  /* served while pending: a ported card's first attach */
 	out->profile = s.profile;
 	hss_subscriber_wipe(&s);
 	int rc = hss_location_get(h->db, imsi, &was);
@@ -78,7 +84,8 @@ m2m_reason hss_locate(hss_context *h, const char *network, const char *imsi, con
 	snprintf(now.network, sizeof now.network, "%s", network);
 	snprintf(now.imei, sizeof now.imei, "%s", imei);
 	return stored(hss_location_set(h->db, imsi, &now) ||
-		      hss_audit(h->db, network, imsi, "updateLocation", "attached at %s with IMEI %s", network, imei),
+		      hss_audit(h->db, network, imsi, "updateLocation", "attached at %s with IMEI %s", network, imei) ||
+		      (first && hss_first_attach_done(h->db, imsi, network, out->why, sizeof out->why) != HSS_DONE),
 		      out, imsi);
 }
 

@@ -11,6 +11,16 @@
  * Migration 2 (change of subscription, docs/alt1a-change.md): a subscriber under a contract lock
  * (mno-admin lock) may not be taken away by a change of subscription until `until`. A new
  * subscription of a deleted IMSI starts without the old one's lock (hss_create).
+ *
+ * Migration 4 (Alternative 3a, docs/alt3a.md), with the ports' tables of mno/port:
+ *   hss_owner         the subscribers (M2M service providers) the staff registered, each with the
+ *                     certificate its authorisations are checked against (pinned: it may be
+ *                     self-signed; it is trusted because the staff registered it);
+ *   hss_card_owner    which subscriber owns a card (ICCID) of this operator;
+ *   hss_first_attach  pending records made from a port's transfer: unlike other pending records
+ *                     they are served (their K came with the card), and their first successful
+ *                     attach (updateLocation) activates them;
+ * and an index to find a card's record by its ICCID.
  */
 #include "hss/hss.h"
 
@@ -53,3 +63,19 @@ const char HSS_SCHEMA_V2[] =
 	" imsi TEXT PRIMARY KEY REFERENCES hss_subscriber (imsi) ON DELETE CASCADE,"
 	" until INTEGER NOT NULL,"
 	" since INTEGER NOT NULL) WITHOUT ROWID;";
+
+const char HSS_SCHEMA_V3[] =
+	"CREATE TABLE hss_owner ("
+	" id TEXT PRIMARY KEY,"
+	" certificate BLOB NOT NULL,"
+	" registered INTEGER NOT NULL) WITHOUT ROWID;"
+	"CREATE TABLE hss_card_owner ("
+	" iccid TEXT PRIMARY KEY,"
+	" owner TEXT NOT NULL REFERENCES hss_owner (id),"
+	" since INTEGER NOT NULL) WITHOUT ROWID;"
+	"CREATE INDEX hss_card_owner_by_owner ON hss_card_owner (owner);"
+	"CREATE TABLE hss_first_attach ("
+	" imsi TEXT PRIMARY KEY REFERENCES hss_subscriber (imsi) ON DELETE CASCADE,"
+	" origin TEXT NOT NULL,"
+	" since INTEGER NOT NULL) WITHOUT ROWID;"
+	"CREATE INDEX hss_subscriber_by_iccid ON hss_subscriber (iccid);";

@@ -7,7 +7,9 @@
  *           plmn = "00101";                      # MCC || MNC: every IMSI of this HSS starts with it
  *           storage_key_file = "/run/keys/mno-a.storage";   # 64 hex digits: seals K, OPc, ADM
  *           clone_policy = "suspend";            # or "log": what concurrent use of an IMSI does
- *           dpf = { ... }; };                    # optional: the DPF of Alternative 1a (mno/dpf/settings.h)
+ *           dpf = { ... };                       # optional: the DPF of Alternative 1a (mno/dpf/settings.h)
+ *           ota = { ... };                       # optional: the OTA server's settings (mno/ota/settings.h)
+ *           port = { ... }; };                   # optional: ports of Alternative 3a (mno/port/settings.h)
  */
 #ifndef MNO_HSS_SETTINGS_H
 #define MNO_HSS_SETTINGS_H
@@ -28,5 +30,12 @@ typedef struct hss_settings {
 /* Reads the group (NULL: missing) into out; problems go to c (m2m_conf_fail). */
 void hss_settings_read(m2m_conf *c, config_setting_t *group, hss_settings *out);
 void hss_settings_wipe(hss_settings *s);
+
+/* The IMSI range of a network function's group: imsi_first (an IMSI of plmn) and imsi_count
+ * (1..max), every IMSI of the range of imsi_first's length and of plmn. Both required; problems go
+ * to c. first gets "" on a problem. */
+#define HSS_RANGE_FIRST_MAX 16  /* an IMSI and its NUL */
+void hss_conf_imsi_range(m2m_conf *c, config_setting_t *group, const char *plmn, long max,
+			 char first[HSS_RANGE_FIRST_MAX], long *count);
 
 #endif

@@ -327,6 +327,20 @@ int hss_location_get(sqlite3 *db, const char *imsi, hss_location *loc)
 	return rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? 1 : -1;
 }
 
+int hss_imsi_of_iccid(sqlite3 *db, const char *iccid, char imsi[HSS_IMSI_MAX + 1])
+{
+	sqlite3_stmt *st =
+		m2m_store_prepare(db, "SELECT imsi FROM hss_subscriber WHERE iccid = ? AND state <> 'deleted'");
+	if (!st)
+		return -1;
+	sqlite3_bind_text(st, 1, iccid, -1, SQLITE_STATIC);
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		copy_column(st, 0, imsi, HSS_IMSI_MAX + 1);
+	sqlite3_finalize(st);
+	return rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? 1 : -1;
+}
+
 int hss_location_set(sqlite3 *db, const char *imsi, const hss_location *loc)
 {
 	sqlite3_stmt *st = m2m_store_prepare(db, "INSERT OR REPLACE INTO hss_location (imsi, network, imei, since)"

@@ -51,8 +51,9 @@ typedef struct hss_subscriber {
 	uint8_t k[16], opc[16];
 	int has_adm;  /* the card's keys: ADM and the OTA keyset, sealed together */
 	uint8_t adm[HSS_ADM_LEN];
-	/* The card's first OTA keyset (TS 102 225): TAR, KIc and KID (AES-128), for the OTA server
-	 * of a later change of subscription (Alternative 3a). */
+	/* The card's first OTA keyset (TS 102 225) as personalised: TAR, KIc and KID (AES-128). The
+	 * OTA server's keysets (mno/ota, with the DEK and the counters) are the current ones: a key
+	 * rotation changes those, not these. */
 	uint8_t ota_tar[3], ota_kic[16], ota_kid[16];
 	char iccid[HSS_ICCID_MAX + 1];  /* "" until personalised */
 	uint8_t amf[2];
@@ -90,6 +91,10 @@ int hss_imsi_first_free(sqlite3 *db, const char *first, long count, char out[HSS
 int hss_subscriber_set_state(sqlite3 *db, const char *imsi, hss_state state);
 /* The AuC's SQN after vectors or a re-synchronisation; 0 or -1. */
 int hss_subscriber_set_sqn(sqlite3 *db, const char *imsi, const m2m_sqn_he *sqn);
+
+/* The IMSI whose card is iccid (a record not deleted: the OTA server addresses a card by it):
+ * 0, 1 when there is none, -1 on error. */
+int hss_imsi_of_iccid(sqlite3 *db, const char *iccid, char imsi[HSS_IMSI_MAX + 1]);
 
 /* The current location: 0, 1 when the IMSI is attached nowhere, -1 on error. */
 int hss_location_get(sqlite3 *db, const char *imsi, hss_location *loc);
