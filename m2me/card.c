@@ -176,32 +176,6 @@ static unsigned nibble(const uint8_t *b, size_t i)
 	return i % 2 ? b[i / 2] >> 4 : b[i / 2] & 0x0F;
 }
 
-/*
- * EF_IMSI (TS 31.102 §4.2.2 with TS 24.008 §10.5.1.4): byte 1 is the number of bytes used;
- * in byte 2, bits 1-3 are the type of identity (001, IMSI), bit 4 the parity (1: odd number of
- * digits) and bits 5-8 digit 1; every later byte carries two digits, low nibble first, and an
- * even count ends with an 'F' filler.
- */
-int m2me_imsi_decode(const uint8_t *ef, size_t len, char *imsi)
-{
-	if (len < 2 || ef[0] < 1 || ef[0] > 8 || (size_t)ef[0] + 1 > len || (ef[1] & 0x07) != 0x01)
-		return -1;
-	const uint8_t *used = ef + 1;
-	size_t nibbles = 2 * (size_t)ef[0], digits = (ef[1] & 0x08) ? nibbles - 1 : nibbles - 2;
-	if (!(ef[1] & 0x08) && nibble(used, nibbles - 1) != 0x0F)
-		return -1;  /* an even count must end with the filler */
-	if (digits < 6 || digits > M2ME_IMSI_MAX)
-		return -1;
-	for (size_t i = 0; i < digits; i++) {
-		unsigned d = nibble(used, i + 1);  /* nibble 0 is the identity type and parity */
-		if (d > 9)
-			return -1;
-		imsi[i] = (char)('0' + d);
-	}
-	imsi[digits] = 0;
-	return 0;
-}
-
 /* EF_ICCID (TS 102 221 §13.2): 10 bytes of swapped BCD, unused trailing nibbles 'F'. */
 int m2me_iccid_decode(const uint8_t *ef, size_t len, char *iccid)
 {

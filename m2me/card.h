@@ -1,11 +1,13 @@
 /*
  * What the M2ME says to its UICC and how it reads the answers: command APDUs (ISO 7816-4,
  * TS 102 221 §10-11, TS 31.102 §7.1.2) and the decoders of the files read at power-on
- * (EF_IMSI TS 31.102 §4.2.2, EF_AD §4.2.18, EF_ICCID TS 102 221 §13.2). Pure functions: no
- * transport, no state, so that every byte can be tested in isolation.
+ * (EF_AD TS 31.102 §4.2.18, EF_ICCID TS 102 221 §13.2; EF_IMSI's is lib/aka/ef_imsi.h). Pure
+ * functions: no transport, no state, so that every byte can be tested in isolation.
  */
 #ifndef M2ME_CARD_H
 #define M2ME_CARD_H
+
+#include "aka/ef_imsi.h"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -20,7 +22,7 @@ extern const uint8_t m2me_usim_aid[M2ME_USIM_AID_LEN];
 #define M2ME_FID_AD 0x6FAD     /* under ADF.USIM */
 
 /* Sizes the files have by specification; the device reads exactly these. */
-#define M2ME_EF_IMSI_LEN 9
+#define M2ME_EF_IMSI_LEN M2M_EF_IMSI_LEN
 #define M2ME_EF_ICCID_LEN 10
 #define M2ME_EF_AD_READ_LEN 4  /* bytes 1..4: byte 4 is the MNC length, the rest is not needed */
 
@@ -31,7 +33,7 @@ extern const uint8_t m2me_usim_aid[M2ME_USIM_AID_LEN];
 #define M2ME_SW1_PROACTIVE 0x91  /* TS 102 221 §10.2.1.1: done, and a proactive command of SW2 bytes waits */
 #define M2ME_CAT_DATA_MAX 255    /* the data of a short APDU */
 
-#define M2ME_IMSI_MAX 15
+#define M2ME_IMSI_MAX M2M_IMSI_MAX
 #define M2ME_ICCID_MIN 18
 #define M2ME_ICCID_MAX 20
 
@@ -75,8 +77,6 @@ typedef struct m2me_auth_result {
 /* Parses the response data and status word; out is zeroed unless the outcome carries values. */
 m2me_auth_outcome m2me_auth_parse(const uint8_t *data, size_t len, uint16_t sw, m2me_auth_result *out);
 
-/* EF_IMSI into 6..15 digits (imsi holds M2ME_IMSI_MAX + 1); 0, or -1 when malformed. */
-int m2me_imsi_decode(const uint8_t *ef, size_t len, char *imsi);
 /* EF_ICCID (swapped BCD, 'F' padding) into 18..20 digits (iccid holds M2ME_ICCID_MAX + 1). */
 int m2me_iccid_decode(const uint8_t *ef, size_t len, char *iccid);
 /* The MNC length from EF_AD byte 4: 2 or 3, or -1. */

@@ -101,7 +101,7 @@ static void start_step(m2me_device *dev, int step)
 static int decode_files(m2me_card_read *rd, m2me_card_info *info, char *why, size_t len)
 {
 	memset(info, 0, sizeof *info);
-	if (m2me_imsi_decode(rd->ef_imsi, rd->ef_len[FILE_IMSI], info->imsi))
+	if (m2m_ef_imsi_decode(rd->ef_imsi, rd->ef_len[FILE_IMSI], info->imsi))
 		return snprintf(why, len, "EF_IMSI does not hold an IMSI"), -1;
 	info->mnc_length = m2me_ad_mnc_length(rd->ef_ad, rd->ef_len[FILE_AD]);
 	if (info->mnc_length < 0)

@@ -1,7 +1,8 @@
 /*
  * The m2me's pure parts, in process: the command APDUs (the CAT ones too) byte for byte, the
- * decoders of EF_IMSI, EF_ICCID and EF_AD (malformed files included), the AUTHENTICATE response
- * parser and the IMEI check digit. test_m2me_daemon.c drives the daemon itself, test_m2me_uicc.c the real uicc.
+ * decoders of EF_ICCID and EF_AD (malformed files included; EF_IMSI's are in lib/aka/test_ef_imsi.c),
+ * the AUTHENTICATE response parser and the IMEI check digit. test_m2me_daemon.c drives the daemon
+ * itself, test_m2me_uicc.c the real uicc.
  */
 #include "card.h"
 #include "device.h"
@@ -92,80 +93,6 @@ Test(apdu, cat_commands)
 	cr_assert_eq(m2me_apdu_envelope(big, sizeof big, apdu), 5 + sizeof big);
 	cr_assert_eq(apdu[4], 0xFF);
 	cr_assert_eq(apdu[5 + sizeof big - 1], 0xA5);
-}
-
-/* ---- EF_IMSI ------------------------------------------------------------------------------ */
-
-static void assert_imsi(const uint8_t *ef, size_t len, const char *want)
-{
-	char imsi[M2ME_IMSI_MAX + 1] = "";
-	cr_assert_eq(m2me_imsi_decode(ef, len, imsi), 0, "EF_IMSI for %s refused", want);
-	cr_assert_str_eq(imsi, want);
-}
-
-static void assert_imsi_refused(const uint8_t *ef, size_t len, const char *why)
-{
-	char imsi[M2ME_IMSI_MAX + 1] = "";
-	cr_assert_eq(m2me_imsi_decode(ef, len, imsi), -1, "accepted although %s (decoded %s)", why, imsi);
-}
-
-Test(ef_imsi, odd_number_of_digits)
-{
-	static const uint8_t ef[] = {0x08, 0x09, 0x10, 0x10, 0x00, 0x00, 0x00, 0x00, 0x10};
-	assert_imsi(ef, sizeof ef, "001010000000001");
-	static const uint8_t us[] = {0x08, 0x39, 0x01, 0x51, 0x10, 0x32, 0x54, 0x76, 0x98};
-	assert_imsi(us, sizeof us, "310150123456789");
-}
-
-Test(ef_imsi, even_number_of_digits_ends_with_filler)
-{
-	static const uint8_t ef[] = {0x08, 0x01, 0x10, 0x10, 0x00, 0x00, 0x00, 0x00, 0xF1};
-	assert_imsi(ef, sizeof ef, "00101000000001");
-	/* the shortest IMSI the protocol carries, unused bytes 'FF' */
-	static const uint8_t shortest[] = {0x04, 0x01, 0x10, 0x10, 0xF0, 0xFF, 0xFF, 0xFF, 0xFF};
-	assert_imsi(shortest, sizeof shortest, "001010");
-}
-
-Test(ef_imsi, wrong_length_byte)
-{
-	uint8_t ef[] = {0x08, 0x09, 0x10, 0x10, 0x00, 0x00, 0x00, 0x00, 0x10};
-	ef[0] = 0x00;
-	assert_imsi_refused(ef, sizeof ef, "the length byte is 0");
-	ef[0] = 0x09;
-	assert_imsi_refused(ef, sizeof ef, "the length byte is 9 (past the file)");
-	ef[0] = 0xFF;
-	assert_imsi_refused(ef, sizeof ef, "the length byte is FF (an erased file)");
-	ef[0] = 0x08;
-	assert_imsi_refused(ef, 8, "the file is shorter than its length byte says");
-	assert_imsi_refused(ef, 1, "only the length byte is there");
-	assert_imsi_refused(ef, 0, "the file is empty");
-	static const uint8_t few[] = {0x03, 0x09, 0x10, 0x10, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF};
-	assert_imsi_refused(few, sizeof few, "5 digits are too few for an IMSI");
-}
-
-Test(ef_imsi, non_bcd_nibbles)
-{
-	uint8_t ef[] = {0x08, 0x09, 0x10, 0x10, 0x00, 0x00, 0x00, 0x00, 0x10};
-	ef[4] = 0x0A;
-	assert_imsi_refused(ef, sizeof ef, "a digit is A");
-	ef[4] = 0xE0;
-	assert_imsi_refused(ef, sizeof ef, "a digit is E");
-	ef[4] = 0xF0;
-	assert_imsi_refused(ef, sizeof ef, "a filler stands inside the IMSI");
-	ef[4] = 0x00;
-	ef[1] = 0xC9;
-	assert_imsi_refused(ef, sizeof ef, "digit 1 is C");
-}
-
-Test(ef_imsi, identity_type_and_parity)
-{
-	uint8_t ef[] = {0x08, 0x09, 0x10, 0x10, 0x00, 0x00, 0x00, 0x00, 0x10};
-	ef[1] = 0x0A;  /* type 010: an IMEI, not an IMSI */
-	assert_imsi_refused(ef, sizeof ef, "the type of identity is not IMSI");
-	ef[1] = 0x01;  /* even parity, but the last nibble is a digit */
-	assert_imsi_refused(ef, sizeof ef, "even parity without the filler");
-	static const uint8_t odd_with_filler[] = {0x08, 0x09, 0x10, 0x10, 0x00, 0x00, 0x00, 0x00, 0xF1};
-	assert_imsi_refused(odd_with_filler, sizeof odd_with_filler, "odd parity but a filler as last digit");
 }
 
 /* ---- EF_ICCID and EF_AD --------------------------------------------------------------------- */

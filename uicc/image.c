@@ -3,6 +3,7 @@
  * the files a card made from it starts with.
  */
 #include "card.h"
+#include "aka/ef_imsi.h"
 
 #include "crypto/crypto.h"
 
@@ -140,24 +141,12 @@ static void swapped_bcd(const char *digits, uint8_t *out, size_t len)
 	}
 }
 
-/* EF_IMSI (TS 31.102 §4.2.2, TS 24.008 §10.5.1.4): byte 1 the number of bytes used; byte 2
- * digit 1 in the high nibble over the parity bit (1: an odd number of digits) and the identity
- * type 001; then the other digits in swapped BCD. */
-static void encode_imsi(const char *imsi, uint8_t *ef, size_t size)
-{
-	size_t n = strlen(imsi);
-	memset(ef, 0xFF, size);
-	ef[0] = (uint8_t)((n + 2) / 2);
-	ef[1] = (uint8_t)((imsi[0] - '0') << 4 | (n % 2 ? 0x08 : 0x00) | 0x01);
-	swapped_bcd(imsi + 1, ef + 2, size - 2);
-}
-
 void uicc_image_state(const uicc_image *img, uicc_state *st)
 {
 	memset(st, 0, sizeof *st);
 	uicc_fs_format(st->ef);
 	swapped_bcd(img->iccid, st->ef[UICC_EF_ICCID], uicc_file_at(UICC_EF_ICCID)->size);  /* TS 102 221 §13.2 */
-	encode_imsi(img->imsi, st->ef[UICC_EF_IMSI], uicc_file_at(UICC_EF_IMSI)->size);
+	m2m_ef_imsi_encode(img->imsi, st->ef[UICC_EF_IMSI]);  /* 6..15 digits: the image was read so */
 	st->ef[UICC_EF_AD][3] = (uint8_t)img->mnc_length;  /* TS 31.102 §4.2.18: byte 4 b4-b1 */
 	m2m_sqn_usim_init(&st->sqn, NULL);
 	st->adm_tries = UICC_ADM_TRIES;

@@ -2,7 +2,9 @@
 #include "daemon/test_agency.h"
 
 #include "crypto/crypto.h"
+#include "daemon/identity.h"
 #include "pki/pki.h"
+#include "store/store.h"
 
 #include <criterion/criterion.h>
 #include <fcntl.h>
@@ -61,6 +63,26 @@ char *ta_read(const char *path, size_t *len)
 void ta_keypair_make(ta_keypair *k)
 {
 	cr_assert_eq(zmq_curve_keypair(k->pub, k->sec), 0);
+}
+
+void ta_write_key(const char *dir, const char *name, const ta_keypair *k)
+{
+	char line[64];
+	snprintf(line, sizeof line, "%s\n", k->sec);
+	ta_write(dir, name, line);
+}
+
+void ta_read_hex(const char *dir, const char *name, uint8_t *out, size_t len)
+{
+	char path[256], text[160] = "";
+	cr_assert_lt(2 * len, sizeof text);
+	ta_path(path, sizeof path, dir, name);
+	FILE *f = fopen(path, "r");
+	cr_assert_not_null(f, "cannot read %s", path);
+	cr_assert_not_null(fgets(text, sizeof text, f));
+	fclose(f);
+	text[2 * len] = 0;
+	cr_assert_eq(m2m_unhex(text, out, len), 0);
 }
 
 void ta_random_file(const char *dir, const char *name, size_t n)
@@ -192,6 +214,87 @@ void ta_answer_free(ta_answer *a)
 	a->body = NULL;
 }
 
+void ta_pump(m2m_node *const *nodes, m2m_identity *const *ids, size_t n, int ms)
+{
+	for (int t = 0; t < ms; t += 4) {
+		for (size_t i = 0; i < n; i++)
+			if (nodes[i])
+				m2m_node_poll(nodes[i], 1);
+		for (size_t i = 0; i < n; i++)
+			if (ids[i])
+				m2m_identity_tick(ids[i], nodes[i]);
+	}
+}
+
+int ta_wait_for(int (*cond)(void), int seconds, void (*pump)(int ms))
+{
+	for (int i = 0; i < seconds * 25; i++) {
+		if (cond())
+			return 1;
+		pump(40);
+	}
+	return cond();
+}
+
+/* ---- a daemon's database, read by the test ------------------------------------------------------ */
+
+sqlite3 *ta_db_readonly(const char *dir, const char *file)
+{
+	char path[256];
+	sqlite3 *db = NULL;
+	ta_path(path, sizeof path, dir, file);
+	cr_assert_eq(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK, "cannot open %s", path);
+	sqlite3_busy_timeout(db, 5000);
+	return db;
+}
+
+static sqlite3_stmt *query(sqlite3 *db, const char *fmt, va_list ap)
+{
+	char sql[2048];
+	sqlite3_stmt *st = NULL;
+	vsnprintf(sql, sizeof sql, fmt, ap);
+	return sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK ? st : NULL;
+}
+
+long long ta_query_intv(const char *dir, const char *file, const char *fmt, va_list ap)
+{
+	sqlite3 *db = ta_db_readonly(dir, file);
+	sqlite3_stmt *st = query(db, fmt, ap);
+	long long v = !st ? -2 : sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	return v;
+}
+
+void ta_query_textv(char *out, size_t len, const char *dir, const char *file, const char *fmt, va_list ap)
+{
+	sqlite3 *db = ta_db_readonly(dir, file);
+	sqlite3_stmt *st = query(db, fmt, ap);
+	const unsigned char *t = st && sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_text(st, 0) : NULL;
+	snprintf(out, len, "%s", t ? (const char *)t : "");
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+}
+
+static long long query_int(const char *dir, const char *file, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static long long query_int(const char *dir, const char *file, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	long long v = ta_query_intv(dir, file, fmt, ap);
+	va_end(ap);
+	return v;
+}
+
+int ta_db_enrolled(const char *dir, const char *file)
+{
+	char path[256];
+	ta_path(path, sizeof path, dir, file);
+	return access(path, F_OK) == 0 && query_int(dir, file, "SELECT count(*) FROM identity_chain") > 0;
+}
+
 /* ---- the agency -------------------------------------------------------------------------------- */
 
 static void append(char *buf, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -207,12 +310,11 @@ static void append(char *buf, size_t len, const char *fmt, ...)
 
 void ta_agency_configure(ta_agency *a, const char *dir, const ta_peer *peers, int npeers, const char *extra)
 {
-	char peer_list[8192] = "", enrolments[8192] = "", text[20000] = "", line[64];
+	char peer_list[8192] = "", enrolments[8192] = "", text[20000] = "";
 	memset(a, 0, sizeof *a);
 	snprintf(a->dir, sizeof a->dir, "%s", dir);
 	ta_keypair_make(&a->key);
-	snprintf(line, sizeof line, "%s\n", a->key.sec);
-	ta_write(dir, "certauth.key", line);
+	ta_write_key(dir, "certauth.key", &a->key);
 	ta_random_file(dir, "certauth.storage", 32);
 	snprintf(a->endpoint, sizeof a->endpoint, "ipc://%s/certauth.sock", dir);
 	ta_path(a->root, sizeof a->root, dir, "root.pem");
@@ -270,4 +372,45 @@ int ta_agency_stop(ta_agency *a)
 	int rc = ta_stop(a->pid);
 	a->pid = 0;
 	return rc;
+}
+
+m2m_identity *ta_identity_open(const ta_agency *a, const char *entity, const char *db_file, int profile,
+			       int crl_refresh_seconds, sqlite3 **db)
+{
+	static const char *const migrations[] = {M2M_NODE_SCHEMA M2M_IDENTITY_SCHEMA};
+	static const m2m_schema schema = {migrations, 1};
+	char path[256], name[80], err[256] = "";
+	ta_path(path, sizeof path, a->dir, db_file);
+	*db = m2m_store_open(path, &schema, err, sizeof err);
+	cr_assert_not_null(*db, "%s", err);
+	m2m_identity_settings s = {.profile = profile, .crl_refresh_seconds = crl_refresh_seconds};
+	snprintf(s.agency, sizeof s.agency, TA_AGENCY);
+	snprintf(name, sizeof name, "%s.enrol", entity);
+	ta_read_hex(a->dir, name, s.enrolment_secret, 32);
+	s.enrolment_secret_len = 32;
+	s.root = m2m_pki_cert_read_pem(a->root);
+	uint8_t storage_key[32];
+	m2m_random(storage_key, sizeof storage_key);
+	m2m_identity *id = m2m_identity_open(*db, storage_key, entity, &s);
+	m2m_identity_settings_clear(&s);
+	cr_assert_not_null(id);
+	return id;
+}
+
+void *ta_signed_item(m2m_trust *trust, const uint8_t *sd, size_t len, const char *cn, const ASN1_ITEM *item)
+{
+	uint8_t *content = NULL;
+	size_t clen = 0;
+	X509 *signer = NULL;
+	char got[64] = "";
+	cr_assert_eq(m2m_cms_verify(trust, sd, len, &content, &clen, &signer), M2M_OK);
+	cr_assert_eq(m2m_pki_cert_cn(signer, got, sizeof got), 0);
+	cr_assert_str_eq(got, cn, "signed by %s, not by %s", got, cn);
+	cr_assert_eq(m2m_pki_cert_profile(signer), M2M_PROFILE_OPERATOR_FUNCTION);
+	const uint8_t *p = content;
+	void *value = ASN1_item_d2i(NULL, &p, (long)clen, item);
+	cr_assert_not_null(value);
+	OPENSSL_clear_free(content, clen);
+	X509_free(signer);
+	return value;
 }

@@ -2,16 +2,23 @@
  * For tests that need the real certification agency (and its PVA): a certauth process of their
  * own in a temporary directory, configured with the peers and enrolments the test names, and the
  * small things around processes (files, keys, binaries next to the test's own). Also what every
- * role's tests do on the transport: open a node of their own, call and wait for the answer.
- * Used by lib/daemon/test_identity.c and the tests of drf, mno/dpf, tre and m2me.
+ * role's tests do on the transport: open a node of their own, call and wait for the answer; and
+ * what the worlds of real processes share (mno/dpf, mno/port): identities of the test's own,
+ * enrolled at the agency, and the daemons' databases read directly.
+ * Used by lib/daemon/test_identity.c and the tests of drf, mno, tre, m2me and certauth/pva.
  */
 #ifndef M2M_TEST_AGENCY_H
 #define M2M_TEST_AGENCY_H
 
 #include "net/node.h"
 
+#include <stdarg.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
+
+typedef struct m2m_identity m2m_identity;  /* daemon/identity.h */
+typedef struct m2m_trust m2m_trust;        /* pki/pki.h */
 
 #define TA_AGENCY "certauth"
 
@@ -44,6 +51,10 @@ void ta_write(const char *dir, const char *name, const char *text);
 /* A whole file, NUL-terminated (malloc'd, *len its size without the NUL); NULL when it cannot be read. */
 char *ta_read(const char *path, size_t *len);
 void ta_keypair_make(ta_keypair *k);
+/* DIR/NAME holding k's secret key: a daemon's secret_key_file. */
+void ta_write_key(const char *dir, const char *name, const ta_keypair *k);
+/* The len bytes of the hex that starts DIR/NAME (a storage key, an enrolment secret). */
+void ta_read_hex(const char *dir, const char *name, uint8_t *out, size_t len);
 /* DIR/NAME holding n random bytes as hex (a storage key, an enrolment secret). */
 void ta_random_file(const char *dir, const char *name, size_t n);
 /* The binary named by environment variable env, or else relative (e.g. "certauth/certauth") to
@@ -81,6 +92,24 @@ void ta_on_answer(m2m_node *n, const m2m_envelope *resp, m2m_reason reason, void
 ta_answer ta_call(m2m_node *from, const char *peer, int type, const void *body);
 void ta_answer_free(ta_answer *a);
 
+/* Polls the n nodes (NULL ones left out) for about ms, 1 ms each a round, and after each round
+ * ticks ids[i] (NULL: none) on nodes[i]: what a test does while its daemons work. */
+void ta_pump(m2m_node *const *nodes, m2m_identity *const *ids, size_t n, int ms);
+/* Checks cond every 40 ms of pump, for at most seconds: whether it held. */
+int ta_wait_for(int (*cond)(void), int seconds, void (*pump)(int ms));
+
+/* ---- a daemon's database, read by the test ------------------------------------------------------ */
+
+/* DIR/FILE opened read-only, with a busy timeout: its daemon writes meanwhile. */
+sqlite3 *ta_db_readonly(const char *dir, const char *file);
+/* The first column of the first row of a query (fmt, ap) on DIR/FILE, as an integer: -1 when
+ * there is no row, -2 when it cannot be asked (yet: the daemon is still creating its tables). */
+long long ta_query_intv(const char *dir, const char *file, const char *fmt, va_list ap);
+/* ... as text into out ("" when there is no row or it cannot be asked). */
+void ta_query_textv(char *out, size_t len, const char *dir, const char *file, const char *fmt, va_list ap);
+/* DIR/FILE exists and holds its identity's chain: the daemon enrolled. */
+int ta_db_enrolled(const char *dir, const char *file);
+
 /* ---- the agency -------------------------------------------------------------------------------- */
 
 /* Its configuration in dir (extra: more settings of the certauth group, may be NULL). */
@@ -90,5 +119,13 @@ int ta_agency_admin(ta_agency *a, const char *fmt, ...) __attribute__((format(pr
 /* Starts the process and waits until its root certificate is written. */
 void ta_agency_start(ta_agency *a);
 int ta_agency_stop(ta_agency *a);
+/* An identity of the test's own (a DRF, a PVA, an operator), its database a->dir/DB_FILE, under a
+ * fresh storage key; it enrols at the agency with the secret a->dir/ENTITY.enrol (the one the
+ * agency was configured with) as ta_pump ticks it. */
+m2m_identity *ta_identity_open(const ta_agency *a, const char *entity, const char *db_file, int profile,
+			       int crl_refresh_seconds, sqlite3 **db);
+/* The item that SignedData sd holds, its signature checked against trust and its signer the
+ * operatorFunction cn (an operator's package as its receiver opens it). Free it. */
+void *ta_signed_item(m2m_trust *trust, const uint8_t *sd, size_t len, const char *cn, const ASN1_ITEM *item);
 
 #endif

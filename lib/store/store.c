@@ -169,6 +169,19 @@ int m2m_store_put_blob(sqlite3 *db, const char *sql, const char *key, const void
 	return m2m_store_run(db, st);
 }
 
+int m2m_store_get_text(sqlite3 *db, const char *sql, const char *key, char *out, size_t len)
+{
+	sqlite3_stmt *st = m2m_store_prepare(db, sql);
+	if (!st)
+		return -1;
+	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		m2m_store_column_text(st, 0, out, len);
+	sqlite3_finalize(st);
+	return rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? 1 : -1;
+}
+
 void m2m_store_column_text(sqlite3_stmt *st, int i, char *out, size_t len)
 {
 	const unsigned char *t = sqlite3_column_text(st, i);

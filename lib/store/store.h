@@ -42,6 +42,11 @@ int m2m_store_column_blob(sqlite3_stmt *st, int i, uint8_t *out, size_t len);
  * sealed key, a file) written under its key. 0, or -1 logged. */
 int m2m_store_put_blob(sqlite3 *db, const char *sql, const char *key, const void *blob, size_t len);
 
+/* Runs sql (one row at most) with ?1 the text key and copies the text of its first column into
+ * out ("" for NULL): a one-column lookup (the IMSI of an ICCID, a card's owner). 0, 1 when there
+ * is no row, or -1 (a failed prepare logged). */
+int m2m_store_get_text(sqlite3 *db, const char *sql, const char *key, char *out, size_t len);
+
 /* The current PRAGMA user_version, or -1. */
 int m2m_store_version(sqlite3 *db);
 

@@ -242,3 +242,20 @@ Test(store, a_blob_put_under_its_key)
 	cr_assert_eq(m2m_store_put_blob(db, "INSERT INTO nowhere VALUES (?1, ?2)", "a", blob, 1), -1, "bad SQL");
 	m2m_store_close(db);
 }
+
+Test(store, a_text_got_by_its_key)
+{
+	static const char *const kv[] = {"CREATE TABLE kv (k TEXT PRIMARY KEY, v TEXT);"};
+	sqlite3 *db = open_ok(kv, 1);
+	cr_assert_eq(m2m_store_exec(db, "INSERT INTO kv VALUES ('a', '001010123456789'), ('n', NULL)"), 0);
+	char out[8] = "x";
+	cr_assert_eq(m2m_store_get_text(db, "SELECT v FROM kv WHERE k = ?", "a", out, sizeof out), 0);
+	cr_assert_str_eq(out, "0010101", "cut to the buffer");
+	cr_assert_eq(m2m_store_get_text(db, "SELECT v FROM kv WHERE k = ?1", "n", out, sizeof out), 0);
+	cr_assert_str_eq(out, "", "NULL is empty");
+	snprintf(out, sizeof out, "kept");
+	cr_assert_eq(m2m_store_get_text(db, "SELECT v FROM kv WHERE k = ?", "b", out, sizeof out), 1, "no row");
+	cr_assert_str_eq(out, "kept", "no row writes nothing");
+	cr_assert_eq(m2m_store_get_text(db, "SELECT v FROM nowhere WHERE k = ?", "a", out, sizeof out), -1, "bad SQL");
+	m2m_store_close(db);
+}

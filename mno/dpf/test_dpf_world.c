@@ -29,51 +29,22 @@ void path_of(char *out, size_t len, const char *name)
 	ta_path(out, len, w.dir, name);
 }
 
-static void write_key(const char *name, const ta_keypair *k)
-{
-	char line[64];
-	snprintf(line, sizeof line, "%s\n", k->sec);
-	ta_write(w.dir, name, line);
-}
-
 void read_hex_file(const char *name, uint8_t *out, size_t len)
 {
-	char path[128], text[160] = "";
-	path_of(path, sizeof path, name);
-	FILE *f = fopen(path, "r");
-	cr_assert_not_null(f);
-	cr_assert_not_null(fgets(text, sizeof text, f));
-	fclose(f);
-	text[2 * len] = 0;
-	cr_assert_eq(m2m_unhex(text, out, len), 0);
+	ta_read_hex(w.dir, name, out, len);
 }
-
 
 sqlite3 *open_readonly(const char *db_name)
 {
-	char path[128];
-	sqlite3 *db = NULL;
-	path_of(path, sizeof path, db_name);
-	cr_assert_eq(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
-	sqlite3_busy_timeout(db, 5000);
-	return db;
+	return ta_db_readonly(w.dir, db_name);
 }
 
 long long query_int(const char *db_name, const char *fmt, ...)
 {
-	char sql[1024];
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(sql, sizeof sql, fmt, ap);
+	long long v = ta_query_intv(w.dir, db_name, fmt, ap);
 	va_end(ap);
-	sqlite3 *db = open_readonly(db_name);
-	sqlite3_stmt *st = NULL;
-	/* -2 when it cannot be asked yet (the daemon is still creating its tables) */
-	long long v = sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK ? -2
-		      : sqlite3_step(st) == SQLITE_ROW          ? sqlite3_column_int64(st, 0)
-								: -1;
-	sqlite3_finalize(st);
-	sqlite3_close(db);
 	return v;
 }
 
@@ -142,50 +113,16 @@ static m2m_node *open_node(const char *entity, const ta_keypair *k, const char *
 	return ta_node(&c, NULL, serve, NULL);
 }
 
-/* An identity of the test (the DRF's, the fake PVA's), enrolled through node. */
-static m2m_identity *open_identity(const char *entity, int profile, sqlite3 **db)
-{
-	static const char *const migrations[] = {M2M_NODE_SCHEMA M2M_IDENTITY_SCHEMA};
-	static const m2m_schema schema = {migrations, 1};
-	char path[128], name[80], err[256] = "";
-	snprintf(name, sizeof name, "%s.db", entity);
-	path_of(path, sizeof path, name);
-	*db = m2m_store_open(path, &schema, err, sizeof err);
-	cr_assert_not_null(*db, "%s", err);
-	m2m_identity_settings s = {.profile = profile, .crl_refresh_seconds = 1};
-	snprintf(s.agency, sizeof s.agency, TA_AGENCY);
-	snprintf(name, sizeof name, "%s.enrol", entity);
-	read_hex_file(name, s.enrolment_secret, 32);
-	s.enrolment_secret_len = 32;
-	s.root = m2m_pki_cert_read_pem(w.agency.root);
-	uint8_t storage_key[32];
-	m2m_random(storage_key, sizeof storage_key);
-	m2m_identity *id = m2m_identity_open(*db, storage_key, entity, &s);
-	m2m_identity_settings_clear(&s);
-	cr_assert_not_null(id);
-	return id;
-}
-
 void pump(int ms)
 {
-	m2m_node *all[] = {w.vno, w.drf, w.ctl, w.pva, w.m2me};
-	for (int t = 0; t < ms; t += 4) {
-		for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
-			if (all[i])
-				m2m_node_poll(all[i], 1);
-		m2m_identity_tick(w.drf_id, w.drf);
-		m2m_identity_tick(w.pva_id, w.pva);
-	}
+	m2m_node *nodes[] = {w.vno, w.drf, w.ctl, w.pva, w.m2me};
+	m2m_identity *ids[] = {NULL, w.drf_id, NULL, w.pva_id, NULL};
+	ta_pump(nodes, ids, sizeof nodes / sizeof nodes[0], ms);
 }
 
 int wait_for(int (*cond)(void), int seconds)
 {
-	for (int i = 0; i < seconds * 25; i++) {
-		if (cond())
-			return 1;
-		pump(40);
-	}
-	return cond();
+	return ta_wait_for(cond, seconds, pump);
 }
 
 /* ---- the test's DRF and PVA --------------------------------------------------------------------- */
@@ -300,7 +237,7 @@ static void start_tre(void)
 			 "%s{ name = \"%s\"; file = \"%s/%s\"; register = %d; }", i ? ",\n    " : "", component_names[i], w.dir,
 			 name, i == 2);
 	}
-	write_key("tre-1.key", &w.k_tre);
+	ta_write_key(w.dir, "tre-1.key", &w.k_tre);
 	ta_random_file(w.dir, "tre-1.storage", 32);
 	write_pcid();
 	const char *d = w.dir;
@@ -330,7 +267,7 @@ void write_mno_conf(const char *pva, const char *dpf_extra)
 {
 	char text[4096], path[128];
 	const char *d = w.dir;
-	write_key("mno-a.key", &w.k_mno);
+	ta_write_key(w.dir, "mno-a.key", &w.k_mno);
 	path_of(path, sizeof path, "mno-a.storage");
 	if (access(path, F_OK))  /* a restart keeps its storage key */
 		ta_random_file(w.dir, "mno-a.storage", 32);
@@ -395,9 +332,7 @@ static int tre_ready(void)
 
 int dpf_enrolled(void)
 {
-	char path[128];
-	path_of(path, sizeof path, "mno-a.db");
-	return access(path, F_OK) == 0 && query_int("mno-a.db", "SELECT count(*) FROM identity_chain") > 0;
+	return ta_db_enrolled(w.dir, "mno-a.db");
 }
 
 static int identities_ready(void)
@@ -449,8 +384,9 @@ void start_world(const char *pva)
 	w.vno = w.relay = open_node(VNO, &w.k_vno, NULL, &to_mno, 1, NULL);
 	w.ctl = open_node(CONTROLLER, &w.k_ctl, NULL, &to_tre, 1, NULL);
 	w.m2me = open_node(M2ME, &w.k_m2me, NULL, &to_tre, 1, NULL);
-	w.drf_id = open_identity(DRF, M2M_PROFILE_REGISTRATION, &w.drf_db);
-	w.pva_id = open_identity(FAKE_PVA, M2M_PROFILE_PVA, &w.pva_db);
+	/* the test's DRF and PVA, enrolled through their nodes */
+	w.drf_id = ta_identity_open(&w.agency, DRF, DRF ".db", M2M_PROFILE_REGISTRATION, 1, &w.drf_db);
+	w.pva_id = ta_identity_open(&w.agency, FAKE_PVA, FAKE_PVA ".db", M2M_PROFILE_PVA, 1, &w.pva_db);
 	X509 *root = m2m_pki_cert_read_pem(w.agency.root);
 	w.trust = m2m_trust_new(root);
 	X509_free(root);
@@ -581,22 +517,13 @@ ta_answer order_with(const uint8_t nonce[32], ASN1_OCTET_STRING *ticket_der)
 /* Decrypted with the TRE's key, the inner SignedData checked against the root: the Mcim. */
 M2M_MCIM *open_package(const M2M_MCIM_PACKAGE *p)
 {
-	uint8_t *inner = NULL, *content = NULL;
-	size_t inner_len = 0, clen = 0;
-	X509 *signer = NULL;
+	uint8_t *inner = NULL;
+	size_t inner_len = 0;
 	cr_assert_eq(m2m_cms_decrypt(w.tre_key, w.tre_cert, ASN1_STRING_get0_data(p->package),
 				     (size_t)ASN1_STRING_length(p->package), &inner, &inner_len), M2M_OK);
-	cr_assert_eq(m2m_cms_verify(w.trust, inner, inner_len, &content, &clen, &signer), M2M_OK);
-	char cn[64];
-	cr_assert_eq(m2m_pki_cert_cn(signer, cn, sizeof cn), 0);
-	cr_assert_str_eq(cn, MNO, "the MCIM is signed by the SHO's DPF");
-	cr_assert_eq(m2m_pki_cert_profile(signer), M2M_PROFILE_OPERATOR_FUNCTION);
-	const uint8_t *q = content;
-	M2M_MCIM *m = d2i_M2M_MCIM(NULL, &q, (long)clen);
-	cr_assert_not_null(m);
+	/* the MCIM is signed by the SHO's DPF */
+	M2M_MCIM *m = ta_signed_item(w.trust, inner, inner_len, MNO, ASN1_ITEM_rptr(M2M_MCIM));
 	OPENSSL_clear_free(inner, inner_len);
-	OPENSSL_clear_free(content, clen);
-	X509_free(signer);
 	/* another key does not open it */
 	EVP_PKEY *other = m2m_pki_keygen();
 	uint8_t *none = NULL;

@@ -31,15 +31,7 @@ static int audit_owner(sqlite3 *db, const char *actor, const char *id, const cha
 
 int hss_owner_of(sqlite3 *db, const char *iccid, char owner[HSS_OWNER_MAX + 1])
 {
-	sqlite3_stmt *st = m2m_store_prepare(db, "SELECT owner FROM hss_card_owner WHERE iccid = ?");
-	if (!st)
-		return -1;
-	sqlite3_bind_text(st, 1, iccid, -1, SQLITE_STATIC);
-	int rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
-		m2m_store_column_text(st, 0, owner, HSS_OWNER_MAX + 1);
-	sqlite3_finalize(st);
-	return rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? 1 : -1;
+	return m2m_store_get_text(db, "SELECT owner FROM hss_card_owner WHERE iccid = ?", iccid, owner, HSS_OWNER_MAX + 1);
 }
 
 int hss_owner_certificate(sqlite3 *db, const char *id, X509 **cert)

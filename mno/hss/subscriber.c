@@ -78,12 +78,6 @@ static void bind_text_or_null(sqlite3_stmt *st, int i, const char *text)
 		sqlite3_bind_null(st, i);
 }
 
-static void copy_column(sqlite3_stmt *st, int i, char *out, size_t len)
-{
-	const unsigned char *t = sqlite3_column_text(st, i);
-	snprintf(out, len, "%s", t ? (const char *)t : "");
-}
-
 /* ---- sealing ---------------------------------------------------------------------------------- */
 
 static int bind_sealed(sqlite3_stmt *st, int i, const uint8_t key[32], const char *imsi, const uint8_t *secret,
@@ -145,7 +139,7 @@ static int load_apns(sqlite3 *db, const char *imsi, hss_profile *p)
 	int rc;
 	p->napns = 0;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW && p->napns < HSS_APNS_MAX)
-		copy_column(st, 0, p->apns[p->napns++], sizeof p->apns[0]);
+		m2m_store_column_text(st, 0, p->apns[p->napns++], sizeof p->apns[0]);
 	sqlite3_finalize(st);
 	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1;
 }
@@ -171,10 +165,10 @@ static int read_row(sqlite3_stmt *st, const uint8_t key[32], hss_subscriber *s)
 		card_keys_split(card, s);
 	m2m_wipe(k_opc, sizeof k_opc);
 	m2m_wipe(card, sizeof card);
-	copy_column(st, 3, s->iccid, sizeof s->iccid);
+	m2m_store_column_text(st, 3, s->iccid, sizeof s->iccid);
 	memcpy(s->amf, sqlite3_column_blob(st, 4), 2);
 	s->profile.cs_allowed = sqlite3_column_int(st, 6);
-	copy_column(st, 7, s->profile.imei_lock, sizeof s->profile.imei_lock);
+	m2m_store_column_text(st, 7, s->profile.imei_lock, sizeof s->profile.imei_lock);
 	s->created = sqlite3_column_int64(st, 8);
 	s->changed = sqlite3_column_int64(st, 9);
 	return rc ? -1 : 0;
@@ -319,8 +313,8 @@ int hss_location_get(sqlite3 *db, const char *imsi, hss_location *loc)
 	sqlite3_bind_text(st, 1, imsi, -1, SQLITE_STATIC);
 	int rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW) {
-		copy_column(st, 0, loc->network, sizeof loc->network);
-		copy_column(st, 1, loc->imei, sizeof loc->imei);
+		m2m_store_column_text(st, 0, loc->network, sizeof loc->network);
+		m2m_store_column_text(st, 1, loc->imei, sizeof loc->imei);
 		loc->since = sqlite3_column_int64(st, 2);
 	}
 	sqlite3_finalize(st);
@@ -329,16 +323,8 @@ int hss_location_get(sqlite3 *db, const char *imsi, hss_location *loc)
 
 int hss_imsi_of_iccid(sqlite3 *db, const char *iccid, char imsi[HSS_IMSI_MAX + 1])
 {
-	sqlite3_stmt *st =
-		m2m_store_prepare(db, "SELECT imsi FROM hss_subscriber WHERE iccid = ? AND state <> 'deleted'");
-	if (!st)
-		return -1;
-	sqlite3_bind_text(st, 1, iccid, -1, SQLITE_STATIC);
-	int rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
-		copy_column(st, 0, imsi, HSS_IMSI_MAX + 1);
-	sqlite3_finalize(st);
-	return rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? 1 : -1;
+	return m2m_store_get_text(db, "SELECT imsi FROM hss_subscriber WHERE iccid = ? AND state <> 'deleted'", iccid, imsi,
+				  HSS_IMSI_MAX + 1);
 }
 
 int hss_location_set(sqlite3 *db, const char *imsi, const hss_location *loc)

@@ -251,8 +251,6 @@ void port_transfer_tick(port_context *port);                   /* transfer.c */
 int port_rewrite_queue(port_context *port, const uint8_t id[PORT_ID_LEN]);
 /* The rewrite jobs that ended: their cards rewritten or rewriteFailed. */
 void port_rewrite_tick(port_context *port);
-/* The nine bytes of EF_IMSI for imsi (TS 31.102 §4.2.2): 0, or -1 when it is not 6..15 digits. */
-int port_ef_imsi(const char *imsi, uint8_t ef[9]);
 void port_complete_in(port_context *port, m2m_request *req);   /* release.c */
 
 /* ---- mno-admin (status.c) -------------------------------------------------------------------------- */

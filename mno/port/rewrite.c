@@ -14,6 +14,7 @@
  */
 #include "port/port_impl.h"
 
+#include "aka/ef_imsi.h"
 #include "crypto/crypto.h"
 #include "log/log.h"
 #include "ota/ota.h"
@@ -23,25 +24,6 @@
 #include <string.h>
 
 #define SCRIPT_COMMANDS 2
-
-/* EF_IMSI (TS 31.102 §4.2.2, TS 24.008 §10.5.1.4): the number of bytes used, then digit 1 over
- * the parity bit (odd count) and the identity type 001, then two digits a byte, low nibble
- * first, 'F' filling an even count and the unused bytes. */
-int port_ef_imsi(const char *imsi, uint8_t ef[9])
-{
-	size_t n = imsi ? strlen(imsi) : 0;
-	if (n < 6 || n > HSS_IMSI_MAX || strspn(imsi, "0123456789") != n)
-		return -1;
-	memset(ef, 0xFF, 9);
-	ef[0] = (uint8_t)((n + 2) / 2);
-	ef[1] = (uint8_t)((imsi[0] - '0') << 4 | (n % 2 ? 0x08 : 0x00) | 0x01);
-	for (size_t i = 1; i < n; i++) {
-		uint8_t d = (uint8_t)(imsi[i] - '0');
-		uint8_t *b = &ef[1 + (i + 1) / 2];
-		*b = i % 2 ? (uint8_t)((*b & 0xF0) | d) : (uint8_t)((*b & 0x0F) | d << 4);
-	}
-	return 0;
-}
 
 /* The compact script for imsi; its length. */
 static size_t script_for(const char *imsi, uint8_t script[32])
@@ -53,7 +35,7 @@ static size_t script_for(const char *imsi, uint8_t script[32])
 	n += sizeof select_ef_imsi;
 	memcpy(script + n, update_binary, sizeof update_binary);
 	n += sizeof update_binary;
-	return port_ef_imsi(imsi, script + n) ? 0 : n + 9;
+	return m2m_ef_imsi_encode(imsi, script + n) ? 0 : n + M2M_EF_IMSI_LEN;
 }
 
 int port_rewrite_queue(port_context *port, const uint8_t id[PORT_ID_LEN])

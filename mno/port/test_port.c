@@ -20,6 +20,7 @@
 #include "test_port_world.h"
 
 #include "aka/aka.h"
+#include "aka/ef_imsi.h"
 #include "crypto/crypto.h"
 #include "hss/owner.h"
 #include "pki/pki.h"
@@ -752,10 +753,10 @@ Test(port, both, .init = world_setup, .fini = world_teardown, .timeout = 600)
 	/* A rewrites the card's IMSI with that one, and still serves the old IMSI: the device
 	 * authenticates there once more before its IMSI changes */
 	cr_assert_str_eq(query_text(A, "SELECT state FROM port_device"), "rewriting");
-	uint8_t ef[9];
+	uint8_t ef[M2M_EF_IMSI_LEN];
 	char expected[200];
-	cr_assert_eq(port_ef_imsi(new_imsi, ef), 0);
-	snprintf(expected, sizeof expected, "00a4000c026f0700d6000009%s", hex_of(ef, 9));
+	cr_assert_eq(m2m_ef_imsi_encode(new_imsi, ef), 0);
+	snprintf(expected, sizeof expected, "00a4000c026f0700d6000009%s", hex_of(ef, sizeof ef));
 	cr_assert_str_eq(query_text(A, "SELECT lower(hex(script)) FROM ota_job"), expected);
 	cr_assert_eq(authenticate(A, IMSI1, k, opc, &u), M2M_AKA_OK);
 	/* both operators restart: what is left resumes from their databases */
@@ -856,25 +857,4 @@ Test(port, batch, .init = world_setup, .fini = world_teardown, .timeout = 600)
 		started, provisioned, package);
 	cr_assert_gt(package, 0);
 	cr_assert_lt(package, M2M_MAX_MESSAGE);
-}
-
-/* ---- EF_IMSI --------------------------------------------------------------------------------- */
-
-static void expect_ef(const char *imsi, const char *hex)
-{
-	uint8_t ef[9];
-	cr_assert_eq(port_ef_imsi(imsi, ef), 0, "%s", imsi);
-	cr_assert_str_eq(hex_of(ef, 9), hex, "EF_IMSI of %s", imsi);
-}
-
-/* TS 31.102 §4.2.2: the example of docs/uicc.md, an even count with its 'F' filler, the shortest. */
-Test(port, ef_imsi)
-{
-	uint8_t ef[9];
-	expect_ef("001010123456789", "080910101032547698");
-	expect_ef("00101012345678", "0801101010325476f8");
-	expect_ef("001010", "04011010f0ffffffff");
-	cr_assert_eq(port_ef_imsi("12345", ef), -1);
-	cr_assert_eq(port_ef_imsi("0010101234567890", ef), -1);
-	cr_assert_eq(port_ef_imsi("00101a", ef), -1);
 }

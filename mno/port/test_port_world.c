@@ -33,56 +33,22 @@ void write_file(const char *name, const uint8_t *data, size_t len)
 	fclose(f);
 }
 
-static void write_key(const char *name, const ta_keypair *k)
-{
-	char line[64];
-	snprintf(line, sizeof line, "%s\n", k->sec);
-	ta_write(w.dir, name, line);
-}
-
-static void read_hex_file(const char *name, uint8_t *out, size_t len)
-{
-	char path[160], text[160] = "";
-	path_of(path, sizeof path, name);
-	FILE *f = fopen(path, "r");
-	cr_assert_not_null(f);
-	cr_assert_not_null(fgets(text, sizeof text, f));
-	fclose(f);
-	text[2 * len] = 0;
-	cr_assert_eq(m2m_unhex(text, out, len), 0);
-}
-
 /* ---- databases -------------------------------------------------------------------------------- */
 
-static sqlite3 *open_readonly(const char *mno)
+/* MNO's database file. */
+static const char *db_of(const char *mno)
 {
-	char path[160], name[64];
-	sqlite3 *db = NULL;
+	static char name[64];
 	snprintf(name, sizeof name, "%s.db", mno);
-	path_of(path, sizeof path, name);
-	cr_assert_eq(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
-	sqlite3_busy_timeout(db, 5000);
-	return db;
-}
-
-static sqlite3_stmt *query(sqlite3 *db, const char *fmt, va_list ap)
-{
-	char sql[2048];
-	sqlite3_stmt *st = NULL;
-	vsnprintf(sql, sizeof sql, fmt, ap);
-	return sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK ? st : NULL;
+	return name;
 }
 
 long long query_int(const char *mno, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	sqlite3 *db = open_readonly(mno);
-	sqlite3_stmt *st = query(db, fmt, ap);
+	long long v = ta_query_intv(w.dir, db_of(mno), fmt, ap);
 	va_end(ap);
-	long long v = st && sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
-	sqlite3_finalize(st);
-	sqlite3_close(db);
 	return v;
 }
 
@@ -91,13 +57,8 @@ const char *query_text(const char *mno, const char *fmt, ...)
 	static char text[65536];
 	va_list ap;
 	va_start(ap, fmt);
-	sqlite3 *db = open_readonly(mno);
-	sqlite3_stmt *st = query(db, fmt, ap);
+	ta_query_textv(text, sizeof text, w.dir, db_of(mno), fmt, ap);
 	va_end(ap);
-	const unsigned char *t = st && sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_text(st, 0) : NULL;
-	snprintf(text, sizeof text, "%s", t ? (const char *)t : "");
-	sqlite3_finalize(st);
-	sqlite3_close(db);
 	return text;
 }
 
@@ -146,7 +107,7 @@ static void write_mno_conf(const char *entity, const char *plmn, const ta_keypai
 	char text[8192], name[64], path[160];
 	const char *d = w.dir;
 	snprintf(name, sizeof name, "%s.key", entity);
-	write_key(name, k);
+	ta_write_key(w.dir, name, k);
 	snprintf(name, sizeof name, "%s.storage", entity);
 	path_of(path, sizeof path, name);
 	if (access(path, F_OK))
@@ -219,29 +180,6 @@ static m2m_node *open_node(const char *entity, const ta_keypair *k, int bind, m2
 	return ta_node(&c, NULL, serve, NULL);
 }
 
-static m2m_identity *open_identity(const char *entity, sqlite3 **db)
-{
-	static const char *const migrations[] = {M2M_NODE_SCHEMA M2M_IDENTITY_SCHEMA};
-	static const m2m_schema schema = {migrations, 1};
-	char path[160], name[80], err[256] = "";
-	snprintf(name, sizeof name, "%s-test.db", entity);
-	path_of(path, sizeof path, name);
-	*db = m2m_store_open(path, &schema, err, sizeof err);
-	cr_assert_not_null(*db, "%s", err);
-	m2m_identity_settings s = {.profile = M2M_PROFILE_OPERATOR_FUNCTION, .crl_refresh_seconds = 5};
-	snprintf(s.agency, sizeof s.agency, TA_AGENCY);
-	snprintf(name, sizeof name, "%s.enrol", entity);
-	read_hex_file(name, s.enrolment_secret, 32);
-	s.enrolment_secret_len = 32;
-	s.root = m2m_pki_cert_read_pem(w.agency.root);
-	uint8_t storage_key[32];
-	m2m_random(storage_key, sizeof storage_key);
-	m2m_identity *id = m2m_identity_open(*db, storage_key, entity, &s);
-	m2m_identity_settings_clear(&s);
-	cr_assert_not_null(id);
-	return id;
-}
-
 /* mno-t: answers B's portRequest accepted, and A's portTransfer provisioned (after opening it). */
 static void t_serve(m2m_node *n, m2m_request *req, void *arg)
 {
@@ -279,26 +217,14 @@ static void v_serve(m2m_node *n, m2m_request *req, void *arg)
 
 void pump(int ms)
 {
-	m2m_node *all[] = {w.v, w.t, w.x};
-	for (int t = 0; t < ms; t += 4) {
-		for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
-			if (all[i])
-				m2m_node_poll(all[i], 1);
-		if (w.t_id)
-			m2m_identity_tick(w.t_id, w.t);
-		if (w.x_id)
-			m2m_identity_tick(w.x_id, w.x);
-	}
+	m2m_node *nodes[] = {w.v, w.t, w.x};
+	m2m_identity *ids[] = {NULL, w.t_id, w.x_id};
+	ta_pump(nodes, ids, sizeof nodes / sizeof nodes[0], ms);
 }
 
 int wait_for(int (*cond)(void), int seconds)
 {
-	for (int i = 0; i < seconds * 25; i++) {
-		if (cond())
-			return 1;
-		pump(40);
-	}
-	return cond();
+	return ta_wait_for(cond, seconds, pump);
 }
 
 ta_answer call(m2m_node *from, const char *peer, int type, const void *body)
@@ -310,16 +236,8 @@ ta_answer call(m2m_node *from, const char *peer, int type, const void *body)
 	return a;
 }
 
-static int enrolled(const char *mno)
-{
-	char path[160], name[64];
-	snprintf(name, sizeof name, "%s.db", mno);
-	path_of(path, sizeof path, name);
-	return access(path, F_OK) == 0 && query_int(mno, "SELECT count(*) FROM identity_chain") > 0;
-}
-
-static int a_enrolled(void) { return enrolled(A); }
-static int b_enrolled(void) { return enrolled(B); }
+static int a_enrolled(void) { return ta_db_enrolled(w.dir, db_of(A)); }
+static int b_enrolled(void) { return ta_db_enrolled(w.dir, db_of(B)); }
 
 static int identities_ready(void)
 {
@@ -336,8 +254,8 @@ void start_world(int with_a, int with_b)
 	w.v = open_node(VNO, &w.k_v, 1, v_serve);
 	w.t = open_node(FAKE, &w.k_t, 1, t_serve);
 	w.x = open_node(OTHER, &w.k_x, 0, NULL);
-	w.t_id = open_identity(FAKE, &w.t_db);
-	w.x_id = open_identity(OTHER, &w.x_db);
+	w.t_id = ta_identity_open(&w.agency, FAKE, FAKE "-test.db", M2M_PROFILE_OPERATOR_FUNCTION, 5, &w.t_db);
+	w.x_id = ta_identity_open(&w.agency, OTHER, OTHER "-test.db", M2M_PROFILE_OPERATOR_FUNCTION, 5, &w.x_db);
 	X509 *root = m2m_pki_cert_read_pem(w.agency.root);
 	w.trust = m2m_trust_new(root);
 	X509_free(root);
@@ -476,22 +394,13 @@ uint8_t *authorise(const char *from, const char *to, const char *const *iccids, 
 
 M2M_PORT_CREDENTIALS *open_transfer(const M2M_PORT_TRANSFER *t)
 {
-	uint8_t *sd = NULL, *content = NULL;
-	size_t sdlen = 0, clen = 0;
-	X509 *signer = NULL;
-	char cn[64] = "";
+	uint8_t *sd = NULL;
+	size_t sdlen = 0;
 	cr_assert_eq(m2m_identity_decrypt(w.t_id, ASN1_STRING_get0_data(t->package), (size_t)ASN1_STRING_length(t->package),
 					  &sd, &sdlen), M2M_OK);
-	cr_assert_eq(m2m_cms_verify(w.trust, sd, sdlen, &content, &clen, &signer), M2M_OK);
-	cr_assert_eq(m2m_pki_cert_cn(signer, cn, sizeof cn), 0);
-	cr_assert_str_eq(cn, A, "the package is signed by A");
-	cr_assert_eq(m2m_pki_cert_profile(signer), M2M_PROFILE_OPERATOR_FUNCTION);
-	const uint8_t *p = content;
-	M2M_PORT_CREDENTIALS *pc = d2i_M2M_PORT_CREDENTIALS(NULL, &p, (long)clen);
-	cr_assert_not_null(pc);
+	/* the package is signed by A */
+	M2M_PORT_CREDENTIALS *pc = ta_signed_item(w.trust, sd, sdlen, A, ASN1_ITEM_rptr(M2M_PORT_CREDENTIALS));
 	OPENSSL_clear_free(sd, sdlen);
-	OPENSSL_clear_free(content, clen);
-	X509_free(signer);
 	return pc;
 }
 

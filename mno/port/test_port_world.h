@@ -71,7 +71,7 @@ int wait_for(int (*cond)(void), int seconds);
 
 /* ---- databases and mno-admin ------------------------------------------------------------------- */
 
-/* The first column of the first row, as an integer (-1: no row). */
+/* The first column of the first row, as an integer (-1: no row, -2: it cannot be asked). */
 long long query_int(const char *mno, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* ... as text ("" when no row; a static buffer). */
 const char *query_text(const char *mno, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
