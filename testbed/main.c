@@ -56,6 +56,13 @@ static const command commands[] = {
 	 "a TRE also until it is booted and enrolled. Exits 0 when it is back, 1 when it was not running\n"
 	 "or did not come back, 2 when the topology has no daemon ID.\n",
 	 tb_cmd_crash, 0},
+	{"authorise", "FROM TO ICCIDS OUT", 4, "sign the subscriber's authorisation of a port (Alternative 3a)",
+	 "As the subscriber's portal, writes to OUT the authorisation to move the cards listed in the\n"
+	 "file ICCIDS (one ICCID per line, '#' comments) from operator FROM to operator TO: a CMS\n"
+	 "SignedData over PortAuthorisation with a fresh nonce, signed with RUNDIR/keys/subscriber.key and\n"
+	 "its certificate RUNDIR/keys/subscriber.crt. Give it to TO's staff: `mno-admin port start --from\n"
+	 "FROM --authorisation OUT`.\n",
+	 tb_cmd_authorise, 0},
 	{"trace", "", 0, "print the chart of the last scenario run", "Prints RUNDIR/charts/LAST.msc and where its SVG is.\n",
 	 tb_cmd_trace, 0},
 	{"demo", "", 0, "up, run every scenario printing its chart, down",

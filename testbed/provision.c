@@ -83,6 +83,65 @@ static int clone_image(const char *rundir, const tb_topology *t, const tb_card *
 	return rc;
 }
 
+/* One mno-admin command at op, its failure reported with the tool's own words. */
+static int admin_step(const char *rundir, const char *op, const char *const *args, const char *what)
+{
+	tb_buf err = {0};
+	int rc = tb_admin(rundir, op, args, NULL, &err);
+	if (rc != 0) {
+		char how[64];
+		fprintf(stderr, "testbed: %s could not %s: mno-admin %s %s %s\n%s", op, what, args[0], args[1],
+			tb_tool_status(rc, how, sizeof how), err.data ? err.data : "");
+	}
+	tb_buf_free(&err);
+	return rc ? -1 : 0;
+}
+
+/* `subscriber assign` of the subscriber's cards at op, from card *next on, as many as one command
+ * line takes; *assigned counts them. */
+static int assign_some(const char *rundir, const tb_topology *t, int op, int *next, int *assigned)
+{
+	const char *args[MAX_ARGS];
+	int n = 0;
+	args[n++] = "subscriber";
+	args[n++] = "assign";
+	args[n++] = t->subscriber;
+	for (; *next < t->ncards && n < MAX_ARGS - 1; ++*next)
+		if (t->cards[*next].subscriber && t->cards[*next].home == op)
+			args[n++] = t->cards[*next].iccid;
+	args[n] = NULL;
+	*assigned += n - 3;
+	return n == 3 ? 0 : admin_step(rundir, t->entities[op].id, args, "assign its cards to the subscriber");
+}
+
+/* Alternative 3a: the operator knows the subscriber who owns its cards by the certificate it
+ * registers, and checks a port authorisation against it (`mno-admin subscriber register`, then
+ * `subscriber assign` with the ICCIDs the subscriber owns there). */
+static int register_owner(const char *rundir, const tb_topology *t, int op)
+{
+	char cert[PATH_MAX];
+	const char *id = t->entities[op].id;
+	if (tb_subscriber_cert_path(cert, sizeof cert, rundir))
+		return -1;
+	const char *reg[] = {"subscriber", "register", t->subscriber, cert, NULL};
+	if (admin_step(rundir, id, reg, "register the subscriber"))
+		return -1;
+	int next = 0, assigned = 0;
+	while (next < t->ncards)
+		if (assign_some(rundir, t, op, &next, &assigned))
+			return -1;
+	printf("registered   %s at %s, the owner of %d card%s\n", t->subscriber, id, assigned, assigned == 1 ? "" : "s");
+	return 0;
+}
+
+static int owns_cards_at(const tb_topology *t, int op)
+{
+	for (int i = 0; i < t->ncards; i++)
+		if (t->cards[i].subscriber && t->cards[i].home == op)
+			return 1;
+	return 0;
+}
+
 int tb_provision(const char *rundir, const tb_topology *t)
 {
 	/* originals first: a clone copies an image that must exist */
@@ -91,6 +150,9 @@ int tb_provision(const char *rundir, const tb_topology *t)
 			return -1;
 	for (int i = 0; i < t->ncards; i++)
 		if (t->cards[i].clone_of >= 0 && clone_image(rundir, t, &t->cards[i]))
+			return -1;
+	for (int op = 0; op < t->nentities; op++)
+		if (owns_cards_at(t, op) && register_owner(rundir, t, op))
 			return -1;
 	return 0;
 }

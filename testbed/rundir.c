@@ -351,7 +351,8 @@ int tb_rundir_generate(const char *rundir, const char *topology_path, const tb_t
 		if (write_keys(rundir, t->entities[i].id, &keys[i]) ||
 		    (tb_role_has_storage_key(t->entities[i].role) && write_storage_key(rundir, t->entities[i].id)))
 			goto out;
-	if (tb_agency_files(rundir, t) || (tb_registration_operator(t) && tb_subscriber_key_write(rundir)))
+	if (tb_agency_files(rundir, t) || ((tb_registration_operator(t) || t->subscriber) &&
+					    tb_subscriber_key_write(rundir, t->subscriber ? t->subscriber : TB_SUBSCRIBER_DEFAULT)))
 		goto out;
 	for (int i = 0; i < t->nentities; i++)
 		if (daemon_config(rundir, t, i, keys, &self))

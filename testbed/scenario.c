@@ -39,6 +39,13 @@ const tb_scenario tb_scenarios[] = {
 	{"1a-recover", "Alternative 1a: after an interruption (a daemon killed during 1a-change), m2me-3 powers on, "
 		       "attaches with what tre-3 names and runs its TRE's procedure until it is done; it must end "
 		       "attached on A or on B", tb_scenario_1a_recover},
+	{"3a", "Alternative 3a: m2me-4 moves from operator A to B with its card in place: the subscriber's signed "
+	       "authorisation (a forged one and A's contract lock refused), A's transfer of K and the OTA keys to B, "
+	       "EF_IMSI rewritten over the air, the refresh and attach with B, A's deletion, B's OTA key rotation",
+	 tb_scenario_3a},
+	{"3a-recover", "Alternative 3a: after an interruption (a daemon killed during 3a's port), m2me-4 stays "
+		       "attached with what its card says until the port is over; it must end on A or on B, as the port "
+		       "ended", tb_scenario_3a_recover},
 	{NULL, NULL, NULL},
 };
 

@@ -89,21 +89,6 @@ static int change_refused(tb_session *s, EVP_PKEY *signer, m2m_reason want, cons
 	return tb_step_ok(s);
 }
 
-static int admin_a(tb_session *s, const char *const *args, const char *what)
-{
-	tb_buf out = {0}, err = {0};
-	tb_step(s, "%s", what);
-	int rc = tb_admin(s->rundir, FROM, args, &out, &err);
-	char how[64];
-	if (rc)
-		tb_step_fail(s, "mno-admin %s %s: %s", args[0], tb_tool_status(rc, how, sizeof how), err.data ? err.data : "");
-	else
-		tb_step_ok(s);
-	tb_buf_free(&out);
-	tb_buf_free(&err);
-	return rc ? -1 : 0;
-}
-
 /* T-1a-9, O15, O16: a forged authorisation, and A's contract lock. */
 static int refusals(tb_session *s, EVP_PKEY *subscriber, const char *imsi_a)
 {
@@ -112,10 +97,11 @@ static int refusals(tb_session *s, EVP_PKEY *subscriber, const char *imsi_a)
 								  "subscriber's");
 	EVP_PKEY_free(other);
 	const char *lock[] = {"lock", imsi_a, "--days", "30", NULL}, *unlock[] = {"unlock", imsi_a, NULL};
-	if (rc || admin_a(s, lock, "operator A puts the subscription under a 30-day contract lock (mno-admin lock)"))
+	if (rc || tb_admin_step(s, FROM, lock, "operator A puts the subscription under a 30-day contract lock "
+					       "(mno-admin lock)"))
 		return -1;
 	rc = change_refused(s, subscriber, M2M_R_CONTRACT_LOCKED, "the subscriber's own authorisation, under A's lock");
-	return admin_a(s, unlock, "operator A lifts the lock (mno-admin unlock)") || rc ? -1 : 0;
+	return tb_admin_step(s, FROM, unlock, "operator A lifts the lock (mno-admin unlock)") || rc ? -1 : 0;
 }
 
 static int consented(tb_session *s, EVP_PKEY *subscriber, uint64_t since)

@@ -16,7 +16,6 @@
 
 #include <stdio.h>
 #include <string.h>
-#include <unistd.h>
 
 #define DEVICE "m2me-3"
 #define TRE "tre-3"
@@ -24,8 +23,6 @@
 #define SHO_A "mno-a"
 #define SHO_B "mno-b"
 #define RECOVER_MS 20000
-#define LAST_WORD_MS 5000  /* the final step may look this long even when the procedure took all the time */
-#define PAUSE_MS 500
 #define TRE_FAILED "the TRE's provisioning failed"
 
 typedef struct recovery {
@@ -41,33 +38,9 @@ static int expired(const recovery *r)
 	return tb_now_us() >= r->deadline_us;
 }
 
-static void retry_note(const char *what, const char *why)
-{
-	printf("\n  %s: %s; again in %d ms", what, why, PAUSE_MS);
-	fflush(stdout);
-	usleep(PAUSE_MS * 1000);
-}
-
-/* One move towards "powered on and attached": 1 when it already is, 0 after an action (or a
- * refusal, shown), to be asked again. */
 static int ready_round(recovery *r)
 {
-	tb_device_status st;
-	tb_control look = {.action = M2M_DEV_STATUS}, on = {.action = M2M_DEV_POWER_ON},
-		   attach = {.action = M2M_DEV_ATTACH, .network = NETWORK};
-	char why[300];
-	if (tb_device(r->s, DEVICE, &look, &st, why, sizeof why)) {
-		retry_note("status", why);
-		return 0;
-	}
-	if (st.powered && st.attached_to[0]) {
-		snprintf(r->imsi, sizeof r->imsi, "%s", st.imsi);
-		return 1;
-	}
-	const tb_control *c = st.powered ? &attach : &on;
-	if (tb_device(r->s, DEVICE, c, &st, why, sizeof why))
-		retry_note(st.powered ? "attach" : "powerOn", why);
-	return 0;
+	return tb_device_ready_round(r->s, DEVICE, NETWORK, r->imsi);
 }
 
 static int attached(recovery *r)
@@ -114,54 +87,17 @@ static int provisioned(recovery *r)
 		}
 		if (expired(r))
 			return tb_step_fail(r->s, "the procedure did not end within %d s; last answer: %s", RECOVER_MS / 1000, why);
-		retry_note("provision", why);
+		tb_retry_note("provision", why);
 	}
-}
-
-static const char *plmn_of(const tb_session *s, const char *sho)
-{
-	int i = tb_entity_index(s->topology, sho);
-	return i < 0 ? "" : tb_entity_setting(&s->topology->entities[i], "plmn", "");
-}
-
-/* Protected data echoed back equal: the session the device names is one the network holds. */
-static int session_works(recovery *r, char *why, size_t len)
-{
-	static const char meter[] = "meter 0007: after the interruption";
-	tb_control c = {.action = M2M_DEV_SEND_DATA, .data = (const uint8_t *)meter, .len = sizeof meter - 1};
-	tb_device_status st;
-	if (tb_device(r->s, DEVICE, &c, &st, why, len))
-		return 0;
-	if (st.echo_len != c.len || memcmp(st.echo, meter, c.len)) {
-		snprintf(why, len, "the echo is not what the device sent");
-		return 0;
-	}
-	snprintf(r->imsi, sizeof r->imsi, "%s", st.imsi);
-	return 1;
 }
 
 static int where(recovery *r)
 {
-	const char *a = plmn_of(r->s, SHO_A), *b = plmn_of(r->s, SHO_B);
-	tb_step(r->s, "where %s ended: attached with an IMSI of A (%s, %s) or of B (%s, %s), protected data echoed", DEVICE,
-		SHO_A, a, SHO_B, b);
-	uint64_t last_word = tb_now_us() + LAST_WORD_MS * 1000u;
-	if (r->deadline_us < last_word)
-		r->deadline_us = last_word;
-	char why[300] = "";
-	while (!ready_round(r) || !session_works(r, why, sizeof why)) {
-		if (expired(r))
-			return tb_step_fail(r->s, "on neither A nor B: %s has no working session%s%s", DEVICE, why[0] ? ": " : "",
-					    why);
-		if (why[0])
-			retry_note("sendData", why);
-		why[0] = 0;
-	}
-	int on_a = a[0] && !strncmp(r->imsi, a, strlen(a)), on_b = b[0] && !strncmp(r->imsi, b, strlen(b));
-	if (!on_a && !on_b)
-		return tb_step_fail(r->s, "on neither A nor B: %s works with IMSI %s", DEVICE, r->imsi);
-	r->on_a = on_a;
-	printf("\n  (on %s: IMSI %s of %s, through %s) ", on_a ? "A" : "B", r->imsi, on_a ? SHO_A : SHO_B, NETWORK);
+	const tb_where w = {DEVICE, NETWORK, SHO_A, SHO_B, "meter 0007: after the interruption"};
+	int side = tb_recovered_where(r->s, &w, &r->deadline_us, r->imsi);
+	if (side < 0)
+		return -1;
+	r->on_a = side == 'A';
 	return tb_step_ok(r->s);
 }
 

@@ -5,6 +5,7 @@
  */
 #include "testbed.h"
 
+#include <stdarg.h>
 #include <strings.h>
 #include <stdio.h>
 #include <string.h>
@@ -21,14 +22,33 @@ const char *tb_card_home(const tb_session *s, const char *card)
 	return k ? s->topology->entities[k->home].id : "?";
 }
 
-/* The tool's output, indented under the step that ran it. */
-static void show_output(const char *text)
+void tb_show_output(const char *text)
 {
 	for (const char *p = text; p && *p;) {
 		size_t n = strcspn(p, "\n");
 		printf("  | %.*s\n", (int)n, p);
 		p += n + (p[n] == '\n');
 	}
+}
+
+int tb_admin_step(tb_session *s, const char *op, const char *const *args, const char *fmt, ...)
+{
+	char what[512], how[64];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof what, fmt, ap);
+	va_end(ap);
+	tb_buf out = {0}, err = {0};
+	tb_step(s, "%s", what);
+	int rc = tb_admin(s->rundir, op, args, &out, &err);
+	if (rc)
+		tb_step_fail(s, "mno-admin %s at %s %s: %s", args[0], op, tb_tool_status(rc, how, sizeof how),
+			     err.data ? err.data : "");
+	else
+		tb_step_ok(s);
+	tb_buf_free(&out);
+	tb_buf_free(&err);
+	return rc ? -1 : 0;
 }
 
 int tb_subscriber_admin(tb_session *s, const char *command, const char *card, const char *why)
@@ -41,7 +61,7 @@ int tb_subscriber_admin(tb_session *s, const char *command, const char *card, co
 	int result = rc == 0 ? tb_step_ok(s)
 			     : tb_step_fail(s, "mno-admin %s %s at %s exited with %d: %s", command, imsi, home, rc,
 					    err.data ? err.data : "");
-	show_output(out.data);
+	tb_show_output(out.data);
 	tb_buf_free(&out);
 	tb_buf_free(&err);
 	return result;
@@ -68,15 +88,14 @@ static int in_state(const char *text, const char *state)
 	return !strncmp(line, state, strlen(state)) && strchr(" \t\n", line[strlen(state)]) != NULL;
 }
 
-int tb_subscriber_expect(tb_session *s, const char *card, const char *state, const char *const *words)
+int tb_record_expect(tb_session *s, const char *op, const char *imsi, const char *state, const char *const *words)
 {
-	const char *imsi = tb_card_imsi(s, card), *home = tb_card_home(s, card);
 	const char *args[] = {"show", imsi, NULL};
-	tb_step(s, "%s's record of IMSI %s says %s (mno-admin show)", home, imsi, state);
+	tb_step(s, "%s's record of IMSI %s says %s (mno-admin show)", op, imsi, state);
 	tb_buf out = {0}, err = {0};
-	int rc = tb_admin(s->rundir, home, args, &out, &err), result = 0;
+	int rc = tb_admin(s->rundir, op, args, &out, &err), result = 0;
 	if (rc != 0)
-		result = tb_step_fail(s, "mno-admin show %s at %s exited with %d: %s", imsi, home, rc, err.data ? err.data : "");
+		result = tb_step_fail(s, "mno-admin show %s at %s exited with %d: %s", imsi, op, rc, err.data ? err.data : "");
 	else if (!in_state(out.data, state))
 		result = tb_step_fail(s, "the record does not say \"state: %s\"", state);
 	for (int i = 0; !result && words && words[i]; i++)
@@ -84,8 +103,13 @@ int tb_subscriber_expect(tb_session *s, const char *card, const char *state, con
 			result = tb_step_fail(s, "the record does not mention \"%s\"", words[i]);
 	if (!result)
 		tb_step_ok(s);
-	show_output(out.data);
+	tb_show_output(out.data);
 	tb_buf_free(&out);
 	tb_buf_free(&err);
 	return result;
+}
+
+int tb_subscriber_expect(tb_session *s, const char *card, const char *state, const char *const *words)
+{
+	return tb_record_expect(s, tb_card_home(s, card), tb_card_imsi(s, card), state, words);
 }

@@ -1,9 +1,14 @@
 /*
- * The subscriber of the Alternative 1a device (docs/alt1a-change.md): the testbed, as the
- * subscriber's portal, holds a P-256 key pair. Its public key is registered with the device at the
- * DRF (Registration.subscriberKey), and a change of subscription needs the subscriber's
- * authorisation signed with it. `up` writes the key to RUNDIR/keys/subscriber.key (its PKCS#8
- * DER in hex, mode 0600), like every other secret of the run directory.
+ * The subscriber of the testbed's devices: the testbed, as the subscriber's portal, holds a P-256
+ * key pair. In Alternative 1a (docs/alt1a-change.md) its public key is registered with the device
+ * at the DRF (Registration.subscriberKey), and a change of subscription needs the subscriber's
+ * authorisation signed with it. In Alternative 3a (docs/alt3a.md) the old operator knows the
+ * subscriber by a certificate registered with it (`mno-admin subscriber register`) and checks the
+ * port authorisation, a CMS SignedData, against it. `up` writes the key to
+ * RUNDIR/keys/subscriber.key (its PKCS#8 DER in hex, mode 0600), like every other secret of the
+ * run directory, and the certificate to RUNDIR/keys/subscriber.crt (PEM, public). The certificate
+ * is self-signed: the agency certifies network functions and TREs, and no CertProfile of
+ * docs/protocol.asn1 is a subscriber's; the operator pins the certificate it registered.
  */
 #include "testbed.h"
 
@@ -18,6 +23,8 @@
 #include <time.h>
 
 #define KEY_FILE "subscriber"
+#define CERT_DAYS 730
+#define CERT_BACKDATE 3600  /* a verifier's clock a little behind ours still finds it valid */
 
 static int key_path(char *out, size_t len, const char *rundir)
 {
@@ -25,14 +32,19 @@ static int key_path(char *out, size_t len, const char *rundir)
 	return tb_path(dir, sizeof dir, rundir, "keys", "") || tb_path(out, len, dir, KEY_FILE, ".key");
 }
 
-int tb_subscriber_key_write(const char *rundir)
+int tb_subscriber_cert_path(char *out, size_t len, const char *rundir)
+{
+	char dir[PATH_MAX];
+	return tb_path(dir, sizeof dir, rundir, "keys", "") || tb_path(out, len, dir, KEY_FILE, ".crt");
+}
+
+static int write_key(const char *rundir, EVP_PKEY *key)
 {
 	char path[PATH_MAX];
-	EVP_PKEY *key = m2m_pki_keygen();
 	uint8_t *der = NULL;
 	size_t len = 0;
 	int rc = -1;
-	if (key && !key_path(path, sizeof path, rundir) && !m2m_pki_key_der(key, &der, &len)) {
+	if (!key_path(path, sizeof path, rundir) && !m2m_pki_key_der(key, &der, &len)) {
 		char *hex = malloc(2 * len + 1);
 		if (hex) {
 			m2m_hex(der, len, hex);
@@ -43,8 +55,41 @@ int tb_subscriber_key_write(const char *rundir)
 	}
 	if (der)
 		OPENSSL_clear_free(der, len);
+	return rc;
+}
+
+X509 *tb_subscriber_self_signed(EVP_PKEY *key, const char *id)
+{
+	uint64_t serial;
+	m2m_random(&serial, sizeof serial);
+	time_t now = time(NULL);
+	/* lib/pki self-signs only its root kind: a certificate that is its own trust anchor */
+	m2m_cert_spec spec = {.kind = M2M_CERT_ROOT, .cn = id, .subject_key = key, .serial = (serial >> 1) | 1,
+			      .not_before = now - CERT_BACKDATE, .not_after = now + CERT_DAYS * 86400L};
+	return m2m_pki_issue(&spec, NULL, key);
+}
+
+int tb_subscriber_key_write(const char *rundir, const char *id)
+{
+	char path[PATH_MAX];
+	EVP_PKEY *key = m2m_pki_keygen();
+	X509 *cert = key ? tb_subscriber_self_signed(key, id) : NULL;
+	int rc = !cert || write_key(rundir, key) || tb_subscriber_cert_path(path, sizeof path, rundir) ||
+			 m2m_pki_cert_write_pem(cert, path)
+		 ? -1
+		 : 0;
+	X509_free(cert);
 	EVP_PKEY_free(key);
 	return rc;
+}
+
+X509 *tb_subscriber_cert(const char *rundir)
+{
+	char path[PATH_MAX];
+	X509 *cert = tb_subscriber_cert_path(path, sizeof path, rundir) ? NULL : m2m_pki_cert_read_pem(path);
+	if (!cert)
+		fprintf(stderr, "testbed: no subscriber certificate in %s\n", path);
+	return cert;
 }
 
 EVP_PKEY *tb_subscriber_key(const char *rundir)

@@ -12,6 +12,7 @@
 #include <fcntl.h>
 #include <libconfig.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -138,7 +139,7 @@ Test(testbed, up_status_ping_trace_down)
 
 	pid_t pids[MAX_PIDS];
 	int n = read_pids(pids);
-	cr_expect_eq(n, 17, "16 daemons and the recorder, not %d", n);
+	cr_expect_eq(n, 19, "18 daemons and the recorder, not %d", n);
 	expect_ok("down");
 	expect_no_process(pids, n);
 	expect_clean_logs();
@@ -292,6 +293,7 @@ static const char *const scenario_names[] = {"ping",          "2",
 					     "attack-false-network", "attack-apn",
 					     "validate",      "1a",
 					     "1a-change",     "1a-recover",
+					     "3a",            "3a-recover",
 					     NULL};
 
 /* Runs a scenario that must pass on the running testbed; its output, which the caller frees. */
@@ -876,9 +878,12 @@ Test(testbed, a_failing_personalisation_fails_up_with_the_tools_message)
  * bytes and as hex in either case, in every other file of the run directory: logs, trace,
  * charts, configurations and databases with their WAL files. The secrets are each file of
  * RUNDIR/keys except the public *.pub ones: CURVE secret keys (Z85), storage keys (64 hex), the
- * TREs' enrolment secrets (*.enrol, 64 hex), and the card images (libconfig), whose k, opc and
- * adm each count (their iccid and imsi do not: identities are meant to travel). keys/ID.conf, the
- * agency's settings group that lists the enrolment secrets, holds no secret of its own.
+ * TREs' enrolment secrets (*.enrol, 64 hex), the subscriber's key, and the card images
+ * (libconfig), whose k, opc, adm and OTA keys (ota_kic, ota_kid, ota_dek) each count (their iccid
+ * and imsi do not: identities are meant to travel). keys/ID.conf, the agency's settings group that
+ * lists the enrolment secrets, holds no secret of its own, nor does the subscriber's certificate.
+ * The demo runs 3a, whose port carries uicc-4's K, OPc and OTA keys from A to B: only inside a
+ * package encrypted to B, never in clear in the trace.
  */
 typedef struct secret {
 	char name[200];
@@ -907,7 +912,7 @@ static int load_card_secrets(const char *rel, secret *out, int max)
 	static const struct {
 		const char *member;
 		size_t len;
-	} fields[] = {{"k", 16}, {"opc", 16}, {"adm", 8}, {"ota_kic", 16}, {"ota_kid", 16}};
+	} fields[] = {{"k", 16}, {"opc", 16}, {"adm", 8}, {"ota_kic", 16}, {"ota_kid", 16}, {"ota_dek", 16}};
 	char path[256];
 	config_t cfg;
 	config_init(&cfg);
@@ -941,7 +946,9 @@ static int load_secrets(secret *out, int max)
 	cr_assert_not_null(d);
 	int n = 0;
 	for (struct dirent *e; (e = readdir(d)) && n < max;) {
-		if (e->d_name[0] == '.' || ends_with(e->d_name, ".pub") || ends_with(e->d_name, ".conf"))
+		/* public: CURVE public keys, settings, the subscriber's certificate */
+		if (e->d_name[0] == '.' || ends_with(e->d_name, ".pub") || ends_with(e->d_name, ".conf") ||
+		    ends_with(e->d_name, ".crt"))
 			continue;
 		char rel[128];
 		snprintf(rel, sizeof rel, "keys/%.100s", e->d_name);
@@ -1015,18 +1022,234 @@ Test(testbed, demo_leaves_no_key_material_in_logs_traces_or_databases, .timeout 
 	free(out);
 	secret secrets[128];
 	int n = load_secrets(secrets, 128);
-	/* 17 CURVE keys (16 daemons, the tool), 16 storage keys (5 mno, 3 uicc, 3 m2me, 3 tre,
-	 * certauth, drf), 6 enrolment secrets (3 TREs, drf, 2 DPFs), 3 images of 5 secrets */
-	cr_assert_geq(n, 17 + 16 + 6 + 15, "only %d secrets", n);
-	int cards = 0, storage = 0, enrol = 0;
+	/* 19 CURVE keys (18 daemons, the tool), 18 storage keys (5 mno, 4 uicc, 4 m2me, 3 tre,
+	 * certauth, drf), 6 enrolment secrets (3 TREs, drf, 2 DPFs), 4 images of 6 secrets, the
+	 * subscriber's key */
+	cr_assert_geq(n, 19 + 18 + 6 + 24 + 1, "only %d secrets", n);
+	int cards = 0, storage = 0, enrol = 0, subscriber = 0;
 	for (int i = 0; i < n; i++) {
 		cards += strstr(secrets[i].name, ".card ") != NULL;
 		storage += ends_with(secrets[i].name, ".storage");
 		enrol += ends_with(secrets[i].name, ".enrol");
+		subscriber += !strcmp(secrets[i].name, "subscriber.key");
 	}
-	cr_expect_eq(cards, 15, "k, opc, adm, ota_kic and ota_kid of 3 card images, not %d", cards);
-	cr_expect_eq(storage, 16, "storage keys of 5 mno, 3 uicc, 3 m2me, 3 tre, certauth and drf, not %d", storage);
+	cr_expect_eq(cards, 24, "k, opc, adm, ota_kic, ota_kid and ota_dek of 4 card images, not %d", cards);
+	cr_expect_eq(storage, 18, "storage keys of 5 mno, 4 uicc, 4 m2me, 3 tre, certauth and drf, not %d", storage);
+	cr_expect_eq(subscriber, 1, "the subscriber's key is scanned for");
 	cr_expect_eq(enrol, 6, "enrolment secrets of tre-1 to tre-3, drf, mno-a and mno-b, not %d", enrol);
 	int files = scan_dir("", secrets, n);
 	cr_expect_geq(files, 30, "only %d files scanned", files);
+}
+
+/* ---- Alternative 3a ------------------------------------------------------------------------ */
+
+/* The secrets of one card image are nowhere in the trace, as text, bytes or hex. */
+static void expect_card_not_in_trace(const char *card)
+{
+	char rel[64];
+	secret secrets[8];
+	snprintf(rel, sizeof rel, "keys/%s.card", card);
+	int n = load_card_secrets(rel, secrets, 8);
+	char *trace = read_text("trace.jsonl");
+	cr_assert_not_null(trace);
+	for (int i = 0; i < n; i++)
+		expect_absent("trace.jsonl", trace, strlen(trace), &secrets[i]);
+	free(trace);
+}
+
+Test(testbed, alt3a_port_rewrites_the_imsi_over_the_air_and_b_rotates_the_keys, .timeout = 240)
+{
+	expect_ok("up");
+	char *out = run_passing("3a");
+	cr_expect(strstr(out, "notAuthorised") || strstr(out, "badSignature"), "a forged authorisation is refused");
+	cr_expect_not_null(strstr(out, "contractLocked"), "A's lock is honoured");
+	cr_expect_not_null(strstr(out, "PoR status RC/CC/DS failed"), "the keys A knew are refused after the rotation");
+	free(out);
+	char *chart = chart_of("3a");
+	cr_expect_eq(arcs(chart, "mno-b", "mno-a", "portRequest"), 3, "forged, locked, then the port");
+	cr_expect_eq(arcs(chart, "mno-a", "mno-b", "portTransfer "), 1, "one transfer, after the accepted request");
+	cr_expect_geq(arcs(chart, "mno-a", "mno-v", "smsDeliver"), 1, "A's rewrite of EF_IMSI");
+	cr_expect_geq(arcs(chart, "mno-b", "mno-v", "smsDeliver"), 3, "B's rotation and the two probes");
+	cr_expect_eq(arcs(chart, "mno-v", "mno-b", "authInfoRequest imsi=00102"), 1, "the first attach with B");
+	cr_expect_eq(arcs(chart, "mno-b", "mno-a", "portComplete "), 1);
+	free(chart);
+	expect_card_not_in_trace("uicc-4");
+	/* taken as 3a left it, the device is found on B */
+	int st;
+	out = tool(&st, "run", "3a-recover", NULL);
+	cr_expect_eq(st, 0);
+	cr_expect_not_null(strstr(out, "(on B: IMSI 00102"), "3a-recover finds the device on B");
+	free(out);
+}
+
+/*
+ * A batch port: 2000 cards of operator A (personalised for the purpose with mno-admin, in no
+ * device) owned by the subscriber, moved to B by one authorisation, while uicc-4's own port (run
+ * 3a) goes on beside it. B allocates 2000 IMSIs, A checks the authorisation and transfers all the
+ * cards' credentials in one package, B makes 2000 pending records, and A queues 2000 rewrites that
+ * wait for devices that never attach; `port status` counts the cards per state at both ends.
+ */
+#define BATCH 2000
+#define BATCH_ICCID "8900101100000"  /* + 5 digits + the Luhn digit */
+#define BATCH_IMSI "001010003"       /* + 6 digits: outside A's cards, DPF and port ranges */
+
+static int luhn_digit(const char *digits)
+{
+	int sum = 0, n = (int)strlen(digits);
+	for (int i = 0; i < n; i++) {
+		int d = digits[n - 1 - i] - '0';
+		if (i % 2 == 0 && (d *= 2) > 9)
+			d -= 9;
+		sum += d;
+	}
+	return (10 - sum % 10) % 10;
+}
+
+/* mno-admin -c RUNDIR/OP.conf ARGS..., its output into out (when not NULL); its exit status. */
+static int mno_admin(const char *op, char *out, size_t len, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+static int mno_admin(const char *op, char *out, size_t len, const char *fmt, ...)
+{
+	char args[4096], cmd[4400];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(args, sizeof args, fmt, ap);
+	va_end(ap);
+	snprintf(cmd, sizeof cmd, "%s/mno/hss/mno-admin -c %s/%s.conf %s 2>&1", getenv("M2M_BIN_DIR"), rundir, op, args);
+	FILE *p = popen(cmd, "r");
+	cr_assert_not_null(p);
+	size_t n = 0;
+	char sink[4096];
+	for (size_t got; (got = fread(out ? out + n : sink, 1, out ? len - 1 - n : sizeof sink, p)) > 0;)
+		n += out ? got : 0;
+	if (out)
+		out[n] = 0;
+	int st = pclose(p);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+/* mno-admin personalise of batch card i at mno-a, started without waiting (no shell: 2000 of them). */
+static pid_t personalise_start(int i, char iccid[24])
+{
+	char imsi[16], image[128], conf[128], bin[256];
+	snprintf(iccid, 24, "%s%05d", BATCH_ICCID, i);
+	snprintf(iccid + strlen(iccid), 2, "%d", luhn_digit(iccid));
+	snprintf(imsi, sizeof imsi, "%s%06d", BATCH_IMSI, i);
+	snprintf(image, sizeof image, "%s/batch/%d.card", rundir, i);
+	snprintf(conf, sizeof conf, "%s/mno-a.conf", rundir);
+	snprintf(bin, sizeof bin, "%s/mno/hss/mno-admin", getenv("M2M_BIN_DIR"));
+	char *argv[] = {bin, "-c", conf, "personalise", "--iccid", iccid, "--imsi", imsi, "--out", image, NULL};
+	fflush(NULL);
+	pid_t pid = fork();
+	if (pid == 0) {
+		int null = open("/dev/null", O_WRONLY);
+		dup2(null, 1);
+		execv(bin, argv);
+		_exit(127);
+	}
+	cr_assert_gt(pid, 0, "fork");
+	return pid;
+}
+
+/* BATCH cards personalised at mno-a (two at a time: the machine has two cores) into RUNDIR/batch/,
+ * their ICCIDs in RUNDIR/batch.iccids, assigned to the subscriber of the topology. */
+static void batch_cards(void)
+{
+	char path[128], iccid[24];
+	snprintf(path, sizeof path, "%s/batch", rundir);
+	cr_assert_eq(mkdir(path, 0700), 0);
+	snprintf(path, sizeof path, "%s/batch.iccids", rundir);
+	FILE *list = fopen(path, "w");
+	cr_assert_not_null(list);
+	size_t cap = (size_t)BATCH * 21 + 512, used = 0;
+	char *cmd = malloc(cap);
+	used += (size_t)snprintf(cmd, cap, "%s/mno/hss/mno-admin -c %s/mno-a.conf subscriber assign acme-metering",
+				 getenv("M2M_BIN_DIR"), rundir);
+	pid_t running[2] = {0, 0};
+	for (int i = 0; i < BATCH + 2; i++) {
+		pid_t *slot = &running[i % 2];
+		if (*slot)
+			cr_assert_eq(tool_wait(*slot), 0, "mno-admin personalise of batch card %d failed", i - 2);
+		*slot = 0;
+		if (i >= BATCH)
+			continue;
+		*slot = personalise_start(i, iccid);
+		fprintf(list, "%s\n", iccid);
+		used += (size_t)snprintf(cmd + used, cap - used, " %s", iccid);
+	}
+	cr_assert_eq(fclose(list), 0);
+	snprintf(cmd + used, cap - used, " >/dev/null 2>&1");
+	cr_assert_eq(system(cmd), 0, "the subscriber's %d cards not assigned", BATCH);
+	free(cmd);
+}
+
+/* The count of a card state in a port status ("provisioned: 2000"), or -1 when it has none. */
+static long count_of(const char *status, const char *name)
+{
+	char want[64];
+	snprintf(want, sizeof want, "\n%s:", name);
+	const char *at = strstr(status, want);
+	return at ? atol(at + strlen(want)) : -1;
+}
+
+/* Whether the "state:" line of a status names state. */
+static int says_state(const char *status, const char *state)
+{
+	const char *at = strstr(status, "\nstate:");
+	if (!at)
+		return 0;
+	at += strlen("\nstate:");
+	at += strspn(at, " ");
+	return !strncmp(at, state, strlen(state)) && at[strlen(state)] == '\n';
+}
+
+/* Polls `port status ID` at op until its state line names state, up to ms; the last status. */
+static void port_status_until(const char *op, const char *id, const char *state, int ms, char *out, size_t len)
+{
+	for (int waited = 0;; waited += 200) {
+		mno_admin(op, out, len, "port status %s", id);
+		if (says_state(out, state) || waited >= ms)
+			break;
+		usleep(200 * 1000);
+	}
+	printf("$ mno-admin port status %s at %s\n%s", id, op, out);
+	cr_assert(says_state(out, state), "the port at %s is not %s after %d s", op, state, ms / 1000);
+}
+
+Test(testbed, alt3a_a_batch_of_2000_cards_is_transferred_beside_the_device_port, .timeout = 600)
+{
+	expect_ok("up");
+	struct timespec t0, t1, t2;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	batch_cards();
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	char iccids[128], der[128], out[8192], id[40] = "";
+	snprintf(iccids, sizeof iccids, "%s/batch.iccids", rundir);
+	snprintf(der, sizeof der, "%s/batch.der", rundir);
+	int st;
+	free(tool(&st, "authorise", "mno-a", "mno-b", iccids, der, NULL));
+	cr_assert_eq(st, 0, "testbed authorise");
+	cr_assert_eq(mno_admin("mno-b", out, sizeof out, "port start --from mno-a --authorisation %s", der), 0, "%s", out);
+	printf("$ mno-admin port start at mno-b\n%s", out);
+	for (const char *p = out; *p && !id[0]; p++)
+		if (strspn(p, "0123456789abcdef") == 32)
+			snprintf(id, sizeof id, "%.32s", p);
+	cr_assert(id[0], "port start names no port id");
+	/* uicc-4's own port runs beside the batch */
+	pid_t device_port = tool_start("3a.out", "run", "3a", NULL);
+	port_status_until("mno-b", id, "provisioned", 120000, out, sizeof out);
+	clock_gettime(CLOCK_MONOTONIC, &t2);
+	cr_expect_eq(count_of(out, "provisioned"), BATCH, "B holds %d pending records", BATCH);
+	port_status_until("mno-a", id, "transferred", 30000, out, sizeof out);
+	cr_expect_eq(count_of(out, "rewriting"), BATCH, "A rewrites every card (jobs queued, no device attached)");
+	fprintf(stderr, "batch port: %d cards personalised in %.1f s; authorised, requested, transferred and provisioned in "
+			"%.1f s\n",
+		BATCH, (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9,
+		(double)(t2.tv_sec - t1.tv_sec) + (double)(t2.tv_nsec - t1.tv_nsec) / 1e9);
+	st = tool_wait(device_port);
+	char *text = read_text("3a.out");
+	printf("%s", text);
+	cr_expect_eq(st, 0, "uicc-4's port beside the batch: 3a exited with %d", st);
+	cr_expect_not_null(strstr(text, "scenario 3a: passed"));
+	free(text);
+	expect_clean_logs();
 }

@@ -10,6 +10,7 @@
 #include "net/node.h"
 
 #include <openssl/evp.h>
+#include <openssl/x509.h>
 
 #include <limits.h>
 #include <stdarg.h>
@@ -65,7 +66,9 @@ typedef struct tb_card {
 	char iccid[21], imsi[16], imei_lock[17];
 	const char *apns[TB_MAX_APNS];  /* point into the topology's conf */
 	int napns, cs;
+	const char *subscriber;      /* its owner, registered with the operator at `up`; NULL when none */
 } tb_card;
+#define TB_SUBSCRIBER_MAX 64
 
 typedef struct tb_topology {
 	m2m_conf conf;  /* kept loaded: settings point into it */
@@ -73,6 +76,7 @@ typedef struct tb_topology {
 	tb_entity entities[TB_MAX_ENTITIES];
 	int ncards;
 	tb_card cards[TB_MAX_ENTITIES];
+	const char *subscriber;  /* the owner the cards name (one at most), or NULL */
 	int nlinks;
 	int links[TB_MAX_LINKS][2];
 	int daemon_timeout_ms, daemon_retries, testbed_timeout_ms, testbed_retries;
@@ -306,6 +310,8 @@ int tb_scenario_validate(tb_session *s);
 int tb_scenario_1a(tb_session *s);
 int tb_scenario_1a_change(tb_session *s);
 int tb_scenario_1a_recover(tb_session *s);
+int tb_scenario_3a(tb_session *s);
+int tb_scenario_3a_recover(tb_session *s);
 
 /* ---- what scenarios do to devices (device.c) --------------------------------------------- */
 
@@ -340,6 +346,30 @@ int tb_device_power_on(tb_session *s, const char *device, const char *card);
 int tb_device_attach(tb_session *s, const char *device, const char *network);
 /* Sends data and checks that the decrypted echo is the same bytes. */
 int tb_device_send(tb_session *s, const char *device, const char *text);
+
+
+/* Protected data echoed back equal: the session the device names is one the network holds. 1
+ * with the session's IMSI in imsi, or 0 with why. */
+int tb_device_echoes(tb_session *s, const char *device, const char *text, char imsi[16], char *why, size_t len);
+
+/* ---- after an interruption (recovery.c) --------------------------------------------------- */
+
+/* A refusal or silence is shown ("\n  WHAT: WHY; again in 500 ms") and retried after a pause. */
+#define TB_RETRY_PAUSE_MS 500
+void tb_retry_note(const char *what, const char *why);
+/* One move towards "powered on and attached through network": 1 when it already is (the IMSI of
+ * its session into imsi), 0 after an action (powerOn or attach) or a refusal, to be asked again. */
+int tb_device_ready_round(tb_session *s, const char *device, const char *network, char imsi[16]);
+/* The plmn setting of an operator of the topology, or "". */
+const char *tb_plmn_of(const tb_topology *t, const char *sho);
+/* The last step of a recovery: the device, kept attached through network, sends text until its
+ * echo comes back equal (until *deadline_us, pushed to at least 5 s from now), then says "(on A:
+ * IMSI ...)" or "(on B: IMSI ...)" by the PLMN of sho_a or sho_b. 'A' or 'B' with the step left
+ * open for the caller's own checks (it ends it), or -1 with the step failed. */
+typedef struct tb_where {
+	const char *device, *network, *sho_a, *sho_b, *text;
+} tb_where;
+int tb_recovered_where(tb_session *s, const tb_where *w, uint64_t *deadline_us, char imsi[16]);
 
 /* A device and the card it should hold (NULL: none). */
 typedef struct tb_fit {
@@ -399,24 +429,66 @@ int tb_validation_expect(tb_session *s, const char *tre, int mode, int min_assur
 /* The IMSI a card (or its original) carries, and its home operator's entity id. */
 const char *tb_card_imsi(const tb_session *s, const char *card);
 const char *tb_card_home(const tb_session *s, const char *card);
+/* A tool's output, indented under the step that ran it. */
+void tb_show_output(const char *text);
+/* A step (its text from fmt) running `mno-admin ARGS...` at the home operator op: it must succeed. */
+int tb_admin_step(tb_session *s, const char *op, const char *const *args, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
 /* A step running `mno-admin COMMAND IMSI` at the card's home operator (suspend, resume). */
 int tb_subscriber_admin(tb_session *s, const char *command, const char *card, const char *why);
 /* A step checking with `mno-admin show` that the subscriber of card is in state ("suspended",
  * "active"), and that the output mentions each of the NULL-terminated words (audit entries). */
 int tb_subscriber_expect(tb_session *s, const char *card, const char *state, const char *const *words);
+/* The same for the record of imsi at the home operator op. */
+int tb_record_expect(tb_session *s, const char *op, const char *imsi, const char *state, const char *const *words);
 
-/* ---- the subscriber of the Alternative 1a device (subscriber_key.c) ---------------------- */
+/* ---- the subscriber of the testbed's devices (subscriber_key.c) -------------------------- */
 
-/* At `up`: a fresh P-256 key in RUNDIR/keys/subscriber.key (PKCS#8 DER in hex, mode 0600). */
-int tb_subscriber_key_write(const char *rundir);
-/* The key `up` wrote; NULL after saying why. */
+/* The subscriber's name when the topology's cards name none (Alternative 1a only). */
+#define TB_SUBSCRIBER_DEFAULT "subscriber"
+/* At `up`: a fresh P-256 key in RUNDIR/keys/subscriber.key (PKCS#8 DER in hex, mode 0600) and a
+ * self-signed certificate for it, CN id, in RUNDIR/keys/subscriber.crt (PEM). */
+int tb_subscriber_key_write(const char *rundir, const char *id);
+/* A self-signed certificate (CN id) for key, valid from an hour ago for two years; NULL on failure. */
+X509 *tb_subscriber_self_signed(EVP_PKEY *key, const char *id);
+int tb_subscriber_cert_path(char *out, size_t len, const char *rundir);
+/* The key and the certificate `up` wrote; NULL after saying why. */
 EVP_PKEY *tb_subscriber_key(const char *rundir);
+X509 *tb_subscriber_cert(const char *rundir);
 /* Its public half as Registration.subscriberKey (DER SubjectPublicKeyInfo); 0 or -1. */
 int tb_subscriber_public(EVP_PKEY *key, ASN1_OCTET_STRING **out);
 /* The subscriber's authorisation of a move of tre (in the M2ME of imei) from one SHO to
  * another: a fresh nonce, now, signed with key. NULL on failure. */
 M2M_SUBSCRIBER_AUTHORISATION *tb_subscriber_authorise(EVP_PKEY *key, const char *tre, const char *imei,
 						       const char *from, const char *to);
+
+/* ---- Alternative 3a: the port of cards between operators (port_authorisation.c, port.c) --- */
+
+/* The subscriber's authorisation to move the n cards iccids from one operator to another: a DER
+ * CMS SignedData over PortAuthorisation by key with cert, OPENSSL_malloc'd into *der. 0 or -1. */
+int tb_port_authorisation(EVP_PKEY *key, X509 *cert, const char *subscriber, const char *from, const char *to,
+			  const char *const *iccids, size_t n, uint8_t **der, size_t *len);
+/* The same written to path, signed with the run directory's subscriber key and certificate, or,
+ * with signer, by a forger: that key and a self-signed certificate in the subscriber's name. */
+int tb_port_authorise(const char *rundir, EVP_PKEY *signer, const char *from, const char *to,
+		      const char *const *iccids, size_t n, const char *path);
+int tb_cmd_authorise(tb_opts *o, int argc, char **argv);
+
+#define TB_PORT_ID_HEX 32
+/* RUNDIR/port/NAME+SUFFIX, the directory created when missing. */
+int tb_port_path(char *out, size_t len, const char *rundir, const char *name, const char *suffix);
+/* `mno-admin port start --from FROM --authorisation FILE` at the new operator to (its output
+ * shown): 0 with the port's id, or -1 with why. */
+int tb_port_start(tb_session *s, const char *to, const char *from, const char *authorisation,
+		  char id[TB_PORT_ID_HEX + 1], char *why, size_t len);
+/* `mno-admin port status ID` at op into out: the tool's exit status. */
+int tb_port_status(const tb_session *s, const char *op, const char *id, tb_buf *out);
+/* Polls the port's status at op until its state is one of the NULL-terminated states (its
+ * index) or ms have passed (-1); the last status in *last (freed first, freed by the caller). */
+int tb_port_wait(tb_session *s, const char *op, const char *id, const char *const *states, int ms, tb_buf *last);
+/* RUNDIR/port/CARD.port: the port that moves a card, for whoever comes after an interruption. */
+int tb_port_note(const char *rundir, const char *card, const char *id);
+int tb_port_noted(const char *rundir, const char *card, char id[TB_PORT_ID_HEX + 1]);
 
 /* ---- what scenarios expect in the trace (expect.c) ------------------------------------- */
 

@@ -208,10 +208,31 @@ static void read_apns(m2m_conf *c, config_setting_t *s, tb_card *k)
 	k->napns = n;
 }
 
+/* The subscriber who owns the card (Alternative 3a): the testbed holds one subscriber's key, so
+ * every card that names an owner names the same one. */
+static void read_owner(tb_topology *t, config_setting_t *s, tb_card *k)
+{
+	m2m_conf *c = &t->conf;
+	const char *id = m2m_conf_str(c, s, "subscriber", "", 0);
+	if (c->failed || !id[0])
+		return;
+	size_t n = strlen(id);
+	if (n > TB_SUBSCRIBER_MAX || strspn(id, "abcdefghijklmnopqrstuvwxyz0123456789-") != n)
+		m2m_conf_fail(c, config_setting_get_member(s, "subscriber"), "subscriber is 1 to %d of a-z, 0-9 and -",
+			      TB_SUBSCRIBER_MAX);
+	else if (t->subscriber && strcmp(t->subscriber, id))
+		m2m_conf_fail(c, config_setting_get_member(s, "subscriber"),
+			      "\"%s\": the testbed holds one subscriber's key, and another card names \"%s\"", id,
+			      t->subscriber);
+	else
+		k->subscriber = t->subscriber = id;
+}
+
 /* A personalised card: its operator writes the image and the subscriber record. */
 static void read_original(tb_topology *t, config_setting_t *s, tb_card *k)
 {
-	static const char *const names[] = {"id", "operator", "iccid", "imsi", "imei_lock", "apns", "cs", NULL};
+	static const char *const names[] = {"id", "operator", "iccid", "imsi", "imei_lock", "apns", "cs", "subscriber",
+					    NULL};
 	m2m_conf *c = &t->conf;
 	m2m_conf_only(c, s, names);
 	const char *op = m2m_conf_str(c, s, "operator", "", 1);
@@ -220,6 +241,7 @@ static void read_original(tb_topology *t, config_setting_t *s, tb_card *k)
 	read_digits(c, s, "imei_lock", k->imei_lock, 14, 16, 0);
 	read_apns(c, s, k);
 	k->cs = m2m_conf_bool(c, s, "cs", 0, 0);
+	read_owner(t, s, k);
 	if (!c->failed)
 		check_home(t, s, k, op);
 }

@@ -180,12 +180,14 @@ int ota_job_next(sqlite3 *db, int64_t now, char (*skip)[OTA_ICCID_MAX + 1], size
 		 char iccid_out[OTA_ICCID_MAX + 1])
 {
 	/* A card's jobs go in order, one at a time: its counters and its files change in that order.
-	 * A job waiting for its card is due as soon as the card's IMSI attaches somewhere after the
-	 * job's last try (the HSS's location), whatever its retry delay. */
+	 * Only a card the HSS knows a serving network for can be reached: the jobs of cards attached
+	 * nowhere wait without taking a place in a tick's budget (thousands of them in a batch port
+	 * must not hold up the one card that is on air), and a waiting job is due as soon as its
+	 * card's IMSI attaches after the job's last try, whatever its retry delay. */
 	sqlite3_stmt *st = m2m_store_prepare(
-		db, "SELECT j.id, j.iccid FROM ota_job j WHERE j.state = 'queued' AND (j.due <= ?1 OR EXISTS"
+		db, "SELECT j.id, j.iccid FROM ota_job j WHERE j.state = 'queued' AND EXISTS"
 		    " (SELECT 1 FROM hss_subscriber s JOIN hss_location l ON l.imsi = s.imsi WHERE s.iccid = j.iccid"
-		    " AND s.state <> 'deleted' AND l.since > j.changed)) AND NOT EXISTS (SELECT 1 FROM ota_job o"
+		    " AND s.state <> 'deleted' AND (j.due <= ?1 OR l.since > j.changed)) AND NOT EXISTS (SELECT 1 FROM ota_job o"
 		    " WHERE o.iccid = j.iccid AND (o.state = 'sent' OR (o.state = 'queued' AND o.id < j.id)))"
 		    " ORDER BY j.due, j.id");
 	if (!st)

@@ -1,0 +1,177 @@
+/*
+ * Issue 6, the crash safety of Alternative 3a's port (docs/alt3a.md, "Crash safety"): a kill -9
+ * of any daemon the port involves (the operators A and B, the visited network, the device and its
+ * card) at any step of it, then a restart, ends with the device attached with the old IMSI or the
+ * new one, the two operators agreeing which (A's record active and B's pending, or A's deleted and
+ * B's active), and the card's EF_IMSI saying that same IMSI.
+ *
+ * One case per step: a fresh testbed, `run 3a` in the background while the test watches
+ * RUNDIR/trace.jsonl; as soon as the step's message is there its daemon is frozen (SIGSTOP) and,
+ * after the case's outage, `testbed crash DAEMON` kills it and starts it again. With no outage the
+ * peers' retries may bridge the restart; with a long one they give up and only what each party
+ * persisted, its ticks and the device's next attempt can finish the port. 3a then ends as it may
+ * (noted), `run 3a-recover` keeps the device attached until B's port is over, and the invariants
+ * are checked:
+ *   - the device works on A or on B (3a-recover's last step says which, and with what IMSI);
+ *   - A's record of the card's first IMSI is active (on A) or deleted (on B);
+ *   - B's record of the new IMSI is active (on B), or pending or absent (on A);
+ *   - uicc-4's EF_IMSI (its database, read-only) is the IMSI the device works with.
+ * Each case says on stderr where the device ended, for the test log.
+ */
+#include "test_crash_tool.h"
+#include "test_tool.h"
+
+#include <criterion/criterion.h>
+#include <criterion/parameterized.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define PORT_MAX_S 90  /* 3a after the kill: every wait of it is bounded */
+#define OUTAGE_MS 2000 /* longer than a daemon's whole call (500 ms x 3 attempts): the peers give up */
+#define IMSI_A "001010000000004"   /* uicc-4's IMSI and ICCID in testbed/topology.conf */
+#define ICCID "8900101000000000043"
+#define PLMN_B "00102"
+
+/* A step of the port and how long its daemon stays down. */
+typedef struct port_case {
+	crash_case step;
+	int outage_ms;
+} port_case;
+
+/* The forged and the locked request come first, both refused: the port's portRequest is the third. */
+static const port_case cases[] = {
+	{{"portRequest", "mno-b", "mno-a", NULL, 3, "mno-a"}, 0},
+	{{"portResponse", "mno-a", "mno-b", NULL, 1, "mno-b"}, OUTAGE_MS},
+	{{"portTransfer", "mno-a", "mno-b", NULL, 1, "mno-b"}, 0},
+	{{"portTransferAck", "mno-b", "mno-a", NULL, 1, "mno-a"}, OUTAGE_MS},
+	{{"smsDeliver", "mno-a", "mno-v", NULL, 1, "mno-v"}, 0},
+	{{"smsDeliver", "mno-v", "m2me-4", NULL, 1, "m2me-4"}, OUTAGE_MS},
+	{{"apduCommand", "m2me-4", "uicc-4", "apdu=80c2", 1, "uicc-4"}, 0}, /* the ENVELOPE in the card */
+	{{"smsReport", "m2me-4", "mno-v", NULL, 1, "m2me-4"}, 0},          /* EF_IMSI rewritten, REFRESH pending */
+	{{"smsReport", "mno-v", "mno-a", NULL, 1, "mno-a"}, OUTAGE_MS},    /* the PoR lost at A */
+	{{"detachRequest", "m2me-4", "mno-v", NULL, 1, "m2me-4"}, OUTAGE_MS},
+	{{"authInfoRequest", "mno-v", "mno-b", "imsi=" PLMN_B, 1, "mno-b"}, 0}, /* the first attach with B */
+	{{"portComplete", "mno-b", "mno-a", NULL, 1, "mno-a"}, 0},
+	{{"portCompleteAck", "mno-a", "mno-b", NULL, 1, "mno-b"}, OUTAGE_MS},
+};
+#define NCASES ((int)(sizeof cases / sizeof cases[0]))
+
+/* ---- the invariants ------------------------------------------------------------------------------ */
+
+/* uicc-4's EF_IMSI, read-only: 9 bytes, the length 08, then BCD digits low nibble first after the
+ * parity nibble (TS 31.102 §4.2.2). */
+static void card_imsi(char imsi[16])
+{
+	sqlite3 *db;
+	sqlite3_stmt *st = query("uicc-4", "SELECT content FROM uicc_file WHERE name = 'EF_IMSI'", &db);
+	cr_assert_eq(sqlite3_step(st), SQLITE_ROW, "uicc-4 has no EF_IMSI");
+	const unsigned char *b = sqlite3_column_blob(st, 0);
+	cr_assert_eq(sqlite3_column_bytes(st, 0), 9, "EF_IMSI is not 9 bytes");
+	cr_assert_eq(b[0], 8, "EF_IMSI's length byte is %u", b[0]);
+	int n = 0;
+	imsi[n++] = (char)('0' + (b[1] >> 4));
+	for (int i = 2; i < 9; i++) {
+		imsi[n++] = (char)('0' + (b[i] & 0x0f));
+		imsi[n++] = (char)('0' + (b[i] >> 4));
+	}
+	imsi[n] = 0;
+	query_end(st, db);
+}
+
+/* mno-admin at mno-b, its output lines into out (malloc'd, the caller frees). */
+static char *admin_b(const char *args)
+{
+	char cmd[512];
+	const char *bin = getenv("M2M_BIN_DIR");
+	cr_assert_not_null(bin, "M2M_BIN_DIR is not set (meson test sets it)");
+	snprintf(cmd, sizeof cmd, "%s/mno/hss/mno-admin -c %s/mno-b.conf %s 2>&1", bin, rundir, args);
+	FILE *p = popen(cmd, "r");
+	cr_assert_not_null(p);
+	size_t len = 0, cap = 65536;
+	char *out = calloc(1, cap);
+	for (size_t n; (n = fread(out + len, 1, cap - 1 - len, p)) > 0;)
+		len += n;
+	pclose(p);
+	return out;
+}
+
+/* The IMSI B allocated for uicc-4, in the record B keeps for it (pending from `port start`,
+ * active once the card attached with it); "" when B holds none. A refused port's records are
+ * deleted: they are not uicc-4's IMSI. */
+static void new_imsi(char imsi[16])
+{
+	char *list = admin_b("list"), want[64];
+	snprintf(want, sizeof want, "iccid:     %s", ICCID);
+	imsi[0] = 0;
+	for (const char *line = list; line && *line && !imsi[0]; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL) {
+		char candidate[16], args[64];
+		if (strncmp(line, PLMN_B, strlen(PLMN_B)) || strspn(line, "0123456789") != 15 || strstr(line, " deleted ") == line + 15)
+			continue;
+		snprintf(candidate, sizeof candidate, "%.15s", line);
+		snprintf(args, sizeof args, "show %s", candidate);
+		char *record = admin_b(args);
+		if (strstr(record, want))
+			snprintf(imsi, 16, "%s", candidate);
+		free(record);
+	}
+	free(list);
+}
+
+static void expect_invariants(const char *recover_out, const port_case *c, const char *port)
+{
+	char imsi[16], on_card[16], imsi_b[16], state_a[32], state_b[32] = "";
+	char side = where_it_ended(recover_out, imsi);
+	card_imsi(on_card);
+	cr_expect_str_eq(on_card, imsi, "uicc-4's EF_IMSI is %s, the device works with %s", on_card, imsi);
+	new_imsi(imsi_b);
+	admin_state("mno-a", IMSI_A, state_a, sizeof state_a);
+	if (imsi_b[0])
+		admin_state("mno-b", imsi_b, state_b, sizeof state_b);
+	if (side == 'A') {
+		cr_expect_str_eq(imsi, IMSI_A, "on A with IMSI %s, not uicc-4's first", imsi);
+		cr_expect_str_eq(state_a, "active", "the device works on A, whose record says %s", state_a);
+		cr_expect(!imsi_b[0] || !state_b[0] || !strcmp(state_b, "pending"),
+			  "the device works on A, and B's record of %s says %s", imsi_b, state_b);
+	} else {
+		cr_expect_str_eq(imsi, imsi_b, "on B with IMSI %s, not the one B allocated (%s)", imsi, imsi_b);
+		cr_expect_str_eq(state_a, "deleted", "the device works on B, and A's record says %s", state_a);
+		cr_expect_str_eq(state_b, "active", "the device works on B, whose record says %s", state_b);
+	}
+	/* on stderr: under meson (--tap=/dev/stdout) it is what the test log keeps of a case */
+	fprintf(stderr, "crash case: %s killed at %s %s->%s (#%d), down %d ms: 3a %s; the device ended on %c (IMSI %s; A %s, B %s)\n",
+		c->step.victim, c->step.type, c->step.from, c->step.to, c->step.nth, c->outage_ms, port, side, imsi, state_a,
+		state_b[0] ? state_b : "none");
+}
+
+/* ---- the cases ----------------------------------------------------------------------------------- */
+
+TestSuite(crash3a, .init = tool_setup, .fini = tool_teardown);
+
+ParameterizedTestParameters(crash3a, a_kill_at_any_step_of_the_port_ends_on_a_or_b)
+{
+	static int index[NCASES];
+	for (int i = 0; i < NCASES; i++)
+		index[i] = i;
+	return cr_make_param_array(int, index, NCASES);
+}
+
+ParameterizedTest(int *i, crash3a, a_kill_at_any_step_of_the_port_ends_on_a_or_b, .timeout = 180)
+{
+	const port_case *c = &cases[*i];
+	int st = -1;
+	expect_ok("up");
+	long from = file_size("trace.jsonl");
+	pid_t port = tool_start("port.out", "run", "3a", NULL);
+	int seen = wait_for_step(&c->step, from, port, &st);
+	cr_assert(seen, "3a ended (status %d) before %s %s->%s #%d appeared in the trace", st, c->step.type, c->step.from,
+		  c->step.to, c->step.nth);
+	crash_victim(&c->step, c->outage_ms);
+	char outcome[300];
+	describe_run("port.out", wait_capped(port, PORT_MAX_S), outcome, sizeof outcome);
+	char *out = tool(&st, "run", "3a-recover", NULL);
+	cr_expect_eq(st, 0, "3a-recover failed after %s was killed at %s", c->step.victim, c->step.type);
+	expect_invariants(out, c, outcome);
+	free(out);
+	expect_clean_logs();
+}

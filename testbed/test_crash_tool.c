@@ -1,0 +1,186 @@
+/*
+ * The kill -9 tests' hands on a run in progress (test_crash_tool.h).
+ */
+#include "test_crash_tool.h"
+
+#include "test_tool.h"
+
+#include <criterion/criterion.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define WATCH_POLL_US 2000  /* a whole procedure takes well under a second: look often */
+#define MAX_SEEN 16
+
+typedef struct watch {
+	const crash_case *c;
+	long pos;  /* where the next unread line of the trace begins */
+	int nseen;
+	char seen[MAX_SEEN][40];  /* the txids of the matching messages so far: a retry is not another */
+} watch;
+
+/* A line of the case's message whose transaction is new: 1 once it is the nth. */
+static int count_line(watch *w, const char *line)
+{
+	char head[160], txid[40];
+	snprintf(head, sizeof head, "\"from\": \"%s\", \"to\": \"%s\", \"type\": \"%s\"", w->c->from, w->c->to, w->c->type);
+	const char *at = strstr(line, "\"txid\": \"");
+	if (!strstr(line, head) || (w->c->summary && !strstr(line, w->c->summary)) || !at)
+		return 0;
+	snprintf(txid, sizeof txid, "%.*s", (int)strcspn(at + 9, "\""), at + 9);
+	for (int i = 0; i < w->nseen; i++)
+		if (!strcmp(w->seen[i], txid))
+			return 0;
+	if (w->nseen < MAX_SEEN)
+		snprintf(w->seen[w->nseen++], sizeof w->seen[0], "%s", txid);
+	return w->nseen >= w->c->nth;
+}
+
+/* Reads the complete lines appended since the last look; 1 when the message is among them. */
+static int look(watch *w, FILE *trace)
+{
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t n;
+	int found = 0;
+	fseek(trace, w->pos, SEEK_SET);
+	while (!found && (n = getline(&line, &cap, trace)) > 0 && line[n - 1] == '\n') {
+		w->pos += n;  /* a line still being written is read again, whole, next time */
+		found = count_line(w, line);
+	}
+	free(line);
+	clearerr(trace);
+	return found;
+}
+
+int wait_for_step(const crash_case *c, long pos, pid_t run, int *status)
+{
+	char path[128];
+	snprintf(path, sizeof path, "%s/trace.jsonl", rundir);
+	FILE *trace = fopen(path, "r");
+	cr_assert_not_null(trace);
+	watch w = {.c = c, .pos = pos};
+	int found = 0, st;
+	while (!(found = look(&w, trace))) {
+		if (waitpid(run, &st, WNOHANG) == run) {
+			found = look(&w, trace);
+			*status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+			break;
+		}
+		usleep(WATCH_POLL_US);
+	}
+	fclose(trace);
+	return found;
+}
+
+long file_size(const char *name)
+{
+	char *text = read_text(name);
+	long n = text ? (long)strlen(text) : 0;
+	free(text);
+	return n;
+}
+
+int wait_capped(pid_t run, int max_s)
+{
+	int st;
+	for (int waited = 0; waited < max_s * 10; waited++) {
+		if (waitpid(run, &st, WNOHANG) == run)
+			return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+		usleep(100 * 1000);
+	}
+	kill(run, SIGKILL);
+	cr_expect_fail("the interrupted scenario did not end within %d s of the kill", max_s);
+	return tool_wait(run);
+}
+
+void describe_run(const char *out_name, int status, char *out, size_t len)
+{
+	char *text = read_text(out_name);
+	const char *failed = text ? strstr(text, "  step ") : NULL;
+	if (status == 0)
+		snprintf(out, len, "passed");
+	else if (failed)
+		snprintf(out, len, "failed (%.*s)", (int)strcspn(failed + 2, "\n"), failed + 2);
+	else
+		snprintf(out, len, "failed (status %d)", status);
+	free(text);
+}
+
+void freeze(const char *victim)
+{
+	char name[64];
+	snprintf(name, sizeof name, "%s.pid", victim);
+	char *text = read_text(name);
+	cr_assert_not_null(text, "no %s", name);
+	cr_assert_eq(kill((pid_t)atol(text), SIGSTOP), 0, "SIGSTOP to %s", victim);
+	free(text);
+}
+
+void run_passing(const char *scenario)
+{
+	int st;
+	free(tool(&st, "run", scenario, NULL));
+	cr_assert_eq(st, 0, "scenario %s exited with %d", scenario, st);
+}
+
+void crash_victim(const crash_case *c, int outage_ms)
+{
+	int st;
+	freeze(c->victim);
+	usleep((useconds_t)outage_ms * 1000);
+	free(tool(&st, "crash", c->victim, NULL));
+	cr_assert_eq(st, 0, "%s did not come back after its kill", c->victim);
+}
+
+char where_it_ended(const char *out, char imsi[16])
+{
+	const char *at = strstr(out, "(on A: IMSI ");
+	if (!at)
+		at = strstr(out, "(on B: IMSI ");
+	cr_assert_not_null(at, "the recovery does not say where the device ended");
+	snprintf(imsi, 16, "%.15s", at + 12);
+	cr_assert_eq(strspn(imsi, "0123456789"), 15, "no IMSI in \"%.40s\"", at);
+	return at[4];
+}
+
+int admin_state(const char *operator, const char *imsi, char *state, size_t len)
+{
+	char cmd[512], line[256];
+	const char *bin = getenv("M2M_BIN_DIR");
+	cr_assert_not_null(bin, "M2M_BIN_DIR is not set (meson test sets it)");
+	snprintf(cmd, sizeof cmd, "%s/mno/hss/mno-admin -c %s/%s.conf show %s 2>&1", bin, rundir, operator, imsi);
+	FILE *p = popen(cmd, "r");
+	cr_assert_not_null(p);
+	state[0] = 0;
+	while (fgets(line, sizeof line, p))
+		if (!strncmp(line, "state:", 6)) {
+			const char *w = line + 6 + strspn(line + 6, " \t");
+			snprintf(state, len, "%.*s", (int)strcspn(w, " \t\n"), w);
+		}
+	int st = pclose(p);
+	printf("$ mno-admin show %s at %s -> %d: state %s\n", imsi, operator, st, state[0] ? state : "(none)");
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+sqlite3_stmt *query(const char *id, const char *sql, sqlite3 **db)
+{
+	char path[128];
+	sqlite3_stmt *st = NULL;
+	snprintf(path, sizeof path, "%s/%s.db", rundir, id);
+	*db = NULL;
+	cr_assert_eq(sqlite3_open_v2(path, db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK, "%s: %s", path, sqlite3_errmsg(*db));
+	sqlite3_busy_timeout(*db, 2000);
+	cr_assert_eq(sqlite3_prepare_v2(*db, sql, -1, &st, NULL), SQLITE_OK, "%s: %s", path, sqlite3_errmsg(*db));
+	return st;
+}
+
+void query_end(sqlite3_stmt *st, sqlite3 *db)
+{
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+}
