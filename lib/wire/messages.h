@@ -94,6 +94,16 @@ typedef enum m2m_msgtype {
 	M2M_MSG_PORT_TRANSFER_ACK = 96,
 	M2M_MSG_PORT_COMPLETE = 97,
 	M2M_MSG_PORT_COMPLETE_ACK = 98,
+	M2M_MSG_TRE_TRIGGER = 99,
+	M2M_MSG_TRE_TRIGGER_ACK = 100,
+	M2M_MSG_UICC_CHANGE_REGISTER = 101,
+	M2M_MSG_UICC_CREDENTIAL_DELIVERY = 102,
+	M2M_MSG_UICC_CREDENTIAL_ORDER = 103,
+	M2M_MSG_UICC_CREDENTIAL_PACKAGE = 104,
+	M2M_MSG_UICC_CHANGE_COMPLETE = 105,
+	M2M_MSG_UICC_CHANGE_COMPLETE_ACK = 106,
+	M2M_MSG_UICC_RELEASE = 107,
+	M2M_MSG_UICC_RELEASE_ACK = 108,
 } m2m_msgtype;
 
 /* Envelope: the body is kept as ANY here and decoded through the registry (codec.c). */
@@ -941,5 +951,94 @@ typedef struct {
 	ASN1_OCTET_STRING *receipt;     /* DER CMS SignedData by A over DeletionReceipt */
 } M2M_PORT_COMPLETE_ACK;
 DECLARE_ASN1_FUNCTIONS(M2M_PORT_COMPLETE_ACK)
+
+/* ---- Alternative 3b, new credentials into the UICC through the TRE (msg_alt3b.c) ----------- */
+
+/* What the registration operator signs to wake the TRE (SignedObject in TreTrigger). */
+typedef struct {
+	ASN1_OCTET_STRING *change_id;   /* 16 octets */
+	ASN1_UTF8STRING *tre;
+	ASN1_UTF8STRING *drf;
+	ASN1_OCTET_STRING *nonce;       /* 16 octets, single use */
+	ASN1_GENERALIZEDTIME *issued_at;
+} M2M_TRE_ACTIVATE;
+DECLARE_ASN1_FUNCTIONS(M2M_TRE_ACTIVATE)
+
+/* DRF -> SHO A -> the VNO serving imsi -> the M2ME attached with it -> its TRE. */
+typedef struct {
+	ASN1_STRING *imsi;              /* Imsi: the device's current subscription, to route it */
+	M2M_SIGNED_OBJECT *trigger;     /* SignedData by the DRF over TreActivate */
+} M2M_TRE_TRIGGER;
+DECLARE_ASN1_FUNCTIONS(M2M_TRE_TRIGGER)
+
+/* treTriggerAck, uiccChangeCompleteAck and uiccReleaseAck: M2M_CHANGE_ACK (Alternative 1a). */
+
+/* What the TRE signs to register the change (uiccChangeRegister, relayed by the M2ME). */
+typedef struct {
+	ASN1_OCTET_STRING *change_id;
+	ASN1_UTF8STRING *tre;
+	ASN1_STRING *iccid;             /* Iccid of the card in the device */
+	ASN1_OCTET_STRING *card_certificate;  /* the card's DER certificate (profile uicc) */
+	ASN1_OCTET_STRING *card_nonce;  /* 16 octets from the card's GET CHALLENGE */
+	ASN1_OCTET_STRING *trigger_nonce;     /* TreActivate.nonce */
+} M2M_UICC_CHANGE_REGISTRATION;
+DECLARE_ASN1_FUNCTIONS(M2M_UICC_CHANGE_REGISTRATION)
+
+/* DRF -> SHO B once the TRE registered. */
+typedef struct {
+	ASN1_OCTET_STRING *change_id;
+	ASN1_UTF8STRING *tre;
+	ASN1_STRING *iccid;
+	ASN1_OCTET_STRING *card_certificate;
+	ASN1_OCTET_STRING *card_nonce;
+	ASN1_OCTET_STRING *ticket;      /* the DRF's signed registration ticket (as in discoveryResponse) */
+} M2M_UICC_CREDENTIAL_ORDER;
+DECLARE_ASN1_FUNCTIONS(M2M_UICC_CREDENTIAL_ORDER)
+
+/* SHO B -> DRF (uiccCredentialPackage) and DRF -> TRE (uiccCredentialDelivery). */
+typedef struct {
+	ASN1_OCTET_STRING *change_id;
+	ASN1_UTF8STRING *sho;
+	ASN1_STRING *imsi;              /* the new IMSI */
+	ASN1_OCTET_STRING *package;     /* DER CMS AuthEnvelopedData to the card around SignedData by B over UiccCredential */
+} M2M_UICC_CREDENTIAL_PACKAGE;
+DECLARE_ASN1_FUNCTIONS(M2M_UICC_CREDENTIAL_PACKAGE)
+
+/* The content of the package: only the card can read it. */
+typedef struct {
+	ASN1_STRING *iccid;
+	ASN1_OCTET_STRING *card_nonce;
+	ASN1_OCTET_STRING *change_id;
+	ASN1_UTF8STRING *sho;
+	ASN1_STRING *imsi;
+	ASN1_OCTET_STRING *k;           /* SECRET */
+	ASN1_OCTET_STRING *opc;         /* SECRET */
+	M2M_OTA_KEYSET *ota;            /* B's OTA keyset for the card's RFM TAR */
+	uint64_t sqn_start;             /* the first SQN B's HSS will use */
+} M2M_UICC_CREDENTIAL;
+DECLARE_ASN1_FUNCTIONS(M2M_UICC_CREDENTIAL)
+
+typedef enum m2m_uicc_change_result {
+	M2M_UICC_SWITCHED = 0,          /* attached with the new IMSI; the old slot wiped */
+	M2M_UICC_ROLLED_BACK = 1,       /* the attach failed; the card back on the old IMSI */
+} m2m_uicc_change_result;
+
+/* What the TRE signs at the end (uiccChangeComplete). */
+typedef struct {
+	ASN1_OCTET_STRING *change_id;
+	ASN1_UTF8STRING *tre;
+	ASN1_STRING *iccid;
+	ASN1_STRING *imsi;              /* the IMSI the device is attached with */
+	ASN1_ENUMERATED *result;        /* m2m_uicc_change_result */
+} M2M_UICC_CHANGE_RESULT;
+DECLARE_ASN1_FUNCTIONS(M2M_UICC_CHANGE_RESULT)
+
+/* DRF -> SHO A once the device works on B: A deactivates the old IMSI. */
+typedef struct {
+	ASN1_OCTET_STRING *change_id;
+	ASN1_STRING *iccid;
+	ASN1_STRING *imsi;              /* A's IMSI */
+} M2M_UICC_RELEASE;
+DECLARE_ASN1_FUNCTIONS(M2M_UICC_RELEASE)
 
 #endif

@@ -2069,6 +2069,189 @@ static void check_port_complete_ack(const void *want_, const void *got_)
 	SAME(receipt);
 }
 
+/* ---- Alternative 3b, new credentials into the UICC through the TRE (types 99..108) ---------- */
+
+static void *build_tre_activate(void)
+{
+	M2M_TRE_ACTIVATE *a = M2M_TRE_ACTIVATE_new();
+	set_run(a->change_id, 16, 0x80);
+	m2m_set_str(a->tre, "tre-5");
+	m2m_set_str(a->drf, "drf");
+	set_run(a->nonce, 16, 0x41);
+	set_gtime(a->issued_at, "20261123150000Z");
+	return a;
+}
+
+static void check_tre_activate(const void *want_, const void *got_)
+{
+	const M2M_TRE_ACTIVATE *want = want_, *got = got_;
+	SAME(change_id);
+	SAME(tre);
+	SAME(drf);
+	SAME(nonce);
+	SAME(issued_at);
+}
+
+static void *build_tre_trigger(void)
+{
+	M2M_TRE_TRIGGER *t = M2M_TRE_TRIGGER_new();
+	set_digits(&t->imsi, TEST_IMSI);
+	set_run(t->trigger->cms, 300, 0x30);
+	return t;
+}
+
+static void check_tre_trigger(const void *want_, const void *got_)
+{
+	const M2M_TRE_TRIGGER *want = want_, *got = got_;
+	SAME(imsi);
+	check_signed_object(want->trigger, got->trigger);
+}
+
+static void *build_uicc_change_registration(void)
+{
+	M2M_UICC_CHANGE_REGISTRATION *r = M2M_UICC_CHANGE_REGISTRATION_new();
+	set_run(r->change_id, 16, 0x80);
+	m2m_set_str(r->tre, "tre-5");
+	set_digits(&r->iccid, TEST_ICCID);
+	set_run(r->card_certificate, 4096, 0x30);  /* cardCertificate (SIZE (1..4096)): the most */
+	set_run(r->card_nonce, 16, 0xc0);
+	set_run(r->trigger_nonce, 16, 0x41);
+	return r;
+}
+
+static void check_uicc_change_registration(const void *want_, const void *got_)
+{
+	const M2M_UICC_CHANGE_REGISTRATION *want = want_, *got = got_;
+	SAME(change_id);
+	SAME(tre);
+	SAME(iccid);
+	SAME(card_certificate);
+	SAME(card_nonce);
+	SAME(trigger_nonce);
+}
+
+static void *build_uicc_credential_order(void)
+{
+	M2M_UICC_CREDENTIAL_ORDER *o = M2M_UICC_CREDENTIAL_ORDER_new();
+	set_run(o->change_id, 16, 0x80);
+	m2m_set_str(o->tre, "tre-5");
+	set_digits(&o->iccid, TEST_ICCID);
+	set_run(o->card_certificate, 500, 0x30);
+	set_run(o->card_nonce, 16, 0xc0);
+	set_run(o->ticket, 300, 0x50);
+	return o;
+}
+
+static void check_uicc_credential_order(const void *want_, const void *got_)
+{
+	const M2M_UICC_CREDENTIAL_ORDER *want = want_, *got = got_;
+	SAME(change_id);
+	SAME(tre);
+	SAME(iccid);
+	SAME(card_certificate);
+	SAME(card_nonce);
+	SAME(ticket);
+}
+
+/* uiccCredentialPackage and uiccCredentialDelivery: the same body, B's package passed on. */
+static void *build_uicc_credential_package(void)
+{
+	M2M_UICC_CREDENTIAL_PACKAGE *p = M2M_UICC_CREDENTIAL_PACKAGE_new();
+	set_run(p->change_id, 16, 0x80);
+	m2m_set_str(p->sho, "mno-b");
+	set_digits(&p->imsi, TEST_NEW_IMSI);
+	set_run(p->package, 700, 0x30);
+	return p;
+}
+
+static void check_uicc_credential_package(const void *want_, const void *got_)
+{
+	const M2M_UICC_CREDENTIAL_PACKAGE *want = want_, *got = got_;
+	SAME(change_id);
+	SAME(sho);
+	SAME(imsi);
+	SAME(package);
+}
+
+static void *build_uicc_credential(void)
+{
+	M2M_UICC_CREDENTIAL *c = M2M_UICC_CREDENTIAL_new();
+	set_digits(&c->iccid, TEST_ICCID);
+	set_run(c->card_nonce, 16, 0xc0);
+	set_run(c->change_id, 16, 0x80);
+	m2m_set_str(c->sho, "mno-b");
+	set_digits(&c->imsi, TEST_NEW_IMSI);
+	set_run(c->k, 16, 0x00);
+	set_run(c->opc, 16, 0x10);
+	M2M_OTA_KEYSET_free(c->ota);
+	c->ota = ota_keyset(0x20);
+	c->sqn_start = UINT64_C(0xffffffffffff);  /* UiccCredential.sqnStart INTEGER (0..281474976710655) */
+	return c;
+}
+
+static void check_uicc_credential(const void *want_, const void *got_)
+{
+	const M2M_UICC_CREDENTIAL *want = want_, *got = got_;
+	SAME(iccid);
+	SAME(card_nonce);
+	SAME(change_id);
+	SAME(sho);
+	SAME(imsi);
+	SAME(k);
+	SAME(opc);
+	check_ota_keyset(want->ota, got->ota);
+	SAME(sqn_start);
+}
+
+/* switched: attached with B's IMSI; rolled back: that attach failed, the card is on A's again */
+static void *uicc_change_result(int rolled_back)
+{
+	M2M_UICC_CHANGE_RESULT *r = M2M_UICC_CHANGE_RESULT_new();
+	set_run(r->change_id, 16, 0x80);
+	m2m_set_str(r->tre, "tre-5");
+	set_digits(&r->iccid, TEST_ICCID);
+	set_digits(&r->imsi, rolled_back ? TEST_IMSI : TEST_NEW_IMSI);
+	set_enum(&r->result, rolled_back ? M2M_UICC_ROLLED_BACK : M2M_UICC_SWITCHED);
+	return r;
+}
+
+static void *build_uicc_change_switched(void)
+{
+	return uicc_change_result(0);
+}
+
+static void *build_uicc_change_rolled_back(void)
+{
+	return uicc_change_result(1);
+}
+
+static void check_uicc_change_result(const void *want_, const void *got_)
+{
+	const M2M_UICC_CHANGE_RESULT *want = want_, *got = got_;
+	SAME(change_id);
+	SAME(tre);
+	SAME(iccid);
+	SAME(imsi);
+	assert_enum_eq(want->result, got->result, "result");
+}
+
+static void *build_uicc_release(void)
+{
+	M2M_UICC_RELEASE *r = M2M_UICC_RELEASE_new();
+	set_run(r->change_id, 16, 0x80);
+	set_digits(&r->iccid, TEST_ICCID);
+	set_digits(&r->imsi, TEST_IMSI);
+	return r;
+}
+
+static void check_uicc_release(const void *want_, const void *got_)
+{
+	const M2M_UICC_RELEASE *want = want_, *got = got_;
+	SAME(change_id);
+	SAME(iccid);
+	SAME(imsi);
+}
+
 typedef struct body_case {
 	int type;
 	void *(*build)(void);
@@ -2162,9 +2345,19 @@ static const body_case body_cases[] = {
 	{M2M_MSG_PORT_TRANSFER_ACK, build_port_transfer_ack, check_port_transfer_ack},
 	{M2M_MSG_PORT_COMPLETE, build_port_complete, check_port_complete},
 	{M2M_MSG_PORT_COMPLETE_ACK, build_port_complete_ack, check_port_complete_ack},
+	{M2M_MSG_TRE_TRIGGER, build_tre_trigger, check_tre_trigger},
+	{M2M_MSG_TRE_TRIGGER_ACK, build_change_id, check_change_id},
+	{M2M_MSG_UICC_CHANGE_REGISTER, build_signed_object, check_signed_object},
+	{M2M_MSG_UICC_CREDENTIAL_DELIVERY, build_uicc_credential_package, check_uicc_credential_package},
+	{M2M_MSG_UICC_CREDENTIAL_ORDER, build_uicc_credential_order, check_uicc_credential_order},
+	{M2M_MSG_UICC_CREDENTIAL_PACKAGE, build_uicc_credential_package, check_uicc_credential_package},
+	{M2M_MSG_UICC_CHANGE_COMPLETE, build_signed_object, check_signed_object},
+	{M2M_MSG_UICC_CHANGE_COMPLETE_ACK, build_change_id, check_change_id},
+	{M2M_MSG_UICC_RELEASE, build_uicc_release, check_uicc_release},
+	{M2M_MSG_UICC_RELEASE_ACK, build_change_id, check_change_id},
 };
 #define NCASES (sizeof body_cases / sizeof body_cases[0])
-#define MAX_TYPE_SCANNED 100
+#define MAX_TYPE_SCANNED 127
 
 static const body_case *case_for(int type)
 {
@@ -2364,6 +2557,14 @@ static const econtent_case econtent_cases[] = {
 	 check_port_authorisation},
 	{"PortCredentials", ASN1_ITEM_ref(M2M_PORT_CREDENTIALS), build_port_credentials, check_port_credentials},
 	{"DeletionReceipt", ASN1_ITEM_ref(M2M_DELETION_RECEIPT), build_deletion_receipt, check_deletion_receipt},
+	{"TreActivate", ASN1_ITEM_ref(M2M_TRE_ACTIVATE), build_tre_activate, check_tre_activate},
+	{"UiccChangeRegistration", ASN1_ITEM_ref(M2M_UICC_CHANGE_REGISTRATION), build_uicc_change_registration,
+	 check_uicc_change_registration},
+	{"UiccCredential", ASN1_ITEM_ref(M2M_UICC_CREDENTIAL), build_uicc_credential, check_uicc_credential},
+	{"UiccChangeResult (switched)", ASN1_ITEM_ref(M2M_UICC_CHANGE_RESULT), build_uicc_change_switched,
+	 check_uicc_change_result},
+	{"UiccChangeResult (rolled back)", ASN1_ITEM_ref(M2M_UICC_CHANGE_RESULT), build_uicc_change_rolled_back,
+	 check_uicc_change_result},
 };
 
 Test(roundtrip, signed_object_contents)
@@ -2934,14 +3135,10 @@ Test(redact, only_the_types_with_secret_fields_carry_secrets)
 	cr_assert_eq(m2m_has_secrets(999), 0);
 }
 
-/*
- * OTA and Alternative 3a: K, OPc and the OTA keys cross only inside the portTransfer's CMS
- * package (AuthEnvelopedData to B), and a secured packet only ciphered inside smsDeliver, so no
- * type of 91..98 is redacted: a tap copy is the message itself.
- */
-Test(redact, ota_and_port_messages_are_published_as_they_are)
+/* Every type of first..last is registered without redaction, and m2m_redact leaves it alone. */
+static void published_as_they_are(int first, int last)
 {
-	for (int type = M2M_MSG_SMS_DELIVER; type <= M2M_MSG_PORT_COMPLETE_ACK; type++) {
+	for (int type = first; type <= last; type++) {
 		const m2m_msgdef *def = m2m_msgdef_find(type);
 		cr_assert(def, "type %d is registered", type);
 		cr_assert_null(def->redact, "%s has no redaction", def->name);
@@ -2957,6 +3154,27 @@ Test(redact, ota_and_port_messages_are_published_as_they_are)
 		OPENSSL_free(der);
 		free_body(type, body);
 	}
+}
+
+/*
+ * OTA and Alternative 3a: K, OPc and the OTA keys cross only inside the portTransfer's CMS
+ * package (AuthEnvelopedData to B), and a secured packet only ciphered inside smsDeliver, so no
+ * type of 91..98 is redacted: a tap copy is the message itself.
+ */
+Test(redact, ota_and_port_messages_are_published_as_they_are)
+{
+	published_as_they_are(M2M_MSG_SMS_DELIVER, M2M_MSG_PORT_COMPLETE_ACK);
+}
+
+/*
+ * Alternative 3b: UiccCredential (K, OPc, the OTA keys) is only ever the content of the CMS
+ * AuthEnvelopedData to the card's certificate in UiccCredentialPackage.package; no body of
+ * 99..108 holds it or another secret in clear (nonces, certificates, signed objects, IMSIs), so
+ * none is redacted.
+ */
+Test(redact, uicc_change_messages_are_published_as_they_are)
+{
+	published_as_they_are(M2M_MSG_TRE_TRIGGER, M2M_MSG_UICC_RELEASE_ACK);
 }
 
 /* ---- NumericString: m2m_digits ------------------------------------------------------------ */
@@ -3108,6 +3326,12 @@ static const struct {
 	{M2M_MSG_PORT_RESPONSE, "portId=a0a1a2a3a4a5a6a7a8a9aaabacadaeaf accepted=10000"},
 	{M2M_MSG_PORT_COMPLETE_ACK, "portId=a0a1a2a3a4a5a6a7a8a9aaabacadaeaf iccid=8900101000000000019 "
 				    "receipt=303132333435363738393a3b3c3d3e3f404142434445464748494a4b4c4d4e4f..."},
+	{M2M_MSG_TRE_TRIGGER, "imsi=001010000000001 "
+			      "trigger={cms=303132333435363738393a3b3c3d3e3f404142434445464748494a4b4c4d4e4f...}"},
+	{M2M_MSG_UICC_CREDENTIAL_PACKAGE, "changeId=808182838485868788898a8b8c8d8e8f sho=mno-b imsi=001020000000101 "
+					  "package=303132333435363738393a3b3c3d3e3f404142434445464748494a4b4c4d4e4f..."},
+	{M2M_MSG_UICC_RELEASE, "changeId=808182838485868788898a8b8c8d8e8f iccid=8900101000000000019 "
+			       "imsi=001010000000001"},
 };
 
 ParameterizedTestParameters(summary, exact_renderings)

@@ -1,14 +1,14 @@
 /*
  * m2m-wire-examples: one example envelope per registered message type (one per hop for a
- * message forwarded unchanged, smsDeliver), as produced by m2m_encode, for docs/protocol.md and
- * the fuzzer's seed corpus.
+ * message forwarded unchanged: smsDeliver, treTrigger and its treTriggerAck), as produced by
+ * m2m_encode, for docs/protocol.md and the fuzzer's seed corpus.
  *
  *   m2m-wire-examples      prints "TYPE NAME HEX" and a "# summary: ..." line per message type,
  *                          and for a type with SECRET fields "# redacted: HEX" (the copy a tap
  *                          publishes, m2m_redact) and "# redacted summary: ..." (its trace line)
  *   m2m-wire-examples DIR  also writes DIR/NN-NAME.der per type (NN-NAME-2.der for its second
- *                          example) and DIR/bad-*.der, a few malformed variants (byte edits of
- *                          the encoder's output); creates DIR
+ *                          example, and so on) and DIR/bad-*.der, a few malformed variants
+ *                          (byte edits of the encoder's output); creates DIR
  *
  * The Alternative 2 examples use the subscriber of TS 35.208 test set 1, and every value derived
  * from it (vector, Kc, AUTS, user-plane ciphertext) is computed with lib/aka, not written in, so
@@ -29,7 +29,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#define MAX_TYPE 100
+#define MAX_TYPE 127
 
 static const uint8_t example_txid[M2M_TXID_LEN] = {0x00, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07,
 						   0x08, 0x09, 0x0a, 0x0b, 0x0c, 0x0d, 0x0e, 0x0f};
@@ -1034,6 +1034,72 @@ static void *make_port_complete_ack(void)
 	return a;
 }
 
+/* ---- Alternative 3b ---- */
+
+/*
+ * The device of scenario 3b: uicc-5 of mno-a (IMSI EXAMPLE_IMSI_5) in m2me-5 with tre-5, moved to
+ * mno-b, which writes its own IMSI, K, OPc and OTA keyset into the card through the TRE. The
+ * signed and enveloped CMS objects are placeholders saying what they stand for, as in 1a. The
+ * changeId is the one the change transaction of 1a (changeRequest .. changeConsent) assigned.
+ */
+#define EXAMPLE_ICCID_5 "8900101000000000050"
+#define EXAMPLE_IMSI_5 "001010000000005"
+#define EXAMPLE_NEW_IMSI_5 "001020000000105"  /* allocated by mno-b */
+
+/* The DRF's signed wake-up, routed by A's IMSI: drf -> mno-a -> mno-v -> m2me-5 -> tre-5. */
+static void *make_tre_trigger(void)
+{
+	M2M_TRE_TRIGGER *t = M2M_TRE_TRIGGER_new();
+	set_digits(&t->imsi, EXAMPLE_IMSI_5);
+	placeholder(t->trigger->cms, "<SignedData over TreActivate, by drf>");
+	return t;
+}
+
+static void *make_uicc_change_register(void)
+{
+	return signed_object("<SignedData over UiccChangeRegistration, by tre-5>");
+}
+
+static void *make_uicc_credential_order(void)
+{
+	/* the card's GET CHALLENGE answer, read by tre-5 (16 random bytes in a real run) */
+	static const uint8_t card_nonce[16] = {0x3f, 0xa2, 0x81, 0x5c, 0x0e, 0x97, 0xd4, 0x6b,
+					       0x28, 0xf1, 0x73, 0xc6, 0x19, 0x5a, 0xbe, 0x04};
+	M2M_UICC_CREDENTIAL_ORDER *o = M2M_UICC_CREDENTIAL_ORDER_new();
+	set_octets(o->change_id, example_change_id, sizeof example_change_id);
+	set_text(o->tre, "tre-5");
+	set_digits(&o->iccid, EXAMPLE_ICCID_5);
+	placeholder(o->card_certificate, "<certificate of uicc-5, profile uicc>");
+	set_octets(o->card_nonce, card_nonce, sizeof card_nonce);
+	placeholder(o->ticket, "<SignedData over RegistrationTicket, by drf>");
+	return o;
+}
+
+/* uiccCredentialPackage (mno-b -> drf) and uiccCredentialDelivery (drf -> tre-5): the same body. */
+static void *make_uicc_credential_package(void)
+{
+	M2M_UICC_CREDENTIAL_PACKAGE *p = M2M_UICC_CREDENTIAL_PACKAGE_new();
+	set_octets(p->change_id, example_change_id, sizeof example_change_id);
+	set_text(p->sho, "mno-b");
+	set_digits(&p->imsi, EXAMPLE_NEW_IMSI_5);
+	placeholder(p->package, "<AuthEnvelopedData to uicc-5 around SignedData over UiccCredential, by mno-b>");
+	return p;
+}
+
+static void *make_uicc_change_complete(void)
+{
+	return signed_object("<SignedData over UiccChangeResult, by tre-5>");
+}
+
+static void *make_uicc_release(void)
+{
+	M2M_UICC_RELEASE *r = M2M_UICC_RELEASE_new();
+	set_octets(r->change_id, example_change_id, sizeof example_change_id);
+	set_digits(&r->iccid, EXAMPLE_ICCID_5);
+	set_digits(&r->imsi, EXAMPLE_IMSI_5);
+	return r;
+}
+
 typedef struct example {
 	int type;
 	const char *sender, *recipient;
@@ -1134,6 +1200,25 @@ static const example examples[] = {
 	{M2M_MSG_PORT_TRANSFER_ACK, REPLY("mno-b", "mno-a"), make_port_transfer_ack},
 	{M2M_MSG_PORT_COMPLETE, REQUEST("mno-b", "mno-a"), make_port_complete},
 	{M2M_MSG_PORT_COMPLETE_ACK, REPLY("mno-a", "mno-b"), make_port_complete_ack},
+	/* each hop forwards the DRF's treTrigger unchanged and answers its sender with treTriggerAck
+	 * once the next hop (at the end, the TRE) acknowledged it */
+	{M2M_MSG_TRE_TRIGGER, REQUEST("drf", "mno-a"), make_tre_trigger},
+	{M2M_MSG_TRE_TRIGGER, REQUEST("mno-a", "mno-v"), make_tre_trigger},
+	{M2M_MSG_TRE_TRIGGER, REQUEST("mno-v", "m2me-5"), make_tre_trigger},
+	{M2M_MSG_TRE_TRIGGER, REQUEST("m2me-5", "tre-5"), make_tre_trigger},
+	{M2M_MSG_TRE_TRIGGER_ACK, REPLY("tre-5", "m2me-5"), make_change_ack},
+	{M2M_MSG_TRE_TRIGGER_ACK, REPLY("m2me-5", "mno-v"), make_change_ack},
+	{M2M_MSG_TRE_TRIGGER_ACK, REPLY("mno-v", "mno-a"), make_change_ack},
+	{M2M_MSG_TRE_TRIGGER_ACK, REPLY("mno-a", "drf"), make_change_ack},
+	/* carried by m2me-5's relay; shown end to end */
+	{M2M_MSG_UICC_CHANGE_REGISTER, REQUEST("tre-5", "drf"), make_uicc_change_register},
+	{M2M_MSG_UICC_CREDENTIAL_DELIVERY, REPLY("drf", "tre-5"), make_uicc_credential_package},
+	{M2M_MSG_UICC_CREDENTIAL_ORDER, REQUEST("drf", "mno-b"), make_uicc_credential_order},
+	{M2M_MSG_UICC_CREDENTIAL_PACKAGE, REPLY("mno-b", "drf"), make_uicc_credential_package},
+	{M2M_MSG_UICC_CHANGE_COMPLETE, REQUEST("tre-5", "drf"), make_uicc_change_complete},
+	{M2M_MSG_UICC_CHANGE_COMPLETE_ACK, REPLY("drf", "tre-5"), make_change_ack},
+	{M2M_MSG_UICC_RELEASE, REQUEST("drf", "mno-a"), make_uicc_release},
+	{M2M_MSG_UICC_RELEASE_ACK, REPLY("mno-a", "drf"), make_change_ack},
 };
 
 
