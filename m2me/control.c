@@ -125,6 +125,8 @@ const char *m2me_procedure_name(const m2me_procedure *p)
 		return "an SMS-PP download to the card";
 	case M2ME_PROC_REFRESH:
 		return "the card's proactive session (REFRESH)";
+	case M2ME_PROC_TRIGGER:
+		return "a treTrigger held by the TRE";
 	case M2ME_PROC_CONTROL:
 		break;
 	}

@@ -210,8 +210,9 @@ typedef struct m2me_ota_run {
 	m2me_card_info info;
 } m2me_ota_run;
 
-/* What the procedure in progress answers: a deviceControl, an smsDeliver, or nobody. */
-typedef enum m2me_proc_kind { M2ME_PROC_CONTROL, M2ME_PROC_SMS, M2ME_PROC_REFRESH } m2me_proc_kind;
+/* What the procedure in progress answers: a deviceControl, an smsDeliver, a treTrigger (while
+ * the TRE holds it), or nobody. */
+typedef enum m2me_proc_kind { M2ME_PROC_CONTROL, M2ME_PROC_SMS, M2ME_PROC_REFRESH, M2ME_PROC_TRIGGER } m2me_proc_kind;
 
 /* The procedure in progress: the request it answers and each procedure's working state. */
 typedef struct m2me_procedure {
@@ -359,6 +360,18 @@ void m2me_provision_continue(m2me_device *dev);
  * then and the action ends with the failure. Both resume their phase after a restart. */
 void m2me_switch_settle(m2me_device *dev);
 void m2me_switch_change(m2me_device *dev);
+
+/* downlink.c: whether the device takes a message for imsi from sender, its network: M2M_OK, or
+ * the reason with why: notAttached (not attached through sender, or not with imsi), wrongState
+ * (busy); with card_use (what the card would do, for the text) also noCard (no card, or the
+ * session is the TRE's credential). */
+m2m_reason m2me_downlink_admit(const m2me_device *dev, const char *sender, const char *imsi, const char *card_use,
+			       char *why, size_t len);
+
+/* trigger.c: treTrigger from the network the device is attached through, for its session's IMSI
+ * (m2me_downlink_admit), handed to the TRE (none: notFound); its treTriggerAck, refusal or
+ * silence goes back. */
+void m2me_tre_trigger(m2me_device *dev, m2m_request *req);
 
 /* sms.c: smsDeliver from the network the device is attached through, for its session's IMSI:
  * ENVELOPE (SMS-PP download) to the card, its answer back in smsReport; a 91XX answer starts

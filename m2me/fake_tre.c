@@ -250,6 +250,28 @@ static void tre_provision(m2m_node *n, m2m_request *req)
 	reply_next(n, req);
 }
 
+/* ---- treTrigger (Alternative 3b): kept as it came, acknowledged, refused or held ---------------- */
+
+const uint8_t fake_change_id[16] = {0xC4, 0xA2, 0x07, 0x3B};
+
+static void tre_trigger(m2m_node *n, m2m_request *req)
+{
+	const M2M_TRE_TRIGGER *q = req->env.body;
+	fake_tre.triggers++;
+	fake_tre.trigger_len = (size_t)ASN1_STRING_length(q->trigger->cms);
+	if (fake_tre.trigger_len <= sizeof fake_tre.trigger)
+		memcpy(fake_tre.trigger, ASN1_STRING_get0_data(q->trigger->cms), fake_tre.trigger_len);
+	if (fake_tre.hold_trigger) {
+		m2m_defer(n, req);  /* freed with the node */
+		return;
+	}
+	if (fake_tre.refuse_trigger) {
+		m2m_refuse(n, req, fake_tre.refuse_trigger, "the trigger is stale");
+		return;
+	}
+	ta_reply_change_ack(n, req, M2M_MSG_TRE_TRIGGER_ACK, fake_change_id);
+}
+
 void fake_tre_serve(m2m_node *n, m2m_request *req, void *arg)
 {
 	switch (req->env.type) {
@@ -264,6 +286,9 @@ void fake_tre_serve(m2m_node *n, m2m_request *req, void *arg)
 		break;
 	case M2M_MSG_TRE_ATTACHED:
 		tre_attached(n, req);
+		break;
+	case M2M_MSG_TRE_TRIGGER:
+		tre_trigger(n, req);
 		break;
 	default:
 		m2m_refuse(n, req, M2M_R_UNEXPECTED_MESSAGE, "a TRE");

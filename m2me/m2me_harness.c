@@ -109,8 +109,10 @@ static void write_m2me_conf(void)
 {
 	const char *d = world_dir;
 	char text[4096], holder[64];
-	/* an M2ME of Alternative 1a has a TRE and no card */
-	snprintf(holder, sizeof holder, "%s", w.with_tre ? "tre = \"tre-t\";" : "card = \"uicc-t\";");
+	/* by with_tre: a card; a TRE and no card (Alternative 1a); both (Alternative 3b) */
+	static const char *const holders[] = {"card = \"uicc-t\";", "tre = \"tre-t\";",
+					      "card = \"uicc-t\"; tre = \"tre-t\";"};
+	snprintf(holder, sizeof holder, "%s", holders[w.with_tre]);
 	snprintf(text, sizeof text,
 		 "entity = \"m2me-t\";\n"
 		 "database = \"%s/m2me.db\";\n"
@@ -194,6 +196,11 @@ void world_setup(void)
 void world_use_tre(void)
 {
 	w.with_tre = 1;
+}
+
+void world_use_card_and_tre(void)
+{
+	w.with_tre = 2;
 }
 
 static pid_t spawn(const char *binary, const char *conf, const char *log)
@@ -503,6 +510,59 @@ void sms_start(int from_network, const char *imsi, const uint8_t *tpdu, size_t l
 	ASN1_OCTET_STRING_set(q->tpdu, tpdu, (int)len);
 	ta_call_start(from_network ? w.net_node : w.client_node, "m2me-t", M2M_MSG_SMS_DELIVER, q, a);
 	M2M_SMS_DELIVER_free(q);
+}
+
+void trigger_start(int from_network, const char *imsi, const uint8_t *cms, size_t len, ta_answer *a)
+{
+	M2M_TRE_TRIGGER *q = M2M_TRE_TRIGGER_new();
+	m2m_set_digits(&q->imsi, imsi);
+	ASN1_OCTET_STRING_set(q->trigger->cms, cms, (int)len);
+	ta_call_start(from_network ? w.net_node : w.client_node, "m2me-t", M2M_MSG_TRE_TRIGGER, q, a);
+	M2M_TRE_TRIGGER_free(q);
+}
+
+void world_powered_and_attached(void)
+{
+	world_start_m2me();
+	answer a = act(M2M_DEV_POWER_ON);
+	assert_status(&a, 1, CARD_IMSI, "");
+	a = act(M2M_DEV_ATTACH);
+	assert_status(&a, 1, CARD_IMSI, "mno-v");
+}
+
+void expect_refused(ta_answer *a, m2m_reason want, const char *what)
+{
+	cr_assert_eq(a->type, M2M_MSG_ERROR, "%s: answered %s", what, a->type < 0 ? "nothing" : m2m_msgtype_name(a->type));
+	cr_assert_eq(a->reason, want, "%s: refused %s (%s), expected %s", what, m2me_reason_name(a->reason), a->text,
+		     m2me_reason_name(want));
+	ta_answer_free(a);
+}
+
+void world_downlink_refusals(ta_answer (*send)(int from_network, const char *imsi))
+{
+	world_start_m2me();
+	act(M2M_DEV_POWER_ON);
+	ta_answer a = send(1, CARD_IMSI);
+	expect_refused(&a, M2M_R_NOT_ATTACHED, "a device that is not attached");
+	answer c = act(M2M_DEV_ATTACH);
+	assert_status(&c, 1, CARD_IMSI, "mno-v");
+	a = send(1, NEW_IMSI);
+	expect_refused(&a, M2M_R_NOT_ATTACHED, "another IMSI than the session's");
+	cr_assert(strstr(a.text, NEW_IMSI), "%s", a.text);
+	a = send(0, CARD_IMSI);
+	expect_refused(&a, M2M_R_NOT_ATTACHED, "from another entity than the network of the session");
+}
+
+void world_busy_refusals(ta_answer (*send)(int from_network, const char *imsi), const char *holder)
+{
+	ta_answer a = send(1, CARD_IMSI);
+	expect_refused(&a, M2M_R_WRONG_STATE, "a downlink message while another holds the device");
+	cr_assert(strstr(a.text, "busy"), "%s", a.text);
+	answer c = act(M2M_DEV_DETACH);
+	assert_refused(&c, M2M_R_WRONG_STATE);
+	cr_assert(strstr(c.text, holder), "%s", c.text);
+	c = act(M2M_DEV_STATUS);
+	assert_status(&c, 1, CARD_IMSI, "mno-v");
 }
 
 answer act(int action)

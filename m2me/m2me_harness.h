@@ -150,7 +150,16 @@ typedef struct fake_tre_state {
 	int told_failed;
 	m2m_reason told_reason;
 	char told_log[128];
+	/* treTrigger (Alternative 3b): how many, the last one's signed object, and the answer */
+	int triggers;
+	uint8_t trigger[64];
+	size_t trigger_len;
+	m2m_reason refuse_trigger;  /* refuses it with this when set */
+	int hold_trigger;           /* never answers it */
 } fake_tre_state;
+
+/* The changeId of the fake TRE's treTriggerAck. */
+extern const uint8_t fake_change_id[16];
 
 /* The fake TRE's switch deadline passes: from switching back to MCIM A, failed with timeout. */
 void fake_tre_deadline(void);
@@ -181,6 +190,8 @@ m2me_device *world_device_in_process(void);
 void world_device_poll(m2me_device *dev, const int *done);
 /* Before world_start_m2me: the device has the TRE "tre-t" and no card (Alternative 1a). */
 void world_use_tre(void);
+/* Before world_start_m2me: the device has the card uicc-t and the TRE tre-t (Alternative 3b). */
+void world_use_card_and_tre(void);
 /* Starts (or restarts) the m2me process; the first call writes its configuration. */
 void world_start_m2me(void);
 /* SIGTERM, then checks a clean exit (status 0). */
@@ -191,6 +202,19 @@ answer control(ctl c);
 /* smsDeliver{imsi, tpdu} to the m2me, from the network (mno-v) or, from_network 0, the testbed;
  * the answer lands in *a while the test polls the world. */
 void sms_start(int from_network, const char *imsi, const uint8_t *tpdu, size_t len, ta_answer *a);
+/* Starts the device, powers it on and attaches it with its card's IMSI through mno-v. */
+void world_powered_and_attached(void);
+/* The smsDeliver's or treTrigger's answer is the refusal want (what: the case, for the message). */
+void expect_refused(ta_answer *a, m2m_reason want, const char *what);
+/* The checks both downlink messages pass (m2me/downlink.c), each sent with send(from_network,
+ * imsi): refused notAttached before the attach, for another IMSI than the session's, and from
+ * another entity than the network. Starts the device, powers it on and attaches it on the way. */
+void world_downlink_refusals(ta_answer (*send)(int from_network, const char *imsi));
+/* While an SMS or a trigger holds the device: another message sent with send is refused
+ * wrongState ("busy"), and so is a detach, its text naming the holder; the status is unchanged. */
+void world_busy_refusals(ta_answer (*send)(int from_network, const char *imsi), const char *holder);
+/* treTrigger{imsi, trigger: cms} to the m2me, as sms_start. */
+void trigger_start(int from_network, const char *imsi, const uint8_t *cms, size_t len, ta_answer *a);
 answer act(int action);  /* control with no field */
 /* The answer is deviceStatus with these values ("" for an absent field). */
 void assert_status(const answer *a, int powered, const char *imsi, const char *attached_to);

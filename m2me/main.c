@@ -94,9 +94,11 @@ static void dispatch(m2m_daemon *d, m2m_request *req)
 		m2me_control(dev, req);
 	else if (req->env.type == M2M_MSG_SMS_DELIVER)
 		m2me_sms_deliver(dev, req);
+	else if (req->env.type == M2M_MSG_TRE_TRIGGER)
+		m2me_tre_trigger(dev, req);
 	else
-		m2m_refuse(m2m_daemon_node(d), req, M2M_R_UNEXPECTED_MESSAGE, "m2me serves deviceControl and smsDeliver,"
-			   " not %s", m2m_msgtype_name(req->env.type));
+		m2m_refuse(m2m_daemon_node(d), req, M2M_R_UNEXPECTED_MESSAGE, "m2me serves deviceControl, smsDeliver and"
+			   " treTrigger, not %s", m2m_msgtype_name(req->env.type));
 }
 
 /* An OTA on the card that a restart or a silent card left unsettled is settled from here. */

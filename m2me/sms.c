@@ -26,26 +26,6 @@
 #include <stdio.h>
 #include <string.h>
 
-/* Why this device does not take an SMS for imsi from sender: M2M_OK, or the reason with why. */
-static m2m_reason admit(const m2me_device *dev, const char *sender, const char *imsi, char *why, size_t len)
-{
-	const m2me_state *st = &dev->state;
-	const m2me_session *s = &st->session;
-	if (!st->card[0])
-		return snprintf(why, len, "the slot is empty: no card takes an SMS-PP download"), M2M_R_NO_CARD;
-	if (!st->powered || !st->attached || strcmp(s->network, sender))
-		return snprintf(why, len, "not attached through %s", sender), M2M_R_NOT_ATTACHED;
-	if (strcmp(s->imsi, imsi))
-		return snprintf(why, len, "the session through %s is not IMSI %s's", sender, imsi), M2M_R_NOT_ATTACHED;
-	if (s->via_tre || !st->card_read)
-		return snprintf(why, len, "IMSI %s is the TRE's credential: no card takes an SMS-PP download", imsi),
-		       M2M_R_NO_CARD;
-	if (dev->proc.active)
-		return snprintf(why, len, "busy: %s in progress, try again", m2me_procedure_name(&dev->proc)),
-		       M2M_R_WRONG_STATE;
-	return M2M_OK;
-}
-
 /* ---- the card's answer ------------------------------------------------------------------------ */
 
 static void end(m2me_device *dev)
@@ -156,7 +136,7 @@ void m2me_sms_deliver(m2me_device *dev, m2m_request *req)
 			   M2M_SMS_TPDU_MAX);
 		return;
 	}
-	m2m_reason r = admit(dev, req->env.sender, imsi, why, sizeof why);
+	m2m_reason r = m2me_downlink_admit(dev, req->env.sender, imsi, "an SMS-PP download", why, sizeof why);
 	if (r) {
 		m2m_refuse(dev->node, req, r, "%s", why);
 		return;

@@ -23,15 +23,6 @@ static const uint8_t tpdu[] = {0x40, 0x04, 0x81, 0x10, 0x32, 0x7F, 0xF6, 0x42, 0
 			       0x65, 0x00, 0x10, 0x02, 0x70, 0x00, 0x00, 0x0B, 0x0D, 0x00, 0x00, 0xB0,
 			       0x00, 0x10, 0x00, 0x00, 0x01, 0x55};
 
-static void powered_and_attached(void)
-{
-	world_start_m2me();
-	answer a = act(M2M_DEV_POWER_ON);
-	assert_status(&a, 1, CARD_IMSI, "");
-	a = act(M2M_DEV_ATTACH);
-	assert_status(&a, 1, CARD_IMSI, "mno-v");
-}
-
 static ta_answer sms_from(int from_network, const char *imsi, const uint8_t *t, size_t len)
 {
 	ta_answer a;
@@ -43,14 +34,6 @@ static ta_answer sms_from(int from_network, const char *imsi, const uint8_t *t, 
 static ta_answer sms(const char *imsi)
 {
 	return sms_from(1, imsi, tpdu, sizeof tpdu);
-}
-
-static void expect_refused(ta_answer *a, m2m_reason want, const char *what)
-{
-	cr_assert_eq(a->type, M2M_MSG_ERROR, "%s: answered %s", what, a->type < 0 ? "nothing" : m2m_msgtype_name(a->type));
-	cr_assert_eq(a->reason, want, "%s: refused %s (%s), expected %s", what, m2me_reason_name(a->reason), a->text,
-		     m2me_reason_name(want));
-	ta_answer_free(a);
 }
 
 /* The answer is smsReport carrying the SMS-DELIVER-REPORT of the card's PoR. */
@@ -124,7 +107,7 @@ static void expect_on_the_new_imsi(void)
  * with qualifier. */
 static void imsi_rewritten(uint8_t qualifier)
 {
-	powered_and_attached();
+	world_powered_and_attached();
 	fake_card.ota_ef_imsi = new_ef_imsi;
 	fake_card.refresh_qualifier = qualifier;
 }
@@ -173,7 +156,7 @@ Test(ota, a_command_pending_at_power_on_is_fetched_after_it)
 
 Test(ota, sms_goes_to_the_card_and_its_por_comes_back)
 {
-	powered_and_attached();
+	world_powered_and_attached();
 	ta_answer a = sms(CARD_IMSI);
 	expect_report_of_por(&a);
 	/* TS 31.111 §7.1.1.2: ENVELOPE (80 C2 00 00 Lc), SMS-PP download D1, device identities
@@ -191,7 +174,7 @@ Test(ota, sms_goes_to_the_card_and_its_por_comes_back)
 
 Test(ota, a_card_without_answer_data_gives_a_report_without_tpdu)
 {
-	powered_and_attached();
+	world_powered_and_attached();
 	fake_card.por_len = 0;
 	ta_answer a = sms(CARD_IMSI);
 	cr_assert_eq(a.type, M2M_MSG_SMS_REPORT, "%s: %s", m2me_reason_name(a.reason), a.text);
@@ -200,20 +183,15 @@ Test(ota, a_card_without_answer_data_gives_a_report_without_tpdu)
 	world_stop_m2me();
 }
 
+static ta_answer sms_of_the_tpdu(int from_network, const char *imsi)
+{
+	return sms_from(from_network, imsi, tpdu, sizeof tpdu);
+}
+
 Test(ota, sms_the_device_does_not_take)
 {
-	world_start_m2me();
-	act(M2M_DEV_POWER_ON);
-	ta_answer a = sms(CARD_IMSI);
-	expect_refused(&a, M2M_R_NOT_ATTACHED, "a device that is not attached");
-	answer c = act(M2M_DEV_ATTACH);
-	assert_status(&c, 1, CARD_IMSI, "mno-v");
-	a = sms(NEW_IMSI);
-	expect_refused(&a, M2M_R_NOT_ATTACHED, "another IMSI than the session's");
-	cr_assert(strstr(a.text, NEW_IMSI), "%s", a.text);
-	a = sms_from(0, CARD_IMSI, tpdu, sizeof tpdu);
-	expect_refused(&a, M2M_R_NOT_ATTACHED, "from another entity than the network of the session");
-	a = sms_from(1, CARD_IMSI, tpdu, 0);
+	world_downlink_refusals(sms_of_the_tpdu);
+	ta_answer a = sms_from(1, CARD_IMSI, tpdu, 0);
 	expect_refused(&a, M2M_R_BAD_BODY, "an empty TPDU");
 	a = sms_from(1, "12345", tpdu, sizeof tpdu);
 	expect_refused(&a, M2M_R_BAD_BODY, "a 5-digit IMSI");
@@ -231,7 +209,7 @@ Test(ota, sms_the_device_does_not_take)
 
 Test(ota, a_card_error_is_named)
 {
-	powered_and_attached();
+	world_powered_and_attached();
 	fake_card.envelope_sw = 0x6F00;
 	ta_answer a = sms(CARD_IMSI);
 	expect_refused(&a, M2M_R_CARD_ERROR, "an ENVELOPE answered 6F00");
@@ -242,20 +220,13 @@ Test(ota, a_card_error_is_named)
 
 Test(ota, a_busy_device_says_so)
 {
-	powered_and_attached();
+	world_powered_and_attached();
 	fake_card.hold_envelope = 1;
-	ta_answer first, second;
+	ta_answer first;
 	sms_start(1, CARD_IMSI, tpdu, sizeof tpdu, &first);
 	world_poll_until(&fake_card.envelopes, 1);
 	cr_assert(ota_phase_is("enveloping"), "the download was not stored before the card had it");
-	second = sms(CARD_IMSI);
-	expect_refused(&second, M2M_R_WRONG_STATE, "a second SMS while the card holds the first");
-	cr_assert(strstr(second.text, "busy"), "%s", second.text);
-	answer c = act(M2M_DEV_DETACH);
-	assert_refused(&c, M2M_R_WRONG_STATE);
-	cr_assert(strstr(c.text, "SMS-PP"), "%s", c.text);
-	c = act(M2M_DEV_STATUS);
-	assert_status(&c, 1, CARD_IMSI, "mno-v");
+	world_busy_refusals(sms_of_the_tpdu, "SMS-PP");
 	/* the card never answers: the first is refused with the card link's reason */
 	world_poll_until(&first.done, 1);
 	expect_refused(&first, M2M_R_TIMEOUT, "the card's silence");
@@ -298,7 +269,7 @@ Test(ota, a_refresh_with_uicc_reset_reads_the_card_afresh)
 
 Test(ota, a_refresh_that_changed_nothing_keeps_the_session)
 {
-	powered_and_attached();
+	world_powered_and_attached();
 	fake_card_queue(M2M_CAT_CMD_REFRESH, M2M_CAT_REFRESH_FCN);
 	ta_answer a = sms(CARD_IMSI);
 	expect_report_of_por(&a);
@@ -318,7 +289,7 @@ Test(ota, a_refresh_that_changed_nothing_keeps_the_session)
 
 Test(ota, another_proactive_command_is_beyond_capabilities)
 {
-	powered_and_attached();
+	world_powered_and_attached();
 	fake_card_queue(0x13, 0x00);  /* SEND SHORT MESSAGE */
 	ta_answer a = sms(CARD_IMSI);
 	expect_report_of_por(&a);

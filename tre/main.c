@@ -17,6 +17,7 @@
  *           m2me_id = "356938035643809";       # the M2ME's IMEI (M2ME_ID of the discovery)
  *           drf = "drf";                       # the registration operator (default drf)
  *           switch_seconds = 30;               # a change of subscription: time to attach with the new MCIM
+ *           trigger_window = 600;              # 3b: how far a treTrigger's issuedAt may be from now (s)
  *           pcid_file = "/run/tre-1/pcid"; };  # the factory's PCID, imported once then deleted
  *
  * At first start the key pair is generated; the TRE then enrols and fetches its platform type
@@ -68,10 +69,13 @@ static void dispatch(m2m_daemon *d, m2m_request *req)
 	case M2M_MSG_TRE_ATTACHED:
 		tre_attached(t, req);
 		break;
+	case M2M_MSG_TRE_TRIGGER:
+		tre_trigger(t, req);
+		break;
 	default:
 		m2m_refuse(t->node, req, M2M_R_UNEXPECTED_MESSAGE,
 			   "a tre serves attestationChallenge, treControl, treCredentialRequest, treAkaRequest, "
-			   "treProvision, treAttached and mcimCommand, not %s", m2m_msgtype_name(req->env.type));
+			   "treProvision, treAttached, mcimCommand and treTrigger, not %s", m2m_msgtype_name(req->env.type));
 	}
 }
 

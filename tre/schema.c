@@ -77,6 +77,13 @@ static const char *const migrations[] = {
 	 * command again (its owner's retry after a lost receipt) gets the same receipt again */
 	("ALTER TABLE tre_command_nonce ADD COLUMN command BLOB;"
 	 "ALTER TABLE tre_command_nonce ADD COLUMN receipt BLOB;"),
+	/* 5: Alternative 3b (docs/alt3b.md). Every treTrigger nonce accepted: single use, kept after
+	 * its change is gone; the change a trigger opened, from the DRF's TreActivate */
+	("CREATE TABLE tre_trigger_nonce (nonce BLOB PRIMARY KEY CHECK (length(nonce) = 16),"
+	 " used INTEGER NOT NULL) WITHOUT ROWID;"
+	 "CREATE TABLE tre_uicc_change (change_id BLOB PRIMARY KEY CHECK (length(change_id) = 16),"
+	 " drf TEXT NOT NULL, nonce BLOB NOT NULL CHECK (length(nonce) = 16), issued_at INTEGER NOT NULL,"
+	 " triggered INTEGER NOT NULL) WITHOUT ROWID;"),
 };
 const m2m_schema tre_schema = {migrations, sizeof migrations / sizeof migrations[0]};
 

@@ -18,7 +18,7 @@
 static const char *const setting_names[] = {
 	"storage_key_file", "agency", "enrolment_secret_file", "root_certificate", "model", "version",
 	"assurance_level", "pva", "controller", "report_to", "tamper_reaction", "components", "m2me", "m2me_id", "drf",
-	"pcid_file", "switch_seconds", NULL};
+	"pcid_file", "switch_seconds", "trigger_window", NULL};
 
 /* ---- small readers ------------------------------------------------------------------------ */
 
@@ -211,6 +211,7 @@ void tre_settings_read(m2m_conf *c, config_setting_t *group, tre_settings *s, X5
 	read_text(c, group, "drf", 0, "drf", s->drf, M2M_ENTITY_MAX);
 	read_pcid_file(c, group, s);
 	s->switch_seconds = (int)m2m_conf_int(c, group, "switch_seconds", 30, 1, 3600, 0);
+	s->trigger_window = (int)m2m_conf_int(c, group, "trigger_window", 600, 10, 86400, 0);
 }
 
 int tre_component_index(const tre_settings *s, const char *name)

@@ -407,6 +407,7 @@ void fx_settings(tre_settings *s, const char *dir, const uint8_t storage_key[32]
 	snprintf(s->m2me_id, sizeof s->m2me_id, FX_IMEI);
 	snprintf(s->drf, sizeof s->drf, FX_DRF);
 	s->switch_seconds = 30;
+	s->trigger_window = 600;
 	s->ncomponents = FX_COMPONENTS;
 	for (int i = 0; i < FX_COMPONENTS; i++) {
 		tre_component *c = &s->components[i];

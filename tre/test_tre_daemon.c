@@ -720,6 +720,46 @@ Test(daemon, provisions_an_mcim_and_obeys_its_owner)
 	cr_assert_eq(stop_tre(), 0, "a clean stop: exit status 0, no leak (see %s/tre.log)", w.dir);
 }
 
+/* ---- the DRF's treTrigger of Alternative 3b (test_trigger.c drives the engine) -------------- */
+
+static answer trigger(const uint8_t change_id[16], const uint8_t nonce[16])
+{
+	M2M_TRE_ACTIVATE *v = M2M_TRE_ACTIVATE_new();
+	ASN1_OCTET_STRING_set(v->change_id, change_id, 16);
+	m2m_set_str(v->tre, FX_ENTITY);
+	m2m_set_str(v->drf, FX_DRF);
+	ASN1_OCTET_STRING_set(v->nonce, nonce, 16);
+	ASN1_GENERALIZEDTIME_set(v->issued_at, time(NULL));
+	M2M_TRE_TRIGGER *q = M2M_TRE_TRIGGER_new();
+	m2m_set_digits(&q->imsi, FX_MCIM_IMSI);
+	M2M_SIGNED_OBJECT_free(q->trigger);
+	q->trigger = fx_sign(&w.agency, &w.drf, ASN1_ITEM_rptr(M2M_TRE_ACTIVATE), v);
+	M2M_TRE_ACTIVATE_free(v);
+	answer a = call(w.m2me_node, M2M_MSG_TRE_TRIGGER, q);
+	M2M_TRE_TRIGGER_free(q);
+	return a;
+}
+
+Test(daemon, a_drf_trigger_is_acknowledged_once)
+{
+	static const uint8_t change_id[16] = {0xC4, 0xA2, 0x3B, 7};
+	uint8_t nonce[16];
+	m2m_random(nonce, sizeof nonce);
+	start_provisioned();
+	answer a = trigger(change_id, nonce);
+	cr_assert_eq(a.type, M2M_MSG_TRE_TRIGGER_ACK, "%s", a.text);
+	cr_assert_eq(w.ca.crl_requests, 1, "the agency's CRL is fetched first");
+	const M2M_CHANGE_ACK *ack = a.body;
+	cr_assert_arr_eq(ASN1_STRING_get0_data(ack->change_id), change_id, 16);
+	ta_answer_free(&a);
+	/* the nonce is spent, also across a restart */
+	cr_assert_eq(stop_tre(), 0);
+	start_tre();
+	a = trigger(change_id, nonce);
+	cr_assert_eq(a.reason, M2M_R_REPLAYED, "%s", a.text);
+	cr_assert_eq(stop_tre(), 0, "a clean stop: exit status 0, no leak (see %s/tre.log)", w.dir);
+}
+
 /* ---- configuration ------------------------------------------------------------------------ */
 
 static int check_config(const char *find, const char *replace)
@@ -754,6 +794,8 @@ Test(daemon, configuration_checked)
 	cr_assert_eq(check_config("model =", "modle ="), 2, "misspelt");
 	cr_assert_eq(check_config("m2me_id = \"" FX_IMEI "\"", "m2me_id = \"35693803564380\""), 2, "14 digits");
 	cr_assert_eq(check_config("m2me = \"" FX_M2ME "\"", "m2me = \"nobody\""), 2, "not a peer");
+	cr_assert_eq(check_config("tamper_reaction", "trigger_window = 60; tamper_reaction"), 0);
+	cr_assert_eq(check_config("tamper_reaction", "trigger_window = 5; tamper_reaction"), 2, "a window under 10 s");
 	fx_write(w.dir, "tre.pcid", "pcid = 00109\n", 13);
 	cr_assert_eq(check_config("tamper_reaction", "tamper_reaction"), 2, "a malformed PCID file");
 	char path[128];

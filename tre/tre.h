@@ -53,6 +53,7 @@
 #define TRE_IMSI_MIN 6
 #define TRE_MCIM_ID_LEN 16
 #define TRE_CHANGE_ID_LEN 16     /* a change of subscription's changeId */
+#define TRE_TRIGGER_NONCE_LEN 16 /* TreActivate.nonce */
 #define TRE_AKA_KEY_LEN 16       /* K and OPc */
 #define TRE_SLOT_MAX 63          /* "pcid", "mcim:" and 32 hex digits */
 #define TRE_WAITERS 8            /* requests waiting for the agency's CRL at once */
@@ -97,6 +98,7 @@ typedef struct tre_settings {
 	char pcid_file[TRE_PATH_MAX + 1];          /* the factory's PCID file ("" none) */
 	tre_pcid pcid;                             /* read from it at configuration, imported at start */
 	int switch_seconds;                        /* a change: how long the attach with the new MCIM may take */
+	int trigger_window;                        /* 3b: a treTrigger's issuedAt within this many seconds of now */
 } tre_settings;
 
 /* Reads and checks the group; problems go to c (m2m_conf_fail). *root receives the agency's
@@ -463,6 +465,25 @@ void tre_switch_expire(tre *t);
  * to attach with now, or badBody. */
 m2m_reason tre_attached_run(tre *t, const M2M_TRE_ATTACHED *q, M2M_TRE_CREDENTIAL **credential, char *why, size_t len);
 void tre_attached(tre *t, m2m_request *req);
+
+/* ---- trigger.c: the DRF's treTrigger of Alternative 3b (docs/alt3b.md) ---------------------- */
+
+/* The change a trigger opened (table tre_uicc_change): later steps register it with the DRF. */
+typedef struct tre_uicc_change {
+	uint8_t change_id[TRE_CHANGE_ID_LEN];
+	char drf[M2M_ENTITY_MAX + 1];
+	uint8_t nonce[TRE_TRIGGER_NONCE_LEN];   /* TreActivate.nonce: the registration's triggerNonce */
+} tre_uicc_change;
+
+/* A treTrigger's signed TreActivate: M2M_OK with the change persisted in *c (and its nonce used),
+ * or a refusal that stored nothing: badSignature, notAuthorised (not the configured DRF, not of
+ * profile registration), wrongRecipient (another TRE), outOfWindow (issuedAt more than
+ * trigger_window seconds from now), replayed (a nonce seen before), badBody; wrongState without a
+ * current CRL. */
+m2m_reason tre_trigger_run(tre *t, const M2M_TRE_TRIGGER *q, tre_uicc_change *c, char *why, size_t len);
+/* The change opened by a trigger: 0 (c filled), 1 when none is, -1. */
+int tre_uicc_change_load(tre *t, const uint8_t change_id[TRE_CHANGE_ID_LEN], tre_uicc_change *c);
+void tre_trigger(tre *t, m2m_request *req);
 
 /* ---- evidence.c: the three forms of evidence ------------------------------------------------- */
 

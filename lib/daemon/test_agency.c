@@ -198,6 +198,14 @@ void ta_call_start(m2m_node *from, const char *peer, int type, const void *body,
 	cr_assert_eq(m2m_call(from, peer, type, body, ta_on_answer, a), 0, "no route to %s", peer);
 }
 
+void ta_reply_change_ack(m2m_node *n, m2m_request *req, int type, const uint8_t id[16])
+{
+	M2M_CHANGE_ACK *a = M2M_CHANGE_ACK_new();
+	ASN1_OCTET_STRING_set(a->change_id, id, 16);
+	m2m_reply(n, req, type, a);
+	M2M_CHANGE_ACK_free(a);
+}
+
 ta_answer ta_call(m2m_node *from, const char *peer, int type, const void *body)
 {
 	ta_answer a;

@@ -91,6 +91,8 @@ void ta_on_answer(m2m_node *n, const m2m_envelope *resp, m2m_reason reason, void
 /* ta_call_start, then polls that node alone until the answer comes. */
 ta_answer ta_call(m2m_node *from, const char *peer, int type, const void *body);
 void ta_answer_free(ta_answer *a);
+/* A fake peer's answer of type with a ChangeAck {changeId: id} (treTriggerAck, changeCompleteAck, ...). */
+void ta_reply_change_ack(m2m_node *n, m2m_request *req, int type, const uint8_t id[16]);
 
 /* Polls the n nodes (NULL ones left out) for about ms, 1 ms each a round, and after each round
  * ticks ids[i] (NULL: none) on nodes[i]: what a test does while its daemons work. */

@@ -44,6 +44,8 @@ int dpf_start(m2m_daemon *d, mno_context *ctx)
 	if (!dpf)
 		return 0;
 	dpf->hss = ctx->hss;
+	/* the HSS routes the triggers of Alternative 3b from this same registration operator */
+	snprintf(ctx->hss->drf, sizeof ctx->hss->drf, "%s", dpf->settings.drf);
 	dpf->node = m2m_daemon_node(d);
 	dpf->db = m2m_daemon_db(d);
 	snprintf(dpf->entity, sizeof dpf->entity, "%s", m2m_daemon_entity(d));

@@ -67,9 +67,12 @@ void hss_serve(hss_context *h, m2m_request *req)
 	case M2M_MSG_PURGE:
 		hss_purge(h, req);
 		break;
+	case M2M_MSG_TRE_TRIGGER:
+		hss_tre_trigger(h, req);
+		break;
 	default:
 		m2m_refuse(h->node, req, M2M_R_UNEXPECTED_MESSAGE,
-			   "a home operator serves authInfoRequest, updateLocation and purge, not %s",
+			   "a home operator serves authInfoRequest, updateLocation, purge and treTrigger, not %s",
 			   m2m_msgtype_name(req->env.type));
 	}
 }

@@ -1,6 +1,6 @@
 /*
  * The HSS/AuC inside the mno daemon: its context and the procedures hss_dispatch hands requests
- * to, one file each (auth_info.c, location.c, purge.c, cancel_location.c). Every procedure runs
+ * to, one file each (auth_info.c, location.c, purge.c, cancel_location.c, tre_trigger.c). Every procedure runs
  * inside the node's step transaction: it writes its state, then replies (committed first) or
  * refuses (rolled back). The core of each procedure is a function without wire types, which the
  * unit tests call directly.
@@ -21,6 +21,9 @@ struct hss_context {
 	m2m_node *node;  /* NULL until started */
 	sqlite3 *db;
 	hss_cancel *cancels;  /* cancelLocation calls awaiting their ack */
+	/* the registration operator, the only sender of treTrigger: the dpf group's drf (set by
+	 * dpf_start), "" for an operator without one */
+	char drf[M2M_ENTITY_MAX + 1];
 };
 
 hss_context *hss_context_new(void);
@@ -73,6 +76,10 @@ M2M_SUBSCRIPTION_PROFILE *hss_profile_message(const hss_profile *p);
  * M2M_OK, notFound for an unknown IMSI, or internalError. */
 m2m_reason hss_purge_at(hss_context *h, const char *network, const char *imsi, int *cleared);
 void hss_purge(hss_context *h, m2m_request *req);
+
+/* tre_trigger.c: treTrigger from the registration operator (h->drf) for a serviceable IMSI of
+ * this HSS, relayed to the network serving it, its treTriggerAck (or refusal) passed back. */
+void hss_tre_trigger(hss_context *h, m2m_request *req);
 
 /* Tells network that imsi is no longer attached there (audited with actor, the entity whose
  * request caused it); the ack, or its absence, is audited when it comes. */

@@ -845,7 +845,7 @@ Test(hss, settings_are_checked)
 static const char *const vno_ids[VNOS] = {"mno-v", "mno-w"};
 
 typedef struct net {
-	m2m_node *hss, *vno[VNOS];
+	m2m_node *hss, *vno[VNOS], *drf;
 	int replies, cancels;
 	int last_type;
 	m2m_reason last_reason;
@@ -855,6 +855,10 @@ typedef struct net {
 	int napns, cs;
 	int cancel_cause;
 	char cancelled_at[M2M_ENTITY_MAX + 1];
+	/* treTrigger (Alternative 3b): how many each network got, how it answers, the ack's changeId */
+	int triggers[VNOS];
+	m2m_reason trigger_refusal;
+	uint8_t change_id[16];
 } net;
 
 static net nx;
@@ -882,10 +886,27 @@ static void serve_hss(m2m_node *n, m2m_request *req, void *arg)
 	hss_serve(fx.h, req);
 }
 
-/* A visited network's end: it acknowledges every cancelLocation. */
+static const uint8_t vno_change_id[16] = {0xC4, 0xA2, 0x3B};
+
+/* A visited network's answer to treTrigger: the device's ack, or nx.trigger_refusal. */
+static void serve_trigger(m2m_node *n, m2m_request *req, int vno)
+{
+	nx.triggers[vno]++;
+	if (nx.trigger_refusal) {
+		m2m_refuse(n, req, nx.trigger_refusal, "IMSI not attached here");
+		return;
+	}
+	ta_reply_change_ack(n, req, M2M_MSG_TRE_TRIGGER_ACK, vno_change_id);
+}
+
+/* A visited network's end: it acknowledges every cancelLocation (and treTrigger, above). */
 static void serve_vno(m2m_node *n, m2m_request *req, void *arg)
 {
 	const M2M_CANCEL_LOCATION *c = req->env.body;
+	if (req->env.type == M2M_MSG_TRE_TRIGGER) {
+		serve_trigger(n, req, (int)(intptr_t)arg);
+		return;
+	}
 	if (req->env.type != M2M_MSG_CANCEL_LOCATION) {
 		m2m_refuse(n, req, M2M_R_UNEXPECTED_MESSAGE, "test network");
 		return;
@@ -898,12 +919,13 @@ static void serve_vno(m2m_node *n, m2m_request *req, void *arg)
 	ASN1_NULL_free(nothing);
 }
 
+/* The HSS, the visited networks and the registration operator "drf" (at index VNOS + 1). */
 static void start_network(void)
 {
-	char pub[VNOS + 1][M2M_KEY_Z85], sec[VNOS + 1][M2M_KEY_Z85], err[256] = "";
+	char pub[VNOS + 2][M2M_KEY_Z85], sec[VNOS + 2][M2M_KEY_Z85], err[256] = "";
 	m2m_node_conf hc, vc;
 	memset(&nx, 0, sizeof nx);
-	for (int i = 0; i <= VNOS; i++)
+	for (int i = 0; i <= VNOS + 1; i++)
 		cr_assert_eq(zmq_curve_keypair(pub[i], sec[i]), 0);
 	node_conf(&hc, "mno-a", sec[VNOS]);
 	for (int i = 0; i < VNOS; i++) {
@@ -912,8 +934,13 @@ static void start_network(void)
 		add_peer(&vc, "mno-a", pub[VNOS]);
 		nx.vno[i] = m2m_node_new(&vc, NULL, err, sizeof err);
 		cr_assert_not_null(nx.vno[i], "%s", err);
-		m2m_node_set_dispatch(nx.vno[i], serve_vno, NULL);
+		m2m_node_set_dispatch(nx.vno[i], serve_vno, (void *)(intptr_t)i);
 	}
+	add_peer(&hc, "drf", pub[VNOS + 1]);
+	node_conf(&vc, "drf", sec[VNOS + 1]);
+	add_peer(&vc, "mno-a", pub[VNOS]);
+	nx.drf = m2m_node_new(&vc, NULL, err, sizeof err);
+	cr_assert_not_null(nx.drf, "%s", err);
 	nx.hss = m2m_node_new(&hc, db(), err, sizeof err);
 	cr_assert_not_null(nx.hss, "%s", err);
 	m2m_node_set_dispatch(nx.hss, serve_hss, NULL);
@@ -924,6 +951,7 @@ static void stop_network(void)
 {
 	for (int i = 0; i < VNOS; i++)
 		m2m_node_free(nx.vno[i]);
+	m2m_node_free(nx.drf);
 	m2m_node_free(nx.hss);
 	fx.h->node = NULL;
 }
@@ -940,6 +968,7 @@ static void pump_until(const int *done, int want)
 	int64_t end = now_ms() + 5000;
 	while (*done < want && now_ms() < end) {
 		m2m_node_poll(nx.hss, 0);
+		m2m_node_poll(nx.drf, 0);
 		for (int i = 0; i < VNOS; i++)
 			m2m_node_poll(nx.vno[i], 2);
 	}
@@ -955,6 +984,10 @@ static void keep_response(const m2m_envelope *resp)
 		memcpy(nx.v.av.rand, ASN1_STRING_get0_data(av->rand), 16);
 		memcpy(nx.v.av.autn, ASN1_STRING_get0_data(av->autn), 16);
 		memcpy(nx.v.av.xres, ASN1_STRING_get0_data(av->xres), 8);
+	} else if (resp->type == M2M_MSG_TRE_TRIGGER_ACK) {
+		const M2M_CHANGE_ACK *a = resp->body;
+		if (ASN1_STRING_length(a->change_id) == 16)
+			memcpy(nx.change_id, ASN1_STRING_get0_data(a->change_id), 16);
 	} else if (resp->type == M2M_MSG_UPDATE_LOCATION_ACK) {
 		const M2M_SUBSCRIPTION_PROFILE *p = resp->body;
 		nx.napns = sk_ASN1_UTF8STRING_num(p->allowed_apns);
@@ -975,13 +1008,19 @@ static void on_response(m2m_node *n, const m2m_envelope *resp, m2m_reason reason
 		keep_response(resp);
 }
 
-/* Sends a request from a visited network and waits for its answer. */
-static void ask(int vno, int type, void *body, ASN1_ITEM_EXP *free_item)
+/* Sends a request from a node of the network and waits for its answer. */
+static void ask_from(m2m_node *from, int type, void *body, ASN1_ITEM_EXP *free_item)
 {
 	int want = nx.replies + 1;
-	cr_assert_eq(m2m_call(nx.vno[vno], "mno-a", type, body, on_response, NULL), 0);
+	cr_assert_eq(m2m_call(from, "mno-a", type, body, on_response, NULL), 0);
 	ASN1_item_free(body, free_item());
 	pump_until(&nx.replies, want);
+}
+
+/* ... from a visited network. */
+static void ask(int vno, int type, void *body, ASN1_ITEM_EXP *free_item)
+{
+	ask_from(nx.vno[vno], type, body, free_item);
 }
 
 static void ask_auth_info(int vno, const char *serving, const hss_resync *rs)
@@ -1083,6 +1122,73 @@ Test(hss, protocol_location_cancel_and_purge)
 	ask_purge(1);
 	cr_assert_eq(nx.last_type, M2M_MSG_PURGE_ACK);
 	cr_assert_eq(count_rows("SELECT count(*) FROM hss_location"), 0);
+	stop_network();
+}
+
+/* ---- treTrigger (Alternative 3b): routed to the network serving the IMSI ------------------------ */
+
+/* treTrigger for imsi from the registration operator (drf 1) or the visited network mno-v. */
+static void ask_trigger(int from_drf, const char *imsi)
+{
+	M2M_TRE_TRIGGER *q = M2M_TRE_TRIGGER_new();
+	m2m_set_digits(&q->imsi, imsi);
+	ASN1_OCTET_STRING_set(q->trigger->cms, (const unsigned char *)"\x30\x03\x02\x01\x07", 5);
+	ask_from(from_drf ? nx.drf : nx.vno[0], M2M_MSG_TRE_TRIGGER, q, ASN1_ITEM_ref(M2M_TRE_TRIGGER));
+}
+
+static void expect_trigger_refused(m2m_reason want, const char *what)
+{
+	cr_assert_eq(nx.last_type, M2M_MSG_ERROR, "%s: answered %d", what, nx.last_type);
+	cr_assert_eq(nx.last_reason, want, "%s: %s, expected %s", what, m2m_reason_name(nx.last_reason),
+		     m2m_reason_name(want));
+}
+
+/* IMSI_1 on a card, the network up, and IMSI_1 attached through the visited network vno. */
+static void located_at(int vno)
+{
+	cr_assert_eq(personalise(IMSI_1, ICCID_1, "uicc-1.card"), HSS_DONE, "%s", fx.err);
+	start_network();
+	ask_update_location(vno, IMEI_1);
+	cr_assert_eq(nx.last_type, M2M_MSG_UPDATE_LOCATION_ACK);
+}
+
+Test(hss, protocol_tre_trigger_goes_to_the_serving_network)
+{
+	located_at(1);
+	snprintf(fx.h->drf, sizeof fx.h->drf, "drf");
+	int rows = count_rows("SELECT (SELECT count(*) FROM hss_location) + (SELECT count(*) FROM hss_audit)");
+	ask_trigger(1, IMSI_1);
+	cr_assert_eq(nx.last_type, M2M_MSG_TRE_TRIGGER_ACK, "answered %d (%s)", nx.last_type,
+		     m2m_reason_name(nx.last_reason));
+	cr_assert_arr_eq(nx.change_id, vno_change_id, 16, "the ack changed on the way");
+	cr_assert_eq(nx.triggers[1], 1, "the serving network mno-w did not get it");
+	cr_assert_eq(nx.triggers[0], 0, "another network got it");
+	cr_assert_eq(count_rows("SELECT (SELECT count(*) FROM hss_location) + (SELECT count(*) FROM hss_audit)"), rows,
+		     "the relay stored something");
+	/* the network's refusal is passed on */
+	nx.trigger_refusal = M2M_R_NOT_ATTACHED;
+	ask_trigger(1, IMSI_1);
+	expect_trigger_refused(M2M_R_NOT_ATTACHED, "the serving network's refusal");
+	stop_network();
+}
+
+Test(hss, protocol_tre_trigger_refusals)
+{
+	located_at(0);
+	ask_trigger(1, IMSI_1);
+	expect_trigger_refused(M2M_R_NOT_AUTHORISED, "an operator without a registration operator");
+	snprintf(fx.h->drf, sizeof fx.h->drf, "drf");
+	ask_trigger(0, IMSI_1);
+	expect_trigger_refused(M2M_R_NOT_AUTHORISED, "a visited network");
+	ask_trigger(1, IMSI_3);
+	expect_trigger_refused(M2M_R_NOT_FOUND, "an IMSI this HSS does not know");
+	ask_trigger(1, "12345");
+	expect_trigger_refused(M2M_R_BAD_BODY, "a 5-digit IMSI");
+	ask_purge(0);
+	cr_assert_eq(nx.last_type, M2M_MSG_PURGE_ACK);
+	ask_trigger(1, IMSI_1);
+	expect_trigger_refused(M2M_R_NOT_ATTACHED, "an IMSI attached nowhere");
+	cr_assert_eq(nx.triggers[0] + nx.triggers[1], 0, "a refused trigger was relayed");
 	stop_network();
 }
 

@@ -152,9 +152,10 @@ static void home_serve(m2m_node *n, m2m_request *req, void *arg)
 	}
 }
 
-/* ---- the device the VNO can call: smsDeliver ---------------------------------------------------- */
+/* ---- the device the VNO can call: smsDeliver, treTrigger ---------------------------------------- */
 
 const uint8_t device_report[8] = {0x40, 0x07, 0x7F, 0xF6, 0x03, 0x02, 0x71, 0x00};
+const uint8_t device_change_id[16] = {0xC4, 0xA2, 0x07, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13};
 
 static void device_serve(m2m_node *n, m2m_request *req, void *arg)
 {
@@ -163,8 +164,12 @@ static void device_serve(m2m_node *n, m2m_request *req, void *arg)
 		m2m_defer(n, req);  /* freed with the node */
 		return;
 	}
-	if (req->env.type != M2M_MSG_SMS_DELIVER || fx.device_refusal) {
+	if ((req->env.type != M2M_MSG_SMS_DELIVER && req->env.type != M2M_MSG_TRE_TRIGGER) || fx.device_refusal) {
 		m2m_refuse(n, req, fx.device_refusal ? fx.device_refusal : M2M_R_UNEXPECTED_MESSAGE, "busy: the card is in use");
+		return;
+	}
+	if (req->env.type == M2M_MSG_TRE_TRIGGER) {
+		ta_reply_change_ack(n, req, M2M_MSG_TRE_TRIGGER_ACK, device_change_id);
 		return;
 	}
 	M2M_SMS_REPORT *r = M2M_SMS_REPORT_new();
@@ -295,6 +300,10 @@ static void on_answer(m2m_node *n, const m2m_envelope *resp, m2m_reason reason, 
 	if (o->type == M2M_MSG_SMS_REPORT && ((const M2M_SMS_REPORT *)resp->body)->tpdu) {
 		o->has_report = 1;
 		copy(((const M2M_SMS_REPORT *)resp->body)->tpdu, o->report, sizeof o->report, &o->report_len);
+	}
+	if (o->type == M2M_MSG_TRE_TRIGGER_ACK) {
+		o->has_report = 1;
+		copy(((const M2M_CHANGE_ACK *)resp->body)->change_id, o->report, sizeof o->report, &o->report_len);
 	}
 	if (o->type == M2M_MSG_RELAY_RESPONSE) {
 		const M2M_RELAY_RESPONSE *r = resp->body;

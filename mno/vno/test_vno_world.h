@@ -49,13 +49,15 @@ typedef struct fixture {
 	const char *imei_lock;   /* in the profile, when set */
 	int auth_infos, resyncs, locations, purges;
 	received got[PARTIES];
-	/* what the device m2me-1 (the one the VNO can call) answers smsDeliver with */
+	/* what the device m2me-1 (the one the VNO can call) answers smsDeliver and treTrigger with */
 	m2m_reason device_refusal;  /* refuses it with this when set */
 	int device_silent;          /* never answers */
 } fixture;
 
 /* The report TPDU the device m2me-1 answers smsDeliver with. */
 extern const uint8_t device_report[8];
+/* The changeId of the treTriggerAck it answers treTrigger with. */
+extern const uint8_t device_change_id[16];
 
 extern fixture fx;
 
@@ -75,7 +77,7 @@ typedef struct outcome {
 	int relayed_type;    /* relayResponse */
 	uint8_t relayed[BODY_MAX];
 	size_t relayed_len;
-	int has_report;      /* smsReport: its tpdu, when present */
+	int has_report;      /* smsReport: its tpdu, when present; treTriggerAck: its changeId */
 	uint8_t report[BODY_MAX];
 	size_t report_len;
 } outcome;

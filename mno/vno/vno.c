@@ -118,12 +118,13 @@ void vno_serve(vno_context *v, m2m_request *req)
 		vno_relay_request(v, req);
 		break;
 	case M2M_MSG_SMS_DELIVER:
-		vno_sms_deliver(v, req);
+	case M2M_MSG_TRE_TRIGGER:
+		vno_downlink(v, req);
 		break;
 	default:
 		m2m_refuse(v->node, req, M2M_R_UNEXPECTED_MESSAGE,
 			   "a visited operator serves attach, authentication, user data, relay, detach,"
-			   " cancelLocation and smsDeliver, not %s", m2m_msgtype_name(req->env.type));
+			   " cancelLocation, smsDeliver and treTrigger, not %s", m2m_msgtype_name(req->env.type));
 	}
 }
 

@@ -14,7 +14,8 @@
  *   relay.c           relayRequest: a device's message to a network function, walled garden
  *   detach.c          detachRequest (purge at the home operator, then detachAccept)
  *   cancel_location.c cancelLocation from the home operator that serves the IMSI
- *   sms.c             smsDeliver from the IMSI's home operator, relayed to the attached device
+ *   downlink.c        smsDeliver and treTrigger from the IMSI's home operator, relayed to the
+ *                     attached device
  *   rogue.c           ATTACKER behaviour of the attack scenarios (false network, replay)
  *
  * Every procedure runs inside the node's step transaction (lib/net/node.h): it writes its state
@@ -295,13 +296,14 @@ m2m_reason vno_relay_admit(const vno_settings *settings, const vno_session *s, c
 void vno_relay_request(vno_context *v, m2m_request *req);
 void vno_cancel_location(vno_context *v, m2m_request *req);
 
-/* ---- SMS to the devices (sms.c) ----------------------------------------------------------------- */
+/* ---- the downlink to the devices: smsDeliver, treTrigger (downlink.c) -------------------------- */
 
-/* Whether home may send an SMS for imsi to the device of session s (NULL: none open): M2M_OK,
- * notAuthorised (home does not serve imsi by the roaming table), notAttached (no open session),
- * walledGarden (a PCID's session). */
-m2m_reason vno_sms_admit(const vno_settings *settings, const char *home, const char *imsi, const vno_session *s);
-void vno_sms_deliver(vno_context *v, m2m_request *req);
+/* Whether home may send a downlink message for imsi to the device of session s (NULL: none open):
+ * M2M_OK, notAuthorised (home does not serve imsi by the roaming table), notAttached (no open
+ * session), walledGarden (a PCID's session). */
+m2m_reason vno_downlink_admit(const vno_settings *settings, const char *home, const char *imsi, const vno_session *s);
+/* smsDeliver or treTrigger: checked, relayed to the device, its answer passed back. */
+void vno_downlink(vno_context *v, m2m_request *req);
 
 /* ---- the attacker (rogue.c) --------------------------------------------------------------------- */
 

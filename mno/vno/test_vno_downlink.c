@@ -1,9 +1,9 @@
 /*
- * The relay of a home operator's SMS to the device attached with its IMSI, through the VNO's
- * real dispatch (test_vno_world.h): the device gets the smsDeliver as the home sent it and its
- * smsReport goes back; only the IMSI's home may send, only to an open operational session (not
- * attached, a PCID's walled garden); the device's refusal and its silence are passed on; bad
- * bodies are refused; nothing is stored.
+ * The downlink relay of a home operator's smsDeliver and treTrigger to the device attached with
+ * its IMSI, through the VNO's real dispatch (test_vno_world.h): the device gets the message as
+ * the home sent it and its smsReport / treTriggerAck goes back; only the IMSI's home may send,
+ * only to an open operational session (not attached, a PCID's walled garden); the device's
+ * refusal and its silence are passed on; bad bodies are refused; nothing is stored.
  */
 #include "test_vno_world.h"
 
@@ -45,25 +45,47 @@ static int rows(void)
 	return n;
 }
 
+/* o is the answer of type carrying what the device answered (want: the report TPDU or the
+ * changeId), and the device m2me-1 got one message, of type sent, from the visited operator:
+ * what it got. */
+static const received *expect_relayed(const outcome *o, int type, const uint8_t *want, size_t len, int sent)
+{
+	cr_assert_eq(o->type, type, "answered %d (%s: %s)", o->type, m2m_reason_name(o->reason), o->text);
+	cr_assert(o->has_report, "the device's answer was lost");
+	cr_assert_eq(o->report_len, len);
+	cr_assert_eq(memcmp(o->report, want, len), 0, "the device's answer changed on the way");
+	const received *g = &fx.got[DEV_1];
+	cr_assert_eq(g->count, 1);
+	cr_assert_eq(g->type, sent);
+	cr_assert_str_eq(g->sender, "mno-v");
+	return g;
+}
+
+/* What the device got carries want, byte for byte. */
+static void expect_octets(const ASN1_STRING *got, const uint8_t *want, size_t len, const char *what)
+{
+	cr_assert_eq(ASN1_STRING_length(got), (int)len, "%s", what);
+	cr_assert_eq(memcmp(ASN1_STRING_get0_data(got), want, len), 0, "%s", what);
+}
+
+/* m2me-1 attached with IMSI_A (its session in sid, key): the rows of the tables then. */
+static int attached_here(uint8_t sid[8], uint8_t key[32])
+{
+	attached(DEV_1, sid, key);
+	return rows();
+}
+
 Test(sms, the_home_reaches_the_attached_device_and_gets_its_report)
 {
 	uint8_t sid[8], key[32];
-	attached(DEV_1, sid, key);
-	int before = rows();
+	int before = attached_here(sid, key);
 	outcome o = sms(HOME_A, IMSI_A);
-	cr_assert_eq(o.type, M2M_MSG_SMS_REPORT, "answered %d (%s: %s)", o.type, m2m_reason_name(o.reason), o.text);
-	cr_assert(o.has_report, "the report TPDU was lost");
-	cr_assert_eq(o.report_len, sizeof device_report);
-	cr_assert_eq(memcmp(o.report, device_report, sizeof device_report), 0, "the report changed on the way");
-	/* the device got the home's smsDeliver, byte for byte, from the visited operator */
-	const received *g = &fx.got[DEV_1];
-	cr_assert_eq(g->count, 1);
-	cr_assert_eq(g->type, M2M_MSG_SMS_DELIVER);
-	cr_assert_str_eq(g->sender, "mno-v");
+	const received *g = expect_relayed(&o, M2M_MSG_SMS_REPORT, device_report, sizeof device_report,
+					   M2M_MSG_SMS_DELIVER);
+	/* the device got the home's smsDeliver, byte for byte */
 	M2M_SMS_DELIVER *got = d2i_M2M_SMS_DELIVER(NULL, &(const unsigned char *){g->body}, (long)g->body_len);
 	cr_assert_not_null(got);
-	cr_assert_eq(ASN1_STRING_length(got->tpdu), (int)sizeof tpdu);
-	cr_assert_eq(memcmp(ASN1_STRING_get0_data(got->tpdu), tpdu, sizeof tpdu), 0, "the TPDU changed on the way");
+	expect_octets(got->tpdu, tpdu, sizeof tpdu, "the TPDU changed on the way");
 	char imsi[16];
 	cr_assert_eq(m2m_digits(got->imsi, imsi, sizeof imsi, 6, 15), 0);
 	cr_assert_str_eq(imsi, IMSI_A);
@@ -156,4 +178,61 @@ Test(sms, malformed_bodies)
 	o = sms_to(HOME_A, IMSI_A, big, sizeof big);
 	expect_refused(&o, M2M_R_BAD_BODY, "a TPDU of 165 octets");
 	cr_assert_eq(fx.got[DEV_1].count, 0, "a bad body was relayed");
+}
+
+/* ---- treTrigger (Alternative 3b): the same relay ---------------------------------------------- */
+
+/* A treTrigger whose signed object is opaque to the VNO: any DER octets do. */
+static const uint8_t signed_trigger[] = {0x30, 0x03, 0x02, 0x01, 0x07};
+
+static outcome trigger(int from, const char *imsi)
+{
+	M2M_TRE_TRIGGER *q = M2M_TRE_TRIGGER_new();
+	m2m_set_digits(&q->imsi, imsi);
+	ASN1_OCTET_STRING_set(q->trigger->cms, signed_trigger, sizeof signed_trigger);
+	outcome o = ask(from, M2M_MSG_TRE_TRIGGER, q);
+	M2M_TRE_TRIGGER_free(q);
+	return o;
+}
+
+Test(sms, a_tre_trigger_reaches_the_attached_device_and_its_ack_comes_back)
+{
+	uint8_t sid[8], key[32];
+	int before = attached_here(sid, key);
+	outcome o = trigger(HOME_A, IMSI_A);
+	const received *g = expect_relayed(&o, M2M_MSG_TRE_TRIGGER_ACK, device_change_id, sizeof device_change_id,
+					   M2M_MSG_TRE_TRIGGER);
+	M2M_TRE_TRIGGER *got = d2i_M2M_TRE_TRIGGER(NULL, &(const unsigned char *){g->body}, (long)g->body_len);
+	cr_assert_not_null(got);
+	expect_octets(got->trigger->cms, signed_trigger, sizeof signed_trigger, "the signed trigger changed on the way");
+	M2M_TRE_TRIGGER_free(got);
+	cr_assert_eq(rows(), before, "the relay stored something");
+}
+
+Test(sms, a_tre_trigger_is_refused_as_an_sms_is)
+{
+	outcome o = trigger(HOME_A, IMSI_A);
+	expect_refused(&o, M2M_R_NOT_ATTACHED, "a trigger for an IMSI never attached");
+	o = trigger(HOME_A, "12345");
+	expect_refused(&o, M2M_R_BAD_BODY, "a 5-digit IMSI");
+	uint8_t sid[8], key[32];
+	attached(DEV_1, sid, key);
+	o = trigger(HOME_B, IMSI_A);
+	expect_refused(&o, M2M_R_NOT_AUTHORISED, "mno-b for an IMSI of mno-a");
+	o = trigger(DRF, IMSI_A);
+	expect_refused(&o, M2M_R_NOT_AUTHORISED, "the registration operator itself: only A routes it");
+	fx.device_refusal = M2M_R_WRONG_STATE;
+	o = trigger(HOME_A, IMSI_A);
+	expect_refused(&o, M2M_R_WRONG_STATE, "a busy device");
+	cr_assert_eq(fx.got[DEV_1].count, 1);
+}
+
+Test(sms, a_pcid_session_gets_no_tre_trigger)
+{
+	uint8_t sid[8], key[32];
+	attached_as(DEV_1, PCID, sid, key);
+	outcome o = trigger(DRF, PCID);
+	expect_refused(&o, M2M_R_WALLED_GARDEN, "a trigger to a PCID's walled garden");
+	cr_assert(strstr(o.text, "treTrigger"), "%s", o.text);
+	cr_assert_eq(fx.got[DEV_1].count, 0, "the device was reached");
 }
