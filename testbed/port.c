@@ -1,7 +1,8 @@
 /*
  * The steps of Alternative 3a that scenarios share (scenario_3a.c, scenario_3a_recover.c): the
  * subscriber's signed authorisation written for a port, the new operator's staff starting the
- * port (`mno-admin port start`) and either operator's view of it (`mno-admin port status`), and
+ * port (`mno-admin port start`) and either operator's view of it (`mno-admin port status`: the
+ * port's state, and each card's IMSIs, state and OTA job), and
  * the run directory's note of which port moves which card (RUNDIR/port/CARD.port), so that a
  * scenario run after an interruption finds the port the interrupted one started.
  */
@@ -97,6 +98,29 @@ int tb_port_wait(tb_session *s, const char *op, const char *id, const char *cons
 		struct timespec ts = {0, POLL_MS * 1000000L};
 		nanosleep(&ts, NULL);
 	}
+}
+
+/* The line "card: ICCID OLD -> NEW STATE[ job=N]" of iccid in a port status. */
+static int card_line(const char *text, const char *iccid, tb_port_card *out)
+{
+	char want[40];
+	snprintf(want, sizeof want, "card: %s ", iccid);
+	const char *line = text ? strstr(text, want) : NULL;
+	memset(out, 0, sizeof *out);
+	if (!line || sscanf(line + strlen(want), "%15s -> %15s %31s", out->old_imsi, out->new_imsi, out->state) != 3)
+		return -1;
+	const char *job = strstr(line, " job="), *end = strchr(line, '\n');
+	if (job && (!end || job < end))
+		snprintf(out->job, sizeof out->job, "%.*s", (int)strspn(job + 5, "0123456789"), job + 5);
+	return 0;
+}
+
+int tb_port_card_of(const tb_session *s, const char *op, const char *id, const char *iccid, tb_port_card *out)
+{
+	tb_buf status = {0};
+	int rc = tb_port_status(s, op, id, &status) ? -1 : card_line(status.data, iccid, out);
+	tb_buf_free(&status);
+	return rc;
 }
 
 int tb_port_note(const char *rundir, const char *card, const char *id)

@@ -121,20 +121,29 @@ static int on_a(tb_session *s)
 	       tb_device_send(s, DEVICE, "meter 0404: 12.5 m3 on operator A");
 }
 
-/* Polls the device until it is attached with an IMSI of B's PLMN: it moves by itself. */
-static int device_moved(tb_session *s, char imsi_b[16])
+/* The new IMSI B allocated for the card, as B's port status says (before anything moved). */
+static int allocated(tb_session *s, const char *id, char imsi_b[16])
 {
-	const char *plmn = tb_plmn_of(s->topology, TO);
-	tb_step(s, "the card asks %s to refresh: it detaches and attaches with the new IMSI of %s (%s...)", DEVICE, TO,
-		plmn);
+	tb_port_card c;
+	tb_step(s, "B's port status names the card with the new IMSI it allocated (mno-admin port status %s)", id);
+	if (tb_port_card_of(s, TO, id, iccid(s), &c))
+		return tb_step_fail(s, "B's port %s has no line for card ICCID %s", id, iccid(s));
+	snprintf(imsi_b, 16, "%s", c.new_imsi);
+	printf("(IMSI %s, %s) ", c.new_imsi, c.state);
+	return tb_step_ok(s);
+}
+
+/* Polls the device until it is attached with the IMSI B allocated: it moves by itself. */
+static int device_moved(tb_session *s, const char *imsi_b)
+{
+	tb_step(s, "the card asks %s to refresh: it detaches and attaches with the new IMSI %s of %s", DEVICE, imsi_b, TO);
 	tb_control look = {.action = M2M_DEV_STATUS};
 	uint64_t until = tb_now_us() + PORT_MS * 1000u;
 	tb_device_status st = {0};
 	char why[300] = "";
 	while (tb_now_us() < until) {
-		if (!tb_device(s, DEVICE, &look, &st, why, sizeof why) && !strncmp(st.imsi, plmn, strlen(plmn)) &&
+		if (!tb_device(s, DEVICE, &look, &st, why, sizeof why) && !strcmp(st.imsi, imsi_b) &&
 		    !strcmp(st.attached_to, NETWORK)) {
-			snprintf(imsi_b, 16, "%s", st.imsi);
 			printf("(IMSI %s, attached to %s) ", st.imsi, st.attached_to);
 			return tb_step_ok(s);
 		}
@@ -176,9 +185,14 @@ static int port_flows(tb_session *s, const char *id, uint64_t since)
 		{DEVICE, NETWORK, "detachRequest", NULL},
 		{DEVICE, NETWORK, "attachRequest", "imsi=00102"},
 		{NETWORK, TO, "authInfoRequest", "imsi=00102"},
-		{NETWORK, DEVICE, "attachAccept", NULL},
 		{TO, FROM, "portComplete", port},
 		{FROM, TO, "portCompleteAck", port},
+	};
+	/* B completes as soon as the attach's updateLocation activated the record: its portComplete
+	 * may go before or after mno-v's attachAccept */
+	const tb_msg attach[] = {
+		{NETWORK, TO, "authInfoRequest", "imsi=00102"},
+		{NETWORK, DEVICE, "attachAccept", NULL},
 	};
 	const tb_msg report[] = {
 		{NETWORK, DEVICE, "smsDeliver", imsi_a},
@@ -188,15 +202,16 @@ static int port_flows(tb_session *s, const char *id, uint64_t since)
 	return tb_expect_flow(s, "the request, A's transfer before any change to the card, the OTA rewrite relayed by "
 				 "the visited network, the refresh, the attach with B, the completion",
 			      flow, (int)(sizeof flow / sizeof flow[0]), since) ||
+	       tb_expect_flow(s, "the attach with B accepted", attach, 2, since) ||
 	       tb_expect_flow(s, "the card's proof of receipt going back to A", report, 2, since) ||
 	       tb_expect_none(s, "no authFailure: B's first AKA needs no re-synchronisation (A handed over its SQN)",
 			      &resync, since);
 }
 
-static int ported(tb_session *s, char imsi_b[16])
+static int ported(tb_session *s, char id[TB_PORT_ID_HEX + 1], char imsi_b[16])
 {
 	static const char *const deletion[] = {"K, OPc and OTA keys erased", "deletion receipt signed", NULL};
-	char path[PATH_MAX], id[TB_PORT_ID_HEX + 1], why[600] = "";
+	char path[PATH_MAX], why[600] = "";
 	uint64_t since = tb_now_us();
 	tb_step(s, "the subscriber authorises the move of %s (ICCID %s) from %s to %s; B starts the port", CARD, iccid(s),
 		FROM, TO);
@@ -205,7 +220,7 @@ static int ported(tb_session *s, char imsi_b[16])
 	if (tb_port_start(s, TO, FROM, path, id, why, sizeof why) || tb_port_note(s->rundir, CARD, id))
 		return tb_step_fail(s, "%s", why[0] ? why : "cannot note the port's id");
 	tb_step_ok(s);
-	return device_moved(s, imsi_b) || port_completed(s, id) || port_flows(s, id, since) ||
+	return allocated(s, id, imsi_b) || device_moved(s, imsi_b) || port_completed(s, id) || port_flows(s, id, since) ||
 	       tb_record_expect(s, FROM, tb_card_imsi(s, CARD), "deleted", deletion) ||
 	       tb_record_expect(s, TO, imsi_b, "active", NULL) ||
 	       tb_device_send(s, DEVICE, "meter 0404: 12.7 m3 on operator B");
@@ -271,29 +286,24 @@ static int ota_quiet(tb_session *s, const char *const *args, const char *want)
 	return found ? 0 : -1;
 }
 
-/* The job of B's key rotation, which B queued when the port completed: its record of the new
- * IMSI says so in its audit trail ("OTA key rotation job N queued"). */
-static int rotation_job(tb_session *s, const char *imsi_b, char job[24])
+/* The job of B's key rotation, which B queued when the port completed: B's port status names it
+ * on the card's line. */
+static int rotation_job(tb_session *s, const char *id, char job[24])
 {
-	static const char mark[] = "rotation job ";
-	const char *args[] = {"show", imsi_b, NULL};
-	tb_buf out = {0}, err = {0};
-	int rc = tb_admin(s->rundir, TO, args, &out, &err);
-	const char *at = rc ? NULL : strstr(out.data, mark);
-	if (at)
-		snprintf(job, 24, "%.*s", (int)strspn(at + strlen(mark), "0123456789"), at + strlen(mark));
-	tb_buf_free(&out);
-	tb_buf_free(&err);
-	return at && job[0] ? 0 : -1;
+	tb_port_card c;
+	if (tb_port_card_of(s, TO, id, iccid(s), &c) || strcmp(c.state, "completed") || !c.job[0])
+		return -1;
+	snprintf(job, 24, "%s", c.job);
+	return 0;
 }
 
-static int rotated(tb_session *s, const char *imsi_b)
+static int rotated(tb_session *s, const char *id, const char *imsi_b)
 {
 	char kic[65], kid[65], job[24] = "";
 	const char *card = iccid(s);
 	tb_step(s, "B queued the rotation of the card's OTA keys (PUT KEY on TAR 000000) as the port completed");
-	if (rotation_job(s, imsi_b, job))
-		return tb_step_fail(s, "%s's record of IMSI %s names no OTA key rotation job", TO, imsi_b);
+	if (rotation_job(s, id, job))
+		return tb_step_fail(s, "%s's port status names no OTA key rotation job for card ICCID %s", TO, card);
 	printf("(job %s) ", job);
 	tb_step_ok(s);
 	const char *show[] = {"ota", "show", job, NULL};
@@ -324,8 +334,8 @@ static int rotated(tb_session *s, const char *imsi_b)
 int tb_scenario_3a(tb_session *s)
 {
 	static const tb_fit fits[] = {{DEVICE, CARD}};
-	char imsi_b[16];
-	if (tb_known_state(s, fits, 1) || on_a(s) || refusals(s) || ported(s, imsi_b) || rotated(s, imsi_b))
+	char id[TB_PORT_ID_HEX + 1], imsi_b[16];
+	if (tb_known_state(s, fits, 1) || on_a(s) || refusals(s) || ported(s, id, imsi_b) || rotated(s, id, imsi_b))
 		return -1;
 	printf("outcome: %s moved from %s to %s with its card in place: A rewrote EF_IMSI over the air after handing "
 	       "B the card's keys, the device works with IMSI %s of B, A deleted its record, and the OTA keys A knew "

@@ -9,8 +9,9 @@
  *
  * Its last step says where the device ended: attached with the IMSI of operator A or of operator
  * B, its session proven by protected data echoed back, and that this agrees with how the port
- * ended (completed: B; failed or refused: A). It fails when the device works on neither, or on a
- * side the port's outcome contradicts (docs/alt3a.md, "Crash safety").
+ * ended (completed: B; failed or refused: A). It fails when the device works on neither, on a
+ * side the port's outcome contradicts, or on B with another IMSI than the one B's port status
+ * names for the card (docs/alt3a.md, "Crash safety").
  */
 #include "testbed.h"
 
@@ -82,6 +83,18 @@ static int settled(recovery *r)
 	return tb_step_ok(r->s);
 }
 
+/* On B, the device works with the IMSI B allocated for the card, as B's port status says. */
+static int on_its_imsi(recovery *r)
+{
+	const tb_card *k = tb_card_of(r->s->topology, CARD);
+	tb_port_card c;
+	if (!k || tb_port_card_of(r->s, SHO_B, r->port, k->iccid, &c))
+		return tb_step_fail(r->s, "B's port %s has no line for %s", r->port, CARD);
+	if (strcmp(c.new_imsi, r->imsi))
+		return tb_step_fail(r->s, "the device works with IMSI %s, B allocated %s for %s", r->imsi, c.new_imsi, CARD);
+	return tb_step_ok(r->s);
+}
+
 static int where(recovery *r)
 {
 	const tb_where w = {DEVICE, NETWORK, SHO_A, SHO_B, "meter 0404: after the interruption"};
@@ -92,6 +105,8 @@ static int where(recovery *r)
 	/* completed means B took the card over; any other end leaves it with A */
 	if (r->port[0] && r->outcome >= 0 && r->on_a == (r->outcome == 0))
 		return tb_step_fail(r->s, "the port ended %s, but the device works on %c", over[r->outcome], side);
+	if (r->port[0] && !r->on_a)
+		return on_its_imsi(r);
 	return tb_step_ok(r->s);
 }
 

@@ -486,6 +486,13 @@ int tb_port_status(const tb_session *s, const char *op, const char *id, tb_buf *
 /* Polls the port's status at op until its state is one of the NULL-terminated states (its
  * index) or ms have passed (-1); the last status in *last (freed first, freed by the caller). */
 int tb_port_wait(tb_session *s, const char *op, const char *id, const char *const *states, int ms, tb_buf *last);
+/* A card of a port as `port status` at op prints it (a port of up to 50 cards): its new IMSI,
+ * its state and its OTA job ("" when none: at A the rewrite, at B the key rotation). 0, or -1
+ * when the status names no such card. */
+typedef struct tb_port_card {
+	char old_imsi[16], new_imsi[16], state[32], job[24];
+} tb_port_card;
+int tb_port_card_of(const tb_session *s, const char *op, const char *id, const char *iccid, tb_port_card *out);
 /* RUNDIR/port/CARD.port: the port that moves a card, for whoever comes after an interruption. */
 int tb_port_note(const char *rundir, const char *card, const char *id);
 int tb_port_noted(const char *rundir, const char *card, char id[TB_PORT_ID_HEX + 1]);

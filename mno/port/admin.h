@@ -20,7 +20,8 @@
 	"  port start --from OPERATOR --authorisation FILE.der\n"                                            \
 	"                      as the new operator: a port of the cards the subscriber's signed\n"           \
 	"                      PortAuthorisation names, with new IMSIs; prints the port id\n"                \
-	"  port status PORTID  a port's state and how many of its cards are in each state\n"                   \
+	"  port status PORTID  a port's state and how many of its cards are in each state; up to 50\n"      \
+	"                      cards, one line each: ICCID OLD -> NEW IMSI, state, OTA job\n"              \
 	"  port list           every port, one per line\n"
 
 /* port start|status|list. ps NULL: the operator has no port group. */

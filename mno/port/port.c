@@ -7,6 +7,7 @@
 #include "port/port_impl.h"
 
 #include "log/log.h"
+#include "store/store.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -70,14 +71,40 @@ void port_dispatch(m2m_daemon *d, mno_context *ctx, m2m_request *req)
 		port_complete_in(port, req);
 }
 
+/* Whether something other than a port's own answer moved it since the last round, so that its
+ * next step need not wait retry_seconds: the staff started a port at B (mno-admin: portRequest
+ * goes next), a card's first attach at B activated its record (the HSS's updateLocation:
+ * portComplete goes next), an OTA rewrite at A ended done (its PoR). A failed job waits for the
+ * round, as retries do. */
+static int moved_elsewhere(port_context *port)
+{
+	static const char sql[] =
+		"SELECT EXISTS (SELECT 1 FROM port_port WHERE side = 'in' AND state = 'requesting' AND created >= ?)"
+		" OR EXISTS (SELECT 1 FROM port_device d JOIN hss_subscriber s ON s.imsi = d.new_imsi"
+		"  WHERE d.state = 'provisioned' AND s.state = 'active')"
+		" OR EXISTS (SELECT 1 FROM port_device d JOIN ota_job j ON j.id = d.job_id"
+		"  WHERE d.state = 'rewriting' AND j.state = 'done')";
+	sqlite3_stmt *st = m2m_store_prepare(port->db, sql);
+	if (st)
+		sqlite3_bind_int64(st, 1, port->due - port->settings.retry_s);  /* the last round */
+	int moved = st && sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	return moved;
+}
+
+/* The ports' work runs every retry_seconds (calls not answered go again), and at once after a
+ * step: an answer or a request that changed a port sets due to 0, moved_elsewhere the rest. */
 void port_tick(m2m_daemon *d, mno_context *ctx)
 {
 	port_context *port = ctx->port;
 	int64_t now = (int64_t)time(NULL);
-	if (!port || !port->node || !m2m_identity_ready(port->id) || now < port->due)
+	if (!port || !port->node || !m2m_identity_ready(port->id))
+		return;
+	if (now < port->due && !moved_elsewhere(port))
 		return;
 	port->due = now + port->settings.retry_s;
 	port_request_tick(port);
+	port_timeout_tick(port);
 	port_transfer_tick(port);
 	port_rewrite_tick(port);
 	port_complete_tick(port);

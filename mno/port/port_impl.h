@@ -7,12 +7,13 @@
  *
  *   requesting --(portResponse: A accepted)--> accepted --(portTransfer provisioned)--> provisioned
  *   requesting --(A refused the request)--> refused
+ *   accepted --(no transfer within transfer_timeout_seconds)--> failed
  *   provisioned --(every card's deletion receipt from A)--> completed
  *
  * and each of its cards (port_device):
  *
  *   requested --(the transfer: HSS record pending with K, OPc, SQN; OTA keysets)--> provisioned
- *   requested --(A refused)--> refused
+ *   requested --(A refused, or the transfer timed out)--> refused
  *   provisioned --(the card's first attach with the new IMSI activated the record)--> attached
  *   attached --(portCompleteAck: A's receipt verified and kept; OTA key rotation queued)--> completed
  *
@@ -105,6 +106,7 @@ typedef struct port_row {
 	size_t package_len;
 	int reason;                          /* refused or failed: the m2m_reason, and why */
 	char why[256];
+	int64_t changed;                     /* when it took its state (Unix time) */
 } port_row;
 
 typedef struct port_device {
@@ -235,6 +237,9 @@ hss_outcome port_start_in(sqlite3 *db, const hss_settings *hs, const port_settin
 int port_release_imsis(sqlite3 *db, const uint8_t id[PORT_ID_LEN], const char *why);
 
 void port_request_tick(port_context *port);                    /* request.c */
+/* timeout.c: the ports A accepted but did not transfer within transfer_timeout_seconds fail
+ * (reason timeout), their pending records, which hold no key, deleted. */
+void port_timeout_tick(port_context *port);
 void port_transfer_in(port_context *port, m2m_request *req);   /* provision.c */
 void port_complete_tick(port_context *port);                   /* complete.c */
 

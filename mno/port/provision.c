@@ -73,8 +73,10 @@ static m2m_reason find_port(port_context *port, const char *sender, const M2M_PO
 /* A port that is past its transfer: the same package gets the same answer, another is a replay. */
 static m2m_reason transferred_already(const transfer *t, char *why, size_t len)
 {
-	if (t->p.state == PORT_REFUSED)
-		return refusal(why, len, M2M_R_WRONG_STATE, "this operator gave the port up (refused)");
+	if (t->p.state == PORT_REFUSED || t->p.state == PORT_FAILED)
+		return refusal(why, len, M2M_R_WRONG_STATE, t->p.state == PORT_REFUSED
+								    ? "this operator gave the port up (refused)"
+								    : "this operator gave the port up (no transfer in time)");
 	if (t->p.package_len == sizeof t->digest && !memcmp(t->p.package, t->digest, sizeof t->digest))
 		return M2M_OK;
 	return refusal(why, len, M2M_R_REPLAYED, "the port is provisioned already, from another package");

@@ -33,7 +33,7 @@ const char PORT_SCHEMA[] =
 	" changed INTEGER NOT NULL,"
 	" CHECK ((side = 'out') = (nonce IS NOT NULL) AND (side = 'out') = (certificate IS NOT NULL)),"
 	" CHECK (side = 'in' OR state IN ('accepted', 'transferring', 'transferred', 'completed', 'failed')),"
-	" CHECK (side = 'out' OR state IN ('requesting', 'accepted', 'provisioned', 'completed', 'refused')),"
+	" CHECK (side = 'out' OR state IN ('requesting', 'accepted', 'provisioned', 'completed', 'refused', 'failed')),"
 	" CHECK ((state IN ('refused', 'failed')) = (reason IS NOT NULL))) WITHOUT ROWID;"
 	"CREATE INDEX port_port_by_state ON port_port (side, state);"
 	"CREATE TABLE port_device ("

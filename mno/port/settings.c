@@ -15,8 +15,10 @@ void port_settings_read(m2m_conf *c, config_setting_t *group, const char *plmn, 
 			port_settings *out)
 {
 	static const char *const with_identity[] = {M2M_IDENTITY_SETTINGS, "imsi_first", "imsi_count",
-						    "max_age_seconds", "retry_seconds", NULL};
-	static const char *const without[] = {"imsi_first", "imsi_count", "max_age_seconds", "retry_seconds", NULL};
+						    "max_age_seconds", "retry_seconds", "rewrite_retries",
+						    "transfer_timeout_seconds", NULL};
+	static const char *const without[] = {"imsi_first", "imsi_count", "max_age_seconds", "retry_seconds",
+					      "rewrite_retries", "transfer_timeout_seconds", NULL};
 	memset(out, 0, sizeof *out);
 	if (!config_setting_is_group(group)) {
 		m2m_conf_fail(c, group, "must be a group { imsi_first; imsi_count; max_age_seconds; ... }");
@@ -33,6 +35,8 @@ void port_settings_read(m2m_conf *c, config_setting_t *group, const char *plmn, 
 	read_range(c, group, plmn, out);
 	out->max_age_s = (int)m2m_conf_int(c, group, "max_age_seconds", 86400, 60, 365 * 86400, 0);
 	out->retry_s = (int)m2m_conf_int(c, group, "retry_seconds", 5, 1, 3600, 0);
+	out->rewrite_retries = (int)m2m_conf_int(c, group, "rewrite_retries", 3, 0, 100, 0);
+	out->transfer_timeout_s = (int)m2m_conf_int(c, group, "transfer_timeout_seconds", 86400, 1, 365 * 86400, 0);
 }
 
 void port_settings_clear(port_settings *s)

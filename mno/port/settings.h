@@ -7,6 +7,9 @@
  *                                                                 # them, no port start)
  *            max_age_seconds = 86400;        # as A: the oldest subscriber authorisation taken (default 1 day)
  *            retry_seconds = 5;              # how long a call that got no answer waits (default 5)
+ *            rewrite_retries = 3;            # as A: new OTA jobs for a card whose rewrite failed (default 3)
+ *            transfer_timeout_seconds = 86400;  # as B: a port A accepted but did not transfer
+ *                                               # within it fails (default 1 day)
  *            agency = "certauth";            # the operator's identity (daemon/identity.h), only
  *            enrolment_secret_file = "...";  #   when the mno group has no dpf group: otherwise the
  *            root_certificate = "..."; };    #   dpf group's identity is the operator's, shared
@@ -26,6 +29,8 @@ typedef struct port_settings {
 	long imsi_count;
 	int max_age_s;
 	int retry_s;
+	int rewrite_retries;
+	int transfer_timeout_s;
 	int has_identity;                      /* the identity's settings are this group's */
 	m2m_identity_settings identity;
 } port_settings;

@@ -10,15 +10,21 @@
  *   provisioned: 1998
  *   attached:   1
  *   completed:  1
+ *   card: 8900102000000000041 001010000000041 -> 001020000200001 completed job=7
  *
- * one line per card state that has cards. Never keys: the tables hold none.
+ * one line per card state that has cards, then, for a port of up to PORT_STATUS_CARDS cards, one
+ * line per card: ICCID, old IMSI ("-" at B before the transfer) -> new IMSI, its state and its OTA
+ * job when it has one (at A the rewrite, at B the key rotation). Never keys: the tables hold none.
  */
 #include "port/port_impl.h"
 
 #include "crypto/crypto.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+#define PORT_STATUS_CARDS 50  /* a larger port is shown by its counts only */
 
 static hss_outcome read_id(const char *hex, uint8_t id[PORT_ID_LEN], char *err, size_t len)
 {
@@ -43,6 +49,25 @@ static void print_port(FILE *out, const port_row *p, const long counts[PORT_DEVI
 			fprintf(out, "%s: %ld\n", port_device_state_name((port_device_state)s), counts[s]);
 }
 
+/* One line per card of a small port: 0, or -1 on a database error. */
+static int print_cards(sqlite3 *db, FILE *out, const port_row *p)
+{
+	int n = 0;
+	if (p->devices > PORT_STATUS_CARDS)
+		return 0;
+	port_device *list = port_devices(db, p->id, -1, &n);
+	for (int i = 0; i < n; i++) {
+		const port_device *d = &list[i];
+		fprintf(out, "card: %s %s -> %s %s", d->iccid, d->old_imsi[0] ? d->old_imsi : "-", d->new_imsi,
+			port_device_state_name(d->state));
+		if (d->job_id)
+			fprintf(out, " job=%lld", (long long)d->job_id);
+		fputc('\n', out);
+	}
+	free(list);
+	return n < 0 ? -1 : 0;
+}
+
 hss_outcome port_status(sqlite3 *db, const char *id_hex, FILE *out, char *err, size_t len)
 {
 	uint8_t id[PORT_ID_LEN];
@@ -54,9 +79,10 @@ hss_outcome port_status(sqlite3 *db, const char *id_hex, FILE *out, char *err, s
 	int rc = port_find(db, id, &p);
 	if (rc == 0 && port_device_counts(db, id, counts))
 		rc = -1;
-	if (rc == 0)
+	if (rc == 0) {
 		print_port(out, &p, counts);
-	else if (rc > 0)
+		rc = print_cards(db, out, &p);
+	} else if (rc > 0)
 		snprintf(err, len, "no port %s", id_hex);
 	port_row_clear(&p);
 	return rc < 0 ? hss_db_failed(db, err, len) : rc ? HSS_FAILED : HSS_DONE;

@@ -63,6 +63,7 @@ static int read_row(sqlite3_stmt *st, port_row *p)
 	p->state = (port_state)state;
 	p->devices = (long)sqlite3_column_int64(st, 4);
 	p->reason = sqlite3_column_int(st, 10);
+	p->changed = sqlite3_column_int64(st, 12);
 	if (state < 0 || copy_blob(st, 5, &p->authorisation, &p->authorisation_len) ||
 	    copy_blob(st, 7, &p->certificate, &p->certificate_len) || copy_blob(st, 8, &p->package, &p->package_len) ||
 	    (p->side == PORT_OUT && m2m_store_column_blob(st, 6, p->nonce, sizeof p->nonce)))
@@ -73,7 +74,7 @@ static int read_row(sqlite3_stmt *st, port_row *p)
 int port_find(sqlite3 *db, const uint8_t id[PORT_ID_LEN], port_row *p)
 {
 	sqlite3_stmt *st = m2m_store_prepare(db, "SELECT side, peer, state, subscriber, devices, authorisation, nonce,"
-						 " certificate, package, port_id, reason, why FROM port_port WHERE port_id = ?");
+						 " certificate, package, port_id, reason, why, changed FROM port_port WHERE port_id = ?");
 	memset(p, 0, sizeof *p);
 	if (!st)
 		return -1;

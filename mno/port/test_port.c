@@ -398,6 +398,11 @@ Test(port, old_operator, .init = world_setup, .fini = world_teardown, .timeout =
 	cr_assert(wait_for(a_transferred, 30), "A's port is not transferred: see %s", w.dir);
 	cr_assert_str_eq(rewrite_script(ICCID1), "00a4000c026f07" "00d6000009" "080910900000000010");
 	cr_assert_str_eq(query_text(A, "SELECT group_concat(state) FROM port_device"), "rewriting,rewriting");
+	char line[160];
+	snprintf(line, sizeof line, "card: " ICCID1 " " IMSI1 " -> %.14s1 rewriting job=%lld\n", FAKE_IMSI,
+		 query_int(A, "SELECT id FROM ota_job WHERE iccid = '" ICCID1 "'"));
+	cr_assert_eq(admin(A, "port status %s", hex_of(port_a, 16)), 0, "%s", w.out);
+	cr_assert(strstr(w.out, line) && strstr(w.out, "card: " ICCID2 " " IMSI2 " -> "), "no line %s in:\n%s", line, w.out);
 	/* the old IMSI is still served meanwhile */
 	cr_assert_str_eq(query_text(A, "SELECT state FROM hss_subscriber WHERE imsi = '" IMSI1 "'"), "active");
 	a_completions();
@@ -598,17 +603,25 @@ static void b_provisioned_checks(void)
 				  "', '" OLD2 "')"), 2);
 }
 
+/* The subscriber's authorisation (signed with key and cert; NULL: the subscriber's) written to
+ * auth.der in the test's directory, its path into path. */
+static void authorisation_file(const char *from, const char *to, const char *const *iccids, int n, EVP_PKEY *key,
+			       X509 *cert, char path[160])
+{
+	size_t len = 0;
+	uint8_t *auth = authorise(from, to, iccids, n, NULL, 0, key, cert, &len);
+	write_file("auth.der", auth, len);
+	free(auth);
+	path_of(path, 160, "auth.der");
+}
+
 Test(port, new_operator, .init = world_setup, .fini = world_teardown, .timeout = 600)
 {
 	const char *both[] = {ICCID1, ICCID2};
 	char path[160];
-	size_t len = 0;
 	start_world(0, 1);
 	make_subscriber();
-	uint8_t *auth = authorise(FAKE, B, both, 2, NULL, 0, NULL, NULL, &len);
-	write_file("auth.der", auth, len);
-	free(auth);
-	path_of(path, sizeof path, "auth.der");
+	authorisation_file(FAKE, B, both, 2, NULL, NULL, path);
 	/* refused by B itself: the authorisation is for another old operator */
 	cr_assert_eq(admin(B, "port start --from " A " --authorisation %s", path), 2, "%s", w.out);
 	cr_assert_eq(admin(B, "port start --from " FAKE " --authorisation %s", path), 0, "%s", w.out);
@@ -697,11 +710,7 @@ static int b_refused(void)
 static void start_port_signed(const char *const *iccids, int n, EVP_PKEY *key, X509 *cert)
 {
 	char path[160];
-	size_t len = 0;
-	uint8_t *auth = authorise(A, B, iccids, n, NULL, 0, key, cert, &len);
-	write_file("auth.der", auth, len);
-	free(auth);
-	path_of(path, sizeof path, "auth.der");
+	authorisation_file(A, B, iccids, n, key, cert, path);
 	cr_assert_eq(admin(B, "port start --from " A " --authorisation %s", path), 0, "%s", w.out);
 	snprintf(port_hex, sizeof port_hex, "%.32s", w.out);
 }
@@ -723,7 +732,8 @@ static void refused_port(const char *const *cards)
 	cr_assert(wait_for(b_refused, 30), "B's port is %s", b_port_state());
 	cr_assert_eq(admin(B, "port status %s", port_hex), 0, "%s", w.out);
 	cr_assert(strstr(w.out, "state:      refused") && strstr(w.out, "reason:     badSignature") &&
-		  strstr(w.out, "refused: 1"), "%s", w.out);
+		  strstr(w.out, "refused: 1") && strstr(w.out, "card: " ICCID1 " - -> " B_PLMN) &&
+		  strstr(w.out, " refused\n"), "%s", w.out);
 	cr_assert_eq(query_int(B, "SELECT count(*) FROM hss_subscriber WHERE state <> 'deleted'"), 0,
 		     "the IMSI allocated for the refused port is deleted");
 	cr_assert_eq(query_int(A, "SELECT count(*) FROM port_port"), 0, "A stored nothing");
@@ -777,6 +787,10 @@ Test(port, both, .init = world_setup, .fini = world_teardown, .timeout = 600)
 	cr_assert_eq(query_int(B, "SELECT count(*) FROM ota_job WHERE kind = 'rotate'"), 1);
 	cr_assert_eq(admin(B, "port status %s", port_hex), 0, "%s", w.out);
 	cr_assert(strstr(w.out, "state:      completed") && strstr(w.out, "completed: 1"), "%s", w.out);
+	char line[160];
+	snprintf(line, sizeof line, "card: " ICCID1 " " IMSI1 " -> %s completed job=%lld\n", new_imsi,
+		 query_int(B, "SELECT id FROM ota_job WHERE kind = 'rotate'"));
+	cr_assert(strstr(w.out, line), "no line %s in:\n%s", line, w.out);
 	cr_assert_eq(admin(A, "port list"), 0, "%s", w.out);
 	cr_assert(strstr(w.out, port_hex) && strstr(w.out, "completed"), "%s", w.out);
 }
@@ -852,9 +866,125 @@ Test(port, batch, .init = world_setup, .fini = world_teardown, .timeout = 600)
 		     BATCH);
 	cr_assert_eq(admin(B, "port status %s", port_hex), 0, "%s", w.out);
 	cr_assert(strstr(w.out, "devices:    2000") && strstr(w.out, "provisioned: 2000"), "%s", w.out);
+	cr_assert_null(strstr(w.out, "card: "), "a port of 2000 cards is shown by its counts only");
 	long long package = query_int(A, "SELECT length(package) FROM port_port");
 	fprintf(stderr, "port of %d cards: port start %.1f s, provisioned at B after %.1f s; package %lld octets\n", BATCH,
 		started, provisioned, package);
 	cr_assert_gt(package, 0);
 	cr_assert_lt(package, M2M_MAX_MESSAGE);
+}
+
+/* ---- a port's next step at once, its retries a round apart ---------------------------------- */
+
+/* The real A and B with a retry of 30 s: each step that an answer, a request, the port's start
+ * or the card's first attach makes goes on at the next tick, not 30 s later. */
+Test(port, prompt, .init = world_setup, .fini = world_teardown, .timeout = 600)
+{
+	const char *cards[] = {ICCID1};
+	uint8_t k[16], opc[16];
+	char new_imsi[16];
+	w.retry_seconds = 30;
+	start_world(1, 1);
+	personalise(ICCID1, IMSI1);
+	register_subscriber();
+	cr_assert_eq(admin(A, "subscriber assign " SUBSCRIBER " " ICCID1), 0, "%s", w.out);
+	card_keys(ICCID1, k, opc);
+	pump(2000);  /* both ticks had their first round: the next is 30 s away */
+	start_port(cards, 1);
+	cr_assert(wait_for(b_provisioned, 10), "B's port is %s 10 s after its start: see %s", b_port_state(), w.dir);
+	cr_assert_str_eq(query_text(A, "SELECT state FROM port_port"), "transferred");
+	snprintf(new_imsi, sizeof new_imsi, "%s", query_text(B, "SELECT new_imsi FROM port_device"));
+	m2m_sqn_usim u;
+	cr_assert_eq(m2m_sqn_usim_init(&u, NULL), 0);
+	cr_assert_eq(authenticate(B, new_imsi, k, opc, &u), M2M_AKA_OK);
+	attach(B, new_imsi);
+	cr_assert(wait_for(b_completed, 10), "B's port is %s 10 s after the first attach: see %s", b_port_state(), w.dir);
+	cr_assert_str_eq(query_text(A, "SELECT state FROM port_port"), "completed");
+}
+
+static int a_gave_up(void)
+{
+	return !strcmp(query_text(A, "SELECT state FROM port_device WHERE iccid = '" ICCID1 "'"), "rewriteFailed");
+}
+
+/* A rewrite whose OTA job fails (the device attached nowhere, the OTA server gives up after one
+ * attempt) goes again with a new job rewrite_retries times, then the card stays rewriteFailed
+ * with A's IMSI, still served. */
+Test(port, rewrite_retry, .init = world_setup, .fini = world_teardown, .timeout = 600)
+{
+	const char *cards[] = {ICCID1};
+	size_t len = 0;
+	w.port_extra = "rewrite_retries = 2;";
+	w.ota_group = "  ota = { max_attempts = 1; retry_first_s = 1; };\n";
+	start_world(1, 0);
+	personalise(ICCID1, IMSI1);
+	register_subscriber();
+	cr_assert_eq(admin(A, "subscriber assign " SUBSCRIBER " " ICCID1), 0, "%s", w.out);
+	/* the device attached at mno-v, which answers A's SMS notAttached */
+	uint8_t k[16], opc[16];
+	m2m_sqn_usim u;
+	card_keys(ICCID1, k, opc);
+	cr_assert_eq(m2m_sqn_usim_init(&u, NULL), 0);
+	cr_assert_eq(authenticate(A, IMSI1, k, opc, &u), M2M_AKA_OK);
+	attach(A, IMSI1);
+	random_id(port_a);
+	uint8_t *auth = authorise(A, FAKE, cards, 1, NULL, 0, NULL, NULL, &len);
+	ta_answer a = ask_a(port_a, auth, len, cards, 1, NULL);
+	cr_assert_eq(a.type, M2M_MSG_PORT_RESPONSE, "refused: %s %s", m2m_reason_name(a.reason), a.text);
+	ta_answer_free(&a);
+	free(auth);
+	cr_assert(wait_for(a_gave_up, 60), "the card is %s: see %s/" A ".log",
+		  query_text(A, "SELECT state FROM port_device"), w.dir);
+	cr_assert_eq(query_int(A, "SELECT count(*) FROM ota_job WHERE iccid = '" ICCID1 "' AND purpose LIKE 'port:%%'"
+				  " AND state = 'failed'"), 3, "the first job and two retries, each failed");
+	cr_assert_eq(query_int(A, "SELECT count(DISTINCT script) FROM ota_job WHERE iccid = '" ICCID1 "'"), 1,
+		     "each writes the same new IMSI");
+	pump(3000);
+	cr_assert_eq(query_int(A, "SELECT count(*) FROM ota_job WHERE iccid = '" ICCID1 "'"), 3, "no retry beyond 2");
+	cr_assert_str_eq(query_text(A, "SELECT state FROM hss_subscriber WHERE imsi = '" IMSI1 "'"), "active",
+			 "the card keeps A's IMSI, which A still serves");
+	cr_assert_eq(admin(A, "port status %s", hex_of(port_a, 16)), 0, "%s", w.out);
+	cr_assert(strstr(w.out, "rewriteFailed: 1") && strstr(w.out, " rewriteFailed job="), "%s", w.out);
+}
+
+static int b_failed(void)
+{
+	return !strcmp(b_port_state(), "failed");
+}
+
+/* A port A accepted (the test as A) but never transferred fails at B after
+ * transfer_timeout_seconds: reason timeout, the new IMSIs' pending records deleted; a transfer
+ * that comes after is refused wrongState, changing nothing. */
+Test(port, transfer_timeout, .init = world_setup, .fini = world_teardown, .timeout = 600)
+{
+	const char *both[] = {ICCID1, ICCID2};
+	char path[160];
+	w.port_extra = "transfer_timeout_seconds = 3;";
+	start_world(0, 1);
+	make_subscriber();
+	authorisation_file(FAKE, B, both, 2, NULL, NULL, path);
+	cr_assert_eq(admin(B, "port start --from " FAKE " --authorisation %s", path), 0, "%s", w.out);
+	snprintf(port_hex, sizeof port_hex, "%.32s", w.out);
+	cr_assert_eq(m2m_unhex(port_hex, port_b, sizeof port_b), 0);
+	cr_assert(wait_for(b_accepted, 30), "B's port is not accepted");
+	cr_assert_eq(query_int(B, "SELECT count(*) FROM hss_subscriber WHERE state = 'pending'"), 2);
+	pump(1500);
+	cr_assert_str_eq(b_port_state(), "accepted", "B gave up before its timeout");
+	cr_assert(wait_for(b_failed, 20), "B's port is %s: see %s/" B ".log", b_port_state(), w.dir);
+	cr_assert_eq(admin(B, "port status %s", port_hex), 0, "%s", w.out);
+	cr_assert(strstr(w.out, "reason:     timeout") && strstr(w.out, "refused: 2"), "%s", w.out);
+	cr_assert_eq(query_int(B, "SELECT count(*) FROM hss_subscriber WHERE state <> 'deleted'"), 0,
+		     "the pending records are deleted");
+	cr_assert_gt(query_int(B, "SELECT count(*) FROM hss_audit WHERE action = 'portIn' AND detail LIKE '%%within 3 s%%'"),
+		     1);
+	/* A's transfer, late */
+	X509 *b = b_certificate();
+	for (int i = 0; i < 2; i++) {
+		m2m_random(k_sent[i], 16);
+		m2m_random(opc_sent[i], 16);
+	}
+	M2M_PORT_CREDENTIALS *pc = credentials_for_b(FAKE, B);
+	b_refuses(M2M_R_WRONG_STATE, "a transfer after the timeout", make_transfer(pc, w.t_id, b));
+	M2M_PORT_CREDENTIALS_free(pc);
+	X509_free(b);
 }

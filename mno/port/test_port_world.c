@@ -124,10 +124,11 @@ static void write_mno_conf(const char *entity, const char *plmn, const ta_keypai
 		 "  { id = \"" FAKE "\"; endpoint = \"ipc://%s/" FAKE ".sock\"; public_key = \"%s\"; }\n);\n"
 		 "mno = {\n  mode = \"home\"; plmn = \"%s\"; storage_key_file = \"%s/%s.storage\";\n"
 		 "  port = { agency = \"" TA_AGENCY "\"; enrolment_secret_file = \"%s\"; root_certificate = \"%s\";\n"
-		 "           crl_refresh_seconds = 5; retry_seconds = 1; max_age_seconds = 3600;%s };\n};\n",
+		 "           crl_refresh_seconds = 5; retry_seconds = %d; max_age_seconds = 3600;%s %s };\n%s};\n",
 		 entity, d, entity, d, entity, d, entity, w.agency.endpoint, w.agency.key.pub,
 		 !strcmp(entity, A) ? B : A, d, !strcmp(entity, A) ? B : A, !strcmp(entity, A) ? w.k_b.pub : w.k_a.pub, d,
-		 w.k_v.pub, d, w.k_t.pub, plmn, d, entity, path, w.agency.root, range);
+		 w.k_v.pub, d, w.k_t.pub, plmn, d, entity, path, w.agency.root, w.retry_seconds ? w.retry_seconds : 1, range,
+		 w.port_extra ? w.port_extra : "", w.ota_group ? w.ota_group : "");
 	snprintf(name, sizeof name, "%s.conf", entity);
 	ta_write(w.dir, name, text);
 }

@@ -54,6 +54,10 @@ typedef struct port_world {
 	int transfers;
 	void (*on_complete)(m2m_node *n, m2m_request *req);  /* answers B's portComplete; NULL: refused */
 	const char *sub_name;         /* the subscriber an authorisation names (NULL: SUBSCRIBER) */
+	/* set before start_world: what both operators' configurations hold besides the usual */
+	int retry_seconds;            /* the port group's (0: 1) */
+	const char *port_extra;       /* more settings of the port group ("rewrite_retries = 1;") */
+	const char *ota_group;        /* an ota group of the mno group ("  ota = { ... };\n") */
 } port_world;
 
 extern port_world w;
