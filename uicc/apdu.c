@@ -13,7 +13,8 @@
 enum { CASE_1 = UICC_CASE_1, CASE_2 = UICC_CASE_2, CASE_3 = UICC_CASE_3, CASE_4 = UICC_CASE_4 };
 
 #define CLA_ISO 0x00  /* TS 102 221 table 10.5: '0X' commands, logical channel 0, no SM */
-#define CLA_UICC 0x80 /* '8X': commands proprietary to TS 102 221: STATUS and the toolkit's */
+#define CLA_UICC 0x80 /* '8X': commands proprietary to TS 102 221: STATUS and the toolkit's; and
+		       * this card's own for Alternative 3b */
 
 /* Every command returns its data at once with 9000 (never 61XX), so no response is ever left
  * waiting to be fetched. */
@@ -41,6 +42,13 @@ static const struct command {
 	{0xC2, "ENVELOPE", CLA_UICC, CASE_3 | CASE_4, uicc_cmd_envelope},
 	{0x12, "FETCH", CLA_UICC, CASE_2, uicc_cmd_fetch},
 	{0x14, "TERMINAL RESPONSE", CLA_UICC, CASE_3, uicc_cmd_terminal_response},
+	/* Alternative 3b, proprietary (docs/uicc.md): the card's identity and its shadow slot */
+	{0xCA, "GET DATA", CLA_UICC, CASE_2, uicc_cmd_get_data},
+	{0x84, "GET CHALLENGE", CLA_UICC, CASE_2, uicc_cmd_get_challenge},
+	{0xE2, "STORE DATA", CLA_UICC, CASE_3, uicc_cmd_store_data},
+	{0x38, "SWITCH", CLA_UICC, CASE_1, uicc_cmd_switch},
+	{0x3A, "COMMIT", CLA_UICC, CASE_1, uicc_cmd_commit},
+	{0x3C, "ROLLBACK", CLA_UICC, CASE_1, uicc_cmd_rollback},
 };
 
 static const struct command *find(uint8_t ins)

@@ -48,24 +48,42 @@ void uicc_card_close(uicc_card *c)
 	m2m_wipe(c, sizeof *c);
 }
 
+/* SWITCH and ROLLBACK change the active K and OPc: the new MILENAGE context is made before
+ * anything is stored, so that a card that could not key it stays as it was. */
+static int keys_changed(const uicc_state *before, const uicc_state *after)
+{
+	return memcmp(before->k, after->k, sizeof after->k) || memcmp(before->opc, after->opc, sizeof after->opc);
+}
+
 int uicc_card_settle(uicc_card *c, uicc_state *before, int keep)
 {
-	int failed = keep && uicc_store_save(c->db, c->storage_key, before, &c->st);
+	m2m_milenage next = {0};
+	int rekey = keep && keys_changed(before, &c->st);
+	int failed = rekey && m2m_milenage_init(&next, c->st.k, c->st.opc);
+	failed = failed || (keep && uicc_store_save(c->db, c->storage_key, before, &c->st));
 	if (!keep || failed)
 		c->st = *before;
+	if (rekey && !failed) {
+		m2m_milenage_clear(&c->milenage);
+		c->milenage = next;
+	} else if (next.aes) {
+		m2m_milenage_clear(&next);
+	}
 	m2m_wipe(before, sizeof *before);
 	return failed ? -1 : 0;
 }
 
 /* A power cycle ends the application session and the security status; the MF is selected.
  * What the card held in RAM goes too: the terminal's profile (it sends it again after the
- * ATR), a proactive command not yet done, the segments of an incomplete packet. */
+ * ATR), a proactive command not yet done, the segments of an incomplete packet, the blocks of
+ * an incomplete STORE DATA chain. The challenge stays: it is stored, and single use anyway. */
 int uicc_reset(uicc_card *c, uint8_t *out)
 {
 	uicc_state before = c->st;
 	c->st.s = (uicc_session){.df = UICC_MF, .ef = -1};
 	c->st.cat = (uicc_toolkit){.number = c->st.cat.number};
 	memset(&c->st.ota.sms, 0, sizeof c->st.ota.sms);
+	m2m_wipe(&c->st.chain, sizeof c->st.chain);
 	if (uicc_card_settle(c, &before, 1))
 		return -1;
 	memcpy(out, atr, sizeof atr);

@@ -13,9 +13,11 @@
 #define UICC_CARD_H
 
 #include "aka/aka.h"
+#include "aka/ef_imsi.h"
 #include "conf/conf.h"
 #include "ota/scp80.h"
 #include "ota/sms.h"
+#include "pki/pki.h"
 #include "store/store.h"
 #include "fs.h"
 
@@ -81,6 +83,58 @@ typedef struct uicc_toolkit {
 	int fetched;      /* FETCH gave it: 91XX is no longer due, TERMINAL RESPONSE is */
 } uicc_toolkit;
 
+/* ---- Alternative 3b: the card's identity and its shadow slot (docs/uicc.md) ------------- */
+
+#define UICC_AKA_KEY_LEN 16    /* K and OPc */
+#define UICC_ICCID_LEN 10      /* EF_ICCID: up to 20 digits in swapped BCD */
+#define UICC_CHALLENGE_LEN 16  /* GET CHALLENGE's nonce, which a credential blob must carry */
+#define UICC_CHANGE_ID_LEN 16
+#define UICC_BLOB_MAX 8192     /* a STORE DATA chain; a credential blob is about 2 KB */
+
+/*
+ * The card's identity, lent by whoever runs the card before each command: the daemon lends
+ * its m2m_identity (lib/daemon/identity: a P-256 key generated in the card at first start, kept
+ * sealed in its database, certified by the agency with profile uicc), a test a key and a
+ * certificate of its own. The private key stays with the lender: the card only asks it to open
+ * a CMS AuthEnvelopedData.
+ */
+typedef struct uicc_identity {
+	X509 *cert;        /* the card's certificate; NULL: not certified (yet) */
+	m2m_trust *trust;  /* the agency's root (its issuing CA, CRL): operators are checked against it */
+	/* m2m_cms_decrypt with the card's key: its reasons */
+	m2m_reason (*decrypt)(void *key, const uint8_t *der, size_t len, uint8_t **content, size_t *clen);
+	void *key;
+} uicc_identity;
+
+typedef enum uicc_slot_state {
+	UICC_SLOT_EMPTY,
+	UICC_SLOT_LOADED,    /* a new operator's credentials, verified, wait for SWITCH */
+	UICC_SLOT_SWITCHED,  /* the previous credentials, kept for ROLLBACK until COMMIT */
+} uicc_slot_state;
+
+/* A set of network credentials besides the active one: what SWITCH and ROLLBACK exchange. */
+typedef struct uicc_slot {
+	uicc_slot_state state;
+	uint8_t change_id[UICC_CHANGE_ID_LEN];  /* the change the new credentials came with */
+	uint8_t ef_imsi[M2M_EF_IMSI_LEN];
+	uint8_t k[UICC_AKA_KEY_LEN], opc[UICC_AKA_KEY_LEN];
+	m2m_sqn_usim sqn;
+	m2m_ota_keyset keyset[UICC_KVN_MAX + 1];  /* by kvn, as in uicc_ota */
+	uicc_tar tar[UICC_OTA_APPS];
+} uicc_slot;
+
+typedef struct uicc_challenge {
+	int issued;  /* nonce is outstanding: the next credential blob must carry it */
+	uint8_t nonce[UICC_CHALLENGE_LEN];
+} uicc_challenge;
+
+/* The blocks of a STORE DATA chain received so far. */
+typedef struct uicc_chain {
+	int next;    /* the block number expected next; 0: no chain under way */
+	size_t len;
+	uint8_t data[UICC_BLOB_MAX];
+} uicc_chain;
+
 /* Everything a command may change: compared before and after each command to know what to
  * persist, and restored when the command is refused. */
 typedef struct uicc_state {
@@ -90,14 +144,19 @@ typedef struct uicc_state {
 	uicc_session s;
 	uicc_ota ota;                               /* keysets are secrets: wipe copies */
 	uicc_toolkit cat;
+	uint8_t k[UICC_AKA_KEY_LEN], opc[UICC_AKA_KEY_LEN];  /* the active ones: milenage is keyed with them */
+	uicc_slot shadow;                           /* secrets too */
+	uicc_challenge challenge;
+	uicc_chain chain;                           /* holds K of a blob only encrypted */
 } uicc_state;
 
 typedef struct uicc_card {
 	sqlite3 *db;              /* not owned */
-	uint8_t storage_key[32];  /* seals a keyset PUT KEY brings */
-	m2m_milenage milenage;    /* keyed with K and OPc */
+	uint8_t storage_key[32];  /* seals a keyset PUT KEY brings, and the shadow slot */
+	m2m_milenage milenage;    /* keyed with st.k and st.opc */
 	uint8_t adm[UICC_ADM_LEN];
 	int keyed;                /* milenage holds a cipher context */
+	uicc_identity id;         /* lent (uicc_card_lend_identity); zero: the card has none */
 	uicc_state st;
 } uicc_card;
 
@@ -125,6 +184,8 @@ int uicc_image_read(m2m_conf *img_conf, const char *path, uicc_image *out);
  * RFM TAR and on the ISD's TAR 000000, counters zero. */
 void uicc_image_state(const uicc_image *img, uicc_state *st);
 void uicc_image_wipe(uicc_image *img);
+/* EF_ICCID's content for 18..20 digits (TS 102 221 §13.2: swapped BCD, 'F' filling). */
+void uicc_iccid_encode(const char *iccid, uint8_t out[UICC_ICCID_LEN]);
 
 /* ---- card_store.c ----------------------------------------------------------------------- */
 extern const m2m_schema uicc_schema;
@@ -147,6 +208,22 @@ int uicc_store_save(sqlite3 *db, const uint8_t storage_key[32], const uicc_state
 int uicc_ota_save(sqlite3 *db, const uint8_t storage_key[32], const uicc_ota *before, const uicc_ota *after);
 /* Reads them, after converting the single sealed 'OTA' key row of earlier cards; 0 or -1. */
 int uicc_ota_load(sqlite3 *db, const uint8_t storage_key[32], uicc_ota *out);
+
+/* ---- shadow_store.c: the shadow slot (sealed), the challenge, a STORE DATA chain -------- */
+/* Writes what differs, inside the caller's savepoint; 0 or -1 (logged). */
+int uicc_shadow_save(sqlite3 *db, const uint8_t storage_key[32], const uicc_state *before, const uicc_state *after);
+/* Reads them into st (a card made before issue 7 has none); 0 or -1. */
+int uicc_shadow_load(sqlite3 *db, const uint8_t storage_key[32], uicc_state *st);
+/* The keys of a keyset as ota_store.c seals them (alg, length, key zero-padded, for KIc, KID,
+ * DEK), and back (-1 when a length does not fit). */
+#define UICC_KEYSET_BYTES (3 * (2 + M2M_OTA_KEY_MAX))
+void uicc_keyset_pack(const m2m_ota_keyset *ks, uint8_t out[UICC_KEYSET_BYTES]);
+int uicc_keyset_unpack(const uint8_t in[UICC_KEYSET_BYTES], uint8_t kvn, m2m_ota_keyset *ks);
+
+/* ---- identity.c ---------------------------------------------------------------------------- */
+/* The identity the next commands use (copied; *id's certificate, trust and key must outlive
+ * them). NULL: none, so GET DATA, GET CHALLENGE and STORE DATA are refused. */
+void uicc_card_lend_identity(uicc_card *c, const uicc_identity *id);
 
 /* ---- card.c ----------------------------------------------------------------------------- */
 /* Loads the card from db; an empty database is first made from img (NULL: refuse an empty

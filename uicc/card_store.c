@@ -2,12 +2,14 @@
  * The card's SQLite state. Files are kept by name (EF_IMSI...) and the selection by file name,
  * so that a row keeps its meaning whatever the order of the tree in fs.c. K, OPc and the ADM
  * key are sealed under the storage key with their name as associated data, so that one cannot
- * be moved into another's row (the OTA keysets likewise, in ota_store.c). Every write is made
+ * be moved into another's row (the OTA keysets likewise, in ota_store.c, and the shadow slot in
+ * shadow_store.c); K and OPc are rewritten when SWITCH or ROLLBACK changes them. Every write is made
  * inside a savepoint: all or nothing, inside the node's step transaction or on its own.
  */
 #include "card.h"
 
 #include "crypto/crypto.h"
+#include "daemon/identity.h"
 #include "log/log.h"
 #include "net/node.h"
 
@@ -35,6 +37,18 @@ static const char *const migrations[] = {
 	"ALTER TABLE uicc_state ADD COLUMN proactive BLOB;"
 	"ALTER TABLE uicc_state ADD COLUMN proactive_number INTEGER NOT NULL DEFAULT 0;"
 	"ALTER TABLE uicc_state ADD COLUMN proactive_fetched INTEGER NOT NULL DEFAULT 0;",
+	/* issue 7: Alternative 3b. The card's identity (lib/daemon/identity: its key sealed, its
+	 * certificate chain); the shadow slot, its keys sealed (aad "uicc_shadow"); the outstanding
+	 * challenge; the blocks of a STORE DATA chain (shadow_store.c). */
+	M2M_IDENTITY_SCHEMA
+	"CREATE TABLE uicc_shadow (id INTEGER PRIMARY KEY CHECK (id = 1),"
+	" state TEXT NOT NULL CHECK (state IN ('loaded', 'switched')),"
+	" change_id BLOB NOT NULL CHECK (length(change_id) = 16), ef_imsi BLOB NOT NULL CHECK (length(ef_imsi) = 9),"
+	" sqn BLOB NOT NULL, sealed BLOB NOT NULL);"
+	"CREATE TABLE uicc_challenge (id INTEGER PRIMARY KEY CHECK (id = 1),"
+	" nonce BLOB NOT NULL CHECK (length(nonce) = 16));"
+	"CREATE TABLE uicc_store_data (id INTEGER PRIMARY KEY CHECK (id = 1),"
+	" next_block INTEGER NOT NULL CHECK (next_block BETWEEN 1 AND 255), data BLOB NOT NULL);",
 };
 const m2m_schema uicc_schema = {migrations, sizeof migrations / sizeof migrations[0]};
 
@@ -95,8 +109,19 @@ static int save_key(sqlite3 *db, const uint8_t storage_key[32], const char *name
 		return -1;
 	if (m2m_seal(storage_key, name, strlen(name), value, len, sealed))
 		return -1;
-	return m2m_store_put_blob(db, "INSERT INTO uicc_key (name, sealed) VALUES (?1, ?2)", name, sealed,
+	return m2m_store_put_blob(db, "INSERT OR REPLACE INTO uicc_key (name, sealed) VALUES (?1, ?2)", name, sealed,
 				  len + M2M_SEAL_OVERHEAD);
+}
+
+/* The active K and OPc, when SWITCH or ROLLBACK exchanged them. */
+static int save_aka_keys(sqlite3 *db, const uint8_t storage_key[32], const uicc_state *before, const uicc_state *after)
+{
+	int failed = 0;
+	if (memcmp(before->k, after->k, sizeof after->k))
+		failed = save_key(db, storage_key, "K", after->k, sizeof after->k);
+	if (!failed && memcmp(before->opc, after->opc, sizeof after->opc))
+		failed = save_key(db, storage_key, "OPc", after->opc, sizeof after->opc);
+	return failed;
 }
 
 static int toolkit_differs(const uicc_toolkit *a, const uicc_toolkit *b)
@@ -127,7 +152,8 @@ int uicc_store_save(sqlite3 *db, const uint8_t storage_key[32], const uicc_state
 			failed = save_file(db, i, after->ef[i]);
 	if (!failed && state_row_differs(before, after))
 		failed = save_state(db, after);
-	failed = failed || uicc_ota_save(db, storage_key, &before->ota, &after->ota);
+	failed = failed || uicc_ota_save(db, storage_key, &before->ota, &after->ota) ||
+		 save_aka_keys(db, storage_key, before, after) || uicc_shadow_save(db, storage_key, before, after);
 	return uicc_store_release(db, failed);
 }
 
@@ -142,8 +168,8 @@ int uicc_store_create(sqlite3 *db, const uint8_t storage_key[32], const uicc_ima
 	for (int i = 0; i < UICC_FILE_COUNT && !failed; i++)
 		if (uicc_fs_is_ef(i))
 			failed = save_file(db, i, st.ef[i]);
-	failed = failed || save_key(db, storage_key, "K", img->k, sizeof img->k) ||
-		 save_key(db, storage_key, "OPc", img->opc, sizeof img->opc) ||
+	failed = failed || save_key(db, storage_key, "K", st.k, sizeof st.k) ||
+		 save_key(db, storage_key, "OPc", st.opc, sizeof st.opc) ||
 		 save_key(db, storage_key, "ADM", img->adm, sizeof img->adm) ||
 		 uicc_ota_save(db, storage_key, &none, &st.ota);
 	m2m_wipe(&st, sizeof st);
@@ -242,14 +268,12 @@ static int load_key(sqlite3 *db, const uint8_t storage_key[32], const char *name
 
 static int load_keys(uicc_card *c, const uint8_t storage_key[32])
 {
-	uint8_t k[16], opc[16];
-	int rc = load_key(c->db, storage_key, "K", k, sizeof k) ||
-		 load_key(c->db, storage_key, "OPc", opc, sizeof opc) ||
+	uicc_state *s = &c->st;
+	int rc = load_key(c->db, storage_key, "K", s->k, sizeof s->k) ||
+		 load_key(c->db, storage_key, "OPc", s->opc, sizeof s->opc) ||
 		 load_key(c->db, storage_key, "ADM", c->adm, sizeof c->adm) ||
-		 m2m_milenage_init(&c->milenage, k, opc);
+		 m2m_milenage_init(&c->milenage, s->k, s->opc);
 	c->keyed = !rc;
-	m2m_wipe(k, sizeof k);
-	m2m_wipe(opc, sizeof opc);
 	return rc ? -1 : 0;
 }
 
@@ -259,7 +283,8 @@ int uicc_store_load(uicc_card *c)
 	if (rc)
 		return rc;
 	return load_files(c->db, &c->st) || load_keys(c, c->storage_key) ||
-			       uicc_ota_load(c->db, c->storage_key, &c->st.ota)
+			       uicc_ota_load(c->db, c->storage_key, &c->st.ota) ||
+			       uicc_shadow_load(c->db, c->storage_key, &c->st)
 		       ? -1
 		       : 0;
 }

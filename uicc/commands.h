@@ -18,11 +18,14 @@ enum {
 	SW_INCOMPATIBLE_FILE = 0x6981,      /* command incompatible with the file structure */
 	SW_SECURITY_NOT_SATISFIED = 0x6982,
 	SW_AUTH_METHOD_BLOCKED = 0x6983,
+	SW_REFERENCE_NOT_USABLE = 0x6984,   /* reference data not usable: a used-up or stale nonce */
 	SW_CONDITIONS_NOT_SATISFIED = 0x6985,
 	SW_NO_EF_SELECTED = 0x6986,
+	SW_PROTECTION_INCORRECT = 0x6988,   /* incorrect secure messaging data objects: does not decrypt */
 	SW_WRONG_DATA = 0x6A80,             /* incorrect parameters in the data field */
 	SW_FILE_NOT_FOUND = 0x6A82,
 	SW_RECORD_NOT_FOUND = 0x6A83,
+	SW_NOT_ENOUGH_MEMORY = 0x6A84,
 	SW_WRONG_P1P2 = 0x6A86,
 	SW_KEY_NOT_FOUND = 0x6A88,          /* referenced data not found */
 	SW_WRONG_OFFSET = 0x6B00,
@@ -54,6 +57,9 @@ typedef uint16_t (*uicc_handler)(uicc_card *c, const uicc_command *cmd, uint8_t 
 uint16_t uicc_script_command(uicc_card *c, const uicc_command *cmd, unsigned shape, uint8_t *out, size_t *out_len);
 
 /* files.c */
+/* size bytes of src from offset, as READ BINARY gives a file's: 6B00 at or past the end, Le 00
+ * what there is (256 at most), another Le past the end 6CXX. */
+uint16_t uicc_read_bytes(const uint8_t *src, size_t size, size_t offset, size_t ne, uint8_t *out, size_t *out_len);
 uint16_t uicc_cmd_select(uicc_card *c, const uicc_command *cmd, uint8_t *out, size_t *out_len);
 uint16_t uicc_cmd_status(uicc_card *c, const uicc_command *cmd, uint8_t *out, size_t *out_len);
 uint16_t uicc_cmd_read_binary(uicc_card *c, const uicc_command *cmd, uint8_t *out, size_t *out_len);
@@ -93,5 +99,24 @@ uint16_t uicc_cmd_terminal_response(uicc_card *c, const uicc_command *cmd, uint8
 int uicc_toolkit_refresh_imsi(uicc_card *c);
 /* The status word that ends a command: 91XX instead of 9000 while a command waits for FETCH. */
 uint16_t uicc_toolkit_sw(const uicc_card *c, uint16_t sw);
+
+/* ---- Alternative 3b (docs/uicc.md, "Re-credentialing by the new operator") --------------- */
+/* identity.c: GET DATA, the card's certificate from the offset in P1 P2 */
+uint16_t uicc_cmd_get_data(uicc_card *c, const uicc_command *cmd, uint8_t *out, size_t *out_len);
+/* Whether the card has an identity to use: a certificate, a trust store and its key. */
+int uicc_identity_usable(const uicc_card *c);
+/* challenge.c: GET CHALLENGE; a credential blob must carry the outstanding nonce, once */
+uint16_t uicc_cmd_get_challenge(uicc_card *c, const uicc_command *cmd, uint8_t *out, size_t *out_len);
+/* SW_OK and the challenge used up when nonce is the outstanding one; else 6984, nothing changed. */
+uint16_t uicc_challenge_use(uicc_card *c, const uint8_t nonce[UICC_CHALLENGE_LEN]);
+/* store_data.c: STORE DATA, a chain of blocks making one credential blob */
+uint16_t uicc_cmd_store_data(uicc_card *c, const uicc_command *cmd, uint8_t *out, size_t *out_len);
+/* credential.c: opens and checks a whole blob; on SW_OK its credentials are the loaded shadow
+ * and the challenge is used up. The refusals' status words are in docs/uicc.md. */
+uint16_t uicc_credential_install(uicc_card *c, const uint8_t *blob, size_t len);
+/* shadow.c: SWITCH, COMMIT, ROLLBACK */
+uint16_t uicc_cmd_switch(uicc_card *c, const uicc_command *cmd, uint8_t *out, size_t *out_len);
+uint16_t uicc_cmd_commit(uicc_card *c, const uicc_command *cmd, uint8_t *out, size_t *out_len);
+uint16_t uicc_cmd_rollback(uicc_card *c, const uicc_command *cmd, uint8_t *out, size_t *out_len);
 
 #endif

@@ -123,8 +123,23 @@ static uint16_t binary_target(uicc_card *c, const uicc_command *cmd, int *index,
 	return target_ef(c, by_sfi, cmd->p1 & 0x1F, UICC_EF_TRANSPARENT, index);
 }
 
-/* Le = 00 reads what the file holds from the offset (at most 256 bytes); any other Le past the
- * end is answered 6CXX with the length that can be read (ISO 7816-3 §10.3.4). */
+/* Le = 00 reads what there is from the offset (at most 256 bytes); any other Le past the end
+ * is answered 6CXX with the length that can be read (ISO 7816-3 §10.3.4). */
+uint16_t uicc_read_bytes(const uint8_t *src, size_t size, size_t offset, size_t ne, uint8_t *out, size_t *out_len)
+{
+	if (offset >= size)
+		return SW_WRONG_OFFSET;
+	size_t n = ne;
+	if (n > size - offset) {
+		if (n != 256)
+			return (uint16_t)(SW_WRONG_LE | (size - offset));
+		n = size - offset;
+	}
+	memcpy(out, src + offset, n);
+	*out_len = n;
+	return SW_OK;
+}
+
 uint16_t uicc_cmd_read_binary(uicc_card *c, const uicc_command *cmd, uint8_t *out, size_t *out_len)
 {
 	int index;
@@ -132,18 +147,7 @@ uint16_t uicc_cmd_read_binary(uicc_card *c, const uicc_command *cmd, uint8_t *ou
 	uint16_t sw = binary_target(c, cmd, &index, &offset);
 	if (sw != SW_OK)
 		return sw;
-	size_t size = uicc_file_at(index)->size;
-	if (offset >= size)
-		return SW_WRONG_OFFSET;
-	size_t n = cmd->ne;
-	if (n > size - offset) {
-		if (n != 256)
-			return (uint16_t)(SW_WRONG_LE | (size - offset));
-		n = size - offset;
-	}
-	memcpy(out, c->st.ef[index] + offset, n);
-	*out_len = n;
-	return SW_OK;
+	return uicc_read_bytes(c->st.ef[index], uicc_file_at(index)->size, offset, cmd->ne, out, out_len);
 }
 
 uint16_t uicc_cmd_update_binary(uicc_card *c, const uicc_command *cmd, uint8_t *out, size_t *out_len)

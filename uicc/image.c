@@ -141,12 +141,19 @@ static void swapped_bcd(const char *digits, uint8_t *out, size_t len)
 	}
 }
 
+void uicc_iccid_encode(const char *iccid, uint8_t out[UICC_ICCID_LEN])
+{
+	swapped_bcd(iccid, out, UICC_ICCID_LEN);  /* TS 102 221 §13.2 */
+}
+
 void uicc_image_state(const uicc_image *img, uicc_state *st)
 {
 	memset(st, 0, sizeof *st);
 	uicc_fs_format(st->ef);
-	swapped_bcd(img->iccid, st->ef[UICC_EF_ICCID], uicc_file_at(UICC_EF_ICCID)->size);  /* TS 102 221 §13.2 */
+	uicc_iccid_encode(img->iccid, st->ef[UICC_EF_ICCID]);
 	m2m_ef_imsi_encode(img->imsi, st->ef[UICC_EF_IMSI]);  /* 6..15 digits: the image was read so */
+	memcpy(st->k, img->k, sizeof st->k);
+	memcpy(st->opc, img->opc, sizeof st->opc);
 	st->ef[UICC_EF_AD][3] = (uint8_t)img->mnc_length;  /* TS 31.102 §4.2.18: byte 4 b4-b1 */
 	m2m_sqn_usim_init(&st->sqn, NULL);
 	st->adm_tries = UICC_ADM_TRIES;

@@ -3,15 +3,20 @@
  * in apduCommand/apduResponse and power cycles carried in cardReset/cardAtr (docs/uicc.md).
  *
  *   uicc = { image = "/run/keys/uicc-1.card";                # the card image, read at first start
- *            storage_key_file = "/run/keys/uicc-1.storage"; };  # 64 hex digits: seals K, OPc, ADM, OTA keys
+ *            storage_key_file = "/run/keys/uicc-1.storage";     # 64 hex digits: seals K, OPc, ADM, OTA keys
+ *            # optional, all three: the card's identity for Alternative 3b (lib/daemon/identity)
+ *            agency = "certauth"; enrolment_secret_file = "..."; root_certificate = "root.pem"; };
  *
  * The image is checked at every start (a bad one exits with status 2), but it makes the card
- * only when the database holds none: from then on the database is the card.
+ * only when the database holds none: from then on the database is the card. With an agency the
+ * card makes its P-256 key at first start (sealed in its database) and enrols it with profile
+ * uicc, as the card maker would; the agency's root is the one it checks operators against.
  */
 #include "card.h"
 
 #include "crypto/crypto.h"
 #include "daemon/daemon.h"
+#include "daemon/identity.h"
 #include "log/log.h"
 
 #include <stdio.h>
@@ -24,6 +29,9 @@ typedef struct uicc_daemon {
 	uint8_t storage_key[32];  /* idem: the card keeps its own copy (PUT KEY seals new keys) */
 	uicc_card card;
 	int open;
+	int has_identity;                 /* configured with an agency: a 3b-capable card */
+	m2m_identity_settings identity_settings;
+	m2m_identity *identity;
 } uicc_daemon;
 
 /* ---- configuration ---------------------------------------------------------------------- */
@@ -43,9 +51,19 @@ static void read_image(m2m_conf *c, config_setting_t *group, uicc_daemon *u)
 	m2m_conf_free(&image_conf);
 }
 
+/* The identity's settings go together: any of them asks for all (m2m_identity_configure). */
+static void read_identity(m2m_conf *c, config_setting_t *group, uicc_daemon *u)
+{
+	static const char *const names[] = {M2M_IDENTITY_SETTINGS, NULL};
+	for (int i = 0; names[i] && !u->has_identity; i++)
+		u->has_identity = config_setting_get_member(group, names[i]) != NULL;
+	if (u->has_identity)
+		m2m_identity_configure(c, group, M2M_PROFILE_UICC, &u->identity_settings);
+}
+
 static void configure(m2m_daemon *d, m2m_conf *c, config_setting_t *group)
 {
-	static const char *const names[] = {"image", "storage_key_file", NULL};
+	static const char *const names[] = {"image", "storage_key_file", M2M_IDENTITY_SETTINGS, NULL};
 	uicc_daemon *u = calloc(1, sizeof *u);
 	m2m_daemon_set_ctx(d, u);
 	if (!group) {
@@ -55,6 +73,7 @@ static void configure(m2m_daemon *d, m2m_conf *c, config_setting_t *group)
 	m2m_conf_only(c, group, names);
 	m2m_conf_key_file(c, group, "storage_key_file", u->storage_key, 32);
 	read_image(c, group, u);
+	read_identity(c, group, u);
 }
 
 /* ---- life ------------------------------------------------------------------------------- */
@@ -74,6 +93,16 @@ static void report_card(uicc_daemon *u, int imported)
 	m2m_wipe(&from_image, sizeof from_image);
 }
 
+/* The card's key is generated in the card at its first start and kept sealed in its database;
+ * its certificate comes from the agency as the daemon ticks (not yet: GET DATA answers 6A88). */
+static int open_identity(m2m_daemon *d, uicc_daemon *u)
+{
+	if (!u->has_identity)
+		return 0;
+	u->identity = m2m_identity_open(m2m_daemon_db(d), u->storage_key, m2m_daemon_entity(d), &u->identity_settings);
+	return u->identity ? 0 : -1;
+}
+
 static int start(m2m_daemon *d)
 {
 	uicc_daemon *u = m2m_daemon_ctx(d);
@@ -81,9 +110,16 @@ static int start(m2m_daemon *d)
 	u->open = !uicc_card_open(&u->card, m2m_daemon_db(d), u->storage_key, &u->image, &imported);
 	if (u->open)
 		report_card(u, imported);
+	int rc = u->open ? open_identity(d, u) : -1;
 	uicc_image_wipe(&u->image);
 	m2m_wipe(u->storage_key, sizeof u->storage_key);
-	return u->open ? 0 : -1;
+	return rc;
+}
+
+static void tick(m2m_daemon *d)
+{
+	uicc_daemon *u = m2m_daemon_ctx(d);
+	m2m_identity_tick(u->identity, m2m_daemon_node(d));
 }
 
 static void stop(m2m_daemon *d)
@@ -93,8 +129,25 @@ static void stop(m2m_daemon *d)
 		return;
 	if (u->open)
 		uicc_card_close(&u->card);
+	m2m_identity_free(u->identity);
+	m2m_identity_settings_clear(&u->identity_settings);
 	m2m_wipe(u, sizeof *u);
 	free(u);
+}
+
+/* ---- the card's identity, lent to the card ----------------------------------------------- */
+
+static m2m_reason open_with_identity(void *key, const uint8_t *der, size_t len, uint8_t **content, size_t *clen)
+{
+	return m2m_identity_decrypt(key, der, len, content, clen);
+}
+
+/* Before each command: the certificate and the CRL may have come since the last one. */
+static void lend_identity(uicc_daemon *u)
+{
+	m2m_identity *id = u->identity;
+	uicc_identity lent = {m2m_identity_cert(id), m2m_identity_trust(id), open_with_identity, id};
+	uicc_card_lend_identity(&u->card, m2m_identity_ready(id) ? &lent : NULL);
 }
 
 /* ---- requests --------------------------------------------------------------------------- */
@@ -112,6 +165,7 @@ static void answer_apdu(m2m_daemon *d, uicc_daemon *u, m2m_request *req)
 	const uint8_t *apdu = ASN1_STRING_get0_data(body->apdu);
 	uint8_t data[UICC_RESPONSE_MAX];
 	size_t n = 0;
+	lend_identity(u);
 	uint16_t sw = uicc_apdu(&u->card, apdu, (size_t)len, data, &n);
 	m2m_log_event(M2M_LOG_INFO, req->env.txid, "apduCommand", "%s: SW %04X", uicc_ins_name(apdu[1]), sw);
 	M2M_APDU_RESPONSE *r = M2M_APDU_RESPONSE_new();
@@ -161,6 +215,7 @@ static const m2m_role role = {
 	.configure = configure,
 	.start = start,
 	.dispatch = dispatch,
+	.tick = tick,
 	.stop = stop,
 };
 

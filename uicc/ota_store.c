@@ -13,17 +13,16 @@
 #include <string.h>
 
 #define KEY_BYTES (2 + M2M_OTA_KEY_MAX)  /* alg, len, the key zero-padded */
-#define KEYSET_BYTES (3 * KEY_BYTES)
 #define SEGMENTS_MAX (8 + M2M_SMS_CONCAT_MAX * (1 + M2M_SMS_UD_MAX))
 
 static const char *const app_names[UICC_OTA_APPS] = {[UICC_OTA_RFM] = "rfm", [UICC_OTA_ISD] = "isd"};
 
 /* ---- keysets ---------------------------------------------------------------------------- */
 
-static void keyset_pack(const m2m_ota_keyset *ks, uint8_t out[KEYSET_BYTES])
+void uicc_keyset_pack(const m2m_ota_keyset *ks, uint8_t out[UICC_KEYSET_BYTES])
 {
 	const m2m_ota_key *keys[3] = {&ks->kic, &ks->kid, &ks->dek};
-	memset(out, 0, KEYSET_BYTES);
+	memset(out, 0, UICC_KEYSET_BYTES);
 	for (int i = 0; i < 3; i++) {
 		uint8_t *p = out + i * KEY_BYTES;
 		p[0] = keys[i]->alg;
@@ -32,7 +31,7 @@ static void keyset_pack(const m2m_ota_keyset *ks, uint8_t out[KEYSET_BYTES])
 	}
 }
 
-static int keyset_unpack(const uint8_t in[KEYSET_BYTES], uint8_t kvn, m2m_ota_keyset *ks)
+int uicc_keyset_unpack(const uint8_t in[UICC_KEYSET_BYTES], uint8_t kvn, m2m_ota_keyset *ks)
 {
 	m2m_ota_key *keys[3] = {&ks->kic, &ks->kid, &ks->dek};
 	memset(ks, 0, sizeof *ks);
@@ -55,9 +54,9 @@ static void keyset_aad(uint8_t kvn, char aad[32])
 
 static int keyset_differs(const m2m_ota_keyset *a, const m2m_ota_keyset *b)
 {
-	uint8_t pa[KEYSET_BYTES], pb[KEYSET_BYTES];
-	keyset_pack(a, pa);
-	keyset_pack(b, pb);
+	uint8_t pa[UICC_KEYSET_BYTES], pb[UICC_KEYSET_BYTES];
+	uicc_keyset_pack(a, pa);
+	uicc_keyset_pack(b, pb);
 	int differs = a->kvn != b->kvn || memcmp(pa, pb, sizeof pa);
 	m2m_wipe(pa, sizeof pa);
 	m2m_wipe(pb, sizeof pb);
@@ -66,10 +65,10 @@ static int keyset_differs(const m2m_ota_keyset *a, const m2m_ota_keyset *b)
 
 static int keyset_put(sqlite3 *db, const uint8_t storage_key[32], const m2m_ota_keyset *ks)
 {
-	uint8_t plain[KEYSET_BYTES], sealed[KEYSET_BYTES + M2M_SEAL_OVERHEAD];
+	uint8_t plain[UICC_KEYSET_BYTES], sealed[UICC_KEYSET_BYTES + M2M_SEAL_OVERHEAD];
 	char aad[32];
 	keyset_aad(ks->kvn, aad);
-	keyset_pack(ks, plain);
+	uicc_keyset_pack(ks, plain);
 	int rc = m2m_seal(storage_key, aad, strlen(aad), plain, sizeof plain, sealed);
 	m2m_wipe(plain, sizeof plain);
 	sqlite3_stmt *st = rc ? NULL
@@ -198,16 +197,16 @@ int uicc_ota_save(sqlite3 *db, const uint8_t storage_key[32], const uicc_ota *be
 static int load_keyset(sqlite3_stmt *st, const uint8_t storage_key[32], uicc_ota *o)
 {
 	int kvn = sqlite3_column_int(st, 0);
-	uint8_t plain[KEYSET_BYTES];
+	uint8_t plain[UICC_KEYSET_BYTES];
 	char aad[32];
 	if (kvn < 1 || kvn > UICC_KVN_MAX ||
-	    sqlite3_column_bytes(st, 3) != (int)(KEYSET_BYTES + M2M_SEAL_OVERHEAD))
+	    sqlite3_column_bytes(st, 3) != (int)(UICC_KEYSET_BYTES + M2M_SEAL_OVERHEAD))
 		return -1;
 	keyset_aad((uint8_t)kvn, aad);
 	m2m_ota_keyset *ks = &o->keyset[kvn];
 	int rc = m2m_unseal(storage_key, aad, strlen(aad), sqlite3_column_blob(st, 3),
-			    KEYSET_BYTES + M2M_SEAL_OVERHEAD, plain) ||
-		 keyset_unpack(plain, (uint8_t)kvn, ks) || ks->kic.alg != sqlite3_column_int(st, 1) ||
+			    UICC_KEYSET_BYTES + M2M_SEAL_OVERHEAD, plain) ||
+		 uicc_keyset_unpack(plain, (uint8_t)kvn, ks) || ks->kic.alg != sqlite3_column_int(st, 1) ||
 		 ks->kid.alg != sqlite3_column_int(st, 2);
 	m2m_wipe(plain, sizeof plain);
 	if (rc)

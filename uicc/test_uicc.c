@@ -350,7 +350,8 @@ Test(card, malformed_apdus_change_nothing)
 		{"A0 A4 00 0C 02 6F 07", 0x6E00},              /* GSM class A0 */
 		{"0C B0 00 00 09", 0x6E00},                    /* secure messaging */
 		{"80 A4 00 0C 02 6F 07", 0x6E00},              /* SELECT is class 0X */
-		{"00 CA 00 00 00", 0x6D00},                    /* GET DATA: not on this card */
+		{"00 CA 00 00 00", 0x6E00},                    /* GET DATA is class 80 (Alternative 3b) */
+		{"00 CB 00 00 00", 0x6D00},                    /* RETRIEVE DATA: not on this card */
 		{"00 DC 01 04 01 00", 0x6D00},                 /* UPDATE RECORD: not on this card */
 		{"00 A4 02 0C 02 6F 07", 0x6A86},              /* P1 02 */
 		{"00 A4 00 00 02 6F 07", 0x6A86},              /* P2 00 */
