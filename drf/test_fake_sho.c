@@ -16,6 +16,7 @@ static void consent(m2m_node *n, m2m_request *req, const M2M_CHANGE_NOTIFY *q)
 {
 	M2M_CHANGE_CONSENT *k = M2M_CHANGE_CONSENT_new();
 	ASN1_STRING_copy(k->change_id, q->change_id);
+	k->mcim_id = ASN1_OCTET_STRING_new();
 	ASN1_OCTET_STRING_set(k->mcim_id, a_mcim_id, sizeof a_mcim_id);
 	m2m_reply(n, req, M2M_MSG_CHANGE_CONSENT, k);
 	M2M_CHANGE_CONSENT_free(k);

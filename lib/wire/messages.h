@@ -699,6 +699,7 @@ DECLARE_ASN1_FUNCTIONS(M2M_TRE_AKA_RESPONSE)
 
 typedef struct {
 	M2M_RELAY_RESPONSE *answer;     /* [0] OPTIONAL: what the last step's destination answered */
+	M2M_APDU_RESPONSE *card;        /* [1] OPTIONAL: the card's answer to the last card step */
 } M2M_TRE_PROVISION;
 DECLARE_ASN1_FUNCTIONS(M2M_TRE_PROVISION)
 
@@ -711,12 +712,19 @@ typedef enum m2m_provision_state {
 	M2M_PROV_FAILED = 5,
 	M2M_PROV_SWITCHING = 6,   /* a change: the new MCIM installed, the M2ME to attach with it */
 	M2M_PROV_COMPLETING = 7,  /* a change: attached with the new MCIM, the DRF to be told */
+	/* Alternative 3b (docs/alt3b.md): the TRE re-credentials the device's UICC */
+	M2M_PROV_UICC_REGISTERING = 8,  /* card steps (certificate, challenge), then uiccChangeRegister */
+	M2M_PROV_UICC_LOADING = 9,      /* STORE DATA chain of B's blob, then SWITCH */
+	M2M_PROV_UICC_SWITCHING = 10,   /* the card switched (or rolled back): follow its REFRESH, attach
+					 * with the IMSI it holds now, then treAttached */
+	M2M_PROV_UICC_COMPLETING = 11,  /* uiccChangeComplete relayed, then COMMIT or the retry */
 } m2m_provision_state;
 
 typedef struct {
 	ASN1_ENUMERATED *state;         /* m2m_provision_state */
 	M2M_RELAY_STEP *step;           /* [0] OPTIONAL: what to relay next */
 	ASN1_ENUMERATED *reason;        /* [1] OPTIONAL: failed */
+	M2M_APDU_COMMAND *card;         /* [2] OPTIONAL: an APDU for the device's UICC (3b) */
 } M2M_TRE_PROVISION_NEXT;
 DECLARE_ASN1_FUNCTIONS(M2M_TRE_PROVISION_NEXT)
 
@@ -795,7 +803,8 @@ DECLARE_ASN1_FUNCTIONS(M2M_CHANGE_NOTIFY)
 
 typedef struct {
 	ASN1_OCTET_STRING *change_id;
-	ASN1_OCTET_STRING *mcim_id;     /* the current SHO's MCIM the change replaces */
+	ASN1_OCTET_STRING *mcim_id;     /* OPTIONAL, 1a: the current SHO's MCIM the change replaces */
+	ASN1_STRING *imsi;              /* OPTIONAL, 3b: the IMSI of the device's UICC; one of the two */
 } M2M_CHANGE_CONSENT;
 DECLARE_ASN1_FUNCTIONS(M2M_CHANGE_CONSENT)
 

@@ -398,6 +398,14 @@ static void check_apdu_response(const void *want_, const void *got_)
 	SAME(status_word);
 }
 
+/* An optional ApduCommand or ApduResponse inside another body: both absent, or the same. */
+static void check_optional(const void *want, const void *got, void (*check)(const void *, const void *))
+{
+	cr_assert_eq(want == NULL, got == NULL, "an optional field is %s", want ? "lost" : "invented");
+	if (want)
+		check(want, got);
+}
+
 static void *build_card_atr(void)
 {
 	M2M_CARD_ATR *a = M2M_CARD_ATR_new();
@@ -1427,8 +1435,10 @@ static void check_tre_aka_response(const void *want_, const void *got_)
 static void *make_tre_provision(int full)
 {
 	M2M_TRE_PROVISION *p = M2M_TRE_PROVISION_new();
-	if (full)
+	if (full) {
 		p->answer = relay_response();
+		p->card = build_apdu_response();
+	}
 	return p;
 }
 FULL_AND_MINIMAL(tre_provision)
@@ -1437,6 +1447,7 @@ static void check_tre_provision(const void *want_, const void *got_)
 {
 	const M2M_TRE_PROVISION *want = want_, *got = got_;
 	check_relay_answer(want->answer, got->answer);
+	check_optional(want->card, got->card, check_apdu_response);
 }
 
 /* full: a step to relay (and a reason, which only `failed` uses); minimal: done */
@@ -1447,6 +1458,7 @@ static void *make_tre_provision_next(int full)
 	if (full) {
 		n->step = relay_step();
 		set_enum(&n->reason, M2M_R_NOT_VALIDATED);
+		n->card = build_apdu_command();
 	}
 	return n;
 }
@@ -1458,6 +1470,7 @@ static void check_tre_provision_next(const void *want_, const void *got_)
 	SAME(state);
 	check_relay_step(want->step, got->step);
 	SAME(reason);
+	check_optional(want->card, got->card, check_apdu_command);
 }
 
 /* The eContent of the Alternative 1a signed objects, and the MCIM inside its package. */
@@ -1723,7 +1736,16 @@ static void *build_change_consent(void)
 {
 	M2M_CHANGE_CONSENT *c = M2M_CHANGE_CONSENT_new();
 	set_run(c->change_id, 16, 0x80);
-	set_run(c->mcim_id, 16, 0x60);
+	c->mcim_id = run(16, 0x60);
+	return c;
+}
+
+/* Alternative 3b's consent: the IMSI of the device's UICC instead of an MCIM */
+static void *build_change_consent_uicc(void)
+{
+	M2M_CHANGE_CONSENT *c = M2M_CHANGE_CONSENT_new();
+	set_run(c->change_id, 16, 0x80);
+	set_digits(&c->imsi, "001010000000042");
 	return c;
 }
 
@@ -1732,6 +1754,7 @@ static void check_change_consent(const void *want_, const void *got_)
 	const M2M_CHANGE_CONSENT *want = want_, *got = got_;
 	SAME(change_id);
 	SAME(mcim_id);
+	SAME(imsi);
 }
 
 static void *build_change_complete(void)
@@ -2509,6 +2532,15 @@ static const body_case minimal_cases[] = {
 	{M2M_MSG_TRE_ATTACHED, build_tre_attached_minimal, check_tre_attached},
 	{M2M_MSG_SMS_REPORT, build_sms_report_minimal, check_sms_report},
 };
+
+Test(roundtrip, change_consent_of_a_uicc_device)
+{
+	m2m_envelope env;
+	set_header(&env, M2M_MSG_CHANGE_CONSENT);
+	void *body = build_change_consent_uicc();
+	roundtrip(&env, body, check_change_consent);
+	free_body(M2M_MSG_CHANGE_CONSENT, body);
+}
 
 Test(roundtrip, every_optional_field_absent)
 {

@@ -114,7 +114,7 @@ static void reply_consent(dpf_context *dpf, m2m_request *req, const dpf_change *
 {
 	M2M_CHANGE_CONSENT *a = M2M_CHANGE_CONSENT_new();
 	if (a && ASN1_OCTET_STRING_set(a->change_id, c->change_id, DPF_CHANGE_ID_LEN) &&
-	    ASN1_OCTET_STRING_set(a->mcim_id, c->mcim_id, DPF_MCIM_ID_LEN))
+	    (a->mcim_id = ASN1_OCTET_STRING_new()) && ASN1_OCTET_STRING_set(a->mcim_id, c->mcim_id, DPF_MCIM_ID_LEN))
 		m2m_reply(dpf->node, req, M2M_MSG_CHANGE_CONSENT, a);
 	else
 		m2m_refuse(dpf->node, req, M2M_R_INTERNAL, "changeConsent cannot be encoded");

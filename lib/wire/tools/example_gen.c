@@ -869,7 +869,7 @@ static void *make_change_consent(void)
 {
 	M2M_CHANGE_CONSENT *c = M2M_CHANGE_CONSENT_new();
 	set_octets(c->change_id, example_change_id, sizeof example_change_id);
-	set_octets(c->mcim_id, example_mcim_id, sizeof example_mcim_id);
+	c->mcim_id = octets(example_mcim_id, sizeof example_mcim_id);
 	return c;
 }
 
