@@ -44,6 +44,9 @@
 		   "  ota_tar = \"b00010\"; ota_kvn = 1; ota_kic = \"4a1c2e7f6b3d5a9e0c8f1b2d3e4f5061\";\n"     \
 		   "  ota_kid = \"7e3a9c1b5d2f4e6a8b0c1d2e3f405162\"; ota_dek = \"c0ffee112233445566778899aabbccdd\";\n")
 #define NEW_KVN 2
+#define NEW_COUNTER 5  /* the counter B's keyset starts with: its first packet counts 6 */
+#define OTA_AES 0x2    /* the KIc/KID algorithm nibble of AES (lib/ota/scp80.h) */
+#define OPERATOR_CN "mno-b"
 #define SQN_START ((uint64_t)1000 << M2M_SQN_IND_BITS_DEFAULT)  /* SEQ 1000, IND 0 */
 #define BLOCK 200                                               /* STORE DATA block size here */
 
@@ -73,7 +76,7 @@ static struct {
 	uint64_t serial;
 	STACK_OF(X509) *extra;  /* the issuing CA, which signatures carry */
 	m2m_trust *trust;       /* the root only: what the card holds */
-	party card, other_card, operator, not_operator, forger_root, forger;
+	party card, other_card, operator, operator_c, not_operator, forger_root, forger;
 } pki;
 
 static X509 *issue(m2m_cert_kind kind, const char *cn, EVP_PKEY *subject, int profile, X509 *issuer,
@@ -105,13 +108,14 @@ static void make_pki(void)
 	cr_assert_not_null(pki.trust);
 	make_party(&pki.card, "uicc-t", M2M_PROFILE_UICC);
 	make_party(&pki.other_card, "uicc-other", M2M_PROFILE_UICC);
-	make_party(&pki.operator, "mno-b", M2M_PROFILE_OPERATOR_FUNCTION);
+	make_party(&pki.operator, OPERATOR_CN, M2M_PROFILE_OPERATOR_FUNCTION);
+	make_party(&pki.operator_c, "mno-c", M2M_PROFILE_OPERATOR_FUNCTION);
 	make_party(&pki.not_operator, "pva-t", M2M_PROFILE_PVA);
 	/* an operatorFunction certificate under a root of its own: an uncertified key */
 	pki.forger_root.key = m2m_pki_keygen();
 	pki.forger_root.cert = issue(M2M_CERT_ROOT, "test root CA", pki.forger_root.key, -1, NULL, NULL);
 	pki.forger.key = m2m_pki_keygen();
-	pki.forger.cert = issue(M2M_CERT_END_ENTITY, "mno-b", pki.forger.key, M2M_PROFILE_OPERATOR_FUNCTION,
+	pki.forger.cert = issue(M2M_CERT_END_ENTITY, OPERATOR_CN, pki.forger.key, M2M_PROFILE_OPERATOR_FUNCTION,
 				pki.forger_root.cert, pki.forger_root.key);
 }
 
@@ -123,7 +127,8 @@ static void free_party(party *p)
 
 static void free_pki(void)
 {
-	party *parties[] = {&pki.card, &pki.other_card, &pki.operator, &pki.not_operator, &pki.forger_root, &pki.forger};
+	party *parties[] = {&pki.card, &pki.other_card, &pki.operator, &pki.operator_c,
+			    &pki.not_operator, &pki.forger_root, &pki.forger};
 	for (size_t i = 0; i < sizeof parties / sizeof parties[0]; i++)
 		free_party(parties[i]);
 	m2m_trust_free(pki.trust);
@@ -183,21 +188,27 @@ static void set_octets(ASN1_OCTET_STRING *s, const uint8_t *v, size_t len)
 	cr_assert(ASN1_OCTET_STRING_set(s, v, (int)len));
 }
 
-/* The new operator's credentials for iccid, carrying nonce. */
-static UICC_CREDENTIAL *credential(const char *iccid, const uint8_t nonce[16])
+/* The new operator's credentials for iccid, carrying nonce: B's AES keyset for the card's RFM TAR. */
+static M2M_UICC_CREDENTIAL *credential(const char *iccid, const uint8_t nonce[16])
 {
-	UICC_CREDENTIAL *v = UICC_CREDENTIAL_new();
+	static const uint8_t rfm_tar[3] = {0xb0, 0x00, 0x10};
+	M2M_UICC_CREDENTIAL *v = M2M_UICC_CREDENTIAL_new();
 	cr_assert_not_null(v);
 	cr_assert_eq(m2m_set_digits(&v->iccid, iccid), 0);
 	cr_assert_eq(m2m_set_digits(&v->imsi, NEW_IMSI), 0);
+	cr_assert(ASN1_STRING_set(v->sho, OPERATOR_CN, -1));
 	set_octets(v->card_nonce, nonce, 16);
 	set_octets(v->change_id, CHANGE_ID, sizeof CHANGE_ID);
 	set_octets(v->k, NEW_K, sizeof NEW_K);
 	set_octets(v->opc, NEW_OPC, sizeof NEW_OPC);
-	set_octets(v->ota_kic, NEW_KIC, sizeof NEW_KIC);
-	set_octets(v->ota_kid, NEW_KID, sizeof NEW_KID);
-	set_octets(v->ota_dek, NEW_DEK, sizeof NEW_DEK);
-	v->ota_kvn = NEW_KVN;
+	v->ota->kvn = NEW_KVN;
+	v->ota->kic_alg = OTA_AES;
+	v->ota->kid_alg = OTA_AES;
+	set_octets(v->ota->kic, NEW_KIC, sizeof NEW_KIC);
+	set_octets(v->ota->kid, NEW_KID, sizeof NEW_KID);
+	set_octets(v->ota->dek, NEW_DEK, sizeof NEW_DEK);
+	set_octets(v->ota->tar, rfm_tar, sizeof rfm_tar);
+	v->ota->counter = NEW_COUNTER;
 	v->sqn_start = SQN_START;
 	return v;
 }
@@ -214,10 +225,11 @@ static uint8_t *seal_content(const uint8_t *content, size_t clen, const party *s
 	return blob;
 }
 
-static uint8_t *seal_blob(const UICC_CREDENTIAL *v, const party *signer, STACK_OF(X509) *extra, X509 *to, size_t *len)
+static uint8_t *seal_blob(const M2M_UICC_CREDENTIAL *v, const party *signer, STACK_OF(X509) *extra, X509 *to,
+			  size_t *len)
 {
 	uint8_t *der = NULL;
-	int n = i2d_UICC_CREDENTIAL(v, &der);
+	int n = i2d_M2M_UICC_CREDENTIAL(v, &der);
 	cr_assert_gt(n, 0);
 	uint8_t *blob = seal_content(der, (size_t)n, signer, extra, to, len);
 	OPENSSL_free(der);
@@ -227,9 +239,9 @@ static uint8_t *seal_blob(const UICC_CREDENTIAL *v, const party *signer, STACK_O
 /* A blob for this card and nonce, from the certified operator. */
 static uint8_t *good_blob(const uint8_t nonce[16], size_t *len)
 {
-	UICC_CREDENTIAL *v = credential(ICCID, nonce);
+	M2M_UICC_CREDENTIAL *v = credential(ICCID, nonce);
 	uint8_t *blob = seal_blob(v, &pki.operator, pki.extra, pki.card.cert, len);
-	UICC_CREDENTIAL_free(v);
+	M2M_UICC_CREDENTIAL_free(v);
 	return blob;
 }
 
@@ -395,6 +407,17 @@ static void expect_refused(const uint8_t *blob, size_t len, uint16_t sw, const c
 	free(before);
 }
 
+/* v (freed here) signed by signer, encrypted to this card: its last block is refused with sw,
+ * and nothing changes. */
+static void expect_credential_refused(M2M_UICC_CREDENTIAL *v, const party *signer, uint16_t sw, const char *what)
+{
+	size_t len = 0;
+	uint8_t *blob = seal_blob(v, signer, pki.extra, pki.card.cert, &len);
+	expect_refused(blob, len, sw, what);
+	OPENSSL_free(blob);
+	M2M_UICC_CREDENTIAL_free(v);
+}
+
 /* ---- the identity ----------------------------------------------------------------------------------------- */
 
 Test(card3b, the_certificate_is_read_in_chained_reads)
@@ -490,12 +513,12 @@ Test(card3b, a_blob_installs_and_switch_brings_the_new_credentials)
 	cr_assert_eq(authenticate(K, OPC, seq(3)), 0x9862, "the old K still authenticates");
 	db_text("SELECT state FROM uicc_shadow", state, sizeof state);
 	cr_assert_str_eq(state, "switched");
-	/* the new operator's OTA keyset serves the card's TARs, counters from zero */
+	/* the new operator's OTA keyset serves the card's TARs, counters from the keyset's */
 	char rows[256];
 	db_text("SELECT group_concat(hex(tar) || application || kvn || counter, ' ') FROM (SELECT * FROM uicc_ota_tar"
 		" ORDER BY tar)",
 		rows, sizeof rows);
-	cr_assert_str_eq(rows, "000000isd20 B00010rfm20");
+	cr_assert_str_eq(rows, "000000isd25 B00010rfm25");
 	db_text("SELECT group_concat(kvn) FROM uicc_ota_keyset", rows, sizeof rows);
 	cr_assert_str_eq(rows, "2", "only the new operator's keyset is active");
 	/* all of it across a restart: K is stored sealed, the SQN array moved */
@@ -580,13 +603,13 @@ Test(card3b, a_blob_for_another_card_is_refused)
 	uint8_t nonce[16];
 	size_t len = 0;
 	get_challenge(nonce);
-	UICC_CREDENTIAL *v = credential(ICCID, nonce);
+	M2M_UICC_CREDENTIAL *v = credential(ICCID, nonce);
 	/* encrypted to another card's certificate: this card cannot open it */
 	uint8_t *blob = seal_blob(v, &pki.operator, pki.extra, pki.other_card.cert, &len);
 	expect_refused(blob, len, 0x6988, "a blob encrypted to another card");
 	OPENSSL_free(blob);
 	/* encrypted to this card but naming another card's ICCID */
-	UICC_CREDENTIAL *other = credential(OTHER_ICCID, nonce);
+	M2M_UICC_CREDENTIAL *other = credential(OTHER_ICCID, nonce);
 	blob = seal_blob(other, &pki.operator, pki.extra, pki.card.cert, &len);
 	expect_refused(blob, len, 0x6A88, "a blob naming another ICCID");
 	OPENSSL_free(blob);
@@ -595,8 +618,8 @@ Test(card3b, a_blob_for_another_card_is_refused)
 	blob[len - 20] ^= 0x01;
 	expect_refused(blob, len, 0x6988, "an altered blob");
 	OPENSSL_free(blob);
-	UICC_CREDENTIAL_free(v);
-	UICC_CREDENTIAL_free(other);
+	M2M_UICC_CREDENTIAL_free(v);
+	M2M_UICC_CREDENTIAL_free(other);
 	/* the challenge is still there: the genuine blob installs */
 	blob = good_blob(nonce, &len);
 	cr_assert_eq(store_blob(transmit_raw, blob, len), 0x9000);
@@ -608,20 +631,17 @@ Test(card3b, a_blob_signed_by_anyone_but_a_certified_operator_is_refused)
 	uint8_t nonce[16];
 	size_t len = 0;
 	get_challenge(nonce);
-	UICC_CREDENTIAL *v = credential(ICCID, nonce);
+	M2M_UICC_CREDENTIAL *v = credential(ICCID, nonce);
 	STACK_OF(X509) *forged_chain = sk_X509_new_null();
 	cr_assert(sk_X509_push(forged_chain, pki.forger_root.cert));
 	uint8_t *blob = seal_blob(v, &pki.forger, forged_chain, pki.card.cert, &len);
 	expect_refused(blob, len, 0x6982, "a blob signed by an uncertified key");
 	OPENSSL_free(blob);
-	blob = seal_blob(v, &pki.not_operator, pki.extra, pki.card.cert, &len);
-	expect_refused(blob, len, 0x6982, "a blob signed by a certified key of another profile");
-	OPENSSL_free(blob);
-	blob = seal_blob(v, &pki.other_card, pki.extra, pki.card.cert, &len);
-	expect_refused(blob, len, 0x6982, "a blob signed by another card");
-	OPENSSL_free(blob);
+	M2M_UICC_CREDENTIAL_free(v);
 	sk_X509_free(forged_chain);
-	UICC_CREDENTIAL_free(v);
+	expect_credential_refused(credential(ICCID, nonce), &pki.not_operator, 0x6982,
+				  "a blob signed by a certified key of another profile");
+	expect_credential_refused(credential(ICCID, nonce), &pki.other_card, 0x6982, "a blob signed by another card");
 }
 
 Test(card3b, a_malformed_blob_is_refused)
@@ -636,24 +656,64 @@ Test(card3b, a_malformed_blob_is_refused)
 	uint8_t *blob = seal_content(junk, sizeof junk, &pki.operator, pki.extra, pki.card.cert, &len);
 	expect_refused(blob, len, 0x6A80, "a SignedData over junk");
 	OPENSSL_free(blob);
-	/* fields out of their sizes: K of 15 bytes, KVN 0, an ICCID of letters */
-	UICC_CREDENTIAL *v = credential(ICCID, nonce);
+	/* fields out of their sizes: K of 15 bytes, KVN 0, an ICCID of letters, no sho */
+	M2M_UICC_CREDENTIAL *v = credential(ICCID, nonce);
 	set_octets(v->k, NEW_K, 15);
-	blob = seal_blob(v, &pki.operator, pki.extra, pki.card.cert, &len);
-	expect_refused(blob, len, 0x6A80, "K of 15 bytes");
-	OPENSSL_free(blob);
-	UICC_CREDENTIAL_free(v);
+	expect_credential_refused(v, &pki.operator, 0x6A80, "K of 15 bytes");
 	v = credential(ICCID, nonce);
-	v->ota_kvn = 0;
-	blob = seal_blob(v, &pki.operator, pki.extra, pki.card.cert, &len);
-	expect_refused(blob, len, 0x6A80, "OTA keyset version 0");
+	v->ota->kvn = 0;
+	expect_credential_refused(v, &pki.operator, 0x6A80, "OTA keyset version 0");
+	expect_credential_refused(credential("8986001234567890ABCD", nonce), &pki.operator, 0x6A80,
+				  "an ICCID that is no digits");
+	v = credential(ICCID, nonce);
+	cr_assert(ASN1_STRING_set(v->sho, "", 0));
+	expect_credential_refused(v, &pki.operator, 0x6A80, "an empty sho");
+}
+
+/* An OTA keyset the card cannot take: not AES, for a TAR it has not, without DEK, a counter past
+ * 40 bits. The challenge stays: the genuine blob installs afterwards. */
+Test(card3b, a_keyset_the_card_cannot_use_is_refused)
+{
+	static const uint8_t other_tar[3] = {0xb0, 0x00, 0x20};
+	uint8_t nonce[16];
+	get_challenge(nonce);
+	M2M_UICC_CREDENTIAL *v = credential(ICCID, nonce);
+	v->ota->kic_alg = 0x5;  /* 3DES with 2 keys: its 16-byte key would fit */
+	expect_credential_refused(v, &pki.operator, 0x6A80, "a 3DES KIc");
+	v = credential(ICCID, nonce);
+	v->ota->kid_alg = 0x5;
+	expect_credential_refused(v, &pki.operator, 0x6A80, "a 3DES KID");
+	v = credential(ICCID, nonce);
+	set_octets(v->ota->tar, other_tar, sizeof other_tar);
+	expect_credential_refused(v, &pki.operator, 0x6A80, "a keyset for a TAR the card has not");
+	v = credential(ICCID, nonce);
+	set_octets(v->ota->dek, NEW_DEK, 0);
+	expect_credential_refused(v, &pki.operator, 0x6A80, "a keyset without DEK");
+	v = credential(ICCID, nonce);
+	v->ota->counter = M2M_OTA_CNTR_MAX + 1;
+	expect_credential_refused(v, &pki.operator, 0x6A80, "a counter past 40 bits");
+	size_t len = 0;
+	uint8_t *blob = good_blob(nonce, &len);
+	cr_assert_eq(store_blob(transmit_raw, blob, len), 0x9000);
 	OPENSSL_free(blob);
-	UICC_CREDENTIAL_free(v);
-	v = credential("8986001234567890ABCD", nonce);
-	blob = seal_blob(v, &pki.operator, pki.extra, pki.card.cert, &len);
-	expect_refused(blob, len, 0x6A80, "an ICCID that is no digits");
+}
+
+/* Another certified operator cannot pass its credentials off as B's, nor B name another operator:
+ * the card checks that the signer is the sho the blob names. */
+Test(card3b, a_blob_whose_sho_is_not_its_signer_is_refused)
+{
+	uint8_t nonce[16];
+	get_challenge(nonce);
+	expect_credential_refused(credential(ICCID, nonce), &pki.operator_c, 0x6982,
+				  "a blob naming mno-b signed by mno-c");
+	M2M_UICC_CREDENTIAL *v = credential(ICCID, nonce);
+	cr_assert(ASN1_STRING_set(v->sho, "mno-c", -1));
+	expect_credential_refused(v, &pki.operator, 0x6982, "a blob naming mno-c signed by mno-b");
+	cr_assert_eq(db_int("SELECT count(*) FROM uicc_shadow"), 0);
+	size_t len = 0;
+	uint8_t *blob = good_blob(nonce, &len);
+	cr_assert_eq(store_blob(transmit_raw, blob, len), 0x9000);
 	OPENSSL_free(blob);
-	UICC_CREDENTIAL_free(v);
 }
 
 Test(card3b, a_truncated_or_broken_chain_is_refused)
@@ -711,6 +771,44 @@ Test(card3b, a_chain_longer_than_the_card_holds_is_refused)
 	cr_assert_eq(sw, 0x6A84, "an endless chain: SW %04X", sw);
 }
 
+/* ---- the TRE's reads beside the M2ME's USIM -------------------------------------------------------------- */
+
+#define SELECT_ICCID "00 A4 00 04 02 2F E2"
+#define READ_ICCID "00 B0 00 00 0A"
+#define SELECT_ICCID_BY_PATH "00 A4 08 0C 02 2F E2"  /* what tre/uicc_card.c sends */
+#define SELECT_MF "00 A4 00 0C 02 3F 00"
+#define ICCID_EF "98 68 00 21 43 65 87 09 21 43"  /* ICCID in swapped BCD */
+
+/*
+ * The TRE reads the ICCID through the M2ME while the USIM serves the network (alt3b step 6). The
+ * card follows TS 102 221 §8.4.1: from ADF.USIM a file identifier does not reach EF_ICCID, a
+ * child of the MF, so the SELECT by identifier is refused 6A82 and READ BINARY then has no EF
+ * (6986); SELECT by path from the MF, or the MF first, reaches it. None of them ends the USIM's
+ * activation: AUTHENTICATE works without selecting the ADF again. EF_IMSI by SFI then needs the
+ * ADF again, the current DF being the MF.
+ */
+Test(card3b, the_iccid_is_read_while_the_usim_is_active)
+{
+	expect(SELECT_USIM, 0x9000);
+	cr_assert_eq(authenticate(K, OPC, seq(1)), 0x9000);
+	expect(SELECT_ICCID, 0x6A82);
+	expect(READ_ICCID, 0x6986);
+	cr_assert_eq(authenticate(K, OPC, seq(2)), 0x9000, "AUTHENTICATE after the refused SELECT");
+	/* by path from the MF */
+	expect(SELECT_ICCID_BY_PATH, 0x9000);
+	rapdu r = expect(READ_ICCID, 0x9000);
+	expect_data(&r, ICCID_EF);
+	cr_assert_eq(authenticate(K, OPC, seq(3)), 0x9000, "AUTHENTICATE after reading the ICCID by path");
+	expect(READ_IMSI, 0x6A82);
+	/* the MF first, then exactly the identifier's SELECT and READ BINARY */
+	expect(SELECT_USIM, 0x9000);
+	expect(SELECT_MF, 0x9000);
+	expect(SELECT_ICCID, 0x9000);
+	r = expect(READ_ICCID, 0x9000);
+	expect_data(&r, ICCID_EF);
+	cr_assert_eq(authenticate(K, OPC, seq(4)), 0x9000, "AUTHENTICATE after reading the ICCID from the MF");
+}
+
 /* ---- secrets ---------------------------------------------------------------------------------------------- */
 
 static void expect_no_secrets(void)
@@ -756,7 +854,7 @@ Test(card3b, no_key_is_in_the_database_in_clear)
 /* ---- the daemon against a real agency ---------------------------------------------------------------------- */
 
 #define CARD_ENTITY "uicc-t"
-#define OPERATOR "mno-b"
+#define OPERATOR OPERATOR_CN  /* the sho the blob names */
 
 static struct {
 	char dir[64], conf[128], log[128], endpoint[128];
@@ -806,7 +904,7 @@ TestSuite(daemon3b, .init = daemon_setup, .fini = daemon_teardown, .timeout = 12
 static void write_card_conf(void)
 {
 	char text[4096];
-	ta_write(w.dir, "card.image", CARD_IMAGE);
+	ta_write(w.dir, "card.image", OTA_IMAGE);  /* B's keyset is for its RFM TAR */
 	ta_write_key(w.dir, "uicc.key", &w.uicc);
 	ta_random_file(w.dir, "uicc.storage", 32);
 	snprintf(w.endpoint, sizeof w.endpoint, "ipc://%s/uicc.sock", w.dir);
@@ -1035,9 +1133,9 @@ Test(daemon3b, the_daemon_takes_a_blob_from_an_operator_the_agency_certified)
 	cr_assert_eq(r.len, 16);
 	memcpy(nonce, r.data, 16);
 	/* the new operator's blob: signed by its identity, encrypted to the card's certificate */
-	UICC_CREDENTIAL *v = credential(ICCID, nonce);
+	M2M_UICC_CREDENTIAL *v = credential(ICCID, nonce);
 	uint8_t *content = NULL, *sd = NULL, *blob = NULL;
-	int clen = i2d_UICC_CREDENTIAL(v, &content);
+	int clen = i2d_M2M_UICC_CREDENTIAL(v, &content);
 	size_t sdlen = 0, len = 0;
 	cr_assert_gt(clen, 0);
 	cr_assert_eq(m2m_identity_sign(w.operator_id, content, (size_t)clen, &sd, &sdlen), 0);
@@ -1054,6 +1152,6 @@ Test(daemon3b, the_daemon_takes_a_blob_from_an_operator_the_agency_certified)
 	OPENSSL_free(content);
 	OPENSSL_free(sd);
 	OPENSSL_free(blob);
-	UICC_CREDENTIAL_free(v);
+	M2M_UICC_CREDENTIAL_free(v);
 	X509_free(card);
 }
