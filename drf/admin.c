@@ -27,7 +27,8 @@ static const char usage_text[] =
 	"  pool list           the PCIDs assigned: PCID TRE valid-until, and where each is in use\n"
 	"  registrations       every registration: TRE M2ME SHO DPF, whether it is provisioned, and\n"
 	"                      whether a subscriber key is registered\n"
-	"  changes             every change of subscription: CHANGE-ID TRE FROM TO STATE\n"
+	"  changes             every change of subscription: CHANGE-ID TRE FROM TO STATE, and for a\n"
+	"                      change of the UICC's credentials (3b): uicc IMSI-A [ICCID [IMSI-B]]\n"
 	"Exit status: 0 done, 1 failed (reason on stderr), 2 bad usage or configuration.\n";
 
 static const m2m_admin_tool tool;
@@ -196,15 +197,20 @@ static void change_row(sqlite3_stmt *st)
 	char id[2 * DRF_ID_LEN + 1] = "?";
 	if (sqlite3_column_bytes(st, 0) == DRF_ID_LEN)
 		m2m_hex(sqlite3_column_blob(st, 0), DRF_ID_LEN, id);
-	printf("%s %s %s %s %s\n", id, sqlite3_column_text(st, 1), sqlite3_column_text(st, 2), sqlite3_column_text(st, 3),
+	printf("%s %s %s %s %s", id, sqlite3_column_text(st, 1), sqlite3_column_text(st, 2), sqlite3_column_text(st, 3),
 	       sqlite3_column_text(st, 4));
+	/* Alternative 3b: the IMSI of A on the card, then the card registered and B's IMSI once delivered */
+	for (int i = 5; i < 8 && sqlite3_column_type(st, i) != SQLITE_NULL; i++)
+		printf(" %s%s", i == 5 ? "uicc " : "", sqlite3_column_text(st, i));
+	putchar('\n');
 }
 
 static int cmd_changes(void *state, int argc, char **argv, char *err, size_t len)
 {
 	if (argc)
 		return m2m_admin_usage(&tool, "changes takes no argument");
-	return list(state, "SELECT change_id, tre, from_sho, to_sho, state FROM drf_change ORDER BY created_at, tre",
+	return list(state, "SELECT c.change_id, c.tre, c.from_sho, c.to_sho, c.state, c.a_imsi, u.iccid, u.b_imsi"
+			   " FROM drf_change c LEFT JOIN drf_uicc_change u USING (change_id) ORDER BY c.created_at, c.tre",
 		    change_row, err, len);
 }
 

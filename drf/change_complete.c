@@ -54,6 +54,10 @@ static m2m_reason completable(drf *d, const uint8_t id[DRF_ID_LEN], const char *
 		snprintf(why, len, "the change of TRE %s is to %s, not %s", tre, c->to_sho, sho);
 		return M2M_R_WRONG_SHO;
 	}
+	if (c->kind == DRF_KIND_UICC) {
+		snprintf(why, len, "the change of TRE %s re-credentials its UICC: it ends with uiccChangeComplete", tre);
+		return M2M_R_WRONG_STATE;
+	}
 	*repeat = (c->state == DRF_CHANGE_COMPLETE || c->state == DRF_CHANGE_RELEASED) &&
 		  !memcmp(c->b_mcim_id, mcim_id, DRF_ID_LEN);
 	if (c->state != DRF_CHANGE_CONSENTED && !*repeat) {
@@ -115,28 +119,10 @@ void drf_change_complete(drf *d, m2m_request *req)
 
 static void on_released(m2m_node *n, const m2m_envelope *resp, m2m_reason reason, void *arg)
 {
-	drf_pending *p = arg;
-	drf *d = p->d;
+	static const drf_ack_step release = {DRF_CHANGE_COMPLETE, DRF_CHANGE_RELEASED, M2M_MSG_CHANGE_RELEASE_ACK, "release"};
 	drf_change c;
-	uint8_t id[DRF_ID_LEN];
-	char why[300] = "";
-	int acked = resp && resp->type == M2M_MSG_CHANGE_RELEASE_ACK &&
-		    !m2m_read_octets(((const M2M_CHANGE_ACK *)resp->body)->change_id, id, sizeof id) &&
-		    !memcmp(id, p->id, DRF_ID_LEN);
-	if (drf_change_load(d, p->id, &c) || c.state != DRF_CHANGE_COMPLETE) {
-		drf_pending_done(p);
-		return;
-	}
-	c.state = DRF_CHANGE_RELEASED;
-	if (!acked || drf_change_save(d, &c, time(NULL))) {
-		m2m_warn("release of TRE %s by %s not done: %s; asked again in %ds", c.tre, c.from_dpf,
-			 acked ? "it cannot be stored" : m2m_call_failure(c.from_dpf, resp, reason, why, sizeof why),
-			 d->s.change_retry_seconds);
-		drf_pending_retry_later(p);
-		return;
-	}
-	m2m_info("change of TRE %s from %s to %s released: closed", c.tre, c.from_sho, c.to_sho);
-	drf_pending_done(p);
+	if (drf_pending_acked(arg, resp, reason, &release, &c))
+		m2m_info("change of TRE %s from %s to %s released: closed", c.tre, c.from_sho, c.to_sho);
 }
 
 int drf_change_release(drf *d, drf_pending *p, const drf_change *c)

@@ -3,6 +3,9 @@
  * toSho} to its DPF, which answers changeConsent {changeId, mcimId} or refuses (contractLocked
  * while its MCIM is under a contract lock). Its answer is the change's outcome and the new SHO's:
  *   consent: `consented`, A's MCIM id kept for the release; the new SHO gets changeResponse;
+ *   consent with the IMSI of the device's UICC instead (Alternative 3b, docs/alt3b.md): the
+ *     change is of kind uicc, `triggering` (uicc_trigger.c), A's IMSI kept; changeResponse too;
+ *   a consent with both or neither: no decision (the new SHO's request refused badBody), told again;
  *   a refusal: `refused` (closed) with A's reason and text; the new SHO gets that refusal (a
  *     transport refusal or internalError is no decision: as no answer);
  *   no usable answer: still `notifying`; the tick tells A again after change_retry_seconds, and
@@ -59,15 +62,25 @@ static void answer_waiters(drf *d, drf_pending *p, const drf_change *c, m2m_reas
 	drf_waiters_clear(&p->waiting);
 }
 
-/* A consent for this change: 0 with A's MCIM id in c, or -1. */
+/* A consent for this change with exactly one of A's MCIM id (1a: consented) or the IMSI of the
+ * device's UICC (3b: the change is of kind uicc, triggering): 0 with c's state set, or -1. */
 static int consent_of(const m2m_envelope *resp, drf_change *c)
 {
 	const M2M_CHANGE_CONSENT *k = resp->body;
 	uint8_t id[DRF_ID_LEN];
-	if (m2m_read_octets(k->change_id, id, sizeof id) || memcmp(id, c->id, DRF_ID_LEN) ||
-	    m2m_read_octets(k->mcim_id, c->a_mcim_id, DRF_ID_LEN))
+	if (m2m_read_octets(k->change_id, id, sizeof id) || memcmp(id, c->id, DRF_ID_LEN) || !k->mcim_id == !k->imsi)
+		return -1;
+	if (k->imsi) {
+		if (m2m_digits(k->imsi, c->a_imsi, sizeof c->a_imsi, 6, DRF_IMSI_MAX))
+			return -1;
+		c->kind = DRF_KIND_UICC;
+		c->state = DRF_CHANGE_TRIGGERING;
+		return 0;
+	}
+	if (m2m_read_octets(k->mcim_id, c->a_mcim_id, DRF_ID_LEN))
 		return -1;
 	c->has_a_mcim = 1;
+	c->state = DRF_CHANGE_CONSENTED;
 	return 0;
 }
 
@@ -89,13 +102,14 @@ static int refusal_of(const m2m_envelope *resp, drf_change *c)
 /* What A's answer decides: M2M_OK with c's new state saved, or why nothing was decided. */
 static m2m_reason decide(drf *d, const m2m_envelope *resp, m2m_reason reason, drf_change *c, char *why, size_t len)
 {
-	if (resp && resp->type == M2M_MSG_CHANGE_CONSENT && !consent_of(resp, c))
-		c->state = DRF_CHANGE_CONSENTED;
-	else if (!resp || resp->type != M2M_MSG_ERROR || refusal_of(resp, c)) {
-		if (resp && resp->type == M2M_MSG_CHANGE_CONSENT)
-			snprintf(why, len, "%s consented to another change, or without its MCIM id", c->from_dpf);
-		else
-			m2m_call_failure(c->from_dpf, resp, reason, why, len);
+	int consent = resp && resp->type == M2M_MSG_CHANGE_CONSENT;
+	if (consent && consent_of(resp, c)) {
+		snprintf(why, len, "%s consented to another change, or not with exactly one of an MCIM id and an IMSI",
+			 c->from_dpf);
+		return M2M_R_BAD_BODY;
+	}
+	if (!consent && (!resp || resp->type != M2M_MSG_ERROR || refusal_of(resp, c))) {
+		m2m_call_failure(c->from_dpf, resp, reason, why, len);
 		return M2M_R_TIMEOUT;
 	}
 	if (drf_change_save(d, c, time(NULL))) {

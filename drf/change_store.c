@@ -9,12 +9,13 @@
 #include <stdio.h>
 #include <string.h>
 
-static const char *const state_names[] = {"notifying", "consented", "complete", "released", "refused"};
+static const char *const state_names[] = {"notifying", "consented", "complete", "released", "refused", "triggering",
+					  "triggered", "ordering", "delivered", "completed"};
 #define NSTATES (int)(sizeof state_names / sizeof state_names[0])
 
 #define COLUMNS                                                                                              \
 	"change_id, tre, m2me, from_sho, from_dpf, to_sho, to_dpf, state, nonce, issued_at, a_mcim_id, b_mcim_id," \
-	" refusal, refusal_text"
+	" refusal, refusal_text, kind, a_imsi"
 
 const char *drf_change_state_name(drf_change_state s)
 {
@@ -54,6 +55,9 @@ static int read_row(sqlite3_stmt *st, drf_change *c)
 	c->has_b_mcim = column_id(st, 11, c->b_mcim_id);
 	c->refusal = (m2m_reason)sqlite3_column_int(st, 12);
 	m2m_store_column_text(st, 13, c->refusal_text, sizeof c->refusal_text);
+	m2m_store_column_text(st, 14, state, sizeof state);
+	c->kind = strcmp(state, "uicc") ? DRF_KIND_MCIM : DRF_KIND_UICC;
+	m2m_store_column_text(st, 15, c->a_imsi, sizeof c->a_imsi);
 	return 0;
 }
 
@@ -87,7 +91,7 @@ int drf_change_by_nonce(drf *d, const char *tre, const uint8_t nonce[DRF_CHANGE_
 
 int drf_change_open_of(drf *d, const char *tre, drf_change *c)
 {
-	return load(d, "tre = ?1 AND state IN ('notifying', 'consented', 'complete')", tre, NULL, 0, c);
+	return load(d, "tre = ?1 AND state NOT IN ('released', 'refused')", tre, NULL, 0, c);
 }
 
 static void bind_id(sqlite3_stmt *st, int i, int present, const uint8_t id[DRF_ID_LEN])
@@ -99,7 +103,7 @@ static void bind_id(sqlite3_stmt *st, int i, int present, const uint8_t id[DRF_I
 }
 
 /* What changes over a change's life: ?1 its id, ?2 state, ?3 and ?4 the MCIM ids, ?5 and ?6 the
- * refusal, ?7 now. */
+ * refusal, ?7 now, ?16 the kind and ?17 A's IMSI (3b). */
 static void bind_progress(sqlite3_stmt *st, const drf_change *c, int64_t now)
 {
 	sqlite3_bind_blob(st, 1, c->id, DRF_ID_LEN, SQLITE_TRANSIENT);
@@ -111,12 +115,15 @@ static void bind_progress(sqlite3_stmt *st, const drf_change *c, int64_t now)
 		sqlite3_bind_text(st, 6, c->refusal_text, -1, SQLITE_TRANSIENT);
 	}
 	sqlite3_bind_int64(st, 7, now);
+	sqlite3_bind_text(st, 16, c->kind == DRF_KIND_UICC ? "uicc" : "mcim", -1, SQLITE_STATIC);
+	if (c->kind == DRF_KIND_UICC)
+		sqlite3_bind_text(st, 17, c->a_imsi, -1, SQLITE_TRANSIENT);
 }
 
 int drf_change_insert(drf *d, const drf_change *c, int64_t now)
 {
 	sqlite3_stmt *st = m2m_store_prepare(d->db, "INSERT INTO drf_change (" COLUMNS ", created_at, updated_at)"
-						    " VALUES (?1, ?8, ?9, ?10, ?11, ?12, ?13, ?2, ?14, ?15, ?3, ?4, ?5, ?6, ?7, ?7)");
+						    " VALUES (?1, ?8, ?9, ?10, ?11, ?12, ?13, ?2, ?14, ?15, ?3, ?4, ?5, ?6, ?16, ?17, ?7, ?7)");
 	if (!st)
 		return -1;
 	bind_progress(st, c, now);
@@ -131,7 +138,8 @@ int drf_change_insert(drf *d, const drf_change *c, int64_t now)
 int drf_change_save(drf *d, const drf_change *c, int64_t now)
 {
 	sqlite3_stmt *st = m2m_store_prepare(d->db, "UPDATE drf_change SET state = ?2, a_mcim_id = ?3, b_mcim_id = ?4,"
-						    " refusal = ?5, refusal_text = ?6, updated_at = ?7 WHERE change_id = ?1");
+						    " refusal = ?5, refusal_text = ?6, updated_at = ?7, kind = ?16, a_imsi = ?17"
+						    " WHERE change_id = ?1");
 	if (!st)
 		return -1;
 	bind_progress(st, c, now);
@@ -141,7 +149,8 @@ int drf_change_save(drf *d, const drf_change *c, int64_t now)
 int drf_change_due(drf *d, uint8_t (*ids)[DRF_ID_LEN], int max)
 {
 	sqlite3_stmt *st = m2m_store_prepare(d->db, "SELECT change_id FROM drf_change"
-						    " WHERE state IN ('notifying', 'complete') ORDER BY updated_at LIMIT ?1");
+						    " WHERE state IN ('notifying', 'complete', 'triggering', 'ordering', 'completed')"
+						    " ORDER BY updated_at LIMIT ?1");
 	int n = 0, step = SQLITE_ERROR;
 	if (st)
 		sqlite3_bind_int(st, 1, max);

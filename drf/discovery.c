@@ -67,9 +67,9 @@ static int store_ticket(drf *d, const char *tre, const uint8_t nonce[DRF_NONCE_L
 	return m2m_store_run(d->db, st);
 }
 
-/* The RegistrationTicket for the request and the registration, signed and stored; NULL on failure. */
-static M2M_SIGNED_OBJECT *issue(drf *d, const M2M_DISCOVERY_REQUEST *q, const drf_registration *r,
-				const uint8_t nonce[DRF_NONCE_LEN])
+/* The RegistrationTicket for the registration, signed and stored; NULL on failure. */
+static M2M_SIGNED_OBJECT *issue(drf *d, const drf_registration *r, const uint8_t nonce[DRF_NONCE_LEN],
+				const ASN1_OCTET_STRING *change_id)
 {
 	int64_t expires = time(NULL) + d->s.ticket_seconds;
 	M2M_REGISTRATION_TICKET *t = M2M_REGISTRATION_TICKET_new();
@@ -78,7 +78,7 @@ static M2M_SIGNED_OBJECT *issue(drf *d, const M2M_DISCOVERY_REQUEST *q, const dr
 		 !m2m_set_str(t->sho, r->sho) && !m2m_set_str(t->dpf, r->dpf) &&
 		 ASN1_OCTET_STRING_set(t->nonce, nonce, DRF_NONCE_LEN) &&
 		 ASN1_GENERALIZEDTIME_set(t->expires, (time_t)expires) &&
-		 (!q->change_id || (t->change_id = ASN1_OCTET_STRING_dup(q->change_id))) &&
+		 (!change_id || (t->change_id = ASN1_OCTET_STRING_dup(change_id))) &&
 		 !m2m_identity_sign_item(d->id, ASN1_ITEM_rptr(M2M_REGISTRATION_TICKET), t, so) &&
 		 !store_ticket(d, r->tre, nonce, so, expires);
 	M2M_REGISTRATION_TICKET_free(t);
@@ -87,6 +87,13 @@ static M2M_SIGNED_OBJECT *issue(drf *d, const M2M_DISCOVERY_REQUEST *q, const dr
 		return NULL;
 	}
 	return so;
+}
+
+M2M_SIGNED_OBJECT *drf_ticket(drf *d, const drf_registration *r, const uint8_t nonce[DRF_NONCE_LEN],
+			      const ASN1_OCTET_STRING *change_id)
+{
+	M2M_SIGNED_OBJECT *so = stored_ticket(d, r->tre, nonce);
+	return so ? so : issue(d, r, nonce, change_id);
 }
 
 /* ---- discoveryRequest -------------------------------------------------------------------------- */
@@ -160,9 +167,7 @@ void drf_discovery_request(drf *d, m2m_request *req)
 		return;
 	}
 	int change = q->change_id != NULL;
-	M2M_SIGNED_OBJECT *so = stored_ticket(d, r.tre, nonce);
-	if (!so)
-		so = issue(d, q, &r, nonce);
+	M2M_SIGNED_OBJECT *so = drf_ticket(d, &r, nonce, q->change_id);
 	M2M_DISCOVERY_REQUEST_free(q);
 	if (!so) {
 		m2m_refuse(d->node, req, M2M_R_INTERNAL, "the ticket for %s cannot be signed or stored", r.tre);

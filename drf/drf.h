@@ -203,7 +203,19 @@ typedef enum drf_change_state {
 	DRF_CHANGE_COMPLETE,   /* the TRE attached with the new MCIM: registration moved, old SHO to release */
 	DRF_CHANGE_RELEASED,   /* the old SHO acknowledged the release: closed */
 	DRF_CHANGE_REFUSED,    /* the old SHO refused: closed, its reason kept for the new SHO */
+	/* Alternative 3b (docs/alt3b.md): the old SHO consented with the IMSI of the device's UICC */
+	DRF_CHANGE_TRIGGERING, /* the signed trigger is due or travelling to the TRE through SHO A */
+	DRF_CHANGE_TRIGGERED,  /* the TRE acknowledged a trigger: it may register (also after a rollback) */
+	DRF_CHANGE_ORDERING,   /* the TRE registered its card: SHO B is ordered the credentials */
+	DRF_CHANGE_DELIVERED,  /* SHO B's package is stored and answers the TRE's registration */
+	DRF_CHANGE_COMPLETED,  /* the device attached with B's IMSI: registration moved, A to release */
 } drf_change_state;
+
+/* What a change replaces: 1a's MCIM, or (3b) the credentials in the device's UICC. */
+typedef enum drf_change_kind {
+	DRF_KIND_MCIM,
+	DRF_KIND_UICC,
+} drf_change_kind;
 
 typedef struct drf_change {
 	uint8_t id[DRF_ID_LEN];
@@ -212,6 +224,8 @@ typedef struct drf_change {
 	char from_sho[M2M_ENTITY_MAX + 1], from_dpf[M2M_ENTITY_MAX + 1];
 	char to_sho[M2M_ENTITY_MAX + 1], to_dpf[M2M_ENTITY_MAX + 1];
 	drf_change_state state;
+	drf_change_kind kind;                 /* set by the old SHO's consent */
+	char a_imsi[DRF_IMSI_MAX + 1];        /* 3b: the IMSI of A on the card (consent), to release */
 	uint8_t nonce[DRF_CHANGE_NONCE_LEN];  /* the authorisation's: used once */
 	int64_t issued_at;
 	int has_a_mcim, has_b_mcim;
@@ -223,16 +237,16 @@ typedef struct drf_change {
 
 const char *drf_change_state_name(drf_change_state s);
 /* Loads a change: by its id, by the authorisation's (tre, nonce), or the open one of a TRE
- * (notifying, consented or complete). 0, 1 when none, -1 on failure. */
+ * (neither released nor refused). 0, 1 when none, -1 on failure. */
 int drf_change_load(drf *d, const uint8_t id[DRF_ID_LEN], drf_change *c);
 int drf_change_by_nonce(drf *d, const char *tre, const uint8_t nonce[DRF_CHANGE_NONCE_LEN], drf_change *c);
 int drf_change_open_of(drf *d, const char *tre, drf_change *c);
-/* A new change (its nonce marked used by the same row), or c's state, refusal and MCIM ids
- * written; 0 or -1. */
+/* A new change (its nonce marked used by the same row), or c's state, kind, IMSI of A, refusal
+ * and MCIM ids written; 0 or -1. */
 int drf_change_insert(drf *d, const drf_change *c, int64_t now);
 int drf_change_save(drf *d, const drf_change *c, int64_t now);
-/* The ids of up to max changes whose old SHO is still to be told (notifying, complete): how many,
- * or -1. */
+/* The ids of up to max changes with a call of the DRF due (notifying, complete; 3b: triggering,
+ * ordering, completed): how many, or -1. */
 int drf_change_due(drf *d, uint8_t (*ids)[DRF_ID_LEN], int max);
 
 /* ---- change_pending.c: what is being told to the old SHO, in memory -------------------------------- */
@@ -243,6 +257,8 @@ struct drf_pending {
 	uint8_t id[DRF_ID_LEN];
 	int in_flight;
 	int64_t next_at;       /* not before: the pause after a call that got no usable answer */
+	char to[M2M_ENTITY_MAX + 1];  /* whom the last call went to */
+	uint8_t sent_nonce[16];  /* 3b: the card nonce of the order in flight */
 	drf_waiter *waiting;
 	drf_pending *next;
 };
@@ -252,12 +268,24 @@ drf_pending *drf_pending_get(drf *d, const uint8_t id[DRF_ID_LEN]);
 /* The call to the old SHO (to, type, body: freed here, made: whether it was made whole) unless one
  * is in flight, its answer to cb with p: 0, or -1 when it cannot be made or sent. */
 int drf_pending_call(drf_pending *p, const char *to, int type, void *body, int made, m2m_response_cb cb);
+/* Whether resp is an answer of type with the ChangeAck {changeId: id}. */
+int drf_acked(const m2m_envelope *resp, int type, const uint8_t id[DRF_ID_LEN]);
+/* A call that a ChangeAck {changeId} of ack_type answers, moving the change from `from` to `to`. */
+typedef struct drf_ack_step {
+	drf_change_state from, to;
+	int ack_type;
+	const char *what;  /* for the log: "release", "trigger" */
+} drf_ack_step;
+/* Its answer, in the callback step: 1 with the change in c moved and saved (p done); 0 when the
+ * change is no longer `from` (p done) or the call is to be made again (logged, after the pause). */
+int drf_pending_acked(drf_pending *p, const m2m_envelope *resp, m2m_reason reason, const drf_ack_step *s, drf_change *c);
 /* The call got no usable answer: try again after the pause. */
 void drf_pending_retry_later(drf_pending *p);
 /* Done with the entry (its waiters answered): unlinked and freed. */
 void drf_pending_done(drf_pending *p);
 void drf_pending_free(drf *d);
-/* From the tick: the notify or release of every change due, unless one is in flight. */
+/* From the tick: the call of every change due (notify, release; 3b: trigger, order, release),
+ * unless one is in flight or its pause is not over. */
 void drf_change_tick(drf *d, int64_t now);
 
 /* ---- change_request.c, change_notify.c: SHO B asks, SHO A consents -------------------------------- */
@@ -276,5 +304,59 @@ int drf_change_notify(drf *d, drf_pending *p, const drf_change *c);
 void drf_change_complete(drf *d, m2m_request *req);
 /* changeRelease to the old SHO's DPF unless one is in flight: 0, or -1 when it cannot be called. */
 int drf_change_release(drf *d, drf_pending *p, const drf_change *c);
+
+/* ---- Alternative 3b: the UICC re-credentialed by the new SHO through the TRE (docs/alt3b.md) --------- */
+
+#define DRF_ICCID_MIN 18
+#define DRF_ICCID_MAX 20
+#define DRF_CARD_CERT_MAX 4096
+#define DRF_CARD_NONCE_LEN 16
+#define DRF_PACKAGE_MAX 65536
+
+/* uicc_store.c: the card a TRE registered for a change, and SHO B's package for it. */
+typedef struct drf_uicc {
+	uint8_t id[DRF_ID_LEN];
+	char iccid[DRF_ICCID_MAX + 1];
+	uint8_t card_cert[DRF_CARD_CERT_MAX];
+	size_t card_cert_len;
+	uint8_t card_nonce[DRF_CARD_NONCE_LEN];
+	int has_package;                      /* B answered the order for this card nonce */
+	char b_imsi[DRF_IMSI_MAX + 1];
+} drf_uicc;
+
+/* The trigger nonces issued for a change (kept: the TRE's registration must name one). */
+int drf_trigger_nonce_insert(drf *d, const uint8_t id[DRF_ID_LEN], const uint8_t nonce[DRF_CARD_NONCE_LEN], int64_t now);
+/* 0 when nonce was issued for the change id, 1 when not, -1 on failure. */
+int drf_trigger_nonce_issued(drf *d, const uint8_t id[DRF_ID_LEN], const uint8_t nonce[DRF_CARD_NONCE_LEN]);
+/* The card registered for the change (without its package): 0, 1 when none, -1 on failure. */
+int drf_uicc_load(drf *d, const uint8_t id[DRF_ID_LEN], drf_uicc *u);
+/* The card registered (again): iccid, certificate, card nonce; B's package forgotten. 0 or -1. */
+int drf_uicc_register(drf *d, const drf_uicc *u, int64_t now);
+/* B's package for the card nonce registered: 0 or -1. */
+int drf_uicc_set_package(drf *d, const uint8_t id[DRF_ID_LEN], const M2M_UICC_CREDENTIAL_PACKAGE *k);
+/* The stored package as B sent it; NULL when none or on failure. */
+M2M_UICC_CREDENTIAL_PACKAGE *drf_uicc_package(drf *d, const uint8_t id[DRF_ID_LEN]);
+
+/* uicc_trigger.c: the signed TreActivate to the TRE through SHO A, a new nonce every attempt. */
+int drf_uicc_trigger(drf *d, drf_pending *p, const drf_change *c);
+
+/* uicc_register.c: uiccChangeRegister from the TRE, uiccCredentialOrder to SHO B. */
+/* The 3b change id that TRE tre names in what it signed: M2M_OK, or notFound, notAuthorised (the
+ * change of another TRE), wrongState (a change of 1a) or internalError, with why. */
+m2m_reason drf_uicc_change_of(drf *d, const uint8_t id[DRF_ID_LEN], const char *tre, drf_change *c, char *why, size_t len);
+void drf_uicc_change_register(drf *d, m2m_request *req);
+/* The order of the card registered to the change's new DPF unless one is in flight: 0 or -1. */
+int drf_uicc_order(drf *d, drf_pending *p, const drf_change *c);
+
+/* uicc_complete.c: uiccChangeComplete from the TRE. */
+void drf_uicc_change_complete(drf *d, m2m_request *req);
+
+/* uicc_release.c: uiccRelease of A's IMSI to the old DPF, until acknowledged: `released`. */
+int drf_uicc_release(drf *d, drf_pending *p, const drf_change *c);
+
+/* discovery.c: a RegistrationTicket for r (its sho and dpf) with that nonce and changeId (may be
+ * NULL), signed and stored, or the one stored for (tre, nonce); NULL on failure. */
+M2M_SIGNED_OBJECT *drf_ticket(drf *d, const drf_registration *r, const uint8_t nonce[DRF_NONCE_LEN],
+			      const ASN1_OCTET_STRING *change_id);
 
 #endif

@@ -73,16 +73,23 @@ static void dispatch(m2m_daemon *d, m2m_request *req)
 	case M2M_MSG_CHANGE_COMPLETE:
 		drf_change_complete(f, req);
 		break;
+	case M2M_MSG_UICC_CHANGE_REGISTER:
+		drf_uicc_change_register(f, req);
+		break;
+	case M2M_MSG_UICC_CHANGE_COMPLETE:
+		drf_uicc_change_complete(f, req);
+		break;
 	default:
 		m2m_refuse(f->node, req, M2M_R_UNEXPECTED_MESSAGE,
 			   "the registration operator serves pcidAssignRequest, authInfoRequest, updateLocation, purge, "
-			   "registrationRequest, discoveryRequest, provisioned, changeRequest and changeComplete, not %s",
+			   "registrationRequest, discoveryRequest, provisioned, changeRequest, changeComplete, uiccChangeRegister "
+			   "and uiccChangeComplete, not %s",
 			   m2m_msgtype_name(req->env.type));
 	}
 }
 
 /* About once a second and after every event: enrolment and CRL (identity); at most once a
- * second, expiries and what the old SHO of a change is still to be told (notify, release). */
+ * second, expiries and the calls due for a change (notify, release; 3b: trigger, order, release). */
 static void tick(m2m_daemon *d)
 {
 	static time_t swept, told;

@@ -16,6 +16,14 @@
  * drf_change: every change asked for, kept after it closed: its row is also the record that the
  *   authorisation's nonce was used (UNIQUE (tre, nonce)); at most one open change per TRE
  *   (notifying, consented, complete: the partial unique index).
+ *
+ * Migration 3, Alternative 3b (docs/alt3b.md): drf_change rebuilt (SQLite cannot alter a CHECK)
+ *   with the kind of change (mcim: 1a; uicc: the old SHO consented with the IMSI of the device's
+ *   UICC, a_imsi) and 3b's states; every state but released and refused is open.
+ * drf_trigger_nonce: every nonce the DRF signed into a TreActivate, by change: the TRE's
+ *   registration must name one (a new nonce per attempt: the TRE refuses one it saw).
+ * drf_uicc_change: the card the TRE registered for a 3b change (ICCID, certificate, the card's
+ *   challenge) and SHO B's package for that challenge (ciphertext for the card; no secret here).
  */
 #include "drf.h"
 
@@ -74,6 +82,49 @@ static const char *const migrations[] = {
 	" UNIQUE (tre, nonce),"
 	" CHECK ((state = 'refused') = (refusal IS NOT NULL))) WITHOUT ROWID;"
 	"CREATE UNIQUE INDEX drf_change_open ON drf_change (tre) WHERE state IN ('notifying', 'consented', 'complete');",
+	"CREATE TABLE drf_change3 ("
+	" change_id BLOB PRIMARY KEY CHECK (length(change_id) = 16),"
+	" tre TEXT NOT NULL,"
+	" m2me TEXT NOT NULL,"
+	" from_sho TEXT NOT NULL,"
+	" from_dpf TEXT NOT NULL,"
+	" to_sho TEXT NOT NULL,"
+	" to_dpf TEXT NOT NULL,"
+	" state TEXT NOT NULL CHECK (state IN ('notifying', 'consented', 'complete', 'released', 'refused',"
+	"  'triggering', 'triggered', 'ordering', 'delivered', 'completed')),"
+	" kind TEXT NOT NULL DEFAULT 'mcim' CHECK (kind IN ('mcim', 'uicc')),"
+	" a_imsi TEXT CHECK ((kind = 'uicc') = (a_imsi IS NOT NULL)),"
+	" nonce BLOB NOT NULL CHECK (length(nonce) = 16),"
+	" issued_at INTEGER NOT NULL,"
+	" a_mcim_id BLOB CHECK (a_mcim_id IS NULL OR length(a_mcim_id) = 16),"
+	" b_mcim_id BLOB CHECK (b_mcim_id IS NULL OR length(b_mcim_id) = 16),"
+	" refusal INTEGER,"
+	" refusal_text TEXT,"
+	" created_at INTEGER NOT NULL,"
+	" updated_at INTEGER NOT NULL,"
+	" UNIQUE (tre, nonce),"
+	" CHECK ((state = 'refused') = (refusal IS NOT NULL))) WITHOUT ROWID;"
+	"INSERT INTO drf_change3 (change_id, tre, m2me, from_sho, from_dpf, to_sho, to_dpf, state, nonce, issued_at,"
+	" a_mcim_id, b_mcim_id, refusal, refusal_text, created_at, updated_at)"
+	" SELECT change_id, tre, m2me, from_sho, from_dpf, to_sho, to_dpf, state, nonce, issued_at, a_mcim_id,"
+	" b_mcim_id, refusal, refusal_text, created_at, updated_at FROM drf_change;"
+	"DROP TABLE drf_change;"
+	"ALTER TABLE drf_change3 RENAME TO drf_change;"
+	"CREATE UNIQUE INDEX drf_change_open ON drf_change (tre) WHERE state NOT IN ('released', 'refused');"
+	"CREATE TABLE drf_trigger_nonce ("
+	" nonce BLOB PRIMARY KEY CHECK (length(nonce) = 16),"
+	" change_id BLOB NOT NULL REFERENCES drf_change (change_id),"
+	" issued_at INTEGER NOT NULL) WITHOUT ROWID;"
+	"CREATE INDEX drf_trigger_nonce_change ON drf_trigger_nonce (change_id);"
+	"CREATE TABLE drf_uicc_change ("
+	" change_id BLOB PRIMARY KEY REFERENCES drf_change (change_id),"
+	" iccid TEXT NOT NULL,"
+	" card_certificate BLOB NOT NULL CHECK (length(card_certificate) BETWEEN 1 AND 4096),"
+	" card_nonce BLOB NOT NULL CHECK (length(card_nonce) = 16),"
+	" registered_at INTEGER NOT NULL,"
+	" b_imsi TEXT,"
+	" package BLOB CHECK (package IS NULL OR length(package) BETWEEN 1 AND 65536),"
+	" CHECK ((b_imsi IS NULL) = (package IS NULL))) WITHOUT ROWID;",
 };
 
 const m2m_schema drf_schema = {migrations, sizeof migrations / sizeof migrations[0]};

@@ -23,49 +23,6 @@ TestSuite(change, .init = setup, .fini = teardown, .timeout = 120);
 
 #define B_DPF "mno-b-dpf"
 
-/* ---- what the subscriber signs, what SHO B asks ------------------------------------------------ */
-
-typedef struct auth {
-	const char *tre, *m2me, *from, *to;
-	uint8_t nonce[16];
-	int nonce_len;
-	int64_t issued_at;
-	EVP_PKEY *key;
-} auth;
-
-/* tre-x from mno-a to mno-b, signed by the registered subscriber key, a fresh nonce. */
-static auth good_auth(void)
-{
-	auth a = {"tre-x", IMEI_A, "mno-a", "mno-b", {0}, 16, time(NULL) - 10, w.subscriber};
-	m2m_random(a.nonce, sizeof a.nonce);
-	return a;
-}
-
-/* changeRequest {authorisation, dpf mno-b-dpf} from a node. */
-static answer ask_change(int from, const auth *x)
-{
-	M2M_CHANGE_REQUEST *q = M2M_CHANGE_REQUEST_new();
-	M2M_CHANGE_AUTHORISATION *c = q->authorisation->content;
-	m2m_set_str(c->tre, x->tre);
-	m2m_set_digits(&c->m2me, x->m2me);
-	m2m_set_str(c->from_sho, x->from);
-	m2m_set_str(c->to_sho, x->to);
-	ASN1_OCTET_STRING_set(c->nonce, x->nonce, x->nonce_len);
-	ASN1_GENERALIZEDTIME_set(c->issued_at, (time_t)x->issued_at);
-	cr_assert(!m2m_pki_sign_der_of(x->key, ASN1_ITEM_rptr(M2M_CHANGE_AUTHORISATION), c, q->authorisation->signature));
-	m2m_set_str(q->dpf, B_DPF);
-	answer a = call(from, M2M_MSG_CHANGE_REQUEST, q);
-	M2M_CHANGE_REQUEST_free(q);
-	return a;
-}
-
-static void change_id_of(answer *a, uint8_t id[16])
-{
-	assert_type(*a, M2M_MSG_CHANGE_RESPONSE);
-	cr_assert_eq(m2m_read_octets(((M2M_CHANGE_RESPONSE *)a->body)->change_id, id, 16), 0);
-	answer_free(a);
-}
-
 /* ---- what the TRE signs and asks ------------------------------------------------------------------ */
 
 static answer complete(const uint8_t id[16], const char *tre, const char *sho, const uint8_t mcim_id[16])
@@ -118,70 +75,7 @@ static void ticket_of(answer *a, char sho[64], char dpf[64], const uint8_t *id)
 	answer_free(a);
 }
 
-/* ---- the DRF's database ------------------------------------------------------------------------------ */
-
-/* The state of the newest change ("" when none), and its id. */
-static void newest_change(char state[16], uint8_t id[16])
-{
-	char hex[40];
-	db_text("SELECT state FROM drf_change ORDER BY created_at DESC LIMIT 1", state, 16);
-	db_text("SELECT hex(change_id) FROM drf_change ORDER BY created_at DESC LIMIT 1", hex, sizeof hex);
-	if (id)
-		cr_assert_eq(m2m_unhex(hex, id, 16), 0, "no change stored");
-}
-
-static int count(const char *sql)
-{
-	char n[32];
-	db_text(sql, n, sizeof n);
-	return atoi(n);
-}
-
 #define OPEN_CHANGES "SELECT count(*) FROM drf_change WHERE state IN ('notifying', 'consented', 'complete')"
-
-static void wait_state(const char *expected, int seconds)
-{
-	char state[16] = "";
-	for (int i = 0; i < seconds * 20; i++) {
-		newest_change(state, NULL);
-		if (!strcmp(state, expected))
-			return;
-		usleep(50 * 1000);
-	}
-	cr_assert_fail("the change is %s, not %s, after %d s: see %s/drf.log", state, expected, seconds, w.dir);
-}
-
-static void wait_count(atomic_int *n, int at_least, int seconds, const char *what)
-{
-	for (int i = 0; i < seconds * 20 && *n < at_least; i++)
-		usleep(50 * 1000);
-	cr_assert_geq(*n, at_least, "%s: %d, not %d, after %d s (see %s/drf.log)", what, (int)*n, at_least, seconds, w.dir);
-}
-
-static void assert_registration(const char *expected)
-{
-	char out[4096];
-	cr_assert_eq(admin(out, sizeof out, "registrations"), 0, "%s", out);
-	cr_assert_not_null(strstr(out, expected), "%s is not in: %s", expected, out);
-}
-
-/* ---- the world of a change --------------------------------------------------------------------------- */
-
-/* The drf with its testbed timings, tre-x enrolled and registered with mno-a (DPF mno-a: the fake,
- * serving as the modes say) with the subscriber key, the drf enrolled. */
-static void start_change(int notify_mode, int release_mode)
-{
-	w.drf_timeout_ms = 500;
-	w.drf_retries = 2;
-	start("after_attach", 4);
-	enrol_fake_tre();
-	w.subscriber = m2m_pki_keygen();
-	reg r[] = {{IMEI_A, "tre-x", "mno-a", "mno-a"}};
-	answer a = register_keyed(TESTBED, r, &w.subscriber, 1);
-	cr_assert_eq(registered(&a), 1);
-	wait_drf_enrolled();
-	sho_a_start(notify_mode, release_mode);
-}
 
 /* ---- registration with a subscriber key -------------------------------------------------------------- */
 
@@ -264,8 +158,7 @@ Test(change, consented_discovered_completed_and_released)
 	/* the old SHO is told to release its MCIM, again until it acknowledges */
 	wait_count(&w.sho_a.releases, 2, 15, "changeReleases the old SHO received");
 	cr_assert(w.sho_a.release_named_mcim, "the release names the MCIM the old SHO consented with");
-	newest_change(sho, NULL);
-	cr_assert_str_eq(sho, "complete");
+	assert_state("complete");
 	w.sho_a.release_mode = A_CONSENT;
 	wait_state("released", 15);
 	/* the TRE says it again: acknowledged again; the change is over for discovery */
@@ -410,11 +303,7 @@ Test(change, resumes_after_a_restart)
 	uint8_t id[16], again[16], b_mcim[16] = {0xb1};
 	auth x = silent_start(A_SILENT, id);
 	/* killed while notifying: the restarted drf tells the old SHO again */
-	restart_drf();
-	int before = w.sho_a.notifies;
-	w.sho_a.notify_mode = A_CONSENT;
-	wait_state("consented", 15);
-	cr_assert_gt(w.sho_a.notifies, before);
+	resumed_after_restart(&w.sho_a.notify_mode, &w.sho_a.notifies, "consented");
 	answer a = ask_change(SHO_B, &x);
 	change_id_of(&a, again);
 	cr_assert_arr_eq(again, id, 16);
@@ -423,10 +312,6 @@ Test(change, resumes_after_a_restart)
 	assert_type(a, M2M_MSG_CHANGE_COMPLETE_ACK);
 	answer_free(&a);
 	wait_count(&w.sho_a.releases, 1, 15, "changeReleases the old SHO received");
-	restart_drf();
-	before = w.sho_a.releases;
-	w.sho_a.release_mode = A_CONSENT;
-	wait_state("released", 15);
-	cr_assert_gt(w.sho_a.releases, before);
+	resumed_after_restart(&w.sho_a.release_mode, &w.sho_a.releases, "released");
 	assert_registration("tre-x " IMEI_A " mno-b " B_DPF " provisioned");
 }

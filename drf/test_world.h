@@ -30,19 +30,32 @@
 extern const char *const component_names[COMPONENTS];
 extern const char *const component_content[COMPONENTS];
 
-enum { TESTBED, VISITED, SHO_A, SHO_B, FAKE_TRE, CLIENTS };
+enum { TESTBED, VISITED, SHO_A, SHO_B, FAKE_TRE, FAKE_TRE_Y, FAKE_UICC, CLIENTS };
 extern const char *const client_ids[CLIENTS];
 
-/* How the fake old SHO answers a changeNotify (consent, contractLocked, or not at all) and a
- * changeRelease (acknowledged, or not at all). */
-enum { A_CONSENT, A_LOCKED, A_SILENT };
+/* How a fake SHO answers: a changeNotify (consent, contractLocked, or not at all; A_UICC: consent
+ * with the IMSI of the device's UICC, Alternative 3b), a changeRelease or uiccRelease, a treTrigger
+ * and (SHO B) a uiccCredentialOrder: A_CONSENT answers (acknowledges, sends the package),
+ * A_LOCKED refuses (contractLocked; an order: notValidated), A_SILENT does not answer. */
+enum { A_CONSENT, A_LOCKED, A_SILENT, A_UICC };
+
+/* The IMSI of A on the card that the fake old SHO consents with, and the IMSI of B in its package. */
+#define A_IMSI "001010000000005"
+#define B_IMSI "001020000000042"
+
+/* The last message of each 3b kind a fake SHO received, as DER of its body. */
+enum { LAST_TRIGGER, LAST_ORDER, LAST_RELEASE, LASTS };
 
 typedef struct fake_sho {
+	const char *entity;
 	pthread_t thread;
 	atomic_int ready, stop;
-	atomic_int notify_mode, release_mode;
-	atomic_int notifies, releases;  /* received */
+	atomic_int notify_mode, release_mode, trigger_mode, order_mode;
+	atomic_int notifies, releases;  /* received (releases: changeRelease and uiccRelease) */
+	atomic_int triggers, orders;
 	atomic_int release_named_mcim;  /* the last changeRelease named the MCIM it consented with */
+	uint8_t last[LASTS][16384];
+	atomic_int last_len[LASTS];
 } fake_sho;
 
 /* The MCIM of mno-a that the fake old SHO consents to replace. */
@@ -60,8 +73,16 @@ typedef struct world {
 	EVP_PKEY *tre_x_key;
 	X509 *tre_x_cert;
 	STACK_OF(X509) *tre_x_extra;
-	fake_sho sho_a;
-	int sho_a_running;
+	fake_sho sho_a, sho_b;
+	int sho_a_running, sho_b_running;
+	/* the DPF the change tests ask a change to ("mno-b-dpf" unless a test sets it) */
+	const char *b_dpf;
+	/* tre-y, another TRE of the platform; uicc-x, a card certified as profile uicc (its DER) */
+	EVP_PKEY *tre_y_key;
+	X509 *tre_y_cert;
+	STACK_OF(X509) *tre_y_extra;
+	uint8_t *card_cert;
+	size_t card_cert_len;
 	EVP_PKEY *subscriber;  /* the subscriber key of the change tests */
 } world;
 
@@ -114,6 +135,9 @@ int spki_der(EVP_PKEY *key, uint8_t **der);
 
 /* tre-x enrols at the real agency with a key of the test's: a TRE certificate of the platform. */
 void enrol_fake_tre(void);
+/* The same for tre-y; uicc-x enrols as a card (profile uicc), its certificate in w.card_cert. */
+void enrol_fake_tre_y(void);
+void enrol_fake_uicc(void);
 /* A SignedObject over DiscoveryRequest (change_id may be NULL). */
 M2M_SIGNED_OBJECT *discovery_body(const char *tre, const char *imei, const uint8_t *nonce, int nonce_len,
 				  const uint8_t *change_id, EVP_PKEY *key, X509 *cert, STACK_OF(X509) *extra);
@@ -123,8 +147,44 @@ answer provisioned(int from, const char *tre, const char *sho);
 /* ---- the fake old SHO ---------------------------------------------------------------------------- */
 
 /* mno-a serves changeNotify and changeRelease from now on (test_fake_sho.c), as the modes say;
- * stopped by teardown. */
+ * stopped by teardown. Its treTrigger mode is A_CONSENT unless set. */
 void sho_a_start(int notify_mode, int release_mode);
 void sho_a_stop(void);
+/* mno-b serves uiccCredentialOrder, as the mode says; stopped by teardown. */
+void sho_b_start(int order_mode);
+void sho_b_stop(void);
+
+/* ---- the change of subscription, as the tests drive it (test_world.c) ------------------------------ */
+
+/* What the subscriber signs. */
+typedef struct auth {
+	const char *tre, *m2me, *from, *to;
+	uint8_t nonce[16];
+	int nonce_len;
+	int64_t issued_at;
+	EVP_PKEY *key;
+} auth;
+
+/* tre-x from mno-a to mno-b, signed by the registered subscriber key, a fresh nonce. */
+auth good_auth(void);
+/* changeRequest {authorisation, dpf w.b_dpf} from a node. */
+answer ask_change(int from, const auth *x);
+/* The changeId of a changeResponse (freed). */
+void change_id_of(answer *a, uint8_t id[16]);
+/* The state of the newest change ("" when none), and its id (id may be NULL). */
+void newest_change(char state[16], uint8_t id[16]);
+int count(const char *sql);
+void wait_state(const char *expected, int seconds);
+/* The newest change is in state expected now. */
+void assert_state(const char *expected);
+/* The drf killed while a fake leaves its call unanswered: restarted, the fake answering from now
+ * on (*mode A_CONSENT), the call made again (*received grows) until the change is in state. */
+void resumed_after_restart(atomic_int *mode, atomic_int *received, const char *state);
+void wait_count(atomic_int *n, int at_least, int seconds, const char *what);
+/* drf-admin registrations holds expected. */
+void assert_registration(const char *expected);
+/* The drf with its testbed timings, tre-x enrolled and registered with mno-a (DPF mno-a: the fake,
+ * serving as the modes say) with the subscriber key, the drf enrolled. */
+void start_change(int notify_mode, int release_mode);
 
 #endif

@@ -210,7 +210,7 @@ static void on_told(m2me_device *dev, const m2me_credential *c, m2m_reason reaso
 {
 	m2me_attach_run *run = &dev->proc.attach;
 	run->told = reason;
-	if (c)
+	if (c && !reason)
 		run->next = *c;
 	else
 		m2m_warn("attach: %s was not told how the attach ended (%s: %s)", run->holder, m2me_reason_name(reason),

@@ -170,31 +170,6 @@ m2me_auth_outcome m2me_auth_parse(const uint8_t *data, size_t len, uint16_t sw, 
 
 /* ---- files read at power-on ------------------------------------------------------------ */
 
-/* Nibble i of a swapped-BCD string: the low nibble of each byte comes first. */
-static unsigned nibble(const uint8_t *b, size_t i)
-{
-	return i % 2 ? b[i / 2] >> 4 : b[i / 2] & 0x0F;
-}
-
-/* EF_ICCID (TS 102 221 §13.2): 10 bytes of swapped BCD, unused trailing nibbles 'F'. */
-int m2me_iccid_decode(const uint8_t *ef, size_t len, char *iccid)
-{
-	if (len != M2ME_EF_ICCID_LEN)
-		return -1;
-	size_t digits = 0;
-	while (digits < 2 * len && nibble(ef, digits) <= 9) {
-		iccid[digits] = (char)('0' + nibble(ef, digits));
-		digits++;
-	}
-	for (size_t i = digits; i < 2 * len; i++)
-		if (nibble(ef, i) != 0x0F)
-			return -1;  /* a non-BCD nibble, or a digit after the padding */
-	if (digits < M2ME_ICCID_MIN)
-		return -1;
-	iccid[digits] = 0;
-	return 0;
-}
-
 /* EF_AD (TS 31.102 §4.2.18): bits 1-4 of byte 4 give the number of MNC digits in the IMSI. */
 int m2me_ad_mnc_length(const uint8_t *ef, size_t len)
 {

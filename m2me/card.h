@@ -7,6 +7,7 @@
 #ifndef M2ME_CARD_H
 #define M2ME_CARD_H
 
+#include "aka/ef_iccid.h"
 #include "aka/ef_imsi.h"
 
 #include <stddef.h>
@@ -23,7 +24,6 @@ extern const uint8_t m2me_usim_aid[M2ME_USIM_AID_LEN];
 
 /* Sizes the files have by specification; the device reads exactly these. */
 #define M2ME_EF_IMSI_LEN M2M_EF_IMSI_LEN
-#define M2ME_EF_ICCID_LEN 10
 #define M2ME_EF_AD_READ_LEN 4  /* bytes 1..4: byte 4 is the MNC length, the rest is not needed */
 
 #define M2ME_APDU_MAX 261
@@ -34,8 +34,6 @@ extern const uint8_t m2me_usim_aid[M2ME_USIM_AID_LEN];
 #define M2ME_CAT_DATA_MAX 255    /* the data of a short APDU */
 
 #define M2ME_IMSI_MAX M2M_IMSI_MAX
-#define M2ME_ICCID_MIN 18
-#define M2ME_ICCID_MAX 20
 
 /* Each builder writes the command into out (M2ME_APDU_MAX bytes) and returns its length. */
 size_t m2me_apdu_select_aid(const uint8_t *aid, size_t aid_len, uint8_t *out);
@@ -77,8 +75,6 @@ typedef struct m2me_auth_result {
 /* Parses the response data and status word; out is zeroed unless the outcome carries values. */
 m2me_auth_outcome m2me_auth_parse(const uint8_t *data, size_t len, uint16_t sw, m2me_auth_result *out);
 
-/* EF_ICCID (swapped BCD, 'F' padding) into 18..20 digits (iccid holds M2ME_ICCID_MAX + 1). */
-int m2me_iccid_decode(const uint8_t *ef, size_t len, char *iccid);
 /* The MNC length from EF_AD byte 4: 2 or 3, or -1. */
 int m2me_ad_mnc_length(const uint8_t *ef, size_t len);
 

@@ -76,9 +76,13 @@ static void reply_status(m2me_device *dev, m2m_request *req)
 void m2me_control_finish(m2me_device *dev, m2m_reason reason, const char *text)
 {
 	m2me_procedure *p = &dev->proc;
-	if (!p->active || p->kind != M2ME_PROC_CONTROL)
+	if (!p->active || (p->kind != M2ME_PROC_CONTROL && p->kind != M2ME_PROC_UNATTENDED))
 		return;
-	if (reason == M2M_OK) {
+	if (p->action == M2M_DEV_PROVISION)  /* also a deviceControl's that took the trigger's over */
+		m2me_provision_unattended_end(dev, reason, text);
+	if (p->kind == M2ME_PROC_UNATTENDED) {
+		/* nobody to answer: its end is logged */
+	} else if (reason == M2M_OK) {
 		m2m_info("%s done", actions[p->action].name);
 		reply_status(dev, p->req);
 	} else {
@@ -127,6 +131,8 @@ const char *m2me_procedure_name(const m2me_procedure *p)
 		return "the card's proactive session (REFRESH)";
 	case M2ME_PROC_TRIGGER:
 		return "a treTrigger held by the TRE";
+	case M2ME_PROC_UNATTENDED:
+		return "the provisioning the TRE's trigger started";
 	case M2ME_PROC_CONTROL:
 		break;
 	}

@@ -44,7 +44,7 @@ typedef struct m2me_settings {
 
 /* What the device read from its card at power-on. */
 typedef struct m2me_card_info {
-	char iccid[M2ME_ICCID_MAX + 1];
+	char iccid[M2M_ICCID_MAX + 1];
 	char imsi[M2ME_IMSI_MAX + 1];
 	int mnc_length;
 } m2me_card_info;
@@ -92,7 +92,7 @@ typedef struct m2me_card_read {
 	uint8_t le;
 	uint8_t ef_imsi[M2ME_EF_IMSI_LEN];
 	uint8_t ef_ad[M2ME_EF_AD_READ_LEN];
-	uint8_t ef_iccid[M2ME_EF_ICCID_LEN];
+	uint8_t ef_iccid[M2M_EF_ICCID_LEN];
 	size_t ef_len[3];
 	int initialise;          /* after a reset: the reading ends with TERMINAL PROFILE */
 	m2me_card_info info;     /* decoded, while TERMINAL PROFILE is with the card */
@@ -142,11 +142,13 @@ typedef struct m2me_attach_run {
 	m2me_credential next;        /* ... and its answer: what to attach with next */
 } m2me_attach_run;
 
-/* Where the TRE's provisioning stands (treProvisionNext: step valid during the callback only). */
+/* Where the TRE's provisioning stands (treProvisionNext: step and card valid during the callback
+ * only). At most one of step and card. */
 typedef struct m2me_next {
 	m2m_provision_state state;
-	const M2M_RELAY_STEP *step;  /* NULL when done or failed */
-	m2m_reason reason;           /* failed: why */
+	const M2M_RELAY_STEP *step;    /* what to relay; NULL when none */
+	const M2M_APDU_COMMAND *card;  /* 3b: an APDU for the device's UICC; NULL when none */
+	m2m_reason reason;             /* failed: why */
 } m2me_next;
 typedef void (*m2me_next_fn)(m2me_device *dev, const m2me_next *next, m2m_reason reason, const char *text);
 
@@ -156,8 +158,10 @@ typedef enum m2me_provision_phase {
 	M2ME_PROV_RELAYING,
 	M2ME_PROV_SWITCHING,  /* the TRE is done: attach with the MCIM it names, then the end */
 	M2ME_PROV_CHANGING,   /* the TRE is switching (a change): attach with the new MCIM, tell it */
+	M2ME_PROV_CARDING,    /* 3b: a card step of the TRE is with the UICC (uicc_change.c) */
+	M2ME_PROV_FOLLOWING,  /* 3b: the card switched: its REFRESH, the re-attach, treAttached */
 } m2me_provision_phase;
-#define M2ME_PROV_PHASES 4
+#define M2ME_PROV_PHASES 6
 extern const char *const m2me_provision_phases[];  /* their names in the database */
 typedef struct m2me_provision_run {
 	m2me_provision_phase phase;
@@ -174,6 +178,12 @@ typedef struct m2me_provision_run {
 	char failure_text[256];      /* not persisted: a resumed procedure says less */
 	m2me_credential target;      /* the credential being attached with (switch.c) */
 	m2me_done_fn then;           /* ... and what follows the attach */
+	/* Alternative 3b (uicc_change.c); uicc and unattended persisted */
+	int uicc;                    /* the TRE re-credentials the card: done ends on the card's session */
+	int unattended;              /* started by the TRE's trigger: nobody waits for the end */
+	int card_steps;              /* card steps passed by this procedure: bounded */
+	int follows;                 /* switches followed by this procedure: bounded */
+	uint8_t card_pending;        /* the last card answer was 91XX: XX, the REFRESH to fetch */
 } m2me_provision_run;
 
 /*
@@ -208,11 +218,17 @@ typedef struct m2me_ota_run {
 	m2m_cat_command command;  /* the one being performed */
 	int have_info;            /* info: what the REFRESH (or the restart) read */
 	m2me_card_info info;
+	/* a procedure that goes on once the card is settled (3b, m2me_refresh_follow): */
+	int reset_due;            /* the card is reset and read after its proactive session */
+	m2me_done_fn then;        /* called instead of ending: the re-attach's reason, or ... */
+	int interrupted;          /* ... the card broke off (then's reason is cardError) */
 } m2me_ota_run;
 
 /* What the procedure in progress answers: a deviceControl, an smsDeliver, a treTrigger (while
- * the TRE holds it), or nobody. */
-typedef enum m2me_proc_kind { M2ME_PROC_CONTROL, M2ME_PROC_SMS, M2ME_PROC_REFRESH, M2ME_PROC_TRIGGER } m2me_proc_kind;
+ * the TRE holds it), or nobody (a refresh; the provisioning the TRE's trigger started). */
+typedef enum m2me_proc_kind {
+	M2ME_PROC_CONTROL, M2ME_PROC_SMS, M2ME_PROC_REFRESH, M2ME_PROC_TRIGGER, M2ME_PROC_UNATTENDED
+} m2me_proc_kind;
 
 /* The procedure in progress: the request it answers and each procedure's working state. */
 typedef struct m2me_procedure {
@@ -246,6 +262,8 @@ struct m2me_device {
 	int ota_recover;
 	int ota_attempts;
 	time_t ota_retry_at;
+	/* a provisioning the TRE's trigger asked for is stored: it starts once the device is idle */
+	int provision_due;
 };
 
 /* Migration 1 of the m2me's database, after M2M_NODE_SCHEMA. */
@@ -291,6 +309,26 @@ struct m2me_device {
 	" network TEXT, apn TEXT, from_imsi TEXT,"      /* the session's when it started */      \
 	" started INTEGER NOT NULL, changed INTEGER NOT NULL);"
 
+/* Migration 4: Alternative 3b. The provisioning gains the phases carding and following, whether
+ * it re-credentials the card (uicc) and whether the TRE's trigger started it (unattended: the
+ * device starts it by itself, also after a restart); the table is rebuilt as in migration 2. */
+#define M2ME_SCHEMA_V4                                                                          \
+	"CREATE TABLE provision_v4 (id INTEGER PRIMARY KEY CHECK (id = 1),"                      \
+	" phase TEXT NOT NULL CHECK (phase IN ('asking', 'relaying', 'switching', 'changing',"   \
+	" 'carding', 'following')),"                                                             \
+	" steps INTEGER NOT NULL CHECK (steps >= 0),"                                            \
+	" last_type INTEGER, last_destination TEXT,"                                             \
+	" from_imsi TEXT,"                                                                       \
+	" failure INTEGER NOT NULL DEFAULT 0 CHECK (failure >= 0),"                              \
+	" uicc INTEGER NOT NULL DEFAULT 0 CHECK (uicc IN (0, 1)),"                               \
+	" unattended INTEGER NOT NULL DEFAULT 0 CHECK (unattended IN (0, 1)),"                   \
+	" started INTEGER NOT NULL, changed INTEGER NOT NULL);"                                  \
+	"INSERT INTO provision_v4 (id, phase, steps, last_type, last_destination, from_imsi, failure, started," \
+	" changed) SELECT id, phase, steps, last_type, last_destination, from_imsi, failure, started, changed"  \
+	" FROM provision;"                                                                       \
+	"DROP TABLE provision;"                                                                  \
+	"ALTER TABLE provision_v4 RENAME TO provision;"
+
 /* imei.c: 15 digits whose last is the Luhn check digit of the first 14 (TS 23.003 Annex B). */
 int m2me_imei_valid(const char *imei);
 
@@ -321,8 +359,10 @@ int m2me_card_aka(m2me_device *dev, const char *imsi, const uint8_t rand[16], co
 int m2me_tre_credential(m2me_device *dev, m2me_credential_fn done);
 int m2me_tre_aka(m2me_device *dev, const char *imsi, const uint8_t rand[16], const uint8_t autn[16],
 		 m2me_aka_fn done);
-int m2me_tre_provision(m2me_device *dev, const M2M_RELAY_RESPONSE *answer, m2me_next_fn done);
-/* treAttached{imsi, attached (reason M2M_OK) | failed + reason}, answered with treCredential. */
+int m2me_tre_provision(m2me_device *dev, const M2M_RELAY_RESPONSE *answer, const m2me_rapdu *card,
+		       m2me_next_fn done);
+/* treAttached{imsi, attached (reason M2M_OK) | failed + reason}, answered with treCredential (a
+ * credential of kind none: done gets it with reason notFound). */
 int m2me_tre_attached(m2me_device *dev, const char *imsi, m2m_reason reason, m2me_credential_fn done);
 
 /* power.c */
@@ -353,6 +393,21 @@ void m2me_provision(m2me_device *dev, const char *network, const char *apn);
 void m2me_provision_finish(m2me_device *dev, m2m_reason reason, const char *text);
 int m2me_provision_enter(m2me_device *dev, m2me_provision_phase phase);
 void m2me_provision_continue(m2me_device *dev);
+/* For uicc_change.c: the TRE asked again with the card's answer to its card step. */
+void m2me_provision_card_answer(m2me_device *dev, const m2me_rapdu *r);
+/* The provisioning the TRE's trigger asked for (stored: m2me_store_schedule_provision) starts
+ * when the device is powered and idle, with nobody waiting: its end is logged. */
+void m2me_provision_tick(m2me_device *dev);
+/* The end of an unattended provisioning (control.c): logged, no longer due. */
+void m2me_provision_unattended_end(m2me_device *dev, m2m_reason reason, const char *text);
+
+/* uicc_change.c, Alternative 3b: a card step of the TRE passes to the UICC only if it is one of
+ * the commands the re-credentialing uses (m2me_card_step_allowed), else the procedure ends
+ * notAuthorised; its answer (data, SW) goes back to the TRE. The TRE's uiccSwitching: the
+ * card's REFRESH (refresh.c), the re-attach with the IMSI it presents, treAttached, ask again. */
+int m2me_card_step_allowed(const uint8_t *apdu, size_t len);
+void m2me_uicc_card_step(m2me_device *dev, const M2M_APDU_COMMAND *c);
+void m2me_uicc_follow(m2me_device *dev);
 
 /* switch.c: the TRE is done (first MCIM): attach with what it names unless attached with it,
  * then the end. The TRE is switching (a change): detach, attach with the new MCIM it names, tell
@@ -386,6 +441,13 @@ void m2me_sms_deliver(m2me_device *dev, m2m_request *req);
 int m2me_refresh_begin(m2me_device *dev, uint8_t pending);
 void m2me_refresh_fetch(m2me_device *dev);
 void m2me_refresh_start(m2me_device *dev, uint8_t pending);
+/* For a procedure that goes on once the card is settled (3b's switch): the pending REFRESH
+ * (pending 0: none) fetched and performed, then a reset and the reading, then the device on the
+ * card's IMSI through network and apn (detach and attach when it changed, attach when not
+ * attached); then(dev, reason, text) at the end with the attach's result, or with cardError
+ * and proc.ota.interrupted set when the card broke off (the tick settles it later). */
+void m2me_refresh_follow(m2me_device *dev, const char *network, const char *apn, uint8_t pending,
+			 m2me_done_fn then);
 /* At start: whether an OTA is to be settled (a stored row, or a session whose IMSI is not the
  * card's): 0, or -1 when the row cannot be read. tick: settles it once no procedure runs: reset,
  * read, re-attach (retried). */
@@ -414,6 +476,10 @@ int m2me_store_forget_session(m2me_device *dev);
 int m2me_store_save_provision(m2me_device *dev, const m2me_provision_run *p);
 int m2me_store_load_provision(m2me_device *dev, m2me_provision_run *p);
 int m2me_store_forget_provision(m2me_device *dev);
+/* The TRE's trigger asks for a provisioning: a row marked unattended (phase asking if new). */
+int m2me_store_schedule_provision(m2me_device *dev);
+/* The unattended provisioning ended: a row left is for a deviceControl provision to resume. */
+int m2me_store_unschedule_provision(m2me_device *dev);
 
 /* The OTA's row; load gives 1 (found: phase, network, apn, from_imsi), 0 or -1. */
 int m2me_store_save_ota(m2me_device *dev, const m2me_ota_run *o);

@@ -80,14 +80,16 @@ int m2me_store_forget_session(m2me_device *dev)
 	return m2m_store_run(dev->db, m2m_store_prepare(dev->db, "DELETE FROM session"));
 }
 
-const char *const m2me_provision_phases[M2ME_PROV_PHASES] = {"asking", "relaying", "switching", "changing"};
+const char *const m2me_provision_phases[M2ME_PROV_PHASES] = {"asking",   "relaying", "switching",
+								 "changing", "carding",  "following"};
 
 int m2me_store_save_provision(m2me_device *dev, const m2me_provision_run *p)
 {
 	sqlite3_stmt *st = m2m_store_prepare(dev->db,
-		"INSERT INTO provision (id, phase, steps, last_type, last_destination, from_imsi, failure, started,"
-		" changed) VALUES (1, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7) ON CONFLICT (id) DO UPDATE SET phase = ?1,"
-		" steps = ?2, last_type = ?3, last_destination = ?4, from_imsi = ?5, failure = ?6, changed = ?7");
+		"INSERT INTO provision (id, phase, steps, last_type, last_destination, from_imsi, failure, uicc,"
+		" unattended, started, changed) VALUES (1, ?1, ?2, ?3, ?4, ?5, ?6, ?8, ?9, ?7, ?7) ON CONFLICT (id)"
+		" DO UPDATE SET phase = ?1, steps = ?2, last_type = ?3, last_destination = ?4, from_imsi = ?5,"
+		" failure = ?6, uicc = ?8, unattended = ?9, changed = ?7");
 	if (st) {
 		sqlite3_bind_text(st, 1, m2me_provision_phases[p->phase], -1, SQLITE_STATIC);
 		sqlite3_bind_int(st, 2, p->steps);
@@ -98,8 +100,25 @@ int m2me_store_save_provision(m2me_device *dev, const m2me_provision_run *p)
 		bind_text_or_null(st, 5, p->from_imsi, 1);
 		sqlite3_bind_int(st, 6, (int)p->failure);
 		sqlite3_bind_int64(st, 7, (sqlite3_int64)time(NULL));
+		sqlite3_bind_int(st, 8, p->uicc ? 1 : 0);
+		sqlite3_bind_int(st, 9, p->unattended ? 1 : 0);
 	}
 	return m2m_store_run(dev->db, st);
+}
+
+int m2me_store_schedule_provision(m2me_device *dev)
+{
+	sqlite3_stmt *st = m2m_store_prepare(dev->db,
+		"INSERT INTO provision (id, phase, steps, unattended, started, changed) VALUES (1, 'asking', 0, 1, ?1, ?1)"
+		" ON CONFLICT (id) DO UPDATE SET unattended = 1, changed = ?1");
+	if (st)
+		sqlite3_bind_int64(st, 1, (sqlite3_int64)time(NULL));
+	return m2m_store_run(dev->db, st);
+}
+
+int m2me_store_unschedule_provision(m2me_device *dev)
+{
+	return m2m_store_run(dev->db, m2m_store_prepare(dev->db, "UPDATE provision SET unattended = 0"));
 }
 
 /* The phase named in column i: its index in names[n], or -1 for a name not among them. */
@@ -116,7 +135,7 @@ static int column_phase(sqlite3_stmt *st, int i, const char *const *names, int n
 int m2me_store_load_provision(m2me_device *dev, m2me_provision_run *p)
 {
 	sqlite3_stmt *st = m2m_store_prepare(dev->db,
-		"SELECT phase, steps, last_type, last_destination, from_imsi, failure FROM provision");
+		"SELECT phase, steps, last_type, last_destination, from_imsi, failure, uicc, unattended FROM provision");
 	if (!st)
 		return -1;
 	int rc = sqlite3_step(st), found = rc == SQLITE_DONE ? 0 : -1;
@@ -130,6 +149,8 @@ int m2me_store_load_provision(m2me_device *dev, m2me_provision_run *p)
 		column_text(st, 3, p->last_destination, sizeof p->last_destination);
 		column_text(st, 4, p->from_imsi, sizeof p->from_imsi);
 		p->failure = (m2m_reason)sqlite3_column_int(st, 5);
+		p->uicc = sqlite3_column_int(st, 6);
+		p->unattended = sqlite3_column_int(st, 7);
 	}
 	sqlite3_finalize(st);
 	return found;
@@ -260,7 +281,9 @@ int m2me_store_load(m2me_device *dev)
 	m2me_provision_run p;
 	int under_way = m2me_store_load_provision(dev, &p);
 	if (under_way > 0)
-		m2m_info("a provisioning was interrupted (%s, %d step(s) relayed): provision resumes it",
-			 m2me_provision_phases[p.phase], p.steps);
+		m2m_info("a provisioning was interrupted (%s, %d step(s) relayed): %s", m2me_provision_phases[p.phase],
+			 p.steps, p.unattended ? "the TRE's trigger started it, it resumes once the device is idle"
+					       : "provision resumes it");
+	dev->provision_due = under_way > 0 && p.unattended;
 	return under_way < 0 ? -1 : m2me_ota_check(dev);
 }

@@ -33,8 +33,11 @@ static void fresh_vector(void)
 static void keys_of(const char *imsi)
 {
 	int pcid = !strcmp(imsi, TRE_PCID), mcim = !strcmp(imsi, TRE_MCIM), mcim_b = !strcmp(imsi, TRE_MCIM_B);
-	fake_net.key_m = pcid ? &fake_net.m_pcid : mcim ? &fake_net.m_mcim : mcim_b ? &fake_net.m_mcim_b : &fake_net.m;
-	fake_net.key_he = pcid ? &fake_net.he_pcid : mcim ? &fake_net.he_mcim : mcim_b ? &fake_net.he_mcim_b : &fake_net.he;
+	int card_b = !strcmp(imsi, CARD_B_IMSI);
+	fake_net.key_m = pcid ? &fake_net.m_pcid : mcim ? &fake_net.m_mcim : mcim_b ? &fake_net.m_mcim_b
+		       : card_b ? &fake_net.m_card_b : &fake_net.m;
+	fake_net.key_he = pcid ? &fake_net.he_pcid : mcim ? &fake_net.he_mcim : mcim_b ? &fake_net.he_mcim_b
+			: card_b ? &fake_net.he_card_b : &fake_net.he;
 }
 
 static void false_vector(void)

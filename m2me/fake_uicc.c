@@ -5,7 +5,10 @@
  * answers it: DB with RES, CK, IK and Kc, DC with AUTS, or 98 62. Its toolkit takes TERMINAL
  * PROFILE, answers ENVELOPE with its PoR (and may then rewrite EF_IMSI and queue a REFRESH, as
  * an OTA of Alternative 3a does, answering 91XX), FETCH and TERMINAL RESPONSE; a reset ends the
- * proactive session. It can misbehave on demand.
+ * proactive session. For Alternative 3b it has a certificate (GET DATA), a challenge, and a shadow
+ * slot holding B's IMSI and keys that the STORE DATA chain marks loaded, SWITCH makes active
+ * (REFRESH queued when announced, as uicc/shadow.c does), COMMIT keeps and ROLLBACK undoes. It can
+ * misbehave on demand.
  */
 #include "m2me_harness.h"
 
@@ -13,6 +16,7 @@
 #include "ota/sms.h"
 
 #include <criterion/criterion.h>
+#include <stdio.h>
 #include <string.h>
 
 const uint8_t new_ef_imsi[M2ME_EF_IMSI_LEN] = {0x08, 0x09, 0x10, 0x20, 0x00, 0x00, 0x00, 0x00, 0x50};
@@ -91,7 +95,8 @@ static uint16_t card_authenticate(const uint8_t *a, size_t len, uint8_t *out, si
 		return 0x9000;
 	}
 	m2m_aka_usim_result r;
-	m2m_aka_status s = m2m_aka_usim_authenticate(&fake_card.m, &fake_card.sqn, a + 6, a + 23, &r);
+	m2m_aka_status s = m2m_aka_usim_authenticate(fake_card.on_b ? &fake_card.m_b : &fake_card.m,
+						     fake_card.on_b ? &fake_card.sqn_b : &fake_card.sqn, a + 6, a + 23, &r);
 	size_t n = 0;
 	if (s == M2M_AKA_OK) {
 		uint8_t kc[8];
@@ -186,11 +191,96 @@ static uint16_t card_terminal_response(const uint8_t *a, size_t len)
 	return 0x9000;
 }
 
-static int held(m2m_node *n, m2m_request *req, uint8_t ins)
+/* ---- Alternative 3b ------------------------------------------------------------------------------- */
+
+/* GET DATA 80 CA P1 P2 Le: the certificate from offset P1 P2, Le 00 what is left up to 256. */
+static uint16_t card_get_data(const uint8_t *a, size_t len, uint8_t *out, size_t *out_len)
+{
+	size_t offset = (size_t)(a[2] << 8 | a[3]);
+	if (len != 5)
+		return 0x6700;
+	if (offset >= sizeof fake_card.cert)
+		return 0x6B00;
+	size_t left = sizeof fake_card.cert - offset, le = a[4] ? a[4] : 256;
+	if (a[4] && le > left)
+		return (uint16_t)(0x6C00 | left);
+	*out_len = le < left ? le : left;
+	memcpy(out, fake_card.cert + offset, *out_len);
+	return 0x9000;
+}
+
+static uint16_t card_get_challenge(const uint8_t *a, size_t len, uint8_t *out, size_t *out_len)
+{
+	if (len != 5 || a[2] || a[3] || a[4] != 16)
+		return 0x6A86;
+	for (size_t i = 0; i < 16; i++)
+		fake_card.challenge[i] = (uint8_t)(0xC0 + i + fake_card.commands);
+	memcpy(out, fake_card.challenge, 16);
+	*out_len = 16;
+	return 0x9000;
+}
+
+static uint16_t card_store_data(const uint8_t *a, size_t len)
+{
+	if (len < 6 || (size_t)a[4] + 5 != len || (a[2] != 0x00 && a[2] != 0x80))
+		return 0x6700;
+	if (a[3] == 0) {
+		fake_card.stored_len = 0;
+		fake_card.blocks = 0;
+	} else if (a[3] != fake_card.blocks) {
+		return 0x6A86;
+	}
+	if (fake_card.stored_len + a[4] > sizeof fake_card.stored)
+		return 0x6A84;
+	memcpy(fake_card.stored + fake_card.stored_len, a + 5, a[4]);
+	fake_card.stored_len += a[4];
+	fake_card.blocks++;
+	fake_card.loaded = a[2] == 0x80;
+	return 0x9000;
+}
+
+/* SWITCH and ROLLBACK: the slot's IMSI and keys trade places with the active ones. */
+static uint16_t card_swap(void)
+{
+	uint8_t ef[M2ME_EF_IMSI_LEN];
+	memcpy(ef, fake_card.ef_imsi, sizeof ef);
+	memcpy(fake_card.ef_imsi, fake_card.ef_imsi_shadow, sizeof ef);
+	memcpy(fake_card.ef_imsi_shadow, ef, sizeof ef);
+	fake_card.on_b = !fake_card.on_b;
+	if (fake_card.refresh_announced)
+		fake_card_queue(M2M_CAT_CMD_REFRESH, M2M_CAT_REFRESH_INIT_FCN);
+	return toolkit_sw();
+}
+
+static uint16_t card_credentials(uint8_t ins)
+{
+	if (ins == 0x38 && fake_card.loaded && !fake_card.switched) {
+		fake_card.switched = 1;
+		return card_swap();
+	}
+	if (ins == 0x3A && fake_card.switched) {
+		fake_card.commits++;
+		fake_card.switched = fake_card.loaded = 0;
+		return 0x9000;
+	}
+	if (ins == 0x3C && fake_card.switched) {
+		fake_card.rollbacks++;
+		fake_card.switched = 0;
+		return card_swap();
+	}
+	return 0x6985;
+}
+
+static int held(m2m_node *n, m2m_request *req, uint8_t cla, uint8_t ins)
 {
 	if ((ins == 0xC2 && fake_card.hold_envelope) || (ins == 0x12 && fake_card.hold_fetch)) {
 		ins == 0xC2 ? fake_card.envelopes++ : fake_card.fetches++;
 		m2m_defer(n, req);  /* freed with the node */
+		return 1;
+	}
+	if (cla == 0x80 && fake_card.hold_ins && ins == fake_card.hold_ins) {
+		fake_card.hold_ins = 0;
+		m2m_defer(n, req);
 		return 1;
 	}
 	return 0;
@@ -203,6 +293,10 @@ static uint16_t card_command(const uint8_t *a, size_t len, uint8_t *out, size_t 
 		       : a[1] == 0xC2 ? card_envelope(a, len, out, out_len)
 		       : a[1] == 0x12 ? card_fetch(a, len, out, out_len)
 		       : a[1] == 0x14 ? card_terminal_response(a, len)
+		       : a[1] == 0xCA ? card_get_data(a, len, out, out_len)
+		       : a[1] == 0x84 ? card_get_challenge(a, len, out, out_len)
+		       : a[1] == 0xE2 ? card_store_data(a, len)
+		       : a[1] == 0x38 || a[1] == 0x3A || a[1] == 0x3C ? card_credentials(a[1])
 				      : 0x6D00;
 	return a[1] == 0xA4   ? card_select(a, len)
 	       : a[1] == 0xB0 ? card_read(a, len, out, out_len)
@@ -234,7 +328,11 @@ void fake_card_serve(m2m_node *n, m2m_request *req, void *arg)
 	uint8_t out[256];
 	uint16_t sw = 0x6700;
 	fake_card.commands++;
-	if (len >= 4 && held(n, req, a[1]))
+	if (len >= 2) {
+		size_t used = strlen(fake_card.ins_log);
+		snprintf(fake_card.ins_log + used, sizeof fake_card.ins_log - used, "%02X%02X ", a[0], a[1]);
+	}
+	if (len >= 4 && held(n, req, a[0], a[1]))
 		return;
 	if (len >= 4)
 		sw = card_command(a, len, out, &out_len);

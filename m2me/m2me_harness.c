@@ -151,10 +151,13 @@ static void credentials(void)
 	milenage_of(&fake_net.m_mcim, MCIM_K, MCIM_OPC);
 	milenage_of(&fake_tre.mcim_b, MCIM_B_K, MCIM_B_OPC);
 	milenage_of(&fake_net.m_mcim_b, MCIM_B_K, MCIM_B_OPC);
-	m2m_sqn_usim *usim[] = {&fake_card.sqn, &fake_tre.sqn_pcid, &fake_tre.sqn_mcim, &fake_tre.sqn_mcim_b};
+	milenage_of(&fake_card.m_b, CARD_B_K, CARD_B_OPC);
+	milenage_of(&fake_net.m_card_b, CARD_B_K, CARD_B_OPC);
+	m2m_sqn_usim *usim[] = {&fake_card.sqn, &fake_tre.sqn_pcid, &fake_tre.sqn_mcim, &fake_tre.sqn_mcim_b,
+				&fake_card.sqn_b};
 	for (size_t i = 0; i < sizeof usim / sizeof usim[0]; i++)
 		cr_assert_eq(m2m_sqn_usim_init(usim[i], NULL), 0);
-	m2m_sqn_he *he[] = {&fake_net.he, &fake_net.he_pcid, &fake_net.he_mcim, &fake_net.he_mcim_b};
+	m2m_sqn_he *he[] = {&fake_net.he, &fake_net.he_pcid, &fake_net.he_mcim, &fake_net.he_mcim_b, &fake_net.he_card_b};
 	for (size_t i = 0; i < sizeof he / sizeof he[0]; i++)
 		cr_assert_eq(m2m_sqn_he_init(he[i], NULL, 0), 0);
 }
@@ -184,6 +187,10 @@ void world_setup(void)
 	static const uint8_t por[] = {0x02, 0x71, 0x00, 0x00, 0x0B, 0x0A, 0xB0, 0x00, 0x10,
 				      0x00, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00};  /* a PoR's user data */
 	memcpy(fake_card.ef_imsi, card_imsi, sizeof card_imsi);
+	cr_assert_eq(m2m_ef_imsi_encode(CARD_B_IMSI, fake_card.ef_imsi_shadow), 0);
+	static const uint8_t cert_header[] = {0x30, 0x82, 0x01, 0x28};  /* 4 + 296 bytes */
+	for (size_t i = 0; i < sizeof fake_card.cert; i++)
+		fake_card.cert[i] = i < sizeof cert_header ? cert_header[i] : (uint8_t)(i * 7);
 	memcpy(fake_card.por, por, sizeof por);
 	fake_card.por_len = sizeof por;
 	char ep[128];
@@ -259,7 +266,8 @@ void world_teardown(void)
 	w.client_node = w.card_node = w.net_node = w.tre_node = NULL;
 	w.m2me_pid = w.uicc_pid = 0;
 	m2m_milenage *keys[] = {&fake_card.m,   &fake_net.m,      &fake_tre.pcid,   &fake_net.m_pcid,
-				&fake_tre.mcim, &fake_net.m_mcim, &fake_tre.mcim_b, &fake_net.m_mcim_b};
+				&fake_tre.mcim, &fake_net.m_mcim, &fake_tre.mcim_b, &fake_net.m_mcim_b,
+				&fake_card.m_b, &fake_net.m_card_b};
 	for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
 		m2m_milenage_clear(keys[i]);
 	/* the tests stop the m2me themselves and check its exit; here a failure can only be reported
@@ -501,6 +509,15 @@ int world_rows(const char *table)
 	snprintf(sql, sizeof sql, "SELECT count(*) FROM %s", table);
 	world_query(sql, n, sizeof n);
 	return atoi(n);
+}
+
+void world_until_no_provision(void)
+{
+	time_t end = time(NULL) + 20;
+	while (world_rows("provision") && time(NULL) < end)
+		for (int i = 0; i < 20; i++)
+			world_step(1);
+	cr_assert_eq(world_rows("provision"), 0, "the provisioning did not end within 20 s");
 }
 
 void sms_start(int from_network, const char *imsi, const uint8_t *tpdu, size_t len, ta_answer *a)

@@ -37,6 +37,17 @@ extern const uint8_t new_ef_imsi[M2ME_EF_IMSI_LEN];
 #define MCIM_B_K "0123456789abcdeffedcba9876543210"
 #define MCIM_B_OPC "00112233445566778899aabbccddeeff"
 
+/* Alternative 3b: what operator B makes for the card (its IMSI, K, OPc), loaded into the card's
+ * shadow slot by the STORE DATA chain and active after SWITCH. */
+#define CARD_B_IMSI "001020000000009"
+#define CARD_B_K "a0a1a2a3a4a5a6a7a8a9aaabacadaeaf"
+#define CARD_B_OPC "b0b1b2b3b4b5b6b7b8b9babbbcbdbebf"
+/* The card's certificate as GET DATA reads it (DER header 30 82 01 28: 300 bytes), and the
+ * package of uiccCredentialDelivery, ciphertext for the card, as the STORE DATA chain carries it. */
+#define FAKE_CERT_LEN 300
+#define FAKE_PACKAGE_LEN 300
+extern const uint8_t fake_package[FAKE_PACKAGE_LEN];
+
 /* One deviceControl: the action and the optional fields it carries (NULL: absent). */
 typedef struct ctl {
 	int action;
@@ -88,6 +99,22 @@ typedef struct fake_card_state {
 	size_t proactive_len;
 	uint8_t response[M2ME_APDU_MAX];  /* the last TERMINAL RESPONSE APDU */
 	size_t response_len;
+	/* Alternative 3b: the certificate, the challenge, the STORE DATA chain into the shadow slot
+	 * (B's EF_IMSI and keys after it), SWITCH, COMMIT, ROLLBACK */
+	uint8_t cert[FAKE_CERT_LEN];
+	uint8_t challenge[16];
+	uint8_t stored[1024];       /* the chain as received */
+	size_t stored_len;
+	int blocks;                 /* of the chain under way */
+	int loaded;                 /* the chain is whole: the shadow slot holds B */
+	int switched;               /* SWITCH done, not committed or rolled back */
+	int on_b;                   /* B's credentials are the active ones */
+	int commits, rollbacks;
+	uint8_t ef_imsi_shadow[M2ME_EF_IMSI_LEN];  /* the slot's EF_IMSI (B's at first) */
+	m2m_milenage m_b;
+	m2m_sqn_usim sqn_b;
+	int hold_ins;               /* a command of this INS (class 80) is never answered, once */
+	char ins_log[1024];          /* every command as "CLA/INS " (e.g. "80E2 00B0 ") */
 } fake_card_state;
 
 /* Queues a proactive command for the card's next answer (91XX). */
@@ -114,8 +141,8 @@ typedef struct fake_net_state {
 	uint8_t session_id[8], key[32];
 	uint64_t last_uplink;
 	/* the TRE's credentials, and the keys of the attach in progress */
-	m2m_milenage m_pcid, m_mcim, m_mcim_b;
-	m2m_sqn_he he_pcid, he_mcim, he_mcim_b;
+	m2m_milenage m_pcid, m_mcim, m_mcim_b, m_card_b;
+	m2m_sqn_he he_pcid, he_mcim, he_mcim_b, he_card_b;
 	char refuse_imsi[16];     /* attachRequest for this IMSI is refused with roamingNotAllowed */
 	m2m_milenage *key_m;
 	m2m_sqn_he *key_he;
@@ -156,7 +183,28 @@ typedef struct fake_tre_state {
 	size_t trigger_len;
 	m2m_reason refuse_trigger;  /* refuses it with this when set */
 	int hold_trigger;           /* never answers it */
+	/* Alternative 3b: an acknowledged trigger opens a change of the card; the next treProvision
+	 * runs its program (card steps, uiccChangeRegister, the STORE DATA chain, SWITCH, then on
+	 * treAttached uiccChangeComplete and COMMIT, or ROLLBACK and the way back to failed) */
+	int uicc_change;
+	int upc, nops;              /* the operation the TRE is at, of nops */
+	struct fake_op {
+		int state, kind;        /* FAKE_OP_CARD, FAKE_OP_STEP, FAKE_OP_FOLLOW */
+		uint8_t apdu[M2ME_APDU_MAX];
+		size_t len;
+		int type;               /* a step's message type */
+	} ops[64];
+	m2m_reason uicc_reason;     /* the end: M2M_OK done, else failed with it */
+	int rolled_back;
+	uint8_t forbidden[64];      /* when set: the first card step instead of SELECT MF */
+	size_t forbidden_len;
+	char card_log[1024];        /* each card answer: "INS:SW " */
+	uint8_t iccid_read[10];
+	size_t cert_read;           /* bytes of the certificate read */
+	int challenge_len;
+	int uicc_done;              /* changes ended (done or failed) */
 } fake_tre_state;
+enum { FAKE_OP_CARD, FAKE_OP_STEP, FAKE_OP_FOLLOW };
 
 /* The changeId of the fake TRE's treTriggerAck. */
 extern const uint8_t fake_change_id[16];
@@ -225,6 +273,8 @@ void assert_refused(const answer *a, m2m_reason want);
 void assert_relayed(int i, const char *destination, int type, const char *imsi);
 /* The rows of a table of the m2me's database. */
 int world_rows(const char *table);
+/* Runs the world until the m2me has no provisioning stored (at most 20 s). */
+void world_until_no_provision(void);
 /* The same in two halves, to hold a procedure open: net 0 leaves the network unanswered. */
 void control_start(ctl c, answer *a);
 void world_poll(answer *a, int net);

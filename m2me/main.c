@@ -23,7 +23,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const migrations[] = {M2M_NODE_SCHEMA M2ME_SCHEMA_V1, M2ME_SCHEMA_V2, M2ME_SCHEMA_V3};
+static const char *const migrations[] = {M2M_NODE_SCHEMA M2ME_SCHEMA_V1, M2ME_SCHEMA_V2, M2ME_SCHEMA_V3,
+				       M2ME_SCHEMA_V4};
 static const m2m_schema schema = {migrations, sizeof migrations / sizeof migrations[0]};
 
 /* ---- configure ------------------------------------------------------------------------------ */
@@ -101,10 +102,12 @@ static void dispatch(m2m_daemon *d, m2m_request *req)
 			   " treTrigger, not %s", m2m_msgtype_name(req->env.type));
 }
 
-/* An OTA on the card that a restart or a silent card left unsettled is settled from here. */
+/* An OTA on the card that a restart or a silent card left unsettled is settled from here, before
+ * the provisioning the TRE's trigger asked for starts (3b: it follows the card). */
 static void tick(m2m_daemon *d)
 {
 	m2me_ota_tick(m2m_daemon_ctx(d));
+	m2me_provision_tick(m2m_daemon_ctx(d));
 }
 
 static void stop(m2m_daemon *d)

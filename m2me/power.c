@@ -108,7 +108,7 @@ static int decode_files(m2me_card_read *rd, m2me_card_info *info, char *why, siz
 		return snprintf(why, len, "EF_AD does not give an MNC length of 2 or 3"), -1;
 	if (strlen(info->imsi) <= 3 + (size_t)info->mnc_length)
 		return snprintf(why, len, "the IMSI is too short for its MCC and MNC"), -1;
-	if (m2me_iccid_decode(rd->ef_iccid, rd->ef_len[FILE_ICCID], info->iccid))
+	if (m2m_ef_iccid_decode(rd->ef_iccid, rd->ef_len[FILE_ICCID], info->iccid))
 		return snprintf(why, len, "EF_ICCID does not hold an ICCID"), -1;
 	return 0;
 }

@@ -12,6 +12,17 @@
  *   SWITCHING  the TRE is done: attach with the MCIM it now names (switch.c), the end
  *   CHANGING   the TRE is switching: detach, attach with the new MCIM, tell the TRE (switch.c);
  *              then ASKING again (completing: changeComplete relayed over the new session)
+ *   CARDING    3b: the TRE's card step is with the UICC; its answer goes back in the next
+ *              treProvision (uicc_change.c)
+ *   FOLLOWING  3b, uiccSwitching: the card's REFRESH, the re-attach with the IMSI it presents,
+ *              treAttached (uicc_change.c); then ASKING again
+ *
+ * Alternative 3b (docs/alt3b.md) runs over the card's operational session: the TRE re-credentials
+ * the card, and done ends the procedure there (no credential of the TRE to attach with). It is
+ * started by the device itself once it passed the TRE's treTriggerAck back (trigger.c): the row
+ * is stored marked unattended before the ack leaves, and m2me_provision_tick starts it when the
+ * device is powered and idle (after the procedure in progress, after an OTA to settle, after a
+ * restart), with nobody waiting: its end is logged, its result is the deviceStatus that follows.
  *
  * The procedure ends with deviceStatus (imsi: the MCIM's) or with the reason the TRE, the
  * network or the destination gave. Its progress is stored at every phase (table provision) and
@@ -30,7 +41,7 @@
  * a change adds changeComplete. */
 #define MAX_RELAYS 16
 
-static void ask(m2me_device *dev, const M2M_RELAY_RESPONSE *answer);
+static void ask(m2me_device *dev, const M2M_RELAY_RESPONSE *answer, const m2me_rapdu *card);
 
 /* The end: the row goes, in the step that answers the deviceControl. */
 void m2me_provision_finish(m2me_device *dev, m2m_reason reason, const char *text)
@@ -54,7 +65,12 @@ int m2me_provision_enter(m2me_device *dev, m2me_provision_phase phase)
 
 void m2me_provision_continue(m2me_device *dev)
 {
-	ask(dev, NULL);
+	ask(dev, NULL, NULL);
+}
+
+void m2me_provision_card_answer(m2me_device *dev, const m2me_rapdu *r)
+{
+	ask(dev, NULL, r);
 }
 
 /* ---- relaying a step ----------------------------------------------------------------------------- */
@@ -75,7 +91,7 @@ static void on_relayed(m2m_node *n, const m2m_envelope *resp, m2m_reason reason,
 	const M2M_RELAY_RESPONSE *answer = resp->body;
 	m2m_info("provision: %s answered %s", dev->proc.provision.last_destination,
 		 m2m_msgtype_name(answer->message_type) ? m2m_msgtype_name(answer->message_type) : "?");
-	ask(dev, answer);
+	ask(dev, answer, NULL);
 }
 
 static void relay(m2me_device *dev, const M2M_RELAY_STEP *step)
@@ -108,28 +124,49 @@ static void relay(m2me_device *dev, const M2M_RELAY_STEP *step)
 
 /* ---- asking the TRE ------------------------------------------------------------------------------ */
 
+static int uicc_state(m2m_provision_state s)
+{
+	return s >= M2M_PROV_UICC_REGISTERING && s <= M2M_PROV_UICC_COMPLETING;
+}
+
+/* 3b is done: the card holds the credential the device is attached with, nothing to switch to. */
+static void uicc_done(m2me_device *dev)
+{
+	const m2me_state *st = &dev->state;
+	m2m_info("provision: the card's re-credentialing is done; IMSI %s%s%s", st->card_read ? st->info.imsi : "?",
+		 st->attached ? " through " : ", not attached", st->attached ? st->session.network : "");
+	m2me_provision_finish(dev, M2M_OK, NULL);
+}
+
 static void on_next(m2me_device *dev, const m2me_next *next, m2m_reason reason, const char *text)
 {
 	if (reason) {
 		m2me_provision_finish(dev, reason, text);
 		return;
 	}
-	if (next->state == M2M_PROV_DONE)
+	dev->proc.provision.uicc |= uicc_state(next->state);  /* stored with the next phase */
+	if (next->card)
+		m2me_uicc_card_step(dev, next->card);
+	else if (next->state == M2M_PROV_UICC_SWITCHING)
+		m2me_uicc_follow(dev);
+	else if (next->state == M2M_PROV_DONE && dev->proc.provision.uicc)
+		uicc_done(dev);
+	else if (next->state == M2M_PROV_DONE)
 		m2me_switch_settle(dev);
 	else if (next->state == M2M_PROV_SWITCHING)
 		m2me_switch_change(dev);
 	else if (next->state == M2M_PROV_FAILED)
-		m2me_control_fail(dev, next->reason ? next->reason : M2M_R_INTERNAL, "the TRE's provisioning failed: %s",
-				  m2me_reason_name(next->reason));
+		m2me_fail(dev, m2me_provision_finish, next->reason ? next->reason : M2M_R_INTERNAL,
+			  "the TRE's provisioning failed: %s", m2me_reason_name(next->reason));
 	else
 		relay(dev, next->step);
 }
 
-static void ask(m2me_device *dev, const M2M_RELAY_RESPONSE *answer)
+static void ask(m2me_device *dev, const M2M_RELAY_RESPONSE *answer, const m2me_rapdu *card)
 {
 	if (m2me_provision_enter(dev, M2ME_PROV_ASKING))
 		return;
-	if (m2me_tre_provision(dev, answer, on_next))
+	if (m2me_tre_provision(dev, answer, card, on_next))
 		m2me_control_fail(dev, M2M_R_UNKNOWN_PEER, "%s is not a configured peer", dev->settings.tre);
 }
 
@@ -140,7 +177,7 @@ static void after_first_attach(m2me_device *dev, m2m_reason reason, const char *
 	if (reason)
 		m2me_control_finish(dev, reason, text);
 	else
-		ask(dev, NULL);
+		ask(dev, NULL, NULL);
 }
 
 /* What a restart interrupted: 0 when nothing was under way. */
@@ -157,6 +194,8 @@ static int resume(m2me_device *dev)
 	snprintf(p->last_destination, sizeof p->last_destination, "%s", stored.last_destination);
 	snprintf(p->from_imsi, sizeof p->from_imsi, "%s", stored.from_imsi);
 	p->failure = stored.failure;
+	p->uicc = stored.uicc;
+	p->unattended = stored.unattended;
 	m2m_info("provision: resuming at %s after %d step(s)", m2me_provision_phases[p->phase], p->steps);
 	return 1;
 }
@@ -175,11 +214,8 @@ void m2me_provision(m2me_device *dev, const char *network, const char *apn)
 		m2me_control_finish(dev, M2M_R_WRONG_STATE, "powered off");
 		return;
 	}
-	if (st->attached && !st->session.via_tre) {
-		m2me_control_finish(dev, M2M_R_WRONG_STATE, "attached with the card: the TRE's provisioning needs a"
-							   " session of its own credential, detach first");
-		return;
-	}
+	/* attached with the card: the TRE's provisioning runs over that session (3b re-credentials the
+	 * card; 1a's steps reach the DRF from an operational session as well) */
 	int resumed = resume(dev);
 	if (resumed < 0)
 		m2me_control_finish(dev, M2M_R_INTERNAL, "the provisioning's progress cannot be read");
@@ -190,5 +226,34 @@ void m2me_provision(m2me_device *dev, const char *network, const char *apn)
 	else if (!st->attached)
 		m2me_attach(dev, network, apn, after_first_attach);
 	else
-		ask(dev, NULL);
+		ask(dev, NULL, NULL);
+}
+
+/* ---- started by the TRE's trigger ----------------------------------------------------------------- */
+
+void m2me_provision_tick(m2me_device *dev)
+{
+	if (!dev->provision_due || dev->proc.active || dev->ota_recover || !dev->state.powered)
+		return;
+	dev->proc = (m2me_procedure){.active = 1, .kind = M2ME_PROC_UNATTENDED, .action = M2M_DEV_PROVISION};
+	dev->proc.provision.unattended = 1;
+	m2m_info("provision: started by the TRE's trigger, nobody waits for its end");
+	const m2me_session *s = &dev->state.session;
+	int attached = dev->state.attached;
+	m2me_provision(dev, attached ? s->network : dev->settings.network, attached ? s->apn : dev->settings.apn);
+}
+
+void m2me_provision_unattended_end(m2me_device *dev, m2m_reason reason, const char *text)
+{
+	const m2me_state *st = &dev->state;
+	if (dev->proc.kind == M2ME_PROC_UNATTENDED && reason)
+		m2m_warn("provision (started by the TRE's trigger) failed: %s: %s", m2me_reason_name(reason), text ? text : "");
+	else if (dev->proc.kind == M2ME_PROC_UNATTENDED)
+		m2m_info("provision (started by the TRE's trigger) done: IMSI %s, %s%s", st->attached ? st->session.imsi : "-",
+			 st->attached ? "attached through " : "not attached", st->attached ? st->session.network : "");
+	if (!dev->provision_due)
+		return;
+	dev->provision_due = 0;
+	if (m2me_store_unschedule_provision(dev))
+		m2m_error("the end of the unattended provisioning could not be stored");
 }

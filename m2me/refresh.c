@@ -14,6 +14,11 @@
  *   settling   the device adopts what the card read; if the card's IMSI is not the session's:
  *   REATTACHING detach from that network, attach with the new IMSI on the same network and APN
  *
+ * Alternative 3b's switch (m2me_refresh_follow) runs the same session inside the provisioning:
+ * the REFRESH the card queued after SWITCH or ROLLBACK, then a reset and the reading whatever the
+ * qualifier (the card may have had none pending, a restart may have lost it), then the device on
+ * the IMSI the card presents (attached if it was not); the provisioning goes on with the result.
+ *
  * Each phase is stored (table ota) before the card or the network is asked. A refresh that
  * breaks off (the card stops answering, the device is killed) is settled later as a terminal
  * does after a reset: the card is reset and read, and the device re-attaches if the IMSI it
@@ -41,14 +46,19 @@ static int enter(m2me_device *dev, m2me_ota_phase phase)
 	return m2me_store_save_ota(dev, &dev->proc.ota);
 }
 
-/* Settled: the row goes. */
-static void end(m2me_device *dev)
+/* Settled: the row goes; a procedure that follows the card goes on with the attach's result. */
+static void end(m2me_device *dev, m2m_reason reason, const char *text)
 {
 	if (m2me_store_forget_ota(dev))
 		m2m_error("the end of the card's proactive session could not be stored");
 	dev->ota_recover = 0;
 	dev->ota_attempts = 0;
-	m2m_wipe(&dev->proc, sizeof dev->proc);
+	m2me_done_fn then = dev->proc.ota.then;
+	dev->proc.ota.then = NULL;
+	if (then)
+		then(dev, reason, text);
+	else
+		m2m_wipe(&dev->proc, sizeof dev->proc);
 }
 
 /* The row stays: the card is reset and read later, as after a restart. */
@@ -62,7 +72,15 @@ void m2me_ota_interrupted(m2me_device *dev, const char *fmt, ...)
 	m2m_warn("the OTA on the card broke off (%s): the card will be reset and read again", text);
 	dev->ota_recover = 1;
 	dev->ota_retry_at = time(NULL) + RECOVER_DELAY;
-	m2m_wipe(&dev->proc, sizeof dev->proc);
+	m2me_ota_run *o = &dev->proc.ota;
+	m2me_done_fn then = o->then;
+	if (!then) {
+		m2m_wipe(&dev->proc, sizeof dev->proc);
+		return;
+	}
+	o->then = NULL;
+	o->interrupted = 1;
+	then(dev, M2M_R_CARD_ERROR, text);
 }
 
 /* ---- settling: what the card presents now ------------------------------------------------------- */
@@ -75,7 +93,7 @@ static void after_attach(m2me_device *dev, m2m_reason reason, const char *text)
 			 dev->state.info.imsi, o->network, m2me_reason_name(reason), text);
 	else
 		m2m_info("attached through %s with IMSI %s, the card's new identity", o->network, dev->state.info.imsi);
-	end(dev);
+	end(dev, reason, text);
 }
 
 static void attach(m2me_device *dev)
@@ -126,11 +144,22 @@ static int adopt(m2me_device *dev, const m2me_card_info *info)
 	return 0;
 }
 
-/* The proactive session is over: the device follows what the card presents. */
+static void on_reset(m2me_device *dev, const m2me_card_info *info, m2m_reason reason, const char *text);
+
+/* The proactive session is over: the device follows what the card presents (read again after a
+ * reset first when the procedure asks for it). */
 static void settle(m2me_device *dev)
 {
-	const m2me_ota_run *o = &dev->proc.ota;
+	m2me_ota_run *o = &dev->proc.ota;
 	const m2me_state *st = &dev->state;
+	if (o->reset_due) {
+		o->reset_due = 0;
+		if (enter(dev, M2ME_OTA_READING))
+			m2me_ota_interrupted(dev, "the reading could not be stored");
+		else
+			m2me_card_read_start(dev, on_reset);
+		return;
+	}
 	if (o->have_info && adopt(dev, &o->info)) {
 		m2me_ota_interrupted(dev, "what the card read could not be stored");
 		return;
@@ -138,9 +167,9 @@ static void settle(m2me_device *dev)
 	if (st->attached && !st->session.via_tre && st->card_read && strcmp(st->session.imsi, st->info.imsi))
 		reattach(dev);
 	else if (!st->attached && o->attach_due && o->network[0] && st->card_read)
-		attach(dev);  /* a restart came between the detach and the attach */
+		attach(dev);  /* a restart came between the detach and the attach; 3b: not attached */
 	else
-		end(dev);
+		end(dev, M2M_OK, NULL);
 }
 
 /* ---- performing a command ------------------------------------------------------------------------ */
@@ -236,10 +265,12 @@ static void perform(m2me_device *dev)
 		return;
 	}
 	m2m_info("REFRESH (%s) from %s", refresh_name(c->qualifier), dev->state.card);
-	if (c->qualifier == M2M_CAT_REFRESH_UICC_RESET)
+	if (c->qualifier == M2M_CAT_REFRESH_UICC_RESET) {
+		dev->proc.ota.reset_due = 0;  /* this is the reset */
 		m2me_card_read_start(dev, on_reset);
-	else
+	} else {
 		m2me_card_read_files(dev, on_reread);
+	}
 }
 
 static void on_fetched(m2me_device *dev, const m2me_rapdu *r, m2m_reason reason, const char *text)
@@ -288,6 +319,28 @@ void m2me_refresh_fetch(m2me_device *dev)
 	dev->proc.req = NULL;
 	m2m_info("%s has a proactive command of %u bytes: FETCH", dev->state.card, dev->proc.ota.pending);
 	fetch(dev);
+}
+
+void m2me_refresh_follow(m2me_device *dev, const char *network, const char *apn, uint8_t pending,
+			 m2me_done_fn then)
+{
+	m2me_ota_run *o = &dev->proc.ota;
+	const m2me_state *st = &dev->state;
+	*o = (m2me_ota_run){.pending = pending, .attach_due = 1, .reset_due = !!pending, .then = then};
+	snprintf(o->network, sizeof o->network, "%s", network);
+	snprintf(o->apn, sizeof o->apn, "%s", apn);
+	snprintf(o->from_imsi, sizeof o->from_imsi, "%s", st->attached ? st->session.imsi : "");
+	if (enter(dev, pending ? M2ME_OTA_FETCHING : M2ME_OTA_READING)) {
+		m2me_ota_interrupted(dev, "the card's switch could not be stored");
+		return;
+	}
+	if (pending) {
+		m2m_info("%s has a proactive command of %u bytes: FETCH", st->card, pending);
+		fetch(dev);
+	} else {
+		m2m_info("no REFRESH pending on %s: reset and read it", st->card);
+		m2me_card_read_start(dev, on_reset);
+	}
 }
 
 void m2me_refresh_start(m2me_device *dev, uint8_t pending)

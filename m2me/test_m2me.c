@@ -1,6 +1,6 @@
 /*
  * The m2me's pure parts, in process: the command APDUs (the CAT ones too) byte for byte, the
- * decoders of EF_ICCID and EF_AD (malformed files included; EF_IMSI's are in lib/aka/test_ef_imsi.c),
+ * decoder of EF_AD (malformed files included; EF_ICCID and EF_IMSI are in lib/aka/test_ef_*.c),
  * the AUTHENTICATE response parser and the IMEI check digit. test_m2me_daemon.c drives the daemon
  * itself, test_m2me_uicc.c the real uicc.
  */
@@ -95,47 +95,7 @@ Test(apdu, cat_commands)
 	cr_assert_eq(apdu[5 + sizeof big - 1], 0xA5);
 }
 
-/* ---- EF_ICCID and EF_AD --------------------------------------------------------------------- */
-
-static void assert_iccid(const uint8_t *ef, size_t len, const char *want)
-{
-	char iccid[M2ME_ICCID_MAX + 1] = "";
-	cr_assert_eq(m2me_iccid_decode(ef, len, iccid), 0, "EF_ICCID for %s refused", want);
-	cr_assert_str_eq(iccid, want);
-}
-
-static void assert_iccid_refused(const uint8_t *ef, size_t len, const char *why)
-{
-	char iccid[M2ME_ICCID_MAX + 1] = "";
-	cr_assert_eq(m2me_iccid_decode(ef, len, iccid), -1, "accepted although %s (decoded %s)", why, iccid);
-}
-
-Test(ef_iccid, swapped_bcd_with_padding)
-{
-	static const uint8_t d19[] = {0x98, 0x00, 0x01, 0x01, 0x00, 0x00, 0x00, 0x00, 0x10, 0xF9};
-	assert_iccid(d19, sizeof d19, "8900101000000000019");
-	static const uint8_t d20[] = {0x98, 0x00, 0x01, 0x01, 0x00, 0x00, 0x00, 0x00, 0x10, 0x09};
-	assert_iccid(d20, sizeof d20, "89001010000000000190");
-	static const uint8_t d18[] = {0x98, 0x00, 0x01, 0x01, 0x00, 0x00, 0x00, 0x00, 0x10, 0xFF};
-	assert_iccid(d18, sizeof d18, "890010100000000001");
-}
-
-Test(ef_iccid, malformed)
-{
-	uint8_t ef[] = {0x98, 0x00, 0x01, 0x01, 0x00, 0x00, 0x00, 0x00, 0x10, 0xF9};
-	assert_iccid_refused(ef, 9, "the file is 9 bytes");
-	uint8_t longer[11] = {0};
-	memcpy(longer, ef, sizeof ef);
-	assert_iccid_refused(longer, sizeof longer, "the file is 11 bytes");
-	ef[3] = 0x0B;
-	assert_iccid_refused(ef, sizeof ef, "a nibble is B");
-	ef[3] = 0x1F;
-	assert_iccid_refused(ef, sizeof ef, "digits follow the padding");
-	static const uint8_t few[] = {0x98, 0x00, 0x01, 0x01, 0x00, 0x00, 0x00, 0x00, 0xF0, 0xFF};
-	assert_iccid_refused(few, sizeof few, "17 digits are too few");
-	static const uint8_t erased[10] = {0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF};
-	assert_iccid_refused(erased, sizeof erased, "the file is erased");
-}
+/* ---- EF_AD --------------------------------------------------------------------------- */
 
 Test(ef_ad, mnc_length)
 {

@@ -47,10 +47,12 @@ Test(trigger, the_trigger_reaches_the_tre_and_its_ack_comes_back)
 	cr_assert_eq(fake_tre.triggers, 1);
 	cr_assert_eq(fake_tre.trigger_len, sizeof cms);
 	cr_assert_eq(memcmp(fake_tre.trigger, cms, sizeof cms), 0, "the signed trigger changed on the way");
-	/* the session is untouched and the device free again */
+	/* the device then ran the change of its card by itself (test_m2me_uicc_change.c) and is free
+	 * again, on B's IMSI */
+	world_until_no_provision();
 	answer c = act(M2M_DEV_STATUS);
-	assert_status(&c, 1, CARD_IMSI, "mno-v");
-	a = trigger(CARD_IMSI);
+	assert_status(&c, 1, CARD_B_IMSI, "mno-v");
+	a = trigger(CARD_B_IMSI);
 	cr_assert_eq(a.type, M2M_MSG_TRE_TRIGGER_ACK);
 	ta_answer_free(&a);
 	world_stop_m2me();

@@ -47,9 +47,9 @@ static m2m_reason read_credential(const M2M_TRE_CREDENTIAL *c, m2me_credential *
 	int kind;
 	if (m2m_read_enum(c->kind, M2M_CREDENTIAL_MCIM, &kind))
 		return M2M_R_BAD_BODY;
+	out->kind = (m2m_credential_kind)kind;
 	if (kind == M2M_CREDENTIAL_NONE)
 		return M2M_R_NOT_FOUND;
-	out->kind = (m2m_credential_kind)kind;
 	return m2m_digits(c->imsi, out->imsi, sizeof out->imsi, 6, M2ME_IMSI_MAX) ? M2M_R_BAD_BODY : M2M_OK;
 }
 
@@ -61,11 +61,13 @@ static void on_credential(m2m_node *n, const m2m_envelope *resp, m2m_reason reas
 	m2me_credential c = {0};
 	char text[256] = "";
 	const M2M_TRE_CREDENTIAL *body = answer_body(dev, resp, M2M_MSG_TRE_CREDENTIAL, &reason, text, sizeof text);
+	int none = 0;
 	if (body && (reason = read_credential(body, &c)) == M2M_R_NOT_FOUND)
-		snprintf(text, sizeof text, "the TRE holds no credential");
+		none = snprintf(text, sizeof text, "the TRE holds no credential");
 	else if (body && reason)
 		malformed(dev, M2M_MSG_TRE_CREDENTIAL, text, sizeof text);
-	done(dev, reason ? NULL : &c, reason, text);
+	/* kind none is an answer too (3b's treAttached): c with notFound */
+	done(dev, !reason || none ? &c : NULL, reason, text);
 }
 
 int m2me_tre_credential(m2me_device *dev, m2me_credential_fn done)
@@ -150,18 +152,22 @@ int m2me_tre_aka(m2me_device *dev, const char *imsi, const uint8_t rand[16], con
 
 /* ---- treProvision ---------------------------------------------------------------------------------- */
 
-/* A state with a step names one; done, failed and switching (the device's turn: an attach)
- * none: M2M_OK, or badBody. */
+/* Done, failed and the switches (the device's turn: an attach) name no step, the others one; in
+ * 3b's states a card step (an APDU for the UICC) may come instead: M2M_OK, or badBody. */
 static m2m_reason read_next(const M2M_TRE_PROVISION_NEXT *p, m2me_next *out)
 {
 	int state, reason = 0;
-	if (m2m_read_enum(p->state, M2M_PROV_COMPLETING, &state) ||
+	if (m2m_read_enum(p->state, M2M_PROV_UICC_COMPLETING, &state) ||
 	    (p->reason && m2m_read_enum(p->reason, 255, &reason)))
 		return M2M_R_BAD_BODY;
 	out->state = (m2m_provision_state)state;
 	out->step = p->step;
+	out->card = p->card;
 	out->reason = (m2m_reason)reason;
-	int stepless = state == M2M_PROV_DONE || state == M2M_PROV_FAILED || state == M2M_PROV_SWITCHING;
+	int stepless = state == M2M_PROV_DONE || state == M2M_PROV_FAILED || state == M2M_PROV_SWITCHING ||
+		       state == M2M_PROV_UICC_SWITCHING;
+	if (p->card)
+		return state >= M2M_PROV_UICC_REGISTERING && !p->step ? M2M_OK : M2M_R_BAD_BODY;
 	return stepless == !p->step ? M2M_OK : M2M_R_BAD_BODY;
 }
 
@@ -178,11 +184,23 @@ static void on_next(m2m_node *n, const m2m_envelope *resp, m2m_reason reason, vo
 	done(dev, reason ? NULL : &next, reason, text);
 }
 
-int m2me_tre_provision(m2me_device *dev, const M2M_RELAY_RESPONSE *answer, m2me_next_fn done)
+/* The card's answer to a card step (3b): its data and status word, as the card gave them. */
+static M2M_APDU_RESPONSE *card_answer(const m2me_rapdu *r)
+{
+	M2M_APDU_RESPONSE *a = M2M_APDU_RESPONSE_new();
+	ASN1_OCTET_STRING_set(a->data, r->data, (int)r->len);
+	a->status_word = r->sw;
+	return a;
+}
+
+int m2me_tre_provision(m2me_device *dev, const M2M_RELAY_RESPONSE *answer, const m2me_rapdu *card,
+		       m2me_next_fn done)
 {
 	M2M_TRE_PROVISION *q = M2M_TRE_PROVISION_new();
 	if (answer)
 		q->answer = ASN1_item_dup(ASN1_ITEM_rptr(M2M_RELAY_RESPONSE), answer);
+	if (card)
+		q->card = card_answer(card);
 	int rc = answer && !q->answer ? -1 : call_tre(dev, M2M_MSG_TRE_PROVISION, q, on_next);
 	M2M_TRE_PROVISION_free(q);
 	if (rc == 0)

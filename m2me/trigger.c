@@ -10,7 +10,9 @@
  *                      with the transport's (timeout)
  *
  * The device is busy while the TRE holds the trigger, so that no deviceControl switches the
- * credential under it. Nothing is stored here: the TRE persists the change before it answers.
+ * credential under it. The TRE persists the change before it answers; the device, before it
+ * passes the ack on, stores that its provisioning is due (unattended), which it then starts by
+ * itself once idle (provision.c), also after a restart. A refusal stores nothing.
  */
 #include "device.h"
 
@@ -29,9 +31,13 @@ static void on_ack(m2m_node *n, const m2m_envelope *resp, m2m_reason reason, voi
 	m2me_device *dev = arg;
 	m2m_request *req = dev->proc.req;
 	char text[300];
-	if (resp && resp->type == M2M_MSG_TRE_TRIGGER_ACK) {
-		m2m_info("treTrigger: %s acknowledged; treTriggerAck to %s", dev->settings.tre, req->env.sender);
+	if (resp && resp->type == M2M_MSG_TRE_TRIGGER_ACK && m2me_store_schedule_provision(dev)) {
+		m2m_refuse(dev->node, req, M2M_R_INTERNAL, "the provisioning the trigger asks for could not be stored");
+	} else if (resp && resp->type == M2M_MSG_TRE_TRIGGER_ACK) {
+		m2m_info("treTrigger: %s acknowledged; treTriggerAck to %s; the provisioning starts once the device is"
+			 " idle", dev->settings.tre, req->env.sender);
 		m2m_reply(dev->node, req, M2M_MSG_TRE_TRIGGER_ACK, resp->body);
+		dev->provision_due = 1;
 	} else {
 		m2m_call_failure(dev->settings.tre, resp, reason, text, sizeof text);
 		m2m_warn("treTrigger refused: %s", text);

@@ -89,7 +89,7 @@ static int write_components(const char *rundir, const tb_entity *e)
 	return 0;
 }
 
-const char *tb_enrolment_profile(const tb_entity *e)
+const char *tb_enrolment_profile(const tb_topology *t, const tb_entity *e)
 {
 	if (!strcmp(e->role, "tre"))
 		return "tre";
@@ -97,6 +97,8 @@ const char *tb_enrolment_profile(const tb_entity *e)
 		return "registration";
 	if (!strcmp(e->role, "mno") && e->settings && config_setting_get_member(e->settings, "dpf"))
 		return "operatorFunction";
+	if (!strcmp(e->role, "uicc") && tb_agency_of(t, (int)(e - t->entities)) >= 0)
+		return "uicc";
 	return NULL;
 }
 
@@ -104,7 +106,7 @@ int tb_agency_files(const char *rundir, const tb_topology *t)
 {
 	for (int i = 0; i < t->nentities; i++) {
 		const tb_entity *e = &t->entities[i];
-		if (tb_enrolment_profile(e) && write_secret(rundir, e->id))
+		if (tb_enrolment_profile(t, e) && write_secret(rundir, e->id))
 			return -1;
 		if (!strcmp(e->role, "tre") && write_components(rundir, e))
 			return -1;
@@ -115,14 +117,14 @@ int tb_agency_files(const char *rundir, const tb_topology *t)
 /* ---- the agency's group ----------------------------------------------------------------------- */
 
 /* { id; profile; secret_file = the entity's own file }: agency and entity read one file. */
-static int add_enrolment(config_setting_t *list, const char *rundir, const tb_entity *e)
+static int add_enrolment(config_setting_t *list, const char *rundir, const tb_topology *t, const tb_entity *e)
 {
 	char path[PATH_MAX];
 	if (secret_path(path, sizeof path, rundir, e->id))
 		return -1;
 	config_setting_t *entry = config_setting_add(list, NULL, CONFIG_TYPE_GROUP);
 	tb_conf_add_str(entry, "id", e->id);
-	tb_conf_add_str(entry, "profile", tb_enrolment_profile(e));
+	tb_conf_add_str(entry, "profile", tb_enrolment_profile(t, e));
 	tb_conf_add_str(entry, "secret_file", path);
 	return 0;
 }
@@ -155,11 +157,11 @@ static int agency_settings(config_setting_t *g, const char *rundir, const tb_top
 	tb_conf_add_str(g, "root_certificate", root);
 	config_setting_t *list = NULL;
 	for (int i = 0; i < t->nentities; i++) {
-		if (!tb_enrolment_profile(&t->entities[i]) || tb_agency_of(t, i) != self)
+		if (!tb_enrolment_profile(t, &t->entities[i]) || tb_agency_of(t, i) != self)
 			continue;
 		if (!list)
 			list = config_setting_add(g, "enrolment", CONFIG_TYPE_LIST);
-		if (add_enrolment(list, rundir, &t->entities[i]))
+		if (add_enrolment(list, rundir, t, &t->entities[i]))
 			return -1;
 	}
 	add_pva(g, t, e);
@@ -183,9 +185,9 @@ static int add_components(config_setting_t *g, const char *dir)
 	return 0;
 }
 
-/* What every enrolling entity is told of its agency, into g: the agency, its enrolment secret,
- * the root, and the PVA (the agency hosts it). */
-static int identity_settings(config_setting_t *g, const char *rundir, const tb_topology *t, const tb_entity *e)
+/* What every enrolling entity is told of its agency, into g: the agency, its enrolment secret
+ * and the root. */
+static int enrolment_settings(config_setting_t *g, const char *rundir, const tb_topology *t, const tb_entity *e)
 {
 	char path[PATH_MAX];
 	int agency = tb_agency_of(t, (int)(e - t->entities));
@@ -194,13 +196,21 @@ static int identity_settings(config_setting_t *g, const char *rundir, const tb_t
 		return -1;
 	}
 	tb_conf_add_str(g, "agency", t->entities[agency].id);
-	tb_conf_add_str(g, "pva", t->entities[agency].id);
 	if (secret_path(path, sizeof path, rundir, e->id))
 		return -1;
 	tb_conf_add_str(g, "enrolment_secret_file", path);
 	if (tb_root_path(path, sizeof path, rundir, t->entities[agency].id))
 		return -1;
 	tb_conf_add_str(g, "root_certificate", path);
+	return 0;
+}
+
+/* That, and the PVA (the agency hosts it): the network functions and the TREs validate. */
+static int identity_settings(config_setting_t *g, const char *rundir, const tb_topology *t, const tb_entity *e)
+{
+	if (enrolment_settings(g, rundir, t, e))
+		return -1;
+	tb_conf_add_str(g, "pva", t->entities[tb_agency_of(t, (int)(e - t->entities))].id);
 	return 0;
 }
 
@@ -282,12 +292,14 @@ static int dpf_settings(config_setting_t *g, const char *rundir, const tb_topolo
 
 int tb_agency_settings(config_setting_t *g, const char *rundir, const tb_topology *t, const tb_entity *e)
 {
-	const char *profile = tb_enrolment_profile(e);
+	const char *profile = tb_enrolment_profile(t, e);
 	if (!strcmp(e->role, "certauth"))
 		return agency_settings(g, rundir, t, e);
 	if (!strcmp(e->role, "tre"))
 		return tre_settings(g, rundir, t, e);
 	if (!strcmp(e->role, "drf"))
 		return drf_settings(g, rundir, t, e);
+	if (!strcmp(e->role, "uicc"))
+		return profile ? enrolment_settings(g, rundir, t, e) : 0;
 	return profile ? dpf_settings(g, rundir, t, e) : 0;
 }

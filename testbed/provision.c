@@ -7,6 +7,7 @@
  */
 #include "testbed.h"
 
+#include "conf/conf.h"
 #include "crypto/crypto.h"
 
 #include <stdio.h>
@@ -155,4 +156,22 @@ int tb_provision(const char *rundir, const tb_topology *t)
 		if (owns_cards_at(t, op) && register_owner(rundir, t, op))
 			return -1;
 	return 0;
+}
+
+int tb_card_image_values(const char *rundir, const char *card, const char *const *names, char (*out)[65], int n)
+{
+	char dir[PATH_MAX], path[PATH_MAX];
+	m2m_conf c;
+	if (tb_path(dir, sizeof dir, rundir, "keys", "") || tb_path(path, sizeof path, dir, card, ".card"))
+		return -1;
+	if (m2m_conf_load(&c, path)) {
+		m2m_conf_free(&c);
+		return -1;
+	}
+	config_setting_t *g = m2m_conf_group(&c, NULL, "card", 1);
+	for (int i = 0; i < n; i++)
+		snprintf(out[i], 65, "%s", m2m_conf_str(&c, g, names[i], "", 1));
+	int rc = c.failed ? -1 : 0;
+	m2m_conf_free(&c);
+	return rc;
 }

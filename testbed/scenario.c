@@ -46,6 +46,15 @@ const tb_scenario tb_scenarios[] = {
 	{"3a-recover", "Alternative 3a: after an interruption (a daemon killed during 3a's port), m2me-4 stays "
 		       "attached with what its card says until the port is over; it must end on A or on B, as the port "
 		       "ended", tb_scenario_3a_recover},
+	{"3b", "Alternative 3b: m2me-5 moves from operator A to B with its card in place: the subscriber's signed "
+	       "authorisation (a forged one and A's contract lock refused), the DRF's signed trigger through A to the "
+	       "TRE, B's fresh validation of the TRE, B's new IMSI, K, OPc and OTA keys encrypted to the card, the "
+	       "switch and attach with B, then A's release",
+	 tb_scenario_3b},
+	{"3b-recover", "Alternative 3b: after an interruption (a daemon killed during 3b), m2me-5 stays attached with "
+		       "what its card presents, and runs its TRE's procedure while the DRF's change waits on it, until "
+		       "the change is over; it must end on A or on B",
+	 tb_scenario_3b_recover},
 	{NULL, NULL, NULL},
 };
 

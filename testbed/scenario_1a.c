@@ -26,35 +26,6 @@ static const char *icf(const tb_session *s)
 	return tb_registration_operator(s->topology);
 }
 
-/* The subscriber's portal (the testbed, a registrar of the DRF) registers the device with A,
- * and the subscriber's public key, which a later change of subscription must be signed with. */
-static int register_device(tb_session *s)
-{
-	const tb_entity *m = &s->topology->entities[tb_entity_index(s->topology, DEVICE)];
-	tb_step(s, "the subscriber registers %s (%s) with %s at the DRF %s, with the subscriber's key", DEVICE, TRE,
-		SHO, icf(s));
-	EVP_PKEY *key = tb_subscriber_key(s->rundir);
-	M2M_REGISTRATION *r = M2M_REGISTRATION_new();
-	M2M_REGISTRATION_REQUEST *q = sk_M2M_REGISTRATION_new_null();
-	int bad = !key || !r || !q || m2m_set_digits(&r->m2me, tb_entity_setting(m, "imei", "")) ||
-		  m2m_set_str(r->tre, TRE) || m2m_set_str(r->sho, SHO) || m2m_set_str(r->dpf, SHO) ||
-		  tb_subscriber_public(key, &r->subscriber_key) || !sk_M2M_REGISTRATION_push(q, r);
-	EVP_PKEY_free(key);
-	if (bad)
-		M2M_REGISTRATION_free(r);
-	tb_reply rep = {0};
-	char why[300];
-	int rc = bad ? -1 : tb_call(s->node, icf(s), M2M_MSG_REGISTRATION_REQUEST, q, &rep);
-	sk_M2M_REGISTRATION_pop_free(q, M2M_REGISTRATION_free);
-	if (rc || rep.type != M2M_MSG_REGISTRATION_RESPONSE) {
-		tb_reply_problem(&rep, M2M_MSG_REGISTRATION_RESPONSE, why, sizeof why);
-		tb_reply_clear(&rep);
-		return tb_step_fail(s, "%s", why);
-	}
-	tb_reply_clear(&rep);
-	return tb_step_ok(s);
-}
-
 static int imsi_of_plmn(tb_session *s, const tb_device_status *st, const char *plmn, const char *what)
 {
 	if (strncmp(st->imsi, plmn, strlen(plmn)) || strcmp(st->attached_to, NETWORK))
@@ -176,7 +147,7 @@ static int package_is_enveloped(tb_session *s)
 int tb_scenario_1a(tb_session *s)
 {
 	static const tb_fit fits[] = {{DEVICE, NULL}};
-	if (tb_known_state(s, fits, 1) || register_device(s))
+	if (tb_known_state(s, fits, 1) || tb_register_device(s, DEVICE, TRE, SHO))
 		return -1;
 	uint64_t since = tb_now_us();
 	if (pcid_attach(s, since) || walled_garden(s))

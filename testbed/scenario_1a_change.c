@@ -28,10 +28,7 @@ static const char *drf(const tb_session *s)
 	return tb_registration_operator(s->topology);
 }
 
-static const char *imei(const tb_session *s)
-{
-	return tb_entity_setting(&s->topology->entities[tb_entity_index(s->topology, DEVICE)], "imei", "");
-}
+static const tb_change change = {DEVICE, TRE, FROM, TO};
 
 /* Powers the device on and attaches it: it must be on A's MCIM (scenario 1a ran before). */
 static int on_mcim_a(tb_session *s, char imsi_a[16])
@@ -48,59 +45,19 @@ static int on_mcim_a(tb_session *s, char imsi_a[16])
 	return tb_step_ok(s);
 }
 
-/* changeRequest {authorisation, dpf B} from the subscriber's portal to the DRF. */
-static m2m_reason request_change(tb_session *s, EVP_PKEY *signer, uint8_t change_id[CHANGE_ID_LEN], char *why,
-				 size_t len)
-{
-	M2M_CHANGE_REQUEST *q = M2M_CHANGE_REQUEST_new();
-	M2M_SUBSCRIBER_AUTHORISATION *a = tb_subscriber_authorise(signer, TRE, imei(s), FROM, TO);
-	if (!q || !a || m2m_set_str(q->dpf, TO)) {
-		M2M_CHANGE_REQUEST_free(q);
-		M2M_SUBSCRIBER_AUTHORISATION_free(a);
-		snprintf(why, len, "cannot build the request");
-		return M2M_R_INTERNAL;
-	}
-	M2M_SUBSCRIBER_AUTHORISATION_free(q->authorisation);
-	q->authorisation = a;
-	tb_reply r = {0};
-	int rc = tb_call(s->node, drf(s), M2M_MSG_CHANGE_REQUEST, q, &r);
-	M2M_CHANGE_REQUEST_free(q);
-	m2m_reason out = M2M_OK;
-	if (rc || r.type != M2M_MSG_CHANGE_RESPONSE) {
-		tb_reply_problem(&r, M2M_MSG_CHANGE_RESPONSE, why, len);
-		out = rc ? M2M_R_INTERNAL : r.reason ? r.reason : M2M_R_UNEXPECTED_MESSAGE;
-	} else if (m2m_read_octets(((const M2M_CHANGE_RESPONSE *)r.body)->change_id, change_id, CHANGE_ID_LEN)) {
-		snprintf(why, len, "the changeId is not 16 octets");
-		out = M2M_R_BAD_BODY;
-	}
-	tb_reply_clear(&r);
-	return out;
-}
-
-static int change_refused(tb_session *s, EVP_PKEY *signer, m2m_reason want, const char *what)
-{
-	uint8_t id[CHANGE_ID_LEN];
-	char why[300] = "";
-	tb_step(s, "%s: refused %s", what, m2m_reason_name(want));
-	m2m_reason r = request_change(s, signer, id, why, sizeof why);
-	if (r != want)
-		return tb_step_fail(s, "%s", r == M2M_OK ? "the change was accepted" : why);
-	printf("(%s) ", why);
-	return tb_step_ok(s);
-}
-
 /* T-1a-9, O15, O16: a forged authorisation, and A's contract lock. */
 static int refusals(tb_session *s, EVP_PKEY *subscriber, const char *imsi_a)
 {
 	EVP_PKEY *other = m2m_pki_keygen();
-	int rc = change_refused(s, other, M2M_R_NOT_AUTHORISED, "an authorisation signed by another key than the "
-								  "subscriber's");
+	int rc = tb_change_refused(s, other, &change, M2M_R_NOT_AUTHORISED,
+				   "an authorisation signed by another key than the subscriber's");
 	EVP_PKEY_free(other);
 	const char *lock[] = {"lock", imsi_a, "--days", "30", NULL}, *unlock[] = {"unlock", imsi_a, NULL};
 	if (rc || tb_admin_step(s, FROM, lock, "operator A puts the subscription under a 30-day contract lock "
 					       "(mno-admin lock)"))
 		return -1;
-	rc = change_refused(s, subscriber, M2M_R_CONTRACT_LOCKED, "the subscriber's own authorisation, under A's lock");
+	rc = tb_change_refused(s, subscriber, &change, M2M_R_CONTRACT_LOCKED,
+			       "the subscriber's own authorisation, under A's lock");
 	return tb_admin_step(s, FROM, unlock, "operator A lifts the lock (mno-admin unlock)") || rc ? -1 : 0;
 }
 
@@ -109,7 +66,7 @@ static int consented(tb_session *s, EVP_PKEY *subscriber, uint64_t since)
 	uint8_t id[CHANGE_ID_LEN];
 	char why[300] = "";
 	tb_step(s, "the subscriber authorises the move of %s to %s: the DRF answers a changeId", DEVICE, TO);
-	if (request_change(s, subscriber, id, why, sizeof why) != M2M_OK)
+	if (tb_change_request(s, subscriber, &change, id, why, sizeof why) != M2M_OK)
 		return tb_step_fail(s, "%s", why);
 	tb_step_ok(s);
 	/* the DRF's answer to the testbed and A's command to the TRE both follow A's consent, in

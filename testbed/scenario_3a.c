@@ -14,7 +14,6 @@
  */
 #include "testbed.h"
 
-#include "conf/conf.h"
 #include "crypto/crypto.h"
 #include "pki/pki.h"
 
@@ -228,25 +227,6 @@ static int ported(tb_session *s, char id[TB_PORT_ID_HEX + 1], char imsi_b[16])
 
 /* ---- B's key rotation, and the keys A knew -------------------------------------------------- */
 
-/* The OTA keys of the card image `up` wrote: what A, and now B, knew before B rotated them. */
-static int image_keys(tb_session *s, char kic[65], char kid[65])
-{
-	char dir[PATH_MAX], path[PATH_MAX];
-	m2m_conf c;
-	if (tb_path(dir, sizeof dir, s->rundir, "keys", "") || tb_path(path, sizeof path, dir, CARD, ".card"))
-		return -1;
-	if (m2m_conf_load(&c, path)) {
-		m2m_conf_free(&c);
-		return -1;
-	}
-	config_setting_t *card = m2m_conf_group(&c, NULL, "card", 1);
-	snprintf(kic, 65, "%s", m2m_conf_str(&c, card, "ota_kic", "", 1));
-	snprintf(kid, 65, "%s", m2m_conf_str(&c, card, "ota_kid", "", 1));
-	int rc = c.failed ? -1 : 0;
-	m2m_conf_free(&c);
-	return rc;
-}
-
 /* An OTA command at B whose output must name the PoR status want, with exit status rc_want (a job
  * the card refused ends failed: 1). */
 static int ota_step(tb_session *s, const char *const *args, int rc_want, const char *want)
@@ -299,7 +279,8 @@ static int rotation_job(tb_session *s, const char *id, char job[24])
 
 static int rotated(tb_session *s, const char *id, const char *imsi_b)
 {
-	char kic[65], kid[65], job[24] = "";
+	static const char *const names[] = {"ota_kic", "ota_kid"};
+	char keys[2][65], job[24] = "";
 	const char *card = iccid(s);
 	tb_step(s, "B queued the rotation of the card's OTA keys (PUT KEY on TAR 000000) as the port completed");
 	if (rotation_job(s, id, job))
@@ -313,16 +294,15 @@ static int rotated(tb_session *s, const char *id, const char *imsi_b)
 		tb_retry_note("rotation", "not done yet");
 	if (ota_step(s, show, 0, "PoR status PoR OK"))
 		return -1;
-	if (image_keys(s, kic, kid)) {
+	if (tb_card_image_values(s->rundir, CARD, names, keys, 2)) {
 		tb_step(s, "the OTA keys of %s's image, which A knew", CARD);
 		return tb_step_fail(s, "cannot read them");
 	}
-	const char *old[] = {"ota", "raw", card, "--kic-key", kic, "--kid-key", kid, "--wait", "20", PROBE_SELECT,
-			     PROBE_READ, NULL};
+	const char *old[] = {"ota", "raw", card, "--kic-key", keys[0], "--kid-key", keys[1], "--wait", "20",
+			     PROBE_SELECT, PROBE_READ, NULL};
 	tb_step(s, "a packet under the OTA keys A knew (mno-admin ota raw at B) is refused by the card");
 	int rc = ota_step(s, old, 1, "PoR status RC/CC/DS failed");
-	m2m_wipe(kic, sizeof kic);
-	m2m_wipe(kid, sizeof kid);
+	m2m_wipe(keys, sizeof keys);
 	const char *fresh[] = {"ota", "send", card, "b00010", "--wait", "20", PROBE_SELECT, PROBE_READ, NULL};
 	char data[32];
 	ef_imsi_data(imsi_b, data);

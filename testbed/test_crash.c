@@ -108,19 +108,12 @@ ParameterizedTestParameters(crash, a_kill_at_any_step_of_the_change_ends_on_a_or
 ParameterizedTest(int *i, crash, a_kill_at_any_step_of_the_change_ends_on_a_or_b, .timeout = 150)
 {
 	const crash_case *c = &cases[*i / 2];
-	int outage_ms = *i % 2 ? OUTAGE_MS : 0, st = -1;
+	int outage_ms = *i % 2 ? OUTAGE_MS : 0;
+	static const crash_run run = {"1a-change", "1a-recover", CHANGE_MAX_S};
 	expect_ok("up");
 	run_passing("1a");
-	long from = file_size("trace.jsonl");
-	pid_t change = tool_start("change.out", "run", "1a-change", NULL);
-	int seen = wait_for_step(c, from, change, &st);
-	cr_assert(seen, "1a-change ended (status %d) before %s %s->%s #%d appeared in the trace", st, c->type, c->from,
-		  c->to, c->nth);
-	crash_victim(c, outage_ms);
 	char change_outcome[300];
-	describe_run("change.out", wait_capped(change, CHANGE_MAX_S), change_outcome, sizeof change_outcome);
-	char *out = tool(&st, "run", "1a-recover", NULL);
-	cr_expect_eq(st, 0, "1a-recover failed after %s was killed at %s", c->victim, c->type);
+	char *out = crash_and_recover(c, outage_ms, &run, change_outcome, sizeof change_outcome);
 	expect_invariants(out, c, outage_ms, change_outcome);
 	free(out);
 	expect_clean_logs();

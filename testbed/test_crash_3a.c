@@ -59,72 +59,13 @@ static const port_case cases[] = {
 
 /* ---- the invariants ------------------------------------------------------------------------------ */
 
-/* uicc-4's EF_IMSI, read-only: 9 bytes, the length 08, then BCD digits low nibble first after the
- * parity nibble (TS 31.102 §4.2.2). */
-static void card_imsi(char imsi[16])
-{
-	sqlite3 *db;
-	sqlite3_stmt *st = query("uicc-4", "SELECT content FROM uicc_file WHERE name = 'EF_IMSI'", &db);
-	cr_assert_eq(sqlite3_step(st), SQLITE_ROW, "uicc-4 has no EF_IMSI");
-	const unsigned char *b = sqlite3_column_blob(st, 0);
-	cr_assert_eq(sqlite3_column_bytes(st, 0), 9, "EF_IMSI is not 9 bytes");
-	cr_assert_eq(b[0], 8, "EF_IMSI's length byte is %u", b[0]);
-	int n = 0;
-	imsi[n++] = (char)('0' + (b[1] >> 4));
-	for (int i = 2; i < 9; i++) {
-		imsi[n++] = (char)('0' + (b[i] & 0x0f));
-		imsi[n++] = (char)('0' + (b[i] >> 4));
-	}
-	imsi[n] = 0;
-	query_end(st, db);
-}
-
-/* mno-admin at mno-b, its output lines into out (malloc'd, the caller frees). */
-static char *admin_b(const char *args)
-{
-	char cmd[512];
-	const char *bin = getenv("M2M_BIN_DIR");
-	cr_assert_not_null(bin, "M2M_BIN_DIR is not set (meson test sets it)");
-	snprintf(cmd, sizeof cmd, "%s/mno/hss/mno-admin -c %s/mno-b.conf %s 2>&1", bin, rundir, args);
-	FILE *p = popen(cmd, "r");
-	cr_assert_not_null(p);
-	size_t len = 0, cap = 65536;
-	char *out = calloc(1, cap);
-	for (size_t n; (n = fread(out + len, 1, cap - 1 - len, p)) > 0;)
-		len += n;
-	pclose(p);
-	return out;
-}
-
-/* The IMSI B allocated for uicc-4, in the record B keeps for it (pending from `port start`,
- * active once the card attached with it); "" when B holds none. A refused port's records are
- * deleted: they are not uicc-4's IMSI. */
-static void new_imsi(char imsi[16])
-{
-	char *list = admin_b("list"), want[64];
-	snprintf(want, sizeof want, "iccid:     %s", ICCID);
-	imsi[0] = 0;
-	for (const char *line = list; line && *line && !imsi[0]; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL) {
-		char candidate[16], args[64];
-		if (strncmp(line, PLMN_B, strlen(PLMN_B)) || strspn(line, "0123456789") != 15 || strstr(line, " deleted ") == line + 15)
-			continue;
-		snprintf(candidate, sizeof candidate, "%.15s", line);
-		snprintf(args, sizeof args, "show %s", candidate);
-		char *record = admin_b(args);
-		if (strstr(record, want))
-			snprintf(imsi, 16, "%s", candidate);
-		free(record);
-	}
-	free(list);
-}
-
 static void expect_invariants(const char *recover_out, const port_case *c, const char *port)
 {
 	char imsi[16], on_card[16], imsi_b[16], state_a[32], state_b[32] = "";
 	char side = where_it_ended(recover_out, imsi);
-	card_imsi(on_card);
+	card_imsi("uicc-4", on_card);
 	cr_expect_str_eq(on_card, imsi, "uicc-4's EF_IMSI is %s, the device works with %s", on_card, imsi);
-	new_imsi(imsi_b);
+	new_imsi("mno-b", PLMN_B, ICCID, imsi_b);
 	admin_state("mno-a", IMSI_A, state_a, sizeof state_a);
 	if (imsi_b[0])
 		admin_state("mno-b", imsi_b, state_b, sizeof state_b);
@@ -159,18 +100,10 @@ ParameterizedTestParameters(crash3a, a_kill_at_any_step_of_the_port_ends_on_a_or
 ParameterizedTest(int *i, crash3a, a_kill_at_any_step_of_the_port_ends_on_a_or_b, .timeout = 180)
 {
 	const port_case *c = &cases[*i];
-	int st = -1;
+	static const crash_run run = {"3a", "3a-recover", PORT_MAX_S};
 	expect_ok("up");
-	long from = file_size("trace.jsonl");
-	pid_t port = tool_start("port.out", "run", "3a", NULL);
-	int seen = wait_for_step(&c->step, from, port, &st);
-	cr_assert(seen, "3a ended (status %d) before %s %s->%s #%d appeared in the trace", st, c->step.type, c->step.from,
-		  c->step.to, c->step.nth);
-	crash_victim(&c->step, c->outage_ms);
 	char outcome[300];
-	describe_run("port.out", wait_capped(port, PORT_MAX_S), outcome, sizeof outcome);
-	char *out = tool(&st, "run", "3a-recover", NULL);
-	cr_expect_eq(st, 0, "3a-recover failed after %s was killed at %s", c->step.victim, c->step.type);
+	char *out = crash_and_recover(&c->step, c->outage_ms, &run, outcome, sizeof outcome);
 	expect_invariants(out, c, outcome);
 	free(out);
 	expect_clean_logs();

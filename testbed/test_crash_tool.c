@@ -3,6 +3,8 @@
  */
 #include "test_crash_tool.h"
 
+#include "aka/ef_imsi.h"
+
 #include "test_tool.h"
 
 #include <criterion/criterion.h>
@@ -183,4 +185,65 @@ void query_end(sqlite3_stmt *st, sqlite3 *db)
 {
 	sqlite3_finalize(st);
 	sqlite3_close(db);
+}
+
+void card_imsi(const char *card, char imsi[16])
+{
+	sqlite3 *db;
+	sqlite3_stmt *st = query(card, "SELECT content FROM uicc_file WHERE name = 'EF_IMSI'", &db);
+	cr_assert_eq(sqlite3_step(st), SQLITE_ROW, "%s has no EF_IMSI", card);
+	cr_assert_eq(m2m_ef_imsi_decode(sqlite3_column_blob(st, 0), (size_t)sqlite3_column_bytes(st, 0), imsi), 0,
+		     "%s's EF_IMSI does not decode", card);
+	query_end(st, db);
+}
+
+/* mno-admin at op, its output (malloc'd, the caller frees). */
+static char *admin_output(const char *op, const char *args)
+{
+	char cmd[512];
+	const char *bin = getenv("M2M_BIN_DIR");
+	cr_assert_not_null(bin, "M2M_BIN_DIR is not set (meson test sets it)");
+	snprintf(cmd, sizeof cmd, "%s/mno/hss/mno-admin -c %s/%s.conf %s 2>&1", bin, rundir, op, args);
+	FILE *p = popen(cmd, "r");
+	cr_assert_not_null(p);
+	size_t len = 0, cap = 65536;
+	char *out = calloc(1, cap);
+	for (size_t n; (n = fread(out + len, 1, cap - 1 - len, p)) > 0;)
+		len += n;
+	pclose(p);
+	return out;
+}
+
+void new_imsi(const char *op, const char *plmn, const char *iccid, char imsi[16])
+{
+	char *list = admin_output(op, "list"), want[64];
+	snprintf(want, sizeof want, "iccid:     %s", iccid);
+	imsi[0] = 0;
+	for (const char *line = list; line && *line && !imsi[0]; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL) {
+		char candidate[16], args[64];
+		if (strncmp(line, plmn, strlen(plmn)) || strspn(line, "0123456789") != 15 || strstr(line, " deleted ") == line + 15)
+			continue;
+		snprintf(candidate, sizeof candidate, "%.15s", line);
+		snprintf(args, sizeof args, "show %s", candidate);
+		char *record = admin_output(op, args);
+		if (strstr(record, want))
+			snprintf(imsi, 16, "%s", candidate);
+		free(record);
+	}
+	free(list);
+}
+
+char *crash_and_recover(const crash_case *c, int outage_ms, const crash_run *r, char *outcome, size_t len)
+{
+	int st = -1;
+	long from = file_size("trace.jsonl");
+	pid_t run = tool_start("crash.out", "run", r->scenario, NULL);
+	int seen = wait_for_step(c, from, run, &st);
+	cr_assert(seen, "%s ended (status %d) before %s %s->%s #%d appeared in the trace", r->scenario, st, c->type,
+		  c->from, c->to, c->nth);
+	crash_victim(c, outage_ms);
+	describe_run("crash.out", wait_capped(run, r->max_s), outcome, len);
+	char *out = tool(&st, "run", r->recover, NULL);
+	cr_expect_eq(st, 0, "%s failed after %s was killed at %s", r->recover, c->victim, c->type);
+	return out;
 }

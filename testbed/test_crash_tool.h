@@ -39,6 +39,16 @@ void run_passing(const char *scenario);
 /* The case's victim frozen, then after outage_ms killed and started again (`testbed crash`). */
 void crash_victim(const crash_case *c, int outage_ms);
 
+/* A scenario interrupted, and the one that recovers after it. */
+typedef struct crash_run {
+	const char *scenario, *recover;
+	int max_s;  /* how long the interrupted scenario may take after the kill */
+} crash_run;
+/* One case on the testbed that is up: `run scenario` in the background until the case's message
+ * is in the trace, the victim crashed after outage_ms, how the run ended into outcome, then
+ * `run recover`, which must pass: its output (the caller frees). */
+char *crash_and_recover(const crash_case *c, int outage_ms, const crash_run *r, char *outcome, size_t len);
+
 /* A daemon's database RUNDIR/ID.db opened read-only (it may be running) with sql prepared: the
  * statement, its database in *db; close both with query_end. */
 sqlite3_stmt *query(const char *id, const char *sql, sqlite3 **db);
@@ -49,5 +59,11 @@ char where_it_ended(const char *out, char imsi[16]);
 /* `mno-admin show IMSI` at the operator: its exit status, and the word of its "state:" line
  * ("active", "pending", "deleted") into state ("" when none). */
 int admin_state(const char *operator, const char *imsi, char *state, size_t len);
+
+/* A card's EF_IMSI (its database, read-only), decoded. */
+void card_imsi(const char *card, char imsi[16]);
+/* The IMSI of plmn that operator op holds a live record of for the card iccid (mno-admin list and
+ * show); "" when none. A deleted record is not the card's IMSI any more. */
+void new_imsi(const char *op, const char *plmn, const char *iccid, char imsi[16]);
 
 #endif

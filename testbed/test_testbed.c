@@ -294,6 +294,7 @@ static const char *const scenario_names[] = {"ping",          "2",
 					     "validate",      "1a",
 					     "1a-change",     "1a-recover",
 					     "3a",            "3a-recover",
+					     "3b",            "3b-recover",
 					     NULL};
 
 /* Runs a scenario that must pass on the running testbed; its output, which the caller frees. */
@@ -1079,6 +1080,30 @@ Test(testbed, alt3a_port_rewrites_the_imsi_over_the_air_and_b_rotates_the_keys, 
 	out = tool(&st, "run", "3a-recover", NULL);
 	cr_expect_eq(st, 0);
 	cr_expect_not_null(strstr(out, "(on B: IMSI 00102"), "3a-recover finds the device on B");
+	free(out);
+}
+
+Test(testbed, alt3b_b_recredentials_the_card_through_the_tre, .timeout = 240)
+{
+	expect_ok("up");
+	char *out = run_passing("3b");
+	cr_expect(strstr(out, "notAuthorised") || strstr(out, "badSignature"), "a forged authorisation is refused");
+	cr_expect_not_null(strstr(out, "contractLocked"), "A's lock is honoured");
+	free(out);
+	char *chart = chart_of("3b");
+	cr_expect_geq(arcs(chart, "drf", "mno-a", "treTrigger"), 1, "the DRF's trigger goes through A");
+	cr_expect_eq(arcs(chart, "drf", "mno-b", "uiccCredentialOrder"), 1, "one order to B");
+	cr_expect_geq(arcs(chart, "mno-b", "certauth", "validationRequest tre=tre-5"), 1, "B validates the TRE afresh");
+	cr_expect_eq(arcs(chart, "mno-v", "mno-b", "authInfoRequest imsi=00102"), 1, "the first attach with B");
+	cr_expect_eq(arcs(chart, "testbed", "mno-b", "authInfoRequest imsi=00102"), 1, "the challenge the old K fails");
+	cr_expect_eq(arcs(chart, "drf", "mno-a", "uiccRelease "), 1, "A deactivates only after the switch");
+	free(chart);
+	expect_card_not_in_trace("uicc-5");
+	/* taken as 3b left it, the device is found on B */
+	int st;
+	out = tool(&st, "run", "3b-recover", NULL);
+	cr_expect_eq(st, 0);
+	cr_expect_not_null(strstr(out, "(on B: IMSI 00102"), "3b-recover finds the device on B");
 	free(out);
 }
 

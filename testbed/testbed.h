@@ -172,6 +172,9 @@ int tb_admin_check(void);
  * home operators' databases hold the subscribers before any daemon starts; -1 with the tool's
  * own message when one fails. */
 int tb_provision(const char *rundir, const tb_topology *t);
+/* The hex strings names[0..n) of the card image `up` wrote for card (k, opc, ota_kic...): what
+ * its operator knew at personalisation. 0, or -1 (the image unreadable or a name missing). */
+int tb_card_image_values(const char *rundir, const char *card, const char *const *names, char (*out)[65], int n);
 
 /* ---- the certification agency and its TREs (agency.c, certify.c, ready.c) ------------------ */
 
@@ -194,8 +197,9 @@ void tb_component_content(const tb_platform *p, const char *name, char *out, siz
 /* RUNDIR/AGENCY.root.pem: where the agency writes its root certificate at every start. */
 int tb_root_path(char *out, size_t len, const char *rundir, const char *agency);
 /* The CertProfile name an entity enrols with at its agency: "tre", "registration" (a drf),
- * "operatorFunction" (a home mno with a dpf group); NULL when it does not enrol. */
-const char *tb_enrolment_profile(const tb_entity *e);
+ * "operatorFunction" (a home mno with a dpf group), "uicc" (a card linked with an agency: its
+ * maker enrols the card's key, Alternative 3b); NULL when it does not enrol. */
+const char *tb_enrolment_profile(const tb_topology *t, const tb_entity *e);
 /* Writes the enrolment secret (RUNDIR/keys/ID.enrol) of every entity that enrols, and each
  * TRE's component files. */
 int tb_agency_files(const char *rundir, const tb_topology *t);
@@ -312,6 +316,8 @@ int tb_scenario_1a_change(tb_session *s);
 int tb_scenario_1a_recover(tb_session *s);
 int tb_scenario_3a(tb_session *s);
 int tb_scenario_3a_recover(tb_session *s);
+int tb_scenario_3b(tb_session *s);
+int tb_scenario_3b_recover(tb_session *s);
 
 /* ---- what scenarios do to devices (device.c) --------------------------------------------- */
 
@@ -461,6 +467,20 @@ int tb_subscriber_public(EVP_PKEY *key, ASN1_OCTET_STRING **out);
  * another: a fresh nonce, now, signed with key. NULL on failure. */
 M2M_SUBSCRIBER_AUTHORISATION *tb_subscriber_authorise(EVP_PKEY *key, const char *tre, const char *imei,
 						       const char *from, const char *to);
+
+/* ---- a change of subscription at the DRF, 1a and 3b (change_request.c) --------------------- */
+
+/* registrationRequest {device's IMEI, tre, sho, dpf = sho, the subscriber's public key}: a step. */
+int tb_register_device(tb_session *s, const char *device, const char *tre, const char *sho);
+typedef struct tb_change {
+	const char *device, *tre, *from, *to;  /* to: SHO B, also its DPF */
+} tb_change;
+/* changeRequest {authorisation signed with signer, dpf}: M2M_OK with the changeId, or the
+ * refusal's reason with why. */
+m2m_reason tb_change_request(tb_session *s, EVP_PKEY *signer, const tb_change *c, uint8_t change_id[16], char *why,
+			     size_t len);
+/* A step: the change is refused with want. */
+int tb_change_refused(tb_session *s, EVP_PKEY *signer, const tb_change *c, m2m_reason want, const char *what);
 
 /* ---- Alternative 3a: the port of cards between operators (port_authorisation.c, port.c) --- */
 

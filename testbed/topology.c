@@ -23,7 +23,8 @@ static const struct {
 	{"tre", "agency"}, {"tre", "pva"}, {"tre", "enrolment_secret_file"}, {"tre", "root_certificate"},
 	{"tre", "report_to"}, {"tre", "components"}, {"tre", "drf"}, {"tre", "m2me"}, {"tre", "m2me_id"},
 	{"tre", "pcid_file"}, {"drf", "agency"}, {"drf", "pva"}, {"drf", "enrolment_secret_file"},
-	{"drf", "root_certificate"}, {"drf", "suppliers"}, {"drf", "registrars"},
+	{"drf", "root_certificate"}, {"drf", "suppliers"}, {"drf", "registrars"}, {"uicc", "agency"},
+	{"uicc", "enrolment_secret_file"}, {"uicc", "root_certificate"},
 };
 
 static int listed(const char *const *names, const char *s)

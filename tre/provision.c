@@ -23,6 +23,10 @@
  *   failed        + {}, switch committed changeComplete again (the device is on the
  *                                       new MCIM already: no new discovery)          -> completing
  *   any           + {}                  the current step again
+ * Alternative 3b (docs/alt3b.md): while a change opened by the DRF's trigger is open, a
+ * treProvision {} that would start (idle, failed, done), with no change of 1a open, starts the
+ * card's procedure instead (uicc_change.c), which then answers every treProvision in the states
+ * uiccRegistering to uiccCompleting; its card steps come back in TreProvision.card.
  * Starting needs a credential to attach with (the PCID or an active MCIM), released
  * credentials (secure boot, no tamper), the TRE's certificate, and the agency's CRL, which the
  * TRE fetches first (crl.c). An answer the state does not expect is refused (unexpectedMessage)
@@ -230,6 +234,10 @@ static M2M_TRE_PROVISION_NEXT *next_of(const tre_provision_state *p)
 		n->reason = ASN1_ENUMERATED_new();
 		ASN1_ENUMERATED_set(n->reason, p->reason);
 	}
+	if (p->card_len) {
+		n->card = M2M_APDU_COMMAND_new();
+		ASN1_OCTET_STRING_set(n->card->apdu, p->card, (int)p->card_len);
+	}
 	return n;
 }
 
@@ -240,15 +248,34 @@ static int starts(m2m_provision_state state, int change)
 	return state == M2M_PROV_IDLE || state == M2M_PROV_FAILED || (state == M2M_PROV_DONE && change == 0);
 }
 
+/* Alternative 3b starts when no procedure is under way and no change of 1a is open, even after
+ * a finished one (done): 0 with the change of the latest trigger in *u, 1 not, -1. */
+static int starts_uicc(tre *t, m2m_provision_state state, int change, tre_uicc_change *u)
+{
+	if (change != 1 || (state != M2M_PROV_IDLE && state != M2M_PROV_FAILED && state != M2M_PROV_DONE))
+		return change < 0 ? -1 : 1;
+	return tre_uicc_change_open(t, u);
+}
+
 static m2m_reason run(tre *t, const M2M_TRE_PROVISION *q, tre_provision_state *p, char *why, size_t len)
 {
 	tre_change c;
+	tre_uicc_change u;
 	if (tre_provision_load(t, p))
 		return snprintf(why, len, "the procedure's state could not be read"), M2M_R_INTERNAL;
+	int change = tre_change_load(t, &c), uicc = tre_uicc_state(p->state) ? 1 : starts_uicc(t, p->state, change, &u);
 	m2m_reason r = M2M_OK;
-	if (q->answer)
+	if (change < 0 || uicc < 0)
+		return snprintf(why, len, "the open change could not be read"), M2M_R_INTERNAL;
+	if (tre_uicc_state(p->state))
+		r = tre_uicc_next(t, q, p, why, len);
+	else if (q->card)
+		return snprintf(why, len, "%s: no card step was asked", state_names[p->state]), M2M_R_UNEXPECTED_MESSAGE;
+	else if (q->answer)
 		r = on_answer(t, p, q->answer, why, len);
-	else if (starts(p->state, tre_change_load(t, &c)))
+	else if (uicc == 0)
+		r = tre_uicc_start(t, p, &u, why, len);
+	else if (starts(p->state, change))
 		r = start(t, p, why, len);
 	else
 		return M2M_OK;  /* the current step again, unchanged */

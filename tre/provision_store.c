@@ -14,10 +14,11 @@ void tre_provision_free(tre_provision_state *p)
 {
 	free(p->ticket);
 	free(p->step);
+	free(p->card);
 	memset(p, 0, sizeof *p);
 }
 
-static int copy_blob(sqlite3_stmt *st, int col, uint8_t **out, size_t *len)
+int tre_copy_blob(sqlite3_stmt *st, int col, uint8_t **out, size_t *len)
 {
 	*len = (size_t)sqlite3_column_bytes(st, col);
 	*out = *len ? malloc(*len) : NULL;
@@ -32,7 +33,7 @@ int tre_provision_load(tre *t, tre_provision_state *p)
 {
 	memset(p, 0, sizeof *p);
 	sqlite3_stmt *st = m2m_store_prepare(t->db, "SELECT state, reason, refusal, nonce, nonce2, mcim_id, sho, dpf,"
-				       " ticket, step, change_id, deadline FROM tre_provision WHERE id = 1");
+				       " ticket, step, change_id, deadline, card FROM tre_provision WHERE id = 1");
 	int rc = st && sqlite3_step(st) == SQLITE_ROW ? 0 : -1;
 	if (!rc) {
 		p->state = (m2m_provision_state)sqlite3_column_int(st, 0);
@@ -45,7 +46,8 @@ int tre_provision_load(tre *t, tre_provision_state *p)
 		m2m_store_column_text(st, 7, p->dpf, sizeof p->dpf);
 		p->has_change = !m2m_store_column_blob(st, 10, p->change_id, TRE_CHANGE_ID_LEN);
 		p->deadline = sqlite3_column_int64(st, 11);
-		rc = copy_blob(st, 8, &p->ticket, &p->ticket_len) || copy_blob(st, 9, &p->step, &p->step_len);
+		rc = tre_copy_blob(st, 8, &p->ticket, &p->ticket_len) || tre_copy_blob(st, 9, &p->step, &p->step_len) ||
+		     tre_copy_blob(st, 12, &p->card, &p->card_len);
 	}
 	sqlite3_finalize(st);
 	return rc;
@@ -55,7 +57,7 @@ int tre_provision_save(tre *t, const tre_provision_state *p)
 {
 	sqlite3_stmt *st = m2m_store_prepare(t->db, "UPDATE tre_provision SET state = ?1, reason = ?2, refusal = ?3,"
 				       " nonce = ?4, nonce2 = ?5, mcim_id = ?6, sho = ?7, dpf = ?8, ticket = ?9, step = ?10,"
-				       " change_id = ?11, deadline = ?12 WHERE id = 1");
+				       " change_id = ?11, deadline = ?12, card = ?13 WHERE id = 1");
 	if (st) {
 		sqlite3_bind_int(st, 1, p->state);
 		sqlite3_bind_int(st, 2, p->reason);
@@ -72,6 +74,7 @@ int tre_provision_save(tre *t, const tre_provision_state *p)
 		else
 			sqlite3_bind_null(st, 11);
 		sqlite3_bind_int64(st, 12, p->deadline);
+		sqlite3_bind_blob(st, 13, p->card, (int)p->card_len, SQLITE_TRANSIENT);
 	}
 	return m2m_store_run(t->db, st);
 }
@@ -98,11 +101,23 @@ int tre_provision_step(tre_provision_state *p, const char *destination, int type
 	return p->step ? 0 : -1;
 }
 
+int tre_provision_card(tre_provision_state *p, const uint8_t *apdu, size_t len)
+{
+	free(p->card);
+	p->card = malloc(len);
+	p->card_len = p->card ? len : 0;
+	if (p->card)
+		memcpy(p->card, apdu, len);
+	return p->card ? 0 : -1;
+}
+
+/* Neither a step to relay nor a card APDU. */
 void tre_provision_no_step(tre_provision_state *p)
 {
 	free(p->step);
-	p->step = NULL;
-	p->step_len = 0;
+	free(p->card);
+	p->step = p->card = NULL;
+	p->step_len = p->card_len = 0;
 }
 
 void tre_provision_fail(tre_provision_state *p, m2m_reason reason)

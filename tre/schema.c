@@ -84,6 +84,25 @@ static const char *const migrations[] = {
 	 "CREATE TABLE tre_uicc_change (change_id BLOB PRIMARY KEY CHECK (length(change_id) = 16),"
 	 " drf TEXT NOT NULL, nonce BLOB NOT NULL CHECK (length(nonce) = 16), issued_at INTEGER NOT NULL,"
 	 " triggered INTEGER NOT NULL) WITHOUT ROWID;"),
+	/* 6: the 3b procedure (uicc_change.c). The procedure gets the states uiccRegistering (8) to
+	 * uiccCompleting (11) and the card APDU to send next; its own row keeps the card's phase, what
+	 * was read from the card, B's delivery (ciphertext only) and how the attach went. */
+	("CREATE TABLE tre_provision_6 (id INTEGER PRIMARY KEY CHECK (id = 1),"
+	 " state INTEGER NOT NULL CHECK (state BETWEEN 0 AND 11), reason INTEGER NOT NULL DEFAULT 0,"
+	 " refusal INTEGER NOT NULL DEFAULT 0, nonce BLOB, nonce2 BLOB, mcim_id BLOB, sho TEXT, dpf TEXT,"
+	 " ticket BLOB, step BLOB, change_id BLOB CHECK (change_id IS NULL OR length(change_id) = 16),"
+	 " deadline INTEGER NOT NULL DEFAULT 0, card BLOB);"
+	 "INSERT INTO tre_provision_6 (id, state, reason, refusal, nonce, nonce2, mcim_id, sho, dpf, ticket, step,"
+	 " change_id, deadline) SELECT id, state, reason, refusal, nonce, nonce2, mcim_id, sho, dpf, ticket, step,"
+	 " change_id, deadline FROM tre_provision;"
+	 "DROP TABLE tre_provision;"
+	 "ALTER TABLE tre_provision_6 RENAME TO tre_provision;"
+	 "CREATE TABLE tre_uicc_procedure (id INTEGER PRIMARY KEY CHECK (id = 1),"
+	 " change_id BLOB NOT NULL CHECK (length(change_id) = 16), phase INTEGER NOT NULL CHECK (phase BETWEEN 0 AND 15),"
+	 " probe INTEGER NOT NULL, card_switched INTEGER NOT NULL CHECK (card_switched IN (0, 1)), iccid TEXT NOT NULL,"
+	 " certificate BLOB, card_nonce BLOB, sho TEXT NOT NULL, imsi TEXT NOT NULL, package BLOB,"
+	 " block INTEGER NOT NULL CHECK (block BETWEEN 0 AND 255), result INTEGER NOT NULL CHECK (result IN (-1, 0, 1)),"
+	 " attached TEXT NOT NULL, attach_reason INTEGER NOT NULL);"),
 };
 const m2m_schema tre_schema = {migrations, sizeof migrations / sizeof migrations[0]};
 

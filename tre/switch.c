@@ -12,6 +12,8 @@
  *   switching + the deadline passed    roll back, reason timeout (the tick, every request)
  *   anything else                      nothing changes
  *
+ * In Alternative 3b's uiccSwitching the report goes to the card's procedure (uicc_change.c).
+ *
  * The commit and the roll-back are one transaction each, the procedure's state with both MCIMs'
  * states: at every instant one MCIM is active (A until the commit, B after it), and the change
  * stays open after a roll-back so that treProvision {} runs it again with the same changeId.
@@ -166,6 +168,14 @@ static int decide_atomically(tre *t, const attach_report *a)
 	return tre_release(t->db, decide(t, a));
 }
 
+/* The card of Alternative 3b switched or rolled back (uicc_change.c). */
+static int uicc_decide_atomically(tre *t, const attach_report *a)
+{
+	if (tre_savepoint(t->db))
+		return -1;
+	return tre_release(t->db, tre_uicc_attached(t, a->imsi, a->failed, a->reason));
+}
+
 void tre_switch_expire(tre *t)
 {
 	if (tre_provision_state_now(t) == M2M_PROV_SWITCHING && decide_atomically(t, NULL))
@@ -195,7 +205,9 @@ m2m_reason tre_attached_run(tre *t, const M2M_TRE_ATTACHED *q, M2M_TRE_CREDENTIA
 	m2m_reason r = read_report(q, &a, why, len);
 	if (r)
 		return r;
-	if (decide_atomically(t, &a))
+	int failed = tre_provision_state_now(t) == M2M_PROV_UICC_SWITCHING ? uicc_decide_atomically(t, &a)
+									   : decide_atomically(t, &a);
+	if (failed)
 		return snprintf(why, len, "the switch could not be stored"), M2M_R_INTERNAL;
 	*credential = tre_credential_body(t);
 	return M2M_OK;

@@ -22,6 +22,7 @@
 #define TRE_H
 
 #include "aka/aka.h"
+#include "aka/ef_iccid.h"
 #include "daemon/daemon.h"
 #include "pki/pki.h"
 
@@ -376,6 +377,8 @@ typedef struct tre_provision_state {
 	int has_change;        /* the procedure runs for a change of subscription: */
 	uint8_t change_id[TRE_CHANGE_ID_LEN];
 	int64_t deadline;      /* switching: the attach with the new MCIM before this (Unix seconds) */
+	uint8_t *card;         /* 3b: the APDU the M2ME is to send to its UICC next */
+	size_t card_len;
 } tre_provision_state;
 
 /* provision_store.c: the row, read at the start of a step and written before its reply. Both 0
@@ -383,10 +386,14 @@ typedef struct tre_provision_state {
 int tre_provision_load(tre *t, tre_provision_state *p);
 int tre_provision_save(tre *t, const tre_provision_state *p);
 void tre_provision_free(tre_provision_state *p);
+/* Copies a BLOB column into a new buffer (NULL when empty). 0 or -1. */
+int tre_copy_blob(sqlite3_stmt *st, int col, uint8_t **out, size_t *len);
 /* The step to relay next: a RelayStep {destination, type, body}; body (OPENSSL_malloc'd) is
  * taken. 0 or -1. */
 int tre_provision_step(tre_provision_state *p, const char *destination, int type, uint8_t *body, size_t len);
 void tre_provision_no_step(tre_provision_state *p);
+/* The card step (3b): a copy of the APDU. 0 or -1. */
+int tre_provision_card(tre_provision_state *p, const uint8_t *apdu, size_t len);
 /* failed, with the reason, nothing to relay. */
 void tre_provision_fail(tre_provision_state *p, m2m_reason reason);
 /* The procedure's state as stored, or -1. */
@@ -484,6 +491,91 @@ m2m_reason tre_trigger_run(tre *t, const M2M_TRE_TRIGGER *q, tre_uicc_change *c,
 /* The change opened by a trigger: 0 (c filled), 1 when none is, -1. */
 int tre_uicc_change_load(tre *t, const uint8_t change_id[TRE_CHANGE_ID_LEN], tre_uicc_change *c);
 void tre_trigger(tre *t, m2m_request *req);
+
+/* ---- uicc_change.c, uicc_card.c, uicc_change_store.c: the 3b procedure (docs/alt3b.md) ------ */
+
+#define TRE_CARD_NONCE_LEN 16         /* the card's GET CHALLENGE */
+#define TRE_CARD_CERT_MAX 4096        /* UiccChangeRegistration.cardCertificate */
+#define TRE_UICC_PACKAGE_MAX 8192     /* what the card's STORE DATA chain takes (docs/uicc.md) */
+#define TRE_STORE_BLOCK 240           /* STORE DATA bytes per block */
+#define TRE_APDU_MAX (5 + 255)
+
+/* Where the procedure is: each phase but the two waiting for treAttached (switched, rolledBack)
+ * and the two relayed steps (register, complete) is one card step. */
+typedef enum tre_uicc_phase {
+	TRE_UICC_OVER = 0,           /* done or failed: nothing under way */
+	TRE_UICC_SELECT_ICCID,       /* uiccRegistering */
+	TRE_UICC_READ_ICCID,
+	TRE_UICC_GET_CERTIFICATE,
+	TRE_UICC_GET_CHALLENGE,
+	TRE_UICC_REGISTER,           /* uiccChangeRegister to the DRF */
+	TRE_UICC_STORE,              /* uiccLoading: STORE DATA block `block` */
+	TRE_UICC_SWITCH,
+	TRE_UICC_SWITCHED,           /* uiccSwitching: the M2ME attaches with B's IMSI */
+	TRE_UICC_ROLLBACK,
+	TRE_UICC_ROLLED_BACK,        /* uiccSwitching: the M2ME attaches with A's IMSI again */
+	TRE_UICC_COMPLETE,           /* uiccCompleting: uiccChangeComplete to the DRF */
+	TRE_UICC_COMMIT,
+	TRE_UICC_PROBE_ADF,          /* reading EF_IMSI: where the card is, after `probe` was unsure */
+	TRE_UICC_PROBE_EF,
+	TRE_UICC_PROBE_READ,
+} tre_uicc_phase;
+
+/* The procedure's own row (table tre_uicc_procedure); the state reported and the step or card
+ * APDU to send are in tre_provision, written in the same transaction. */
+typedef struct tre_uicc_procedure {
+	uint8_t change_id[TRE_CHANGE_ID_LEN];
+	tre_uicc_phase phase;
+	tre_uicc_phase probe;        /* the probe phases: the step whose answer left the card unknown */
+	int card_switched;           /* SWITCH was sent and neither ROLLBACK nor COMMIT confirmed since */
+	char iccid[M2M_ICCID_MAX + 1];
+	uint8_t *certificate;        /* the card's DER certificate, as far as read */
+	size_t certificate_len;
+	uint8_t card_nonce[TRE_CARD_NONCE_LEN];
+	char sho[M2M_ENTITY_MAX + 1];        /* what the delivery names: reported, not checked */
+	char imsi[TRE_IMSI_MAX + 1];         /* B's IMSI, from the delivery */
+	uint8_t *package;            /* ciphertext only: the card alone opens it */
+	size_t package_len;
+	int block;                   /* STORE DATA: the block to send */
+	int result;                  /* m2m_uicc_change_result, -1 before the attach decided */
+	char attached[TRE_IMSI_MAX + 1];     /* the IMSI the device attached with */
+	m2m_reason attach_reason;    /* why the attach with B did not work */
+} tre_uicc_procedure;
+
+/* uicc_change_store.c: 0, 1 when there is no row yet (u zeroed, result -1), -1. */
+int tre_uicc_procedure_load(tre *t, tre_uicc_procedure *u);
+int tre_uicc_procedure_save(tre *t, const tre_uicc_procedure *u);
+void tre_uicc_procedure_free(tre_uicc_procedure *u);
+/* The change of the latest trigger still open: 0 (c filled), 1 none, -1. */
+int tre_uicc_change_open(tre *t, tre_uicc_change *c);
+/* The change is over (done): it and every change triggered before it are closed. 0 or -1. */
+int tre_uicc_change_close(tre *t, const uint8_t change_id[TRE_CHANGE_ID_LEN]);
+
+/* uicc_card.c: the card steps and what their answers mean. */
+typedef struct tre_apdu {
+	uint8_t b[TRE_APDU_MAX];
+	size_t len;
+} tre_apdu;
+/* The APDU of a card phase (STORE DATA: block u->block of u->package). 0, -1 for no card phase. */
+int tre_uicc_apdu(const tre_uicc_procedure *u, tre_apdu *a);
+/* The whole length of a DER SEQUENCE from its first bytes: > 0, 0 when more bytes are needed to
+ * tell, -1 when it is no SEQUENCE of at most TRE_CARD_CERT_MAX bytes. */
+long tre_der_length(const uint8_t *der, size_t len);
+/* The reason a refusal of the last STORE DATA block stands for (docs/uicc.md), with its text. */
+m2m_reason tre_store_data_refusal(unsigned sw, const char **text);
+/* SW 9000, or 91XX (proactive command pending: SWITCH and ROLLBACK queue REFRESH). */
+int tre_sw_ok(unsigned sw);
+
+/* uicc_change.c: the procedure. Whether state is one of the 3b procedure. */
+int tre_uicc_state(int state);
+/* treProvision {} with a 3b change open and no procedure under way: registers the change again
+ * from its start, or resumes where the card is when it may hold B's credentials. */
+m2m_reason tre_uicc_start(tre *t, tre_provision_state *p, const tre_uicc_change *c, char *why, size_t len);
+/* treProvision in a 3b state: the card's answer, the relayed answer, or neither (the step again;
+ * a STORE DATA chain restarts at block 0). */
+m2m_reason tre_uicc_next(tre *t, const M2M_TRE_PROVISION *q, tre_provision_state *p, char *why, size_t len);
+/* treAttached while the card switched or rolled back (state uiccSwitching). 0 or -1. */
+int tre_uicc_attached(tre *t, const char *imsi, int failed, m2m_reason reason);
 
 /* ---- evidence.c: the three forms of evidence ------------------------------------------------- */
 

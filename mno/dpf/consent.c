@@ -3,7 +3,8 @@
  * asked to move a device of this operator to toSho. This operator, the current SHO, consents with
  * changeConsent {changeId, mcimId}, naming its MCIM the change replaces, or refuses:
  *
- *   notFound        no MCIM of this operator is installed and active in that TRE;
+ *   notFound        no MCIM of this operator is installed and active in that TRE, and the device
+ *                   does not run on a card of this operator either (Alternative 3b, below);
  *   contractLocked  its subscriber is under a contract lock (mno-admin lock);
  *   wrongState      another change of that MCIM is under way, or this changeId is another TRE's;
  *   wrongSho        toSho is this operator;
@@ -13,6 +14,11 @@
  * subscriber record) with the signed mcimCommand reprovision {changeId} that the tick then sends
  * the TRE (change_command.c), before the answer leaves. The same notify again gets the same
  * consent, whatever the change's state since.
+ *
+ * A TRE without an MCIM of this operator in a device attached with this operator's card is
+ * Alternative 3b (uicc_consent.c): the consent names the card's IMSI instead of an MCIM,
+ * changeConsent {changeId, imsi}, and is recorded in a table of its own; a changeId is looked up
+ * in both, so a repeated notify gets the consent of its kind.
  */
 #include "dpf/dpf_impl.h"
 
@@ -26,12 +32,12 @@
 #include <string.h>
 #include <time.h>
 
-/* The notify's fields into c (change_id, tre, to_sho): M2M_OK or badBody. */
-static m2m_reason read_notify(const M2M_CHANGE_NOTIFY *w, dpf_change *c, char *why, size_t len)
+/* The notify's fields into c (change_id, tre, to_sho) and m2me: M2M_OK or badBody. */
+static m2m_reason read_notify(const M2M_CHANGE_NOTIFY *w, dpf_change *c, char m2me[HSS_IMEI_MAX + 1], char *why,
+			      size_t len)
 {
-	char m2me[HSS_IMEI_MAX + 1];
 	if (m2m_read_octets(w->change_id, c->change_id, DPF_CHANGE_ID_LEN) || m2m_read_name(w->tre, c->tre, M2M_ENTITY_MAX) ||
-	    m2m_digits(w->m2me, m2me, sizeof m2me, 14, 16) || m2m_read_name(w->to_sho, c->to_sho, M2M_ENTITY_MAX)) {
+	    m2m_digits(w->m2me, m2me, HSS_IMEI_MAX + 1, 14, 16) || m2m_read_name(w->to_sho, c->to_sho, M2M_ENTITY_MAX)) {
 		snprintf(why, len, "changeNotify needs a 16-octet changeId, a tre, an IMEI of 14 to 16 digits and a toSho");
 		return M2M_R_BAD_BODY;
 	}
@@ -86,13 +92,17 @@ static m2m_reason may_go(dpf_context *dpf, const dpf_change *c, char *why, size_
 	return M2M_OK;
 }
 
-/* A new change: checked, then recorded consented with its reprovision command. */
-static m2m_reason consent(dpf_context *dpf, dpf_change *c, char *why, size_t len)
+/* A new change: checked, then recorded consented with its reprovision command; or, for a TRE
+ * without an MCIM of this operator, the consent of Alternative 3b (into u, u->imsi set). */
+static m2m_reason consent(dpf_context *dpf, dpf_change *c, const char *m2me, dpf_uicc_change *u, char *why,
+			  size_t len)
 {
 	char id_hex[2 * DPF_CHANGE_ID_LEN + 1], mcim_hex[2 * DPF_MCIM_ID_LEN + 1];
 	m2m_reason r = strcmp(c->to_sho, dpf->entity) ? active_mcim(dpf, c, why, len) : M2M_R_WRONG_SHO;
 	if (r == M2M_R_WRONG_SHO)
 		snprintf(why, len, "%s is already the operator of %s", dpf->entity, c->tre);
+	if (r == M2M_R_NOT_FOUND)
+		return dpf_uicc_consent(dpf, c, m2me, u, why, len);
 	if (r == M2M_OK)
 		r = may_go(dpf, c, why, len);
 	if (r != M2M_OK)
@@ -124,23 +134,30 @@ static void reply_consent(dpf_context *dpf, m2m_request *req, const dpf_change *
 void dpf_change_notify(dpf_context *dpf, m2m_request *req)
 {
 	dpf_change asked, known;
-	char why[256] = "";
+	dpf_uicc_change uicc;
+	char m2me[HSS_IMEI_MAX + 1] = "", why[256] = "";
 	memset(&asked, 0, sizeof asked);
 	memset(&known, 0, sizeof known);
-	m2m_reason r = read_notify(req->env.body, &asked, why, sizeof why);
+	memset(&uicc, 0, sizeof uicc);
+	m2m_reason r = read_notify(req->env.body, &asked, m2me, why, sizeof why);
 	int found = r == M2M_OK ? dpf_change_find(dpf->db, asked.change_id, &known) : 1;
-	if (found < 0) {
+	int found_uicc = r == M2M_OK && found == 1 ? dpf_uicc_change_find(dpf->db, asked.change_id, &uicc) : 1;
+	const char *tre = found == 0 ? known.tre : uicc.tre;
+	if (found < 0 || found_uicc < 0) {
 		r = M2M_R_INTERNAL;
 		snprintf(why, sizeof why, "the changes cannot be read");
-	} else if (found == 0 && strcmp(known.tre, asked.tre)) {
+	} else if ((found == 0 || found_uicc == 0) && strcmp(tre, asked.tre)) {
 		r = M2M_R_WRONG_STATE;
-		snprintf(why, sizeof why, "this changeId names a change of %s, not of %s", known.tre, asked.tre);
-	} else if (r == M2M_OK && found)
-		r = consent(dpf, &asked, why, sizeof why);
+		snprintf(why, sizeof why, "this changeId names a change of %s, not of %s", tre, asked.tre);
+	} else if (r == M2M_OK && found && found_uicc)
+		r = consent(dpf, &asked, m2me, &uicc, why, sizeof why);
+	/* the same notify again: the same consent, of its kind */
 	if (r != M2M_OK)
 		m2m_refuse(dpf->node, req, r, "change refused: %s", why);
+	else if (uicc.imsi[0])
+		dpf_uicc_consent_reply(dpf, req, &uicc);
 	else
-		reply_consent(dpf, req, found ? &asked : &known);  /* the same notify again: the same consent */
+		reply_consent(dpf, req, found ? &asked : &known);
 	dpf_change_clear(&asked);
 	dpf_change_clear(&known);
 }

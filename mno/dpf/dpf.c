@@ -61,7 +61,8 @@ int dpf_start(m2m_daemon *d, mno_context *ctx)
 int dpf_serves(int type)
 {
 	return type == M2M_MSG_MCIM_REQUEST || type == M2M_MSG_INSTALL_RESULT || type == M2M_MSG_TAMPER_REPORT ||
-	       type == M2M_MSG_CHANGE_NOTIFY || type == M2M_MSG_CHANGE_RELEASE;
+	       type == M2M_MSG_CHANGE_NOTIFY || type == M2M_MSG_CHANGE_RELEASE || type == M2M_MSG_UICC_CREDENTIAL_ORDER ||
+	       type == M2M_MSG_UICC_RELEASE;
 }
 
 /* A change of subscription is the registration operator's word: only its DRF notifies and
@@ -97,6 +98,14 @@ void dpf_dispatch(m2m_daemon *d, mno_context *ctx, m2m_request *req)
 	case M2M_MSG_CHANGE_RELEASE:
 		if (from_drf(dpf, req))
 			dpf_change_release(dpf, req);
+		break;
+	case M2M_MSG_UICC_CREDENTIAL_ORDER:
+		if (from_drf(dpf, req))
+			dpf_uicc_order(dpf, req);
+		break;
+	case M2M_MSG_UICC_RELEASE:
+		if (from_drf(dpf, req))
+			dpf_uicc_release(dpf, req);
 		break;
 	default:
 		dpf_tamper_report(dpf, req);

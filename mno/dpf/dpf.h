@@ -14,6 +14,10 @@
  * subscription, of migration 2. */
 extern const char DPF_SCHEMA_V1[];
 extern const char DPF_SCHEMA_V2[];
+/* Migration 5: Alternative 3b, SHO A's side (uicc_consent.c, uicc_release.c) and SHO B's
+ * (uicc_order.c) */
+extern const char DPF_SCHEMA_UICC_A[];
+extern const char DPF_SCHEMA_UICC_B[];
 
 /* Reads the `dpf` member of the mno group, if any, into ctx->dpf (after hss_configure). */
 void dpf_configure(m2m_daemon *d, m2m_conf *c, config_setting_t *group, mno_context *ctx);

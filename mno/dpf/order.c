@@ -6,7 +6,8 @@
  *   1. the order verifies under a valid TRE certificate whose CN is order.tre (tre_signed.c);
  *   2. the ticket is a SignedData over RegistrationTicket by a registration certificate whose CN
  *      is the configured DRF (badSignature otherwise), for this TRE (notAuthorised), naming this
- *      operator as SHO (wrongSho), not expired (wrongState: the device must discover again).
+ *      operator as SHO (wrongSho), not expired (wrongState: the device must discover again):
+ *      ticket.c.
  *
  * Then the order's state machine: an order seen before is answered from its state (the stored
  * package, unchanged, for a retry after a lost reply); a new one is recorded validating and the
@@ -20,70 +21,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 typedef struct checked_order {
 	dpf_order order;  /* tre, nonce and the signer's certificate filled in */
 	char why[256];
 } checked_order;
-
-/* ---- the ticket ------------------------------------------------------------------------------- */
-
-static m2m_reason ticket_signer(const dpf_context *dpf, X509 *signer, char *why, size_t len)
-{
-	char cn[M2M_ENTITY_MAX + 1] = "";
-	if (m2m_pki_cert_profile(signer) != M2M_PROFILE_REGISTRATION || m2m_pki_cert_cn(signer, cn, sizeof cn) ||
-	    strcmp(cn, dpf->settings.drf)) {
-		snprintf(why, len, "the ticket is signed by %s, not by the registration operator's DRF %s",
-			 cn[0] ? cn : "an unnamed certificate", dpf->settings.drf);
-		return M2M_R_BAD_SIGNATURE;
-	}
-	return M2M_OK;
-}
-
-static m2m_reason ticket_fields(const dpf_context *dpf, const M2M_REGISTRATION_TICKET *t, const char *tre, char *why,
-				size_t len)
-{
-	int64_t expires = 0;
-	if (m2m_read_time(t->expires, &expires)) {
-		snprintf(why, len, "the ticket's expiry is not a time");
-		return M2M_R_BAD_BODY;
-	}
-	if (!dpf_same_name(t->tre, tre)) {
-		snprintf(why, len, "the ticket was issued to another TRE than %s", tre);
-		return M2M_R_NOT_AUTHORISED;
-	}
-	if (!dpf_same_name(t->sho, dpf->entity)) {
-		snprintf(why, len, "the DRF registered %s with another operator than %s", tre, dpf->entity);
-		return M2M_R_WRONG_SHO;
-	}
-	if (expires < (int64_t)time(NULL)) {
-		snprintf(why, len, "ticket expired: %s must discover its operator again", tre);
-		return M2M_R_WRONG_STATE;
-	}
-	return M2M_OK;
-}
-
-static m2m_reason check_ticket(dpf_context *dpf, m2m_trust *trust, ASN1_OCTET_STRING *der, const char *tre,
-			       char *why, size_t len)
-{
-	M2M_SIGNED_OBJECT ticket = {.cms = der};
-	M2M_REGISTRATION_TICKET *t = NULL;
-	X509 *signer = NULL;
-	m2m_reason r = m2m_cms_verify_item(trust, &ticket, ASN1_ITEM_rptr(M2M_REGISTRATION_TICKET), (void **)&t, &signer);
-	if (r == M2M_R_MALFORMED || r == M2M_R_BAD_BODY || r == M2M_R_NOT_AUTHORISED)
-		r = M2M_R_BAD_SIGNATURE;
-	if (r != M2M_OK)
-		snprintf(why, len, "the ticket is not a SignedData over RegistrationTicket that verifies (%s)",
-			 m2m_reason_name(r) ? m2m_reason_name(r) : "?");
-	if (r == M2M_OK)
-		r = ticket_signer(dpf, signer, why, len);
-	if (r == M2M_OK)
-		r = ticket_fields(dpf, t, tre, why, len);
-	M2M_REGISTRATION_TICKET_free(t);
-	X509_free(signer);
-	return r;
-}
 
 /* ---- the order -------------------------------------------------------------------------------- */
 
@@ -116,7 +58,7 @@ static m2m_reason check_order(dpf_context *dpf, const M2M_SIGNED_OBJECT *so, che
 	}
 	if (r == M2M_OK) {
 		snprintf(c->order.tre, sizeof c->order.tre, "%s", s.tre);
-		r = check_ticket(dpf, trust, w->ticket, c->order.tre, c->why, sizeof c->why);
+		r = dpf_ticket_check(dpf, trust, w->ticket, c->order.tre, NULL, c->why, sizeof c->why);
 	}
 	if (r == M2M_OK && (r = keep_signer(s.cert, &c->order)) != M2M_OK)
 		snprintf(c->why, sizeof c->why, "the TRE's certificate cannot be kept");

@@ -42,7 +42,7 @@ void dpf_order_clear(dpf_order *o)
 
 #define ORDER_COLUMNS "SELECT id, tre, nonce, state, tre_cert, mcim_id, imsi, package FROM dpf_order "
 
-static int copy_blob(sqlite3_stmt *st, int i, uint8_t **out, size_t *len)
+int dpf_column_copy(sqlite3_stmt *st, int i, uint8_t **out, size_t *len)
 {
 	int n = sqlite3_column_bytes(st, i);
 	*len = 0;
@@ -64,9 +64,9 @@ static int read_row(sqlite3_stmt *st, dpf_order *o)
 	int packaged = sqlite3_column_type(st, 5) != SQLITE_NULL;
 	if (m2m_store_column_blob(st, 2, o->nonce, sizeof o->nonce) ||
 	    state_parse((const char *)sqlite3_column_text(st, 3), &o->state) ||
-	    copy_blob(st, 4, &o->tre_cert, &o->tre_cert_len) ||
+	    dpf_column_copy(st, 4, &o->tre_cert, &o->tre_cert_len) ||
 	    (packaged && m2m_store_column_blob(st, 5, o->mcim_id, sizeof o->mcim_id)) ||
-	    copy_blob(st, 7, &o->package, &o->package_len)) {
+	    dpf_column_copy(st, 7, &o->package, &o->package_len)) {
 		m2m_error("order %lld of %s is damaged", (long long)o->id, o->tre);
 		return -1;
 	}

@@ -70,23 +70,31 @@ static void export_package(dpf_context *dpf, const dpf_order *o, X509 *tre_cert)
 
 /* ---- the package ------------------------------------------------------------------------------ */
 
-/* Signed, then encrypted to the TRE: o->package. The clear DER (it holds K and OPc) is wiped. */
-static m2m_reason seal_mcim(dpf_context *dpf, const M2M_MCIM *m, X509 *tre_cert, dpf_order *o)
+int dpf_seal_item(dpf_context *dpf, const ASN1_ITEM *item, const void *value, X509 *recipient, uint8_t **out,
+		  size_t *outlen)
 {
 	uint8_t *der = NULL, *sd = NULL, *pkg = NULL;
 	size_t sdlen = 0, pkglen = 0;
-	int derlen = ASN1_item_i2d((const ASN1_VALUE *)m, &der, ASN1_ITEM_rptr(M2M_MCIM));
+	int derlen = ASN1_item_i2d((const ASN1_VALUE *)value, &der, item);
 	int rc = derlen <= 0 || m2m_identity_sign(dpf->id, der, (size_t)derlen, &sd, &sdlen) ||
-		 m2m_cms_encrypt(tre_cert, sd, sdlen, &pkg, &pkglen);
-	if (!rc && (o->package = malloc(pkglen)) != NULL) {
-		memcpy(o->package, pkg, pkglen);
-		o->package_len = pkglen;
+		 m2m_cms_encrypt(recipient, sd, sdlen, &pkg, &pkglen);
+	*out = NULL;
+	if (!rc && (*out = malloc(pkglen)) != NULL) {
+		memcpy(*out, pkg, pkglen);
+		*outlen = pkglen;
 	}
 	if (der)
 		OPENSSL_clear_free(der, (size_t)derlen);
 	OPENSSL_clear_free(sd, sdlen);
 	OPENSSL_free(pkg);
-	return o->package ? M2M_OK : M2M_R_INTERNAL;
+	return *out ? 0 : -1;
+}
+
+/* Signed, then encrypted to the TRE: o->package. */
+static m2m_reason seal_mcim(dpf_context *dpf, const M2M_MCIM *m, X509 *tre_cert, dpf_order *o)
+{
+	return dpf_seal_item(dpf, ASN1_ITEM_rptr(M2M_MCIM), m, tre_cert, &o->package, &o->package_len) ? M2M_R_INTERNAL
+													  : M2M_OK;
 }
 
 /* A newer order replaces the TRE's packages not installed yet: their records go. */
@@ -101,11 +109,18 @@ static m2m_reason withdraw_older(dpf_context *dpf, const dpf_order *o)
 	return r;
 }
 
-static m2m_reason package_steps(dpf_context *dpf, dpf_order *o, X509 *tre_cert, char *why, size_t len)
+/* What package_steps works on. */
+typedef struct order_sealing {
+	dpf_order *o;
+	X509 *tre_cert;
+} order_sealing;
+
+static m2m_reason package_steps(dpf_context *dpf, void *arg, char *why, size_t len)
 {
+	dpf_order *o = ((order_sealing *)arg)->o;
 	M2M_MCIM *m = NULL;
 	m2m_reason r = dpf_mcim_make(dpf, o, &m, why, len);
-	if (r == M2M_OK && (r = seal_mcim(dpf, m, tre_cert, o)) != M2M_OK)
+	if (r == M2M_OK && (r = seal_mcim(dpf, m, ((order_sealing *)arg)->tre_cert, o)) != M2M_OK)
 		snprintf(why, len, "the MCIM of %s cannot be signed and encrypted", o->tre);
 	if (r == M2M_OK && (r = withdraw_older(dpf, o)) != M2M_OK)
 		snprintf(why, len, "the earlier packages of %s cannot be withdrawn", o->tre);
@@ -117,31 +132,40 @@ static m2m_reason package_steps(dpf_context *dpf, dpf_order *o, X509 *tre_cert, 
 	return r;
 }
 
-m2m_reason dpf_package_order(dpf_context *dpf, dpf_order *o, char *why, size_t len)
+m2m_reason dpf_all_or_nothing(dpf_context *dpf, dpf_steps_cb steps, void *arg, char *why, size_t len)
 {
-	X509 *tre_cert = m2m_pki_cert_from_der(o->tre_cert, o->tre_cert_len);
-	if (!tre_cert || !m2m_identity_ready(dpf->id) || m2m_store_exec(dpf->db, "SAVEPOINT dpf_package")) {
-		X509_free(tre_cert);
+	if (!m2m_identity_ready(dpf->id) || m2m_store_exec(dpf->db, "SAVEPOINT dpf_steps")) {
 		snprintf(why, len, "the DPF cannot package yet (not enrolled, or its database is busy)");
 		return M2M_R_INTERNAL;
 	}
 	/* the verdict's step does not roll back on a refusal: a failure undoes its own writes */
-	m2m_reason r = package_steps(dpf, o, tre_cert, why, len);
+	m2m_reason r = steps(dpf, arg, why, len);
 	if (r != M2M_OK)
-		sqlite3_exec(dpf->db, "ROLLBACK TO dpf_package", NULL, NULL, NULL);
-	if (m2m_store_exec(dpf->db, "RELEASE dpf_package") && r == M2M_OK) {
+		sqlite3_exec(dpf->db, "ROLLBACK TO dpf_steps", NULL, NULL, NULL);
+	if (m2m_store_exec(dpf->db, "RELEASE dpf_steps") && r == M2M_OK) {
 		r = M2M_R_INTERNAL;
-		snprintf(why, len, "the package of %s cannot be stored", o->tre);
+		snprintf(why, len, "what was made cannot be stored");
 	}
+	return r;
+}
+
+m2m_reason dpf_package_order(dpf_context *dpf, dpf_order *o, char *why, size_t len)
+{
+	order_sealing sealing = {o, m2m_pki_cert_from_der(o->tre_cert, o->tre_cert_len)};
+	m2m_reason r = M2M_R_INTERNAL;
+	if (!sealing.tre_cert)
+		snprintf(why, len, "the certificate of %s cannot be read", o->tre);
+	else
+		r = dpf_all_or_nothing(dpf, package_steps, &sealing, why, len);
 	if (r == M2M_OK) {
 		char id_hex[2 * DPF_MCIM_ID_LEN + 1];
 		m2m_hex(o->mcim_id, sizeof o->mcim_id, id_hex);
 		m2m_info("MCIM %s (IMSI %s) packaged for %s", id_hex, o->imsi, o->tre);
 		o->state = DPF_PACKAGED;
 		if (dpf->settings.export_dir[0])
-			export_package(dpf, o, tre_cert);
+			export_package(dpf, o, sealing.tre_cert);
 	}
-	X509_free(tre_cert);
+	X509_free(sealing.tre_cert);
 	return r;
 }
 

@@ -68,3 +68,52 @@ const char DPF_SCHEMA_V2[] =
 	" CHECK (receipt IS NULL OR state = 'deleted')) WITHOUT ROWID;"
 	"CREATE INDEX dpf_change_by_mcim ON dpf_change (mcim_id, state);"
 	"CREATE INDEX dpf_change_by_imsi ON dpf_change (imsi);";
+
+/* Migration 5, Alternative 3b (docs/alt3b.md): SHO A's side of a change of a device on its UICC
+ * (uicc_consent.c, uicc_release.c), one row per changeId: the device (its TRE, its IMEI) and the
+ * IMSI of its card that the consent named,
+ *
+ *   consented --(uiccRelease: the IMSI deactivated, the card's OTA keys deleted)--> released
+ *
+ * with the ICCID the release named once released. Nothing secret: the keys were the HSS's. */
+const char DPF_SCHEMA_UICC_A[] =
+	"CREATE TABLE dpf_uicc_change ("
+	" change_id BLOB PRIMARY KEY CHECK (length(change_id) = 16),"
+	" tre TEXT NOT NULL,"
+	" m2me TEXT NOT NULL,"
+	" imsi TEXT NOT NULL,"
+	" to_sho TEXT NOT NULL,"
+	" state TEXT NOT NULL CHECK (state IN ('consented', 'released')),"
+	" iccid TEXT,"
+	" created INTEGER NOT NULL,"
+	" changed INTEGER NOT NULL,"
+	" CHECK ((state = 'released') = (iccid IS NOT NULL))) WITHOUT ROWID;"
+	"CREATE INDEX dpf_uicc_change_by_imsi ON dpf_uicc_change (imsi, state);";
+
+/* Migration 5, Alternative 3b: SHO B's credential orders for a device's UICC (uicc_order.c; the
+ * state machine is in dpf_impl.h). dpf_uicc_order: one row per change, the card (ICCID) and TRE
+ * it is for, and once its credentials are made the IMSI and the SQN the card starts at: K and OPc
+ * are only in the HSS record (sealed), the OTA keys only in the OTA server's keysets (sealed).
+ * dpf_uicc_package: one row per card challenge of the change, the blob as sent (encrypted to the
+ * card, so that an order again gets the same bytes). */
+const char DPF_SCHEMA_UICC_B[] =
+	"CREATE TABLE dpf_uicc_order ("
+	" change_id BLOB PRIMARY KEY CHECK (length(change_id) = 16),"
+	" tre TEXT NOT NULL,"
+	" iccid TEXT NOT NULL,"
+	" imsi TEXT UNIQUE,"
+	" sqn_start INTEGER CHECK (sqn_start BETWEEN 0 AND 281474976710655),"
+	" created INTEGER NOT NULL,"
+	" changed INTEGER NOT NULL,"
+	" CHECK ((imsi IS NULL) = (sqn_start IS NULL))) WITHOUT ROWID;"
+	"CREATE TABLE dpf_uicc_package ("
+	" id INTEGER PRIMARY KEY AUTOINCREMENT,"
+	" change_id BLOB NOT NULL REFERENCES dpf_uicc_order (change_id),"
+	" card_nonce BLOB NOT NULL CHECK (length(card_nonce) = 16),"
+	" state TEXT NOT NULL CHECK (state IN ('validating', 'packaged')),"
+	" card_cert BLOB NOT NULL,"
+	" package BLOB,"
+	" created INTEGER NOT NULL,"
+	" changed INTEGER NOT NULL,"
+	" UNIQUE (change_id, card_nonce),"
+	" CHECK ((state = 'packaged') = (package IS NOT NULL)));";

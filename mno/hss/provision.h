@@ -52,6 +52,12 @@ hss_outcome hss_add(sqlite3 *db, const hss_settings *s, const hss_order *o, cons
 typedef enum hss_change { HSS_CHANGE_ACTIVATE, HSS_CHANGE_SUSPEND, HSS_CHANGE_RESUME, HSS_CHANGE_DELETE } hss_change;
 hss_outcome hss_change_in(sqlite3 *db, const char *imsi, hss_change which, const char *actor, char *err, size_t len);
 hss_outcome hss_suspend(sqlite3 *db, const char *imsi, const char *actor, char *err, size_t len);
+/* deactivate.c, inside the caller's transaction: imsi on card iccid moved to another operator
+ * (Alternative 3b). Its record deleted unless it is already (K, OPc and card keys erased, location
+ * cleared, audited with actor), the card's OTA keysets deleted, its OTA jobs not ended cancelled
+ * with why, its owner forgotten. HSS_DONE, or HSS_FAILED (no such IMSI, a database error). */
+hss_outcome hss_deactivate_in(sqlite3 *db, const char *imsi, const char *iccid, const char *actor, const char *why,
+			      char *err, size_t len);
 hss_outcome hss_resume(sqlite3 *db, const char *imsi, const char *actor, char *err, size_t len);
 hss_outcome hss_delete(sqlite3 *db, const char *imsi, const char *actor, char *err, size_t len);
 

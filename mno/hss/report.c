@@ -1,8 +1,8 @@
 /*
  * What mno-admin prints: `list`, one subscriber per line, and `show`, the labelled fields of one
  * subscriber with its location, its contract lock, the changes of subscription that took its MCIM
- * away (docs/alt1a-change.md: the DPF's dpf_change, with the TRE's deletion receipt) and its audit
- * trail. Neither ever prints K, OPc or ADM: records are loaded without the storage key, so the
+ * away (docs/alt1a-change.md: the DPF's dpf_change, with the TRE's deletion receipt) or the device
+ * on its card (docs/alt3b.md: dpf_uicc_change) and its audit trail. Neither ever prints K, OPc or ADM: records are loaded without the storage key, so the
  * keys stay sealed even in memory.
  */
 #include "hss/provision.h"
@@ -160,6 +160,28 @@ static hss_outcome show_changes(sqlite3 *db, const char *imsi, FILE *out, char *
 	return rc == SQLITE_DONE ? HSS_DONE : hss_db_failed(db, err, len);
 }
 
+/* The changes of Alternative 3b that moved (or are moving) the device on this subscriber's card
+ * to another SHO (the DPF's dpf_uicc_change): released means this IMSI was deactivated by it. */
+static hss_outcome show_uicc_changes(sqlite3 *db, const char *imsi, FILE *out, char *err, size_t len)
+{
+	sqlite3_stmt *st;
+	if (sqlite3_prepare_v2(db, "SELECT hex(change_id), to_sho, state, m2me, tre, iccid FROM dpf_uicc_change"
+				   " WHERE imsi = ? ORDER BY created", -1, &st, NULL) != SQLITE_OK)
+		return hss_db_failed(db, err, len);
+	sqlite3_bind_text(st, 1, imsi, -1, SQLITE_STATIC);
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *iccid = (const char *)sqlite3_column_text(st, 5);
+		fprintf(out, "change:    %s to %s, %s: the device with IMEI %s (TRE %s) on this card%s%s%s\n",
+			(const char *)sqlite3_column_text(st, 0), (const char *)sqlite3_column_text(st, 1),
+			(const char *)sqlite3_column_text(st, 2), (const char *)sqlite3_column_text(st, 3),
+			(const char *)sqlite3_column_text(st, 4), iccid ? "; IMSI deactivated by it on card ICCID " : "",
+			iccid ? iccid : "", iccid ? ", its keys and OTA keysets erased" : "");
+	}
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? HSS_DONE : hss_db_failed(db, err, len);
+}
+
 static hss_outcome print_subscriber(sqlite3 *db, const char *imsi, FILE *out, char *err, size_t len)
 {
 	hss_subscriber s;
@@ -176,6 +198,8 @@ static hss_outcome print_subscriber(sqlite3 *db, const char *imsi, FILE *out, ch
 	hss_outcome r = show_lock(db, imsi, out, err, len);
 	if (r == HSS_DONE)
 		r = show_changes(db, imsi, out, err, len);
+	if (r == HSS_DONE)
+		r = show_uicc_changes(db, imsi, out, err, len);
 	return r == HSS_DONE ? show_audit(db, imsi, out, err, len) : r;
 }
 

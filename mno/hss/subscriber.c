@@ -349,6 +349,22 @@ int hss_location_clear(sqlite3 *db, const char *imsi)
 	return m2m_store_run(db, st);
 }
 
+int hss_imsis_at_device(sqlite3 *db, const char *imei, char (*out)[HSS_IMSI_MAX + 1], int max)
+{
+	sqlite3_stmt *st = m2m_store_prepare(db, "SELECT l.imsi, l.imei FROM hss_location l JOIN hss_subscriber s"
+						 " ON s.imsi = l.imsi WHERE s.state = 'active' ORDER BY l.since DESC, l.imsi");
+	if (!st)
+		return -1;
+	int n = 0, rc = SQLITE_DONE;
+	while (n < max && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *at = (const char *)sqlite3_column_text(st, 1);
+		if (at && hss_imei_same_device(at, imei))
+			m2m_store_column_text(st, 0, out[n++], HSS_IMSI_MAX + 1);
+	}
+	sqlite3_finalize(st);
+	return n == max || rc == SQLITE_DONE ? n : -1;
+}
+
 /* ---- audit ------------------------------------------------------------------------------------ */
 
 const char *hss_utc(int64_t t, char *buf, size_t len)

@@ -100,6 +100,10 @@ int hss_imsi_of_iccid(sqlite3 *db, const char *iccid, char imsi[HSS_IMSI_MAX + 1
 int hss_location_get(sqlite3 *db, const char *imsi, hss_location *loc);
 int hss_location_set(sqlite3 *db, const char *imsi, const hss_location *loc);
 int hss_location_clear(sqlite3 *db, const char *imsi);
+/* The active subscribers attached with the device imei (hss_imei_same_device: its IMEISV may
+ * differ), the latest attach first: at most max IMSIs into out; how many, or -1 on error.
+ * Alternative 3b finds the UICC of the device a change of subscription names this way. */
+int hss_imsis_at_device(sqlite3 *db, const char *imei, char (*out)[HSS_IMSI_MAX + 1], int max);
 
 /* t as 2026-01-31T12:00:00Z, into buf (32 octets are enough); returns buf. */
 const char *hss_utc(int64_t t, char *buf, size_t len);

@@ -791,6 +791,41 @@ Test(hss, a_move_cancels_the_old_location_and_purge_clears_only_its_own)
 	cr_assert_eq(locate("mno-v", IMSI_1, IMEI_2, &out), M2M_OK);
 }
 
+/* Alternative 3b: the IMSIs attached with a device, and a card's subscription ended at once. */
+Test(hss, a_device_finds_its_imsi_and_a_deactivation_erases_the_card)
+{
+	hss_located out;
+	char at[4][HSS_IMSI_MAX + 1];
+	int rc;
+	cr_assert_eq(personalise(IMSI_1, ICCID_1, "uicc-1.card"), HSS_DONE, "%s", fx.err);
+	cr_assert_eq(add_keyed(IMSI_2), HSS_DONE);
+	cr_assert_eq(locate("mno-v", IMSI_1, "3569380356438001", &out), M2M_OK, "%s", out.why);  /* its IMEISV */
+	cr_assert_eq(locate("mno-v", IMSI_2, IMEI_2, &out), M2M_OK, "%s", out.why);
+	cr_assert_eq(hss_imsis_at_device(db(), IMEI_1, at, 4), 1);
+	cr_assert_str_eq(at[0], IMSI_1);
+	cr_assert_eq(hss_imsis_at_device(db(), IMEI_2, at, 4), 1);
+	cr_assert_str_eq(at[0], IMSI_2);
+	cr_assert_eq(hss_imsis_at_device(db(), "353456789012347", at, 4), 0);
+	cr_assert_eq(hss_suspend(db(), IMSI_2, "admin", fx.err, sizeof fx.err), HSS_DONE);
+	cr_assert_eq(hss_imsis_at_device(db(), IMEI_2, at, 4), 0, "only active subscribers");
+	cr_assert_gt(count_rows("SELECT count(*) FROM ota_keyset WHERE iccid = '" ICCID_1 "'"), 0);
+	for (int i = 0; i < 2; i++) {  /* the second time: already deleted, nothing more to do */
+		cr_assert_eq(m2m_store_begin(db()), 0);
+		cr_assert_eq(hss_deactivate_in(db(), IMSI_1, ICCID_1, "dpf", "moved to mno-b", fx.err, sizeof fx.err), HSS_DONE,
+			     "%s", fx.err);
+		cr_assert_eq(m2m_store_commit(db()), 0);
+	}
+	cr_assert_eq(state_of(IMSI_1), HSS_DELETED);
+	cr_assert_eq(count_rows("SELECT count(*) FROM hss_subscriber WHERE imsi = '" IMSI_1 "' AND (k_opc_sealed IS NOT NULL"
+				" OR card_keys_sealed IS NOT NULL)"), 0, "the keys are erased, not flagged");
+	location_of(IMSI_1, &rc);
+	cr_assert_eq(rc, 1, "the location is purged");
+	cr_assert_eq(count_rows("SELECT count(*) FROM ota_keyset WHERE iccid = '" ICCID_1 "'"), 0);
+	cr_assert_eq(audited(IMSI_1, "delete", "dpf"), 1);
+	cr_assert_eq(hss_deactivate_in(db(), IMSI_3, ICCID_1, "dpf", "moved", fx.err, sizeof fx.err), HSS_FAILED);
+	cr_assert(strstr(fx.err, "no such subscriber"), "%s", fx.err);
+}
+
 /* ---- settings --------------------------------------------------------------------------------- */
 
 static int read_settings(const char *group_text, hss_settings *out, char *error, size_t len)

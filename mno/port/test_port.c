@@ -696,6 +696,17 @@ static int b_provisioned(void)
 	return !strcmp(b_port_state(), "provisioned");
 }
 
+/* A takes B's portTransferAck a moment after B recorded its side */
+static int a_rewriting(void)
+{
+	return !strcmp(query_text(A, "SELECT state FROM port_device"), "rewriting");
+}
+
+static int a_only_port_transferred(void)
+{
+	return !strcmp(query_text(A, "SELECT state FROM port_port"), "transferred");
+}
+
 static int b_completed(void)
 {
 	return !strcmp(b_port_state(), "completed");
@@ -762,7 +773,7 @@ Test(port, both, .init = world_setup, .fini = world_teardown, .timeout = 600)
 	cr_assert_eq(strncmp(new_imsi, B_PLMN, 5), 0, "a new IMSI of B");
 	/* A rewrites the card's IMSI with that one, and still serves the old IMSI: the device
 	 * authenticates there once more before its IMSI changes */
-	cr_assert_str_eq(query_text(A, "SELECT state FROM port_device"), "rewriting");
+	cr_assert(wait_for(a_rewriting, 60), "A's card is %s", query_text(A, "SELECT state FROM port_device"));
 	uint8_t ef[M2M_EF_IMSI_LEN];
 	char expected[200];
 	cr_assert_eq(m2m_ef_imsi_encode(new_imsi, ef), 0);
@@ -892,7 +903,7 @@ Test(port, prompt, .init = world_setup, .fini = world_teardown, .timeout = 600)
 	pump(2000);  /* both ticks had their first round: the next is 30 s away */
 	start_port(cards, 1);
 	cr_assert(wait_for(b_provisioned, 10), "B's port is %s 10 s after its start: see %s", b_port_state(), w.dir);
-	cr_assert_str_eq(query_text(A, "SELECT state FROM port_port"), "transferred");
+	cr_assert(wait_for(a_only_port_transferred, 10), "A's port is %s", query_text(A, "SELECT state FROM port_port"));
 	snprintf(new_imsi, sizeof new_imsi, "%s", query_text(B, "SELECT new_imsi FROM port_device"));
 	m2m_sqn_usim u;
 	cr_assert_eq(m2m_sqn_usim_init(&u, NULL), 0);

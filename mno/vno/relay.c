@@ -1,7 +1,10 @@
 /*
  * relayRequest{sessionId, step{destination, messageType, body}}: a device's message to a network
  * function it cannot reach itself, carried over its attach session (docs/alt1a.md): on a PCID
- * session the TRE's discovery, MCIM order and install result.
+ * session the TRE's discovery, MCIM order and install result; on an operational session also
+ * 1a's changeComplete and Alternative 3b's uiccChangeRegister and uiccChangeComplete, the TRE's
+ * signed steps to the DRF over the session of the card's IMSI (docs/alt3b.md), whose answers
+ * (uiccCredentialDelivery: ciphertext for the card; uiccChangeCompleteAck) come back as any.
  *
  *   the session     exists, is the sender's and open (as protectedData)
  *   the policy      a PCID session is a walled garden (TR 33.812 T-1a-7): only the entities of
@@ -29,10 +32,13 @@
 static const int provisioning_types[] = {M2M_MSG_DISCOVERY_REQUEST, M2M_MSG_MCIM_REQUEST, M2M_MSG_INSTALL_RESULT};
 
 /* What operators say to each other: relayed, it would reach the destination in our name (a
- * device asking an HSS for vectors, purging another's location, assigning itself a PCID). */
+ * device asking an HSS for vectors, purging another's location, assigning itself a PCID; in 3b
+ * waking another device's TRE, ordering a card's credentials from an operator, releasing an
+ * IMSI, which the destinations take from the DRF or a home operator only). */
 static const int operator_types[] = {
-	M2M_MSG_AUTH_INFO_REQUEST, M2M_MSG_UPDATE_LOCATION, M2M_MSG_PURGE,       M2M_MSG_CANCEL_LOCATION,
-	M2M_MSG_REGISTRATION_REQUEST, M2M_MSG_PROVISIONED, M2M_MSG_PCID_ASSIGN_REQUEST,
+	M2M_MSG_AUTH_INFO_REQUEST,    M2M_MSG_UPDATE_LOCATION, M2M_MSG_PURGE,         M2M_MSG_CANCEL_LOCATION,
+	M2M_MSG_REGISTRATION_REQUEST, M2M_MSG_PROVISIONED,     M2M_MSG_PCID_ASSIGN_REQUEST,
+	M2M_MSG_TRE_TRIGGER,          M2M_MSG_UICC_CREDENTIAL_ORDER, M2M_MSG_UICC_RELEASE,
 };
 
 static int listed(const int *types, size_t n, int type)

@@ -622,7 +622,8 @@ Test(relay_policy, an_operational_session_sends_no_operator_signalling)
 	cr_assert_eq(vno_relay_admit(&set, &s, "m2me-1", "drf", M2M_MSG_DISCOVERY_REQUEST), M2M_OK);
 	static const int operator_types[] = {M2M_MSG_AUTH_INFO_REQUEST, M2M_MSG_UPDATE_LOCATION, M2M_MSG_PURGE,
 					     M2M_MSG_CANCEL_LOCATION, M2M_MSG_PROVISIONED, M2M_MSG_PCID_ASSIGN_REQUEST,
-					     M2M_MSG_REGISTRATION_REQUEST};
+					     M2M_MSG_REGISTRATION_REQUEST, M2M_MSG_TRE_TRIGGER,
+					     M2M_MSG_UICC_CREDENTIAL_ORDER, M2M_MSG_UICC_RELEASE};
 	for (size_t i = 0; i < sizeof operator_types / sizeof operator_types[0]; i++)
 		cr_assert_eq(vno_relay_admit(&set, &s, "m2me-1", "mno-a", operator_types[i]), M2M_R_NOT_AUTHORISED, "%s",
 			     m2m_msgtype_name(operator_types[i]));
@@ -867,4 +868,21 @@ Test(settings, every_walled_garden_entity_must_be_a_callable_peer)
 	vno_settings_check_peers(&conf, group, &s, nc);
 	expect_error("peer certauth has no endpoint: a walled-garden entity must be callable");
 	free(nc);
+}
+
+/* Alternative 3b: the TRE's signed steps to the DRF pass from an operational session (the card's
+ * IMSI), not from a PCID's walled garden, and only from the session's device. */
+Test(relay_policy, the_card_s_change_passes_from_an_operational_session_only)
+{
+	vno_settings set = {0};
+	snprintf(set.walled[0], sizeof set.walled[0], "drf");
+	set.nwalled = 1;
+	vno_session s = {.open = 1};
+	snprintf(s.device, sizeof s.device, "m2me-1");
+	cr_assert_eq(vno_relay_admit(&set, &s, "m2me-1", "drf", M2M_MSG_UICC_CHANGE_REGISTER), M2M_OK);
+	cr_assert_eq(vno_relay_admit(&set, &s, "m2me-1", "drf", M2M_MSG_UICC_CHANGE_COMPLETE), M2M_OK);
+	cr_assert_eq(vno_relay_admit(&set, &s, "m2me-2", "drf", M2M_MSG_UICC_CHANGE_REGISTER), M2M_R_NOT_AUTHORISED);
+	s.pcid = 1;
+	cr_assert_eq(vno_relay_admit(&set, &s, "m2me-1", "drf", M2M_MSG_UICC_CHANGE_REGISTER), M2M_R_WALLED_GARDEN);
+	cr_assert_eq(vno_relay_admit(&set, &s, "m2me-1", "drf", M2M_MSG_UICC_CHANGE_COMPLETE), M2M_R_WALLED_GARDEN);
 }

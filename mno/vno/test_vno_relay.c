@@ -3,8 +3,9 @@
  * routed to the registration operator's ICF and opens a walled-garden session, which carries
  * the TRE's provisioning steps to the walled garden and nothing else (no other destination, no
  * other message type, no user data); an operational session relays to any peer but operator
- * signalling; the answer (an ErrorReport too) comes back as relayResponse; bad sessions, bad
- * bodies and a silent destination are refused.
+ * signalling; Alternative 3b's uiccChangeRegister and uiccChangeComplete reach the DRF from an
+ * operational session and not from a PCID's; the answer (an ErrorReport too) comes back as
+ * relayResponse; bad sessions, bad bodies and a silent destination are refused.
  */
 #include "test_vno_world.h"
 
@@ -70,6 +71,23 @@ static void expect_delivered(int who, const body *b)
 	cr_assert_eq(memcmp(g->body, b->der, b->len), 0, "the body changed on the way");
 }
 
+/* A package made by the fake destination says who made it. */
+static void expect_package_of(const ASN1_OCTET_STRING *package, const char *who)
+{
+	cr_assert_eq(ASN1_STRING_length(package), (int)strlen(who));
+	cr_assert_eq(memcmp(ASN1_STRING_get0_data(package), who, strlen(who)), 0, "not %s's package", who);
+}
+
+/* A step relayed to destination (party who) and answered with answer_type. */
+static outcome step_relayed(int dev, const uint8_t sid[8], int who, int type, const char *label, int answer_type)
+{
+	body b = signed_object(type, label);
+	outcome o = relay(dev, sid, ids[who], &b);
+	expect_relayed(&o, answer_type, m2m_msgtype_name(type));
+	expect_delivered(who, &b);
+	return o;
+}
+
 static int column(const char *sql)
 {
 	sqlite3_stmt *st;
@@ -112,20 +130,12 @@ Test(relay, the_provisioning_steps_reach_the_drf_and_the_dpf)
 	cr_assert_eq(o.relayed_len, ticket.len);
 	cr_assert_eq(memcmp(o.relayed, ticket.der, ticket.len), 0, "the ticket changed on the way back");
 
-	body order = signed_object(M2M_MSG_MCIM_REQUEST, "order");
-	o = relay(DEV_1, sid, "mno-a", &order);
-	expect_relayed(&o, M2M_MSG_MCIM_PACKAGE, "mcimRequest");
-	expect_delivered(HOME_A, &order);
+	o = step_relayed(DEV_1, sid, HOME_A, M2M_MSG_MCIM_REQUEST, "order", M2M_MSG_MCIM_PACKAGE);
 	M2M_MCIM_PACKAGE *p = d2i_M2M_MCIM_PACKAGE(NULL, &(const unsigned char *){o.relayed}, (long)o.relayed_len);
 	cr_assert_not_null(p);
-	cr_assert_eq(ASN1_STRING_length(p->package), 5);
-	cr_assert_eq(memcmp(ASN1_STRING_get0_data(p->package), "mno-a", 5), 0, "not the DPF's package");
+	expect_package_of(p->package, "mno-a");
 	M2M_MCIM_PACKAGE_free(p);
-
-	body result = signed_object(M2M_MSG_INSTALL_RESULT, "installed");
-	o = relay(DEV_1, sid, "mno-a", &result);
-	expect_relayed(&o, M2M_MSG_INSTALL_ACK, "installResult");
-	expect_delivered(HOME_A, &result);
+	step_relayed(DEV_1, sid, HOME_A, M2M_MSG_INSTALL_RESULT, "installed", M2M_MSG_INSTALL_ACK);
 }
 
 Test(relay, the_walled_garden_keeps_a_pcid_to_its_destinations_and_steps)
@@ -145,6 +155,13 @@ Test(relay, the_walled_garden_keeps_a_pcid_to_its_destinations_and_steps)
 	body vectors = raw(M2M_MSG_AUTH_INFO_REQUEST, "\x30\x00", 2);
 	o = relay(DEV_1, sid, "drf", &vectors);
 	expect_refused(&o, M2M_R_WALLED_GARDEN, "operator signalling from a PCID session");
+	/* 3b's steps to the DRF go over the card's operational session, never a PCID's */
+	body reg = signed_object(M2M_MSG_UICC_CHANGE_REGISTER, "registration by the TRE");
+	o = relay(DEV_1, sid, "drf", &reg);
+	expect_refused(&o, M2M_R_WALLED_GARDEN, "uiccChangeRegister from a PCID session");
+	body result = signed_object(M2M_MSG_UICC_CHANGE_COMPLETE, "switched");
+	o = relay(DEV_1, sid, "drf", &result);
+	expect_refused(&o, M2M_R_WALLED_GARDEN, "uiccChangeComplete from a PCID session");
 	cr_assert_eq(fx.got[HOME_B].count, 0, "mno-b was reached");
 	cr_assert_eq(fx.got[DRF].count, drf_calls, "the DRF was reached");
 	/* the refusals closed nothing: the next step still goes through */
@@ -193,6 +210,30 @@ Test(relay, an_operational_session_reaches_any_peer_but_not_operator_signalling)
 	o = relay(DEV_1, sid, "mno-b", &vectors);
 	expect_refused(&o, M2M_R_NOT_AUTHORISED, "authInfoRequest in the visited operator's name");
 	cr_assert_eq(fx.auth_infos, asked, "a home operator gave vectors to a device");
+}
+
+/* Alternative 3b: the TRE's signed steps to the DRF over the session of the card's IMSI. */
+Test(relay, the_card_s_change_steps_reach_the_drf_from_an_operational_session)
+{
+	uint8_t sid[8], key[32];
+	attached(DEV_1, sid, key);
+	outcome o = step_relayed(DEV_1, sid, DRF, M2M_MSG_UICC_CHANGE_REGISTER, "registration by the TRE",
+				 M2M_MSG_UICC_CREDENTIAL_DELIVERY);
+	M2M_UICC_CREDENTIAL_PACKAGE *p =
+		d2i_M2M_UICC_CREDENTIAL_PACKAGE(NULL, &(const unsigned char *){o.relayed}, (long)o.relayed_len);
+	cr_assert_not_null(p, "the delivery did not come back as it left the DRF");
+	expect_package_of(p->package, "drf");
+	M2M_UICC_CREDENTIAL_PACKAGE_free(p);
+	step_relayed(DEV_1, sid, DRF, M2M_MSG_UICC_CHANGE_COMPLETE, "switched", M2M_MSG_UICC_CHANGE_COMPLETE_ACK);
+	/* what operators say to each other in 3b stays theirs */
+	int drf_calls = fx.got[DRF].count;
+	static const int operators[] = {M2M_MSG_TRE_TRIGGER, M2M_MSG_UICC_CREDENTIAL_ORDER, M2M_MSG_UICC_RELEASE};
+	for (size_t i = 0; i < sizeof operators / sizeof operators[0]; i++) {
+		body b = raw(operators[i], "\x30\x00", 2);
+		o = relay(DEV_1, sid, "drf", &b);
+		expect_refused(&o, M2M_R_NOT_AUTHORISED, m2m_msgtype_name(operators[i]));
+	}
+	cr_assert_eq(fx.got[DRF].count, drf_calls, "operator signalling reached the DRF");
 }
 
 Test(relay, an_error_answer_is_relayed_as_error)

@@ -71,8 +71,9 @@ static void auth_info(m2m_node *n, m2m_request *req)
 	reply_vector(n, req);
 }
 
-/* A provisioning step answered with a body of its own: a SignedObject (the ticket), or an
- * McimPackage or InstallAck whose octets say who made them. */
+/* A provisioning step answered with a body of its own: a SignedObject (the ticket), an
+ * McimPackage or InstallAck whose octets say who made them; 3b's uiccChangeRegister the
+ * UiccCredentialPackage of B (its package saying who delivered it), uiccChangeComplete the ack. */
 static void provisioning_step(m2m_node *n, m2m_request *req, const char *who)
 {
 	static const uint8_t id[16] = {0x11};
@@ -85,6 +86,16 @@ static void provisioning_step(m2m_node *n, m2m_request *req, const char *who)
 		ASN1_OCTET_STRING_set(so->cms, (const unsigned char *)"ticket", 6);
 		m2m_reply(n, req, M2M_MSG_DISCOVERY_RESPONSE, so);
 		M2M_SIGNED_OBJECT_free(so);
+	} else if (req->env.type == M2M_MSG_UICC_CHANGE_REGISTER) {
+		M2M_UICC_CREDENTIAL_PACKAGE *p = M2M_UICC_CREDENTIAL_PACKAGE_new();
+		ASN1_OCTET_STRING_set(p->change_id, id, sizeof id);
+		m2m_set_str(p->sho, "mno-b");
+		m2m_set_digits(&p->imsi, IMSI_B);
+		ASN1_OCTET_STRING_set(p->package, (const unsigned char *)who, (int)strlen(who));
+		m2m_reply(n, req, M2M_MSG_UICC_CREDENTIAL_DELIVERY, p);
+		M2M_UICC_CREDENTIAL_PACKAGE_free(p);
+	} else if (req->env.type == M2M_MSG_UICC_CHANGE_COMPLETE) {
+		ta_reply_change_ack(n, req, M2M_MSG_UICC_CHANGE_COMPLETE_ACK, id);
 	} else if (req->env.type == M2M_MSG_MCIM_REQUEST) {
 		M2M_MCIM_PACKAGE *p = M2M_MCIM_PACKAGE_new();
 		ASN1_OCTET_STRING_set(p->mcim_id, id, sizeof id);
@@ -142,6 +153,8 @@ static void home_serve(m2m_node *n, m2m_request *req, void *arg)
 	case M2M_MSG_DISCOVERY_REQUEST:
 	case M2M_MSG_MCIM_REQUEST:
 	case M2M_MSG_INSTALL_RESULT:
+	case M2M_MSG_UICC_CHANGE_REGISTER:
+	case M2M_MSG_UICC_CHANGE_COMPLETE:
 		provisioning_step(n, req, ids[who]);
 		break;
 	case M2M_MSG_PING:
