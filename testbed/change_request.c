@@ -5,6 +5,7 @@
  */
 #include "testbed.h"
 
+#include "pki/pki.h"
 #include "wire/read.h"
 
 #include <stdio.h>
@@ -83,4 +84,18 @@ int tb_change_refused(tb_session *s, EVP_PKEY *signer, const tb_change *c, m2m_r
 		return tb_step_fail(s, "%s", r == M2M_OK ? "the change was accepted" : why);
 	printf("(%s) ", why);
 	return tb_step_ok(s);
+}
+
+int tb_change_refusals(tb_session *s, EVP_PKEY *subscriber, const tb_change *c, const char *imsi_a)
+{
+	EVP_PKEY *other = m2m_pki_keygen();
+	int rc = tb_change_refused(s, other, c, M2M_R_NOT_AUTHORISED,
+				   "an authorisation signed by another key than the subscriber's");
+	EVP_PKEY_free(other);
+	const char *lock[] = {"lock", imsi_a, "--days", "30", NULL}, *unlock[] = {"unlock", imsi_a, NULL};
+	if (rc || tb_admin_step(s, c->from, lock, "operator A puts IMSI %s under a 30-day contract lock (mno-admin lock)",
+				imsi_a))
+		return -1;
+	rc = tb_change_refused(s, subscriber, c, M2M_R_CONTRACT_LOCKED, "the subscriber's own authorisation, under A's lock");
+	return tb_admin_step(s, c->from, unlock, "operator A lifts the lock (mno-admin unlock)") || rc ? -1 : 0;
 }

@@ -9,7 +9,6 @@
  */
 #include "testbed.h"
 
-#include "pki/pki.h"
 #include "wire/read.h"
 
 #include <stdio.h>
@@ -43,22 +42,6 @@ static int on_mcim_a(tb_session *s, char imsi_a[16])
 		return tb_step_fail(s, "it attached with %s: run scenario 1a first", st.imsi[0] ? st.imsi : "nothing");
 	snprintf(imsi_a, 16, "%s", st.imsi);
 	return tb_step_ok(s);
-}
-
-/* T-1a-9, O15, O16: a forged authorisation, and A's contract lock. */
-static int refusals(tb_session *s, EVP_PKEY *subscriber, const char *imsi_a)
-{
-	EVP_PKEY *other = m2m_pki_keygen();
-	int rc = tb_change_refused(s, other, &change, M2M_R_NOT_AUTHORISED,
-				   "an authorisation signed by another key than the subscriber's");
-	EVP_PKEY_free(other);
-	const char *lock[] = {"lock", imsi_a, "--days", "30", NULL}, *unlock[] = {"unlock", imsi_a, NULL};
-	if (rc || tb_admin_step(s, FROM, lock, "operator A puts the subscription under a 30-day contract lock "
-					       "(mno-admin lock)"))
-		return -1;
-	rc = tb_change_refused(s, subscriber, &change, M2M_R_CONTRACT_LOCKED,
-			       "the subscriber's own authorisation, under A's lock");
-	return tb_admin_step(s, FROM, unlock, "operator A lifts the lock (mno-admin unlock)") || rc ? -1 : 0;
 }
 
 static int consented(tb_session *s, EVP_PKEY *subscriber, uint64_t since)
@@ -136,7 +119,7 @@ int tb_scenario_1a_change(tb_session *s)
 	if (tb_known_state(s, fits, 1) || on_mcim_a(s, imsi_a))
 		return -1;
 	EVP_PKEY *subscriber = tb_subscriber_key(s->rundir);
-	int rc = !subscriber || refusals(s, subscriber, imsi_a) || consented(s, subscriber, tb_now_us());
+	int rc = !subscriber || tb_change_refusals(s, subscriber, &change, imsi_a) || consented(s, subscriber, tb_now_us());
 	EVP_PKEY_free(subscriber);
 	if (rc || switched(s, tb_now_us()) || a_deleted(s, imsi_a) || tb_device_send(s, DEVICE, "meter 0007: 91.4 kWh"))
 		return -1;

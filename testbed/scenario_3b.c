@@ -15,7 +15,6 @@
 
 #include "aka/aka.h"
 #include "crypto/crypto.h"
-#include "pki/pki.h"
 #include "wire/read.h"
 #include "wire/wire.h"
 
@@ -49,21 +48,6 @@ static int on_a(tb_session *s, char imsi_a[16])
 		return -1;
 	snprintf(imsi_a, 16, "%s", tb_card_imsi(s, CARD));
 	return tb_device_send(s, DEVICE, "meter 0501: 3.2 m3 on operator A");
-}
-
-/* T-3b-4 (the subscriber's word) and A's contract lock, as in 1a. */
-static int refusals(tb_session *s, EVP_PKEY *subscriber, const char *imsi_a)
-{
-	EVP_PKEY *other = m2m_pki_keygen();
-	int rc = tb_change_refused(s, other, &change, M2M_R_NOT_AUTHORISED,
-				   "an authorisation signed by another key than the subscriber's");
-	EVP_PKEY_free(other);
-	const char *lock[] = {"lock", imsi_a, "--days", "30", NULL}, *unlock[] = {"unlock", imsi_a, NULL};
-	if (rc || tb_admin_step(s, FROM, lock, "operator A puts IMSI %s under a 30-day contract lock", imsi_a))
-		return -1;
-	rc = tb_change_refused(s, subscriber, &change, M2M_R_CONTRACT_LOCKED,
-			       "the subscriber's own authorisation, under A's lock");
-	return tb_admin_step(s, FROM, unlock, "operator A lifts the lock (mno-admin unlock)") || rc ? -1 : 0;
 }
 
 static int consented(tb_session *s, EVP_PKEY *subscriber, const char *imsi_a, uint64_t since)
@@ -134,17 +118,21 @@ static int changed(tb_session *s, char imsi_b[16], uint64_t since)
 
 /* ---- T-3b-2: what crossed the M2ME-UICC interface ------------------------------------------ */
 
-#define BLOB_MAX 16384
+#define BLOCKS_MAX 64
 #define HEX_MAX (2 * 300 + 1024)
 
+/* The STORE DATA chain by block number: the M2ME's and the card's report of a block (the trace
+ * holds whichever end saw it, a restarted daemon's tap may miss some) fill the same slot, and a
+ * chain sent again after a restart overwrites it. */
 typedef struct blob {
-	uint8_t data[BLOB_MAX];
-	size_t len;
-	int blocks, ended;
+	uint8_t block[BLOCKS_MAX][255];
+	uint8_t len[BLOCKS_MAX];
+	int last;  /* the number of the block with P1 80, or -1 */
+	uint8_t data[BLOCKS_MAX * 255];
+	size_t size;
 } blob;
 
-/* One STORE DATA command the card received (the trace's DER of the envelope) into b: P2 0
- * starts the chain again, P1 80 ends it. */
+/* One STORE DATA command to the card (the trace's DER of the envelope) into b. */
 static void store_data(blob *b, const char *hex)
 {
 	uint8_t der[HEX_MAX / 2];
@@ -157,42 +145,51 @@ static void store_data(blob *b, const char *hex)
 	const ASN1_OCTET_STRING *a = ((const M2M_APDU_COMMAND *)env.body)->apdu;
 	const uint8_t *apdu = ASN1_STRING_get0_data(a);
 	size_t len = (size_t)ASN1_STRING_length(a);
-	if (len > 5 && apdu[0] == 0x80 && apdu[1] == 0xe2 && (size_t)apdu[4] + 5 == len) {
-		if (!apdu[3])
-			*b = (blob){0};
-		if (b->len + apdu[4] <= sizeof b->data) {
-			memcpy(b->data + b->len, apdu + 5, apdu[4]);
-			b->len += apdu[4];
-		}
-		b->blocks++;
-		b->ended = apdu[2] == 0x80;
+	if (len > 5 && apdu[0] == 0x80 && apdu[1] == 0xe2 && (size_t)apdu[4] + 5 == len && apdu[3] < BLOCKS_MAX) {
+		memcpy(b->block[apdu[3]], apdu + 5, apdu[4]);
+		b->len[apdu[3]] = apdu[4];
+		if (apdu[2] == 0x80)
+			b->last = apdu[3];
 	}
 	m2m_envelope_clear(&env);
 }
 
-/* The STORE DATA chain the card received since since_us, reassembled from the trace. */
+/* The blocks 0 to last in order into b->data: 0, or -1 when the chain has no end or a gap. */
+static int reassemble(blob *b)
+{
+	b->size = 0;
+	for (int i = 0; i <= b->last; i++) {
+		if (!b->len[i])
+			return -1;
+		memcpy(b->data + b->size, b->block[i], b->len[i]);
+		b->size += b->len[i];
+	}
+	return b->last < 0 ? -1 : 0;
+}
+
+/* The STORE DATA chain sent to the card since since_us, reassembled from the trace. */
 static int card_blob(tb_session *s, uint64_t since_us, blob *b)
 {
-	char path[PATH_MAX], type[40], to[M2M_ENTITY_MAX + 1], observer[M2M_ENTITY_MAX + 1];
+	char path[PATH_MAX], type[40], to[M2M_ENTITY_MAX + 1];
 	static char hex[HEX_MAX];
 	size_t len;
 	uint64_t t;
 	if (tb_path(path, sizeof path, s->rundir, "trace", ".jsonl"))
 		return -1;
 	char *trace = tb_read_file(path, 0, &len);
-	*b = (blob){0};
+	memset(b, 0, sizeof *b);
+	b->last = -1;
 	for (char *line = trace, *end; line && *line; line = end + 1) {
 		if (!(end = strchr(line, '\n')))
 			break;
 		*end = 0;
 		if (!tb_json_u64(line, "time", &t) && t >= since_us && !tb_json_str(line, "type", type, sizeof type) &&
 		    !strcmp(type, "apduCommand") && !tb_json_str(line, "to", to, sizeof to) && !strcmp(to, CARD) &&
-		    !tb_json_str(line, "observer", observer, sizeof observer) && !strcmp(observer, CARD) &&
 		    !tb_json_str(line, "der", hex, sizeof hex))
 			store_data(b, hex);
 	}
 	free(trace);
-	return trace ? 0 : -1;
+	return trace ? reassemble(b) : -1;
 }
 
 /* Only ciphertext: the chain is one CMS AuthEnvelopedData (to the card's key), nothing in clear. */
@@ -200,15 +197,15 @@ static int ciphertext_only(tb_session *s, uint64_t since_us)
 {
 	static blob b;
 	tb_step(s, "the STORE DATA chain in the trace of the M2ME-UICC interface is a CMS AuthEnvelopedData: no K in clear");
-	if (card_blob(s, since_us, &b) || !b.ended)
+	if (card_blob(s, since_us, &b))
 		return tb_step_fail(s, "the trace holds no complete STORE DATA chain to %s", CARD);
 	const uint8_t *p = b.data;
-	CMS_ContentInfo *cms = d2i_CMS_ContentInfo(NULL, &p, (long)b.len);
+	CMS_ContentInfo *cms = d2i_CMS_ContentInfo(NULL, &p, (long)b.size);
 	int nid = cms ? OBJ_obj2nid(CMS_get0_type(cms)) : NID_undef;
 	CMS_ContentInfo_free(cms);
-	if (nid != NID_id_smime_ct_authEnvelopedData || p != b.data + b.len)
-		return tb_step_fail(s, "the %zu bytes in %d blocks are not one AuthEnvelopedData", b.len, b.blocks);
-	printf("(%zu bytes in %d blocks) ", b.len, b.blocks);
+	if (nid != NID_id_smime_ct_authEnvelopedData || p != b.data + b.size)
+		return tb_step_fail(s, "the %zu bytes in %d blocks are not one AuthEnvelopedData", b.size, b.last + 1);
+	printf("(%zu bytes in %d blocks) ", b.size, b.last + 1);
 	return tb_step_ok(s);
 }
 
@@ -279,7 +276,8 @@ int tb_scenario_3b(tb_session *s)
 	if (tb_known_state(s, fits, 1) || on_a(s, imsi_a) || tb_register_device(s, DEVICE, TRE, FROM))
 		return -1;
 	EVP_PKEY *subscriber = tb_subscriber_key(s->rundir);
-	int rc = !subscriber || refusals(s, subscriber, imsi_a) || consented(s, subscriber, imsi_a, tb_now_us());
+	int rc = !subscriber || tb_change_refusals(s, subscriber, &change, imsi_a) ||
+		 consented(s, subscriber, imsi_a, tb_now_us());
 	EVP_PKEY_free(subscriber);
 	uint64_t since = tb_now_us();
 	if (rc || changed(s, imsi_b, since) || ciphertext_only(s, since) || released(s, imsi_a, imsi_b))

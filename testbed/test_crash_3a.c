@@ -57,34 +57,6 @@ static const port_case cases[] = {
 };
 #define NCASES ((int)(sizeof cases / sizeof cases[0]))
 
-/* ---- the invariants ------------------------------------------------------------------------------ */
-
-static void expect_invariants(const char *recover_out, const port_case *c, const char *port)
-{
-	char imsi[16], on_card[16], imsi_b[16], state_a[32], state_b[32] = "";
-	char side = where_it_ended(recover_out, imsi);
-	card_imsi("uicc-4", on_card);
-	cr_expect_str_eq(on_card, imsi, "uicc-4's EF_IMSI is %s, the device works with %s", on_card, imsi);
-	new_imsi("mno-b", PLMN_B, ICCID, imsi_b);
-	admin_state("mno-a", IMSI_A, state_a, sizeof state_a);
-	if (imsi_b[0])
-		admin_state("mno-b", imsi_b, state_b, sizeof state_b);
-	if (side == 'A') {
-		cr_expect_str_eq(imsi, IMSI_A, "on A with IMSI %s, not uicc-4's first", imsi);
-		cr_expect_str_eq(state_a, "active", "the device works on A, whose record says %s", state_a);
-		cr_expect(!imsi_b[0] || !state_b[0] || !strcmp(state_b, "pending"),
-			  "the device works on A, and B's record of %s says %s", imsi_b, state_b);
-	} else {
-		cr_expect_str_eq(imsi, imsi_b, "on B with IMSI %s, not the one B allocated (%s)", imsi, imsi_b);
-		cr_expect_str_eq(state_a, "deleted", "the device works on B, and A's record says %s", state_a);
-		cr_expect_str_eq(state_b, "active", "the device works on B, whose record says %s", state_b);
-	}
-	/* on stderr: under meson (--tap=/dev/stdout) it is what the test log keeps of a case */
-	fprintf(stderr, "crash case: %s killed at %s %s->%s (#%d), down %d ms: 3a %s; the device ended on %c (IMSI %s; A %s, B %s)\n",
-		c->step.victim, c->step.type, c->step.from, c->step.to, c->step.nth, c->outage_ms, port, side, imsi, state_a,
-		state_b[0] ? state_b : "none");
-}
-
 /* ---- the cases ----------------------------------------------------------------------------------- */
 
 TestSuite(crash3a, .init = tool_setup, .fini = tool_teardown);
@@ -104,7 +76,8 @@ ParameterizedTest(int *i, crash3a, a_kill_at_any_step_of_the_port_ends_on_a_or_b
 	expect_ok("up");
 	char outcome[300];
 	char *out = crash_and_recover(&c->step, c->outage_ms, &run, outcome, sizeof outcome);
-	expect_invariants(out, c, outcome);
+	static const card_change card = {"uicc-4", IMSI_A, ICCID, PLMN_B};
+	expect_card_on_a_or_b(out, &card, &c->step, c->outage_ms, outcome);
 	free(out);
 	expect_clean_logs();
 }

@@ -57,30 +57,6 @@ static const change_case cases[] = {
 };
 #define NCASES ((int)(sizeof cases / sizeof cases[0]))
 
-static void expect_invariants(const char *recover_out, const change_case *c, const char *run)
-{
-	char imsi[16], on_card[16], imsi_b[16], state_a[32], state_b[32] = "";
-	char side = where_it_ended(recover_out, imsi);
-	card_imsi(CARD, on_card);
-	cr_expect_str_eq(on_card, imsi, "%s's EF_IMSI is %s, the device works with %s", CARD, on_card, imsi);
-	new_imsi("mno-b", PLMN_B, ICCID, imsi_b);
-	admin_state("mno-a", IMSI_A, state_a, sizeof state_a);
-	if (imsi_b[0])
-		admin_state("mno-b", imsi_b, state_b, sizeof state_b);
-	if (side == 'A') {
-		cr_expect_str_eq(imsi, IMSI_A, "on A with IMSI %s, not the card's first", imsi);
-		cr_expect_str_eq(state_a, "active", "the device works on A, whose record says %s", state_a);
-		cr_expect(strcmp(state_b, "active"), "the device works on A, and B's record of %s is active", imsi_b);
-	} else {
-		cr_expect_str_eq(imsi, imsi_b, "on B with IMSI %s, not the one B made for the card (%s)", imsi, imsi_b);
-		cr_expect_str_eq(state_a, "deleted", "the device works on B, and A's record says %s", state_a);
-		cr_expect_str_eq(state_b, "active", "the device works on B, whose record says %s", state_b);
-	}
-	fprintf(stderr, "crash case: %s killed at %s %s->%s (#%d), down %d ms: 3b %s; the device ended on %c (IMSI %s; A %s, B %s)\n",
-		c->step.victim, c->step.type, c->step.from, c->step.to, c->step.nth, c->outage_ms, run, side, imsi, state_a,
-		state_b[0] ? state_b : "none");
-}
-
 TestSuite(crash3b, .init = tool_setup, .fini = tool_teardown);
 
 ParameterizedTestParameters(crash3b, a_kill_at_any_step_of_the_change_ends_on_a_or_b)
@@ -98,7 +74,8 @@ ParameterizedTest(int *i, crash3b, a_kill_at_any_step_of_the_change_ends_on_a_or
 	expect_ok("up");
 	char outcome[300];
 	char *out = crash_and_recover(&c->step, c->outage_ms, &run, outcome, sizeof outcome);
-	expect_invariants(out, c, outcome);
+	static const card_change card = {CARD, IMSI_A, ICCID, PLMN_B};
+	expect_card_on_a_or_b(out, &card, &c->step, c->outage_ms, outcome);
 	free(out);
 	expect_clean_logs();
 }

@@ -247,3 +247,30 @@ char *crash_and_recover(const crash_case *c, int outage_ms, const crash_run *r, 
 	cr_expect_eq(st, 0, "%s failed after %s was killed at %s", r->recover, c->victim, c->type);
 	return out;
 }
+
+void expect_card_on_a_or_b(const char *recover_out, const card_change *k, const crash_case *c, int outage_ms,
+			   const char *outcome)
+{
+	char imsi[16], on_card[16], imsi_b[16], state_a[32], state_b[32] = "";
+	char side = where_it_ended(recover_out, imsi);
+	card_imsi(k->card, on_card);
+	cr_expect_str_eq(on_card, imsi, "%s's EF_IMSI is %s, the device works with %s", k->card, on_card, imsi);
+	new_imsi("mno-b", k->plmn_b, k->iccid, imsi_b);
+	admin_state("mno-a", k->imsi_a, state_a, sizeof state_a);
+	if (imsi_b[0])
+		admin_state("mno-b", imsi_b, state_b, sizeof state_b);
+	if (side == 'A') {
+		cr_expect_str_eq(imsi, k->imsi_a, "on A with IMSI %s, not %s's first", imsi, k->card);
+		cr_expect_str_eq(state_a, "active", "the device works on A, whose record says %s", state_a);
+		cr_expect(!imsi_b[0] || !state_b[0] || !strcmp(state_b, "pending"),
+			  "the device works on A, and B's record of %s says %s", imsi_b, state_b);
+	} else {
+		cr_expect_str_eq(imsi, imsi_b, "on B with IMSI %s, not the one B made for the card (%s)", imsi, imsi_b);
+		cr_expect_str_eq(state_a, "deleted", "the device works on B, and A's record says %s", state_a);
+		cr_expect_str_eq(state_b, "active", "the device works on B, whose record says %s", state_b);
+	}
+	/* on stderr: what a test log keeps of a case */
+	fprintf(stderr, "crash case: %s killed at %s %s->%s (#%d), down %d ms: %s; the device ended on %c (IMSI %s; A %s, B %s)\n",
+		c->victim, c->type, c->from, c->to, c->nth, outage_ms, outcome, side, imsi, state_a,
+		state_b[0] ? state_b : "none");
+}

@@ -60,6 +60,17 @@ char where_it_ended(const char *out, char imsi[16]);
  * ("active", "pending", "deleted") into state ("" when none). */
 int admin_state(const char *operator, const char *imsi, char *state, size_t len);
 
+/* A change of operator with the card in place (3a, 3b): the card, its first IMSI and ICCID, and
+ * the PLMN of B's IMSIs. */
+typedef struct card_change {
+	const char *card, *imsi_a, *iccid, *plmn_b;
+} card_change;
+/* The invariants after recover_out: the device on A or B (the recovery's last step), the card's
+ * EF_IMSI that IMSI; on A, A's record active and B's for the card pending or absent; on B, B's
+ * active and A's deleted. The case and how the interrupted run ended go to stderr. */
+void expect_card_on_a_or_b(const char *recover_out, const card_change *k, const crash_case *c, int outage_ms,
+			   const char *outcome);
+
 /* A card's EF_IMSI (its database, read-only), decoded. */
 void card_imsi(const char *card, char imsi[16]);
 /* The IMSI of plmn that operator op holds a live record of for the card iccid (mno-admin list and

@@ -481,6 +481,10 @@ m2m_reason tb_change_request(tb_session *s, EVP_PKEY *signer, const tb_change *c
 			     size_t len);
 /* A step: the change is refused with want. */
 int tb_change_refused(tb_session *s, EVP_PKEY *signer, const tb_change *c, m2m_reason want, const char *what);
+/* T-1a-9, T-3b-4 and A's contract lock: a change signed by another key than the subscriber's is
+ * refused notAuthorised; the subscriber's own, while A locks imsi_a, contractLocked; the lock is
+ * lifted. Steps; 0 or -1. */
+int tb_change_refusals(tb_session *s, EVP_PKEY *subscriber, const tb_change *c, const char *imsi_a);
 
 /* ---- Alternative 3a: the port of cards between operators (port_authorisation.c, port.c) --- */
 

@@ -223,6 +223,10 @@ int dpf_change_deleted(sqlite3 *db, const uint8_t change_id[DPF_CHANGE_ID_LEN], 
 
 void dpf_change_notify(dpf_context *dpf, m2m_request *req);    /* consent.c */
 void dpf_change_release(dpf_context *dpf, m2m_request *req);   /* release.c */
+/* A release's answer (1a's and 3b's): the ack of type for change_id when r is M2M_OK, else the
+ * refusal r with why (release.c). */
+void dpf_release_answer(dpf_context *dpf, m2m_request *req, int type, const uint8_t change_id[DPF_CHANGE_ID_LEN],
+			m2m_reason r, const char *why);
 /* Alternative 3b (docs/alt3b.md): SHO B's credentials for the device's UICC, SHO A's release of
  * its IMSI once the device works on B. */
 void dpf_uicc_order(dpf_context *dpf, m2m_request *req);       /* uicc_order.c */

@@ -55,6 +55,18 @@ static m2m_reason release(dpf_context *dpf, dpf_change *c, char *why, size_t len
 	return M2M_OK;
 }
 
+void dpf_release_answer(dpf_context *dpf, m2m_request *req, int type, const uint8_t change_id[DPF_CHANGE_ID_LEN],
+			m2m_reason r, const char *why)
+{
+	M2M_CHANGE_ACK *ack = r == M2M_OK ? M2M_CHANGE_ACK_new() : NULL;
+	if (ack && ASN1_OCTET_STRING_set(ack->change_id, change_id, DPF_CHANGE_ID_LEN))
+		m2m_reply(dpf->node, req, type, ack);
+	else
+		m2m_refuse(dpf->node, req, r == M2M_OK ? M2M_R_INTERNAL : r, "%s refused: %s",
+			   m2m_msgtype_name(req->env.type), why[0] ? why : "the acknowledgement cannot be encoded");
+	M2M_CHANGE_ACK_free(ack);
+}
+
 void dpf_change_release(dpf_context *dpf, m2m_request *req)
 {
 	dpf_change c;
@@ -63,12 +75,6 @@ void dpf_change_release(dpf_context *dpf, m2m_request *req)
 	m2m_reason r = find_released(dpf, req->env.body, &c, why, sizeof why);
 	if (r == M2M_OK && (c.state == DPF_CONSENTED || c.state == DPF_TRIGGERED))
 		r = release(dpf, &c, why, sizeof why);
-	M2M_CHANGE_ACK *ack = r == M2M_OK ? M2M_CHANGE_ACK_new() : NULL;
-	if (ack && ASN1_OCTET_STRING_set(ack->change_id, c.change_id, DPF_CHANGE_ID_LEN))
-		m2m_reply(dpf->node, req, M2M_MSG_CHANGE_RELEASE_ACK, ack);
-	else
-		m2m_refuse(dpf->node, req, r == M2M_OK ? M2M_R_INTERNAL : r, "release refused: %s",
-			   why[0] ? why : "changeReleaseAck cannot be encoded");
-	M2M_CHANGE_ACK_free(ack);
+	dpf_release_answer(dpf, req, M2M_MSG_CHANGE_RELEASE_ACK, c.change_id, r, why);
 	dpf_change_clear(&c);
 }

@@ -500,6 +500,17 @@ M2M_SIGNED_OBJECT *install_result(const uint8_t mcim_id[16], const uint8_t nonce
 
 /* The visited operator relays one signed object to the DPF (the DPF believes the CMS only, so
  * any peer may carry it: the fake PVA does while it must answer the DPF's question). */
+ta_answer auth_info(const char *imsi)
+{
+	M2M_AUTH_INFO_REQUEST *q = M2M_AUTH_INFO_REQUEST_new();
+	m2m_set_digits(&q->imsi, imsi);
+	m2m_set_str(q->serving_network, VNO);
+	q->num_vectors = 1;
+	ta_answer a = ta_call(w.vno, MNO, M2M_MSG_AUTH_INFO_REQUEST, q);
+	M2M_AUTH_INFO_REQUEST_free(q);
+	return a;
+}
+
 ta_answer relay(int type, M2M_SIGNED_OBJECT *so)
 {
 	ta_answer a = ta_call(w.relay, MNO, type, so);

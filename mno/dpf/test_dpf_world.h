@@ -107,6 +107,8 @@ ASN1_OCTET_STRING *ticket(const char *tre, const char *sho, long expires_in, sig
 /* mcimRequest: McimOrder {tre, ticket, nonce}, signed by the TRE; the ticket is consumed. */
 M2M_SIGNED_OBJECT *order(const uint8_t nonce[32], ASN1_OCTET_STRING *ticket_der);
 M2M_SIGNED_OBJECT *install_result(const uint8_t mcim_id[16], const uint8_t nonce[32], int status, signer_kind who);
+/* authInfoRequest for imsi at the operator, from the visited operator (one vector). */
+ta_answer auth_info(const char *imsi);
 /* The visited operator relays one signed object to the DPF (consumed). */
 ta_answer relay(int type, M2M_SIGNED_OBJECT *so);
 ta_answer order_with(const uint8_t nonce[32], ASN1_OCTET_STRING *ticket_der);

@@ -72,18 +72,6 @@ static void attach(const char *imsi, const char *imei)
 	ta_answer_free(&a);
 }
 
-/* authInfoRequest for imsi from the visited operator. */
-static ta_answer vectors(const char *imsi)
-{
-	M2M_AUTH_INFO_REQUEST *q = M2M_AUTH_INFO_REQUEST_new();
-	m2m_set_digits(&q->imsi, imsi);
-	m2m_set_str(q->serving_network, VNO);
-	q->num_vectors = 1;
-	ta_answer a = ta_call(w.vno, MNO, M2M_MSG_AUTH_INFO_REQUEST, q);
-	M2M_AUTH_INFO_REQUEST_free(q);
-	return a;
-}
-
 /* A world with the card personalised and attached in the device (IMEISV: the same device). */
 static void start_card_world(void)
 {
@@ -224,7 +212,7 @@ Test(uicc_a, consent_by_the_device_then_release_deactivates_the_imsi)
 	cr_assert_str_eq(after, before, "a repeated notify changed mno-a's state");
 	free(before);
 	free(after);
-	ta_answer v = vectors(IMSI_A);
+	ta_answer v = auth_info(IMSI_A);
 	cr_assert_eq(v.type, M2M_MSG_AUTH_INFO_RESPONSE, "the card works until the release: %s", v.text);
 	ta_answer_free(&v);
 	/* the device works on B: A's IMSI goes, with everything A held of the card */
@@ -236,7 +224,7 @@ Test(uicc_a, consent_by_the_device_then_release_deactivates_the_imsi)
 	cr_assert_eq(query_int("mno-a.db", "SELECT count(*) FROM hss_location WHERE imsi = '" IMSI_A "'"), 0);
 	cr_assert_eq(query_int("mno-a.db", "SELECT count(*) FROM ota_keyset WHERE iccid = '" ICCID_A "'"), 0);
 	cr_assert_eq(query_int("mno-a.db", "SELECT count(*) FROM dpf_uicc_change WHERE iccid = '" ICCID_A "'"), 1);
-	v = vectors(IMSI_A);
+	v = auth_info(IMSI_A);
 	cr_assert_eq(v.type, M2M_MSG_ERROR, "vectors for a deactivated IMSI");
 	cr_assert_eq(v.reason, M2M_R_NOT_FOUND, "%s %s", m2m_reason_name(v.reason), v.text);
 	ta_answer_free(&v);

@@ -253,12 +253,7 @@ static ta_answer packaged_for(const order_spec *s)
 /* One vector of B's AuC for imsi, asked as the serving network asks it. */
 static M2M_AUTH_VECTOR *vector_of(const char *imsi)
 {
-	M2M_AUTH_INFO_REQUEST *q = M2M_AUTH_INFO_REQUEST_new();
-	m2m_set_digits(&q->imsi, imsi);
-	m2m_set_str(q->serving_network, VNO);
-	q->num_vectors = 1;
-	ta_answer a = ta_call(w.vno, MNO, M2M_MSG_AUTH_INFO_REQUEST, q);
-	M2M_AUTH_INFO_REQUEST_free(q);
+	ta_answer a = auth_info(imsi);
 	cr_assert_eq(a.type, M2M_MSG_AUTH_INFO_RESPONSE, "no vector: %s %s", m2m_reason_name(a.reason), a.text);
 	M2M_AUTH_INFO_RESPONSE *r = a.body;
 	M2M_AUTH_VECTOR *v = sk_M2M_AUTH_VECTOR_delete(r, 0);  /* taken out of the answer */

@@ -122,11 +122,5 @@ void dpf_uicc_release(dpf_context *dpf, m2m_request *req)
 		r = find_change(dpf, &q, &u, why, sizeof why);
 	if (r == M2M_OK && u.state == DPF_UICC_CONSENTED)
 		r = deactivate(dpf, &q, &u, why, sizeof why);
-	M2M_CHANGE_ACK *ack = r == M2M_OK ? M2M_CHANGE_ACK_new() : NULL;
-	if (ack && ASN1_OCTET_STRING_set(ack->change_id, q.change_id, DPF_CHANGE_ID_LEN))
-		m2m_reply(dpf->node, req, M2M_MSG_UICC_RELEASE_ACK, ack);
-	else
-		m2m_refuse(dpf->node, req, r == M2M_OK ? M2M_R_INTERNAL : r, "uiccRelease refused: %s",
-			   why[0] ? why : "uiccReleaseAck cannot be encoded");
-	M2M_CHANGE_ACK_free(ack);
+	dpf_release_answer(dpf, req, M2M_MSG_UICC_RELEASE_ACK, q.change_id, r, why);
 }
