@@ -135,6 +135,17 @@ static void resume(drf *d, const uint8_t id[DRF_ID_LEN], int64_t now)
 		drf_pending_retry_later(p);
 }
 
+/* A 3b change the device has left waiting: triggered again, its state kept. */
+static void wake(drf *d, const uint8_t id[DRF_ID_LEN], int64_t now)
+{
+	drf_change c;
+	drf_pending *p = drf_pending_get(d, id);
+	if (!p || p->in_flight || now < p->next_at || drf_change_load(d, id, &c))
+		return;
+	if ((c.state == DRF_CHANGE_TRIGGERED || c.state == DRF_CHANGE_DELIVERED) && drf_uicc_wake(d, p, &c))
+		drf_pending_retry_later(p);
+}
+
 void drf_change_tick(drf *d, int64_t now)
 {
 	uint8_t ids[DUE_PER_TICK][DRF_ID_LEN];
@@ -143,4 +154,7 @@ void drf_change_tick(drf *d, int64_t now)
 		m2m_warn("the changes of subscription due cannot be read");
 	for (int i = 0; i < n; i++)
 		resume(d, ids[i], now);
+	n = drf_change_waiting(d, now - d->s.uicc_wake_seconds, ids, DUE_PER_TICK);
+	for (int i = 0; i < n; i++)
+		wake(d, ids[i], now);
 }

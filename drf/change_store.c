@@ -146,17 +146,32 @@ int drf_change_save(drf *d, const drf_change *c, int64_t now)
 	return m2m_store_run(d->db, st) || sqlite3_changes(d->db) != 1 ? -1 : 0;
 }
 
-int drf_change_due(drf *d, uint8_t (*ids)[DRF_ID_LEN], int max)
+/* The ids the query (?1 the limit, ?2 a time) selects. */
+static int change_ids(drf *d, const char *sql, int64_t at, uint8_t (*ids)[DRF_ID_LEN], int max)
 {
-	sqlite3_stmt *st = m2m_store_prepare(d->db, "SELECT change_id FROM drf_change"
-						    " WHERE state IN ('notifying', 'complete', 'triggering', 'ordering', 'completed')"
-						    " ORDER BY updated_at LIMIT ?1");
+	sqlite3_stmt *st = m2m_store_prepare(d->db, sql);
 	int n = 0, step = SQLITE_ERROR;
-	if (st)
+	if (st) {
 		sqlite3_bind_int(st, 1, max);
+		sqlite3_bind_int64(st, 2, (sqlite3_int64)at);
+	}
 	while (st && (step = sqlite3_step(st)) == SQLITE_ROW)
 		if (n < max && !m2m_store_column_blob(st, 0, ids[n], DRF_ID_LEN))
 			n++;
 	sqlite3_finalize(st);
 	return step == SQLITE_DONE ? n : -1;
+}
+
+int drf_change_due(drf *d, uint8_t (*ids)[DRF_ID_LEN], int max)
+{
+	return change_ids(d, "SELECT change_id FROM drf_change"
+			     " WHERE state IN ('notifying', 'complete', 'triggering', 'ordering', 'completed')"
+			     " ORDER BY updated_at LIMIT ?1", 0, ids, max);
+}
+
+int drf_change_waiting(drf *d, int64_t since, uint8_t (*ids)[DRF_ID_LEN], int max)
+{
+	return change_ids(d, "SELECT change_id FROM drf_change WHERE kind = 'uicc'"
+			     " AND state IN ('triggered', 'delivered') AND updated_at <= ?2 ORDER BY updated_at LIMIT ?1",
+			  since, ids, max);
 }

@@ -61,6 +61,7 @@ typedef struct drf_settings {
 	char apn[DRF_APN_MAX + 1];
 	int authorisation_seconds;        /* how old a subscriber's authorisation may be */
 	int change_retry_seconds;         /* pause before telling the old SHO again */
+	int uicc_wake_seconds;            /* 3b: how long a change may wait on the device untriggered */
 } drf_settings;
 
 /* Reads the group (NULL: missing); problems go to c. */
@@ -248,6 +249,8 @@ int drf_change_save(drf *d, const drf_change *c, int64_t now);
 /* The ids of up to max changes with a call of the DRF due (notifying, complete; 3b: triggering,
  * ordering, completed): how many, or -1. */
 int drf_change_due(drf *d, uint8_t (*ids)[DRF_ID_LEN], int max);
+/* The 3b changes waiting on the device (triggered, delivered) unchanged since since: how many, or -1. */
+int drf_change_waiting(drf *d, int64_t since, uint8_t (*ids)[DRF_ID_LEN], int max);
 
 /* ---- change_pending.c: what is being told to the old SHO, in memory -------------------------------- */
 
@@ -339,6 +342,9 @@ M2M_UICC_CREDENTIAL_PACKAGE *drf_uicc_package(drf *d, const uint8_t id[DRF_ID_LE
 
 /* uicc_trigger.c: the signed TreActivate to the TRE through SHO A, a new nonce every attempt. */
 int drf_uicc_trigger(drf *d, drf_pending *p, const drf_change *c);
+/* The same for a change that has waited on the device (triggered, delivered) for
+ * uicc_wake_seconds: its state stays, the ack only restarts the wait. 0 or -1. */
+int drf_uicc_wake(drf *d, drf_pending *p, const drf_change *c);
 
 /* uicc_register.c: uiccChangeRegister from the TRE, uiccCredentialOrder to SHO B. */
 /* The 3b change id that TRE tre names in what it signed: M2M_OK, or notFound, notAuthorised (the

@@ -17,6 +17,8 @@
  *     apn = "m2m.provisioning";                     # the only APN of a PCID subscription
  *     authorisation_seconds = 3600;                 # a subscriber's change authorisation: how old it may be
  *     change_retry_seconds = 5;                     # pause before telling the old SHO of a change again
+ *     uicc_wake_seconds = 120;                      # 3b: a change waiting on the device that long is
+ *                                                   # triggered again (uicc_trigger.c)
  *   };
  */
 #include "drf.h"
@@ -122,7 +124,7 @@ void drf_settings_read(m2m_conf *c, config_setting_t *group, drf_settings *out)
 	static const char *const names[] = {"storage_key_file", M2M_IDENTITY_SETTINGS, "plmn", "pool",
 					    "pcid_validity_days", "gate", "pva", "validation_mode", "min_assurance",
 					    "suppliers", "registrars", "ticket_seconds", "apn", "authorisation_seconds",
-					    "change_retry_seconds", NULL};
+					    "change_retry_seconds", "uicc_wake_seconds", NULL};
 	memset(out, 0, sizeof *out);
 	if (!group) {
 		m2m_conf_fail(c, NULL, "drf: missing (the registration operator needs storage_key_file, agency, "
@@ -142,6 +144,7 @@ void drf_settings_read(m2m_conf *c, config_setting_t *group, drf_settings *out)
 	read_apn(c, group, out);
 	out->authorisation_seconds = (int)m2m_conf_int(c, group, "authorisation_seconds", 3600, 60, 7 * 86400, 0);
 	out->change_retry_seconds = (int)m2m_conf_int(c, group, "change_retry_seconds", 5, 1, 3600, 0);
+	out->uicc_wake_seconds = (int)m2m_conf_int(c, group, "uicc_wake_seconds", 120, 5, 86400, 0);
 }
 
 void drf_settings_clear(drf_settings *s)

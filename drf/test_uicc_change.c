@@ -369,6 +369,35 @@ Test(uicc_change, trigger_retried_with_a_new_nonce_across_a_restart)
 	assert_delivery(&a, id, r.card_nonce);
 }
 
+/* A device that never registers (its procedure failed, its owner never asked again) is triggered
+ * again after uicc_wake_seconds with a new nonce, the change still triggered; so is one that took
+ * B's package and never completed, which stays delivered. */
+Test(uicc_change, a_change_left_waiting_on_the_device_is_triggered_again)
+{
+	uint8_t id[16], first[16], second[16], third[16];
+	w.uicc_wake_seconds = 5;
+	start_uicc(A_CONSENT, A_CONSENT, A_CONSENT, id);
+	wait_state("triggered", 15);
+	last_trigger(id, first);
+	cr_assert_eq(w.sho_a.triggers, 1, "not again before the wait is over");
+	wait_count(&w.sho_a.triggers, 2, 15, "triggers mno-a received");
+	last_trigger(id, second);
+	cr_assert_arr_neq(first, second, 16, "a new nonce");
+	assert_state("triggered");
+	card_reg r = good_reg(id);
+	answer a = send_reg(&r);
+	assert_delivery(&a, id, r.card_nonce);
+	wait_state("delivered", 1);
+	wait_count(&w.sho_a.triggers, 3, 15, "triggers mno-a received");
+	last_trigger(id, third);
+	assert_state("delivered");
+	/* the device goes on with the nonce it was last woken with: the same package */
+	memcpy(r.trigger_nonce, third, 16);
+	a = send_reg(&r);
+	assert_delivery(&a, id, r.card_nonce);
+	cr_assert_eq(w.sho_b.orders, 1, "B not asked again");
+}
+
 Test(uicc_change, rolled_back_then_a_new_order_and_restarts_between_steps)
 {
 	uint8_t id[16];

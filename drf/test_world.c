@@ -78,7 +78,9 @@ void start_agency(void)
 
 void write_drf_conf(const char *gate, int pool_size)
 {
-	char text[8192], peers[4096] = "", endpoint[128];
+	char text[8192], peers[4096] = "", endpoint[128], wake[64] = "";
+	if (w.uicc_wake_seconds)
+		snprintf(wake, sizeof wake, "  uicc_wake_seconds = %d;\n", w.uicc_wake_seconds);
 	/* mno-a and mno-b can be called: the fake SHOs of the change tests bind there */
 	for (int i = 0; i < CLIENTS; i++) {
 		snprintf(endpoint, sizeof endpoint, " endpoint = \"ipc://%s/%s.sock\";", w.dir, client_ids[i]);
@@ -94,9 +96,9 @@ void write_drf_conf(const char *gate, int pool_size)
 		 "  plmn = \"" PLMN "\";\n  pool = { first = \"" FIRST "\"; size = %d; };\n  pcid_validity_days = 30;\n"
 		 "  gate = \"%s\";\n  pva = \"" TA_AGENCY "\"; validation_mode = \"remote\"; min_assurance = 3;\n"
 		 "  suppliers = [ \"testbed\" ];\n  registrars = [ \"testbed\" ];\n  ticket_seconds = 600;\n"
-		 "  apn = \"" APN "\";\n  authorisation_seconds = 3600;\n  change_retry_seconds = 1;\n};\n",
+		 "  apn = \"" APN "\";\n  authorisation_seconds = 3600;\n  change_retry_seconds = 1;\n%s};\n",
 		 w.dir, w.dir, w.dir, w.drf_timeout_ms, w.drf_retries, peers, w.agency.endpoint, w.agency.key.pub, w.dir,
-		 w.dir, w.agency.root, pool_size, gate);
+		 w.dir, w.agency.root, pool_size, gate, wake);
 	ta_write(w.dir, "drf.conf", text);
 }
 

@@ -69,6 +69,7 @@ typedef struct world {
 	pid_t drf, tre;
 	/* the drf's calls: timeout and retries (3000 and 1 unless a test sets them before start) */
 	int drf_timeout_ms, drf_retries;
+	int uicc_wake_seconds;  /* 0: the drf's default */
 	/* the fake TRE's credentials from the agency */
 	EVP_PKEY *tre_x_key;
 	X509 *tre_x_cert;

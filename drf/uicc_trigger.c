@@ -9,6 +9,11 @@
  * and its registration must name one the DRF issued for the change. treTriggerAck {changeId}:
  * `triggered`, in the callback step. A refusal or silence: again after change_retry_seconds, with
  * a new nonce. After a restart the tick finds the change `triggering` and triggers again.
+ *
+ * A change the device has left waiting (`triggered`: no registration; `delivered`: no completion)
+ * for uicc_wake_seconds is triggered again the same way, its state kept: the M2ME then runs its
+ * TRE's procedure again, which resumes where the TRE is (a failed procedure, a device whose owner
+ * never asked it again). The ack restarts the wait.
  */
 #include "drf.h"
 
@@ -56,7 +61,8 @@ static M2M_TRE_TRIGGER *make_trigger(drf *d, const drf_change *c, const uint8_t 
 	return t;
 }
 
-int drf_uicc_trigger(drf *d, drf_pending *p, const drf_change *c)
+/* The trigger with a fresh nonce, its answer to cb. */
+static int send(drf *d, drf_pending *p, const drf_change *c, m2m_response_cb cb)
 {
 	uint8_t nonce[DRF_CARD_NONCE_LEN];
 	int64_t now = time(NULL);
@@ -69,5 +75,36 @@ int drf_uicc_trigger(drf *d, drf_pending *p, const drf_change *c)
 	}
 	M2M_TRE_TRIGGER *t = make_trigger(d, c, nonce, now);
 	m2m_info("change of TRE %s to %s: trigger through %s for IMSI %s", c->tre, c->to_sho, c->from_sho, c->a_imsi);
-	return drf_pending_call(p, c->from_sho, M2M_MSG_TRE_TRIGGER, t, t != NULL, on_triggered);
+	return drf_pending_call(p, c->from_sho, M2M_MSG_TRE_TRIGGER, t, t != NULL, cb);
+}
+
+int drf_uicc_trigger(drf *d, drf_pending *p, const drf_change *c)
+{
+	return send(d, p, c, on_triggered);
+}
+
+/* The ack of a wake-up: the change saved as it is, so that it waits uicc_wake_seconds again. */
+static void on_woken(m2m_node *n, const m2m_envelope *resp, m2m_reason reason, void *arg)
+{
+	drf_pending *p = arg;
+	drf *d = p->d;
+	drf_change c;
+	char why[300];
+	if (drf_change_load(d, p->id, &c) || (c.state != DRF_CHANGE_TRIGGERED && c.state != DRF_CHANGE_DELIVERED)) {
+		drf_pending_done(p);  /* the device went on meanwhile */
+		return;
+	}
+	if (drf_acked(resp, M2M_MSG_TRE_TRIGGER_ACK, p->id) && !drf_change_save(d, &c, time(NULL))) {
+		m2m_info("change of TRE %s to %s: the device, left waiting, was triggered again", c.tre, c.to_sho);
+		drf_pending_done(p);
+		return;
+	}
+	m2m_warn("wake-up of TRE %s not done: %s; again in %ds", c.tre,
+		 m2m_call_failure(p->to, resp, reason, why, sizeof why), d->s.change_retry_seconds);
+	drf_pending_retry_later(p);
+}
+
+int drf_uicc_wake(drf *d, drf_pending *p, const drf_change *c)
+{
+	return send(d, p, c, on_woken);
 }
