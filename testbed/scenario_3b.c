@@ -260,6 +260,23 @@ static int old_k_refused(tb_session *s, const char *imsi_b)
 	return tb_step_ok(s);
 }
 
+/* The TRE's own account (treStatus): its 3b procedure ended done, COMMIT sent (it follows the
+ * DRF's ack, while the DRF releases A: a moment is allowed). */
+static int tre_done(tb_session *s)
+{
+	tb_tre_status st = {.provisioning = -1};
+	char why[300] = "";
+	tb_step(s, "%s committed the card to B's credentials: its procedure says done (treStatus)", TRE);
+	for (uint64_t until = tb_now_us() + 5000000u; tb_now_us() < until;) {
+		if (tb_tre(s->node, TRE, M2M_TRE_CTL_STATUS, NULL, NULL, &st, why, sizeof why) == M2M_OK &&
+		    st.provisioning == M2M_PROV_DONE)
+			return tb_step_ok(s);
+		nanosleep(&(struct timespec){.tv_nsec = 100 * 1000000L}, NULL);
+	}
+	return tb_step_fail(s, "%s's procedure is %s%s%s", TRE, tb_provision_state_name(st.provisioning), why[0] ? ": " : "",
+			    why);
+}
+
 /* A's record of IMSI A after the release, and the device's data on B. */
 static int released(tb_session *s, const char *imsi_a, const char *imsi_b)
 {
@@ -280,7 +297,7 @@ int tb_scenario_3b(tb_session *s)
 		 consented(s, subscriber, imsi_a, tb_now_us());
 	EVP_PKEY_free(subscriber);
 	uint64_t since = tb_now_us();
-	if (rc || changed(s, imsi_b, since) || ciphertext_only(s, since) || released(s, imsi_a, imsi_b))
+	if (rc || changed(s, imsi_b, since) || ciphertext_only(s, since) || tre_done(s) || released(s, imsi_a, imsi_b))
 		return -1;
 	printf("outcome: %s moved from %s to %s with its card in place: %s's new IMSI, K, OPc and OTA keys reached the "
 	       "card encrypted to the card's own key through %s; the card switched, the device attached with %s, and "

@@ -392,8 +392,11 @@ typedef struct tb_tre_status {
 	int booted, secure_boot_ok, enrolled;
 	unsigned tamper;  /* TB_TAMPER(m2m_tamper_event) */
 	long pending;     /* tamper reports not yet acknowledged */
+	int provisioning; /* m2m_provision_state of its procedure, -1 when none ran */
 } tb_tre_status;
 
+/* The name of a ProvisionState ("done", "uiccLoading"), "none" for -1. */
+const char *tb_provision_state_name(int state);
 /* One treControl (component and content only for modifyComponent); 0 with *st filled on a
  * treStatus, else the reason of the error (or of no answer) with why describing it. */
 m2m_reason tb_tre(m2m_node *n, const char *tre, int action, const char *component, const char *content,

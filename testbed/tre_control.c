@@ -35,6 +35,7 @@ static void read_status(const M2M_TRE_STATUS *b, tb_tre_status *st)
 			st->tamper |= TB_TAMPER(e);
 	st->pending = (long)b->pending_reports;
 	st->enrolled = b->enrolled != 0;
+	st->provisioning = b->provisioning ? (int)ASN1_ENUMERATED_get(b->provisioning) : -1;
 }
 
 m2m_reason tb_tre(m2m_node *n, const char *tre, int action, const char *component, const char *content,
@@ -54,13 +55,24 @@ m2m_reason tb_tre(m2m_node *n, const char *tre, int action, const char *componen
 	return rc;
 }
 
-/* "booted, secure boot failed, tamper: caseOpened componentModified, 1 report pending" */
+const char *tb_provision_state_name(int state)
+{
+	/* ProvisionState (docs/protocol.asn1) */
+	static const char *const names[] = {"idle", "discovering", "ordering", "confirming", "done", "failed",
+					    "switching", "completing", "uiccRegistering", "uiccLoading",
+					    "uiccSwitching", "uiccCompleting"};
+	return state >= 0 && state < (int)(sizeof names / sizeof names[0]) ? names[state] : "none";
+}
+
+/* "booted, secure boot failed, tamper: caseOpened componentModified, 1 report pending[, procedure
+ * done]" */
 static void describe(const tb_tre_status *st, char *out, size_t len)
 {
-	snprintf(out, len, "%s, secure boot %s, tamper:%s%s%s, %ld report%s pending", st->booted ? "booted" : "not booted",
+	snprintf(out, len, "%s, secure boot %s, tamper:%s%s%s, %ld report%s pending%s%s", st->booted ? "booted" : "not booted",
 		 st->secure_boot_ok ? "ok" : "failed", st->tamper & TB_TAMPER(M2M_TAMPER_CASE_OPENED) ? " caseOpened" : "",
 		 st->tamper & TB_TAMPER(M2M_TAMPER_COMPONENT_MODIFIED) ? " componentModified" : "", st->tamper ? "" : " none",
-		 st->pending, st->pending == 1 ? "" : "s");
+		 st->pending, st->pending == 1 ? "" : "s", st->provisioning >= 0 ? ", procedure " : "",
+		 st->provisioning >= 0 ? tb_provision_state_name(st->provisioning) : "");
 }
 
 static int as_wanted(const tb_tre_status *st, const tb_tre_want *want)

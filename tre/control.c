@@ -41,6 +41,9 @@ M2M_TRE_STATUS *tre_status_body(tre *t)
 	s->tamper = tre_tamper_bits(tre_tamper_flags(t));
 	s->pending_reports = (uint64_t)tre_tamper_pending(t);
 	s->enrolled = tre_enrolled(t) ? 0xff : 0;
+	int state = tre_provision_state_now(t);
+	if (state >= 0 && (s->provisioning = ASN1_ENUMERATED_new()))
+		ASN1_ENUMERATED_set(s->provisioning, state);
 	return s;
 }
 

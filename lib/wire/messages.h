@@ -525,6 +525,7 @@ typedef struct {
 	ASN1_BIT_STRING *tamper;        /* TamperFlags */
 	uint64_t pending_reports;
 	ASN1_BOOLEAN enrolled;
+	ASN1_ENUMERATED *provisioning;  /* [0] OPTIONAL: m2m_provision_state of its procedure */
 } M2M_TRE_STATUS;
 DECLARE_ASN1_FUNCTIONS(M2M_TRE_STATUS)
 

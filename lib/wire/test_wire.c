@@ -963,6 +963,7 @@ static void *build_tre_status(void)
 	set_bit(s->tamper, M2M_TAMPER_COMPONENT_MODIFIED);
 	s->pending_reports = 2;
 	s->enrolled = 0xff;
+	set_enum(&s->provisioning, M2M_PROV_UICC_LOADING);
 	return s;
 }
 
@@ -975,6 +976,7 @@ static void check_tre_status(const void *want_, const void *got_)
 	SAME(tamper);
 	SAME(pending_reports);
 	SAME(enrolled);
+	SAME(provisioning);
 }
 
 /* The eContent types of the signed objects (encoded with i2d, not carried in an envelope). */
@@ -3347,7 +3349,7 @@ static const struct {
 	{M2M_MSG_VALIDATION_STATUS, "tre=tre-1 result=0 validatedAt=20250102030405Z validUntil=20250102040405Z"},
 	{M2M_MSG_TRE_CONTROL, "action=2 component=modem-fw "
 			      "content=000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f..."},
-	{M2M_MSG_TRE_STATUS, "tre=tre-1 booted=true secureBootOk=false tamper=c0 pendingReports=2 enrolled=true"},
+	{M2M_MSG_TRE_STATUS, "tre=tre-1 booted=true secureBootOk=false tamper=c0 pendingReports=2 enrolled=true provisioning=9"},
 	{M2M_MSG_ATTESTATION_CHALLENGE, "nonce=d0d1d2d3d4d5d6d7d8d9dadbdcdddedfe0e1e2e3e4e5e6e7e8e9eaebecedeeef mode=1"},
 	{M2M_MSG_SMS_DELIVER, "imsi=001010000000001 tpdu=101112131415161718191a1b1c1d1e1f202122232425262728292a2b2c2d2e2f..."},
 	{M2M_MSG_PORT_REQUEST, "portId=a0a1a2a3a4a5a6a7a8a9aaabacadaeaf "
