@@ -1,6 +1,6 @@
 /*
- * The credential blob of Alternative 3b (credential.h; docs/uicc.md, "Re-credentialing by the
- * new operator"), checked as the TRE checks an MCIM package (tre/package.c), in this order, each
+ * The credential blob of Alternative 3b (a UiccCredential of lib/wire; docs/uicc.md,
+ * "Re-credentialing by the new operator"), checked as the TRE checks an MCIM package (tre/package.c), in this order, each
  * with its own status word so that the TRE can tell the registration operator what went wrong:
  *   - it opens with the card's key (6988: made for another card, or altered on the way, T-3b-2);
  *   - the SignedData inside verifies and its signer's certificate chains to the agency's root,
@@ -15,7 +15,6 @@
  * changes nothing (apdu.c undoes the command).
  */
 #include "commands.h"
-#include "credential.h"
 
 #include "crypto/crypto.h"
 #include "log/log.h"
@@ -29,18 +28,6 @@
 /* The KIc/KID algorithm nibble of AES (lib/ota/scp80.h, TS 102 225 §5.1.3): the only one the
  * card takes a new operator's keyset in, as lib/ota's 3DES is there for older keysets only. */
 #define OTA_ALG_AES 0x2
-
-void uicc_credential_free(M2M_UICC_CREDENTIAL *v)
-{
-	if (!v)
-		return;
-	ASN1_OCTET_STRING *secrets[] = {v->k, v->opc, v->ota ? v->ota->kic : NULL, v->ota ? v->ota->kid : NULL,
-					v->ota ? v->ota->dek : NULL};
-	for (size_t i = 0; i < sizeof secrets / sizeof secrets[0]; i++)
-		if (secrets[i] && secrets[i]->data)
-			OPENSSL_cleanse(secrets[i]->data, (size_t)secrets[i]->length);
-	M2M_UICC_CREDENTIAL_free(v);
-}
 
 static uint16_t refused(uint16_t sw, const char *why)
 {
@@ -82,7 +69,7 @@ static uint16_t verify_signed(uicc_card *c, const M2M_SIGNED_OBJECT *so, M2M_UIC
 		*out = value;
 		return SW_OK;
 	}
-	uicc_credential_free(value);
+	m2m_uicc_credential_free(value);
 	if (r == M2M_OK)
 		return refused(SW_SECURITY_NOT_SATISFIED, "its signer is not an operator function");
 	if (r == M2M_R_MALFORMED || r == M2M_R_BAD_BODY)
@@ -216,7 +203,7 @@ uint16_t uicc_credential_install(uicc_card *c, const uint8_t *blob, size_t len)
 	if (so && so->cms->data)
 		OPENSSL_cleanse(so->cms->data, (size_t)so->cms->length);
 	M2M_SIGNED_OBJECT_free(so);
-	uicc_credential_free(v);
+	m2m_uicc_credential_free(v);
 	m2m_wipe(&s, sizeof s);
 	return sw;
 }

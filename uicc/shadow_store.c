@@ -190,52 +190,53 @@ static int slot_read(sqlite3_stmt *st, const uint8_t storage_key[32], uicc_slot 
 	return bad ? -1 : 0;
 }
 
-static int slot_load(sqlite3 *db, const uint8_t storage_key[32], uicc_slot *s)
+/* The one row sql selects, if any, read by read: 0 (also when there is none), or -1. */
+static int one_row(sqlite3 *db, const char *sql, int (*read)(sqlite3_stmt *st, void *arg), void *arg)
 {
-	sqlite3_stmt *st = m2m_store_prepare(db, "SELECT state, change_id, ef_imsi, sqn, sealed FROM uicc_shadow WHERE id = 1");
+	sqlite3_stmt *st = m2m_store_prepare(db, sql);
 	int rc = st ? sqlite3_step(st) : SQLITE_ERROR;
-	int bad = rc != SQLITE_DONE && rc != SQLITE_ROW;
-	if (rc == SQLITE_ROW)
-		bad = slot_read(st, storage_key, s);
+	int bad = rc == SQLITE_ROW ? read(st, arg) : rc != SQLITE_DONE;
 	sqlite3_finalize(st);
 	return bad ? -1 : 0;
 }
 
-static int challenge_load(sqlite3 *db, uicc_challenge *c)
+typedef struct slot_reading {
+	const uint8_t *storage_key;
+	uicc_slot *slot;
+} slot_reading;
+
+static int slot_row(sqlite3_stmt *st, void *arg)
 {
-	sqlite3_stmt *st = m2m_store_prepare(db, "SELECT nonce FROM uicc_challenge WHERE id = 1");
-	int rc = st ? sqlite3_step(st) : SQLITE_ERROR;
-	int bad = rc != SQLITE_DONE && rc != SQLITE_ROW;
-	if (rc == SQLITE_ROW) {
-		bad = m2m_store_column_blob(st, 0, c->nonce, sizeof c->nonce);
-		c->issued = !bad;
-	}
-	sqlite3_finalize(st);
-	return bad ? -1 : 0;
+	const slot_reading *r = arg;
+	return slot_read(st, r->storage_key, r->slot);
 }
 
-static int chain_load(sqlite3 *db, uicc_chain *c)
+static int challenge_row(sqlite3_stmt *st, void *arg)
 {
-	sqlite3_stmt *st = m2m_store_prepare(db, "SELECT next_block, data FROM uicc_store_data WHERE id = 1");
-	int rc = st ? sqlite3_step(st) : SQLITE_ERROR;
-	int bad = rc != SQLITE_DONE && rc != SQLITE_ROW;
-	if (rc == SQLITE_ROW) {
-		int next = sqlite3_column_int(st, 0), len = sqlite3_column_bytes(st, 1);
-		bad = next < 1 || next > 255 || len < 1 || (size_t)len > sizeof c->data;
-		if (!bad) {
-			c->next = next;
-			c->len = (size_t)len;
-			memcpy(c->data, sqlite3_column_blob(st, 1), c->len);
-		}
-	}
-	sqlite3_finalize(st);
-	return bad ? -1 : 0;
+	uicc_challenge *c = arg;
+	c->issued = !m2m_store_column_blob(st, 0, c->nonce, sizeof c->nonce);
+	return !c->issued;
+}
+
+static int chain_row(sqlite3_stmt *st, void *arg)
+{
+	uicc_chain *c = arg;
+	int next = sqlite3_column_int(st, 0), len = sqlite3_column_bytes(st, 1);
+	if (next < 1 || next > 255 || len < 1 || (size_t)len > sizeof c->data)
+		return -1;
+	c->next = next;
+	c->len = (size_t)len;
+	memcpy(c->data, sqlite3_column_blob(st, 1), c->len);
+	return 0;
 }
 
 int uicc_shadow_load(sqlite3 *db, const uint8_t storage_key[32], uicc_state *st)
 {
-	int rc = slot_load(db, storage_key, &st->shadow) || challenge_load(db, &st->challenge) ||
-		 chain_load(db, &st->chain);
+	slot_reading slot = {storage_key, &st->shadow};
+	int rc = one_row(db, "SELECT state, change_id, ef_imsi, sqn, sealed FROM uicc_shadow WHERE id = 1", slot_row,
+			 &slot) ||
+		 one_row(db, "SELECT nonce FROM uicc_challenge WHERE id = 1", challenge_row, &st->challenge) ||
+		 one_row(db, "SELECT next_block, data FROM uicc_store_data WHERE id = 1", chain_row, &st->chain);
 	if (rc)
 		m2m_error("the card's shadow slot, challenge or STORE DATA chain in the database is not valid"
 			  " (or does not open with this storage key)");

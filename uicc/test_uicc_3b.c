@@ -10,7 +10,6 @@
  * signed by an operator the agency certified.
  */
 #include "card_fixture.h"
-#include "credential.h"
 
 #include "crypto/crypto.h"
 #include "daemon/identity.h"

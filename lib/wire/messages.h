@@ -1027,6 +1027,9 @@ typedef struct {
 	uint64_t sqn_start;             /* the first SQN B's HSS will use */
 } M2M_UICC_CREDENTIAL;
 DECLARE_ASN1_FUNCTIONS(M2M_UICC_CREDENTIAL)
+/* Wipes K, OPc and the OTA keyset's KIc, KID and DEK, then frees (NULL: nothing): whoever holds a
+ * decoded UiccCredential (B making it, the card opening it) holds secrets. */
+void m2m_uicc_credential_free(M2M_UICC_CREDENTIAL *v);
 
 typedef enum m2m_uicc_change_result {
 	M2M_UICC_SWITCHED = 0,          /* attached with the new IMSI; the old slot wiped */

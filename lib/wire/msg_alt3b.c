@@ -3,6 +3,7 @@
 #include "wire/messages.h"
 
 #include <openssl/asn1t.h>
+#include <openssl/crypto.h>
 
 ASN1_SEQUENCE(M2M_TRE_ACTIVATE) = {
 	ASN1_SIMPLE(M2M_TRE_ACTIVATE, change_id, ASN1_OCTET_STRING),
@@ -59,6 +60,18 @@ ASN1_SEQUENCE(M2M_UICC_CREDENTIAL) = {
 	ASN1_EMBED(M2M_UICC_CREDENTIAL, sqn_start, UINT64),
 } ASN1_SEQUENCE_END(M2M_UICC_CREDENTIAL)
 IMPLEMENT_ASN1_FUNCTIONS(M2M_UICC_CREDENTIAL)
+
+void m2m_uicc_credential_free(M2M_UICC_CREDENTIAL *v)
+{
+	if (!v)
+		return;
+	ASN1_OCTET_STRING *secrets[] = {v->k, v->opc, v->ota ? v->ota->kic : NULL, v->ota ? v->ota->kid : NULL,
+					v->ota ? v->ota->dek : NULL};
+	for (size_t i = 0; i < sizeof secrets / sizeof secrets[0]; i++)
+		if (secrets[i] && secrets[i]->data)
+			OPENSSL_cleanse(secrets[i]->data, (size_t)secrets[i]->length);
+	M2M_UICC_CREDENTIAL_free(v);
+}
 
 ASN1_SEQUENCE(M2M_UICC_CHANGE_RESULT) = {
 	ASN1_SIMPLE(M2M_UICC_CHANGE_RESULT, change_id, ASN1_OCTET_STRING),

@@ -104,15 +104,6 @@ static m2m_reason make_credentials(dpf_context *dpf, uicc_work *x, char *why, si
 
 /* ---- the blob ---------------------------------------------------------------------------------- */
 
-static void credential_free(M2M_UICC_CREDENTIAL *v)
-{
-	ASN1_OCTET_STRING *secrets[] = {v->k, v->opc, v->ota->kic, v->ota->kid, v->ota->dek};
-	for (size_t i = 0; i < sizeof secrets / sizeof secrets[0]; i++)
-		if (secrets[i]->data)
-			OPENSSL_cleanse(secrets[i]->data, (size_t)secrets[i]->length);
-	M2M_UICC_CREDENTIAL_free(v);
-}
-
 static int set_key(ASN1_OCTET_STRING *s, const m2m_ota_key *k)
 {
 	return !ASN1_OCTET_STRING_set(s, k->key, (int)k->len);
@@ -152,8 +143,7 @@ static int seal_credential(dpf_context *dpf, uicc_work *x, X509 *card)
 	     dpf_seal_item(dpf, ASN1_ITEM_rptr(M2M_UICC_CREDENTIAL), v, card, &x->p.package, &x->p.package_len);
 	hss_subscriber_wipe(&rec);
 	m2m_wipe(&ks, sizeof ks);
-	if (v)
-		credential_free(v);
+	m2m_uicc_credential_free(v);
 	return rc ? -1 : 0;
 }
 
